@@ -1,0 +1,3 @@
+module github.com/sfsync/sfsync/integration
+
+go 1.26

@@ -1,0 +1,3 @@
+module github.com/sfsync/sfsync/schemas
+
+go 1.26
