@@ -1,0 +1,352 @@
+#!/usr/bin/env bash
+# stack.sh runs sfsync's local stack — Apache Kafka (KRaft, one node),
+# PostgreSQL and Redis — as plain processes on loopback, with no Docker.
+#
+#   deploy/local/stack.sh up       install what is missing, start, health-check
+#   deploy/local/stack.sh down     stop exactly the processes "up" started
+#   deploy/local/stack.sh status   print each service's state; exit 1 if one is down
+#   deploy/local/stack.sh env      print the SFSYNC_* variables tests and services read
+#
+# Everything lives under SFSYNC_STACK_DIR (default: .cache/stack in the
+# repository, git-ignored): Kafka's jars, data directories, logs, pid files.
+# Ports are set by SFSYNC_KAFKA_PORT (19092), SFSYNC_KAFKA_CONTROLLER_PORT
+# (19093), SFSYNC_PG_PORT (15432) and SFSYNC_REDIS_PORT (16379); the broker's
+# heap by SFSYNC_KAFKA_HEAP (512m). The defaults stay clear of the standard
+# ports so a system PostgreSQL or Redis does not get in the way.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+HERE="$ROOT/deploy/local"
+STATE=${SFSYNC_STACK_DIR:-$ROOT/.cache/stack}
+mkdir -p "$STATE"
+STATE=$(cd "$STATE" && pwd)
+LOGS="$STATE/logs"
+
+HOST=127.0.0.1
+KAFKA_PORT=${SFSYNC_KAFKA_PORT:-19092}
+KAFKA_CONTROLLER_PORT=${SFSYNC_KAFKA_CONTROLLER_PORT:-19093}
+KAFKA_HEAP=${SFSYNC_KAFKA_HEAP:-512m}
+PG_PORT=${SFSYNC_PG_PORT:-15432}
+REDIS_PORT=${SFSYNC_REDIS_PORT:-16379}
+PG_USER=sfsync
+PG_DB=sfsync
+
+# How long a service may take to become healthy, in seconds.
+START_TIMEOUT=${SFSYNC_STACK_START_TIMEOUT:-90}
+
+log() { printf 'stack: %s\n' "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+as_root() {
+	if [ "$(id -u)" -eq 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else
+		die "need root to run: $* (install it by hand, or run as root)"
+	fi
+}
+
+apt_install() {
+	log "installing $* with apt-get"
+	as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
+# port_open reports whether something accepts TCP connections on HOST:$1.
+port_open() { (exec 3<>"/dev/tcp/$HOST/$1") 2>/dev/null; }
+
+# alive_pid prints the pid in pid file $1 when that process is alive and its
+# command line or working directory is in this stack's state directory, so a recycled pid or a
+# process that is not ours is never reported or killed.
+alive_pid() {
+	local pidfile=$1 pid
+	[ -s "$pidfile" ] || return 1
+	pid=$(head -n1 "$pidfile")
+	[[ $pid =~ ^[0-9]+$ ]] || return 1
+	[ -r "/proc/$pid/cmdline" ] || return 1
+	# Redis rewrites its command line, so its working directory counts too.
+	if tr '\0' ' ' <"/proc/$pid/cmdline" | grep -qF -- "$STATE" ||
+		[[ $(readlink "/proc/$pid/cwd" 2>/dev/null) == "$STATE"/* ]]; then
+		echo "$pid"
+	else
+		return 1
+	fi
+}
+
+# wait_for runs "$2..." until it succeeds or START_TIMEOUT passes; $1 names
+# the service for the error message.
+wait_for() {
+	local name=$1 deadline=$((SECONDS + START_TIMEOUT))
+	shift
+	until "$@"; do
+		if [ $SECONDS -ge $deadline ]; then
+			log "$name did not become healthy within ${START_TIMEOUT}s; last log lines:"
+			tail -n 30 "$LOGS/$name.log" >&2 || true
+			return 1
+		fi
+		sleep 0.3
+	done
+}
+
+# stop_pid sends SIGTERM to the process in pid file $2 and waits for it to
+# exit, then SIGKILL after 30 s; $1 names the service.
+stop_pid() {
+	local name=$1 pidfile=$2 pid i
+	if ! pid=$(alive_pid "$pidfile"); then
+		rm -f "$pidfile"
+		log "$name: not running"
+		return 0
+	fi
+	kill -TERM "$pid" 2>/dev/null || true
+	for i in $(seq 1 300); do
+		[ -d "/proc/$pid" ] || break
+		sleep 0.1
+	done
+	if [ -d "/proc/$pid" ]; then
+		log "$name: still running after 30s, sending SIGKILL"
+		kill -KILL "$pid" 2>/dev/null || true
+	fi
+	rm -f "$pidfile"
+	log "$name: stopped (pid $pid)"
+}
+
+# ---------------------------------------------------------------- Kafka
+
+KAFKA_DIR="$STATE/kafka"
+KAFKA_PID="$KAFKA_DIR/kafka.pid"
+
+kafka_install() {
+	# A jar list written last marks a complete copy; a half copy is redone.
+	if [ -s "$KAFKA_DIR/libs.done" ] && cmp -s "$KAFKA_DIR/libs.done" "$HERE/kafka/pom.xml"; then
+		return 0
+	fi
+	command -v java >/dev/null || apt_install openjdk-17-jre-headless
+	command -v mvn >/dev/null || apt_install maven
+	log "kafka: resolving broker jars from Maven Central (first start only)"
+	rm -rf "$KAFKA_DIR/libs"
+	mvn -B -q -f "$HERE/kafka/pom.xml" dependency:copy-dependencies \
+		-DincludeScope=runtime -DoutputDirectory="$KAFKA_DIR/libs" >"$LOGS/kafka-install.log" 2>&1 ||
+		{ tail -n 30 "$LOGS/kafka-install.log" >&2; die "kafka: maven could not resolve the broker jars"; }
+	cp "$HERE/kafka/pom.xml" "$KAFKA_DIR/libs.done"
+}
+
+kafka_configure() {
+	mkdir -p "$KAFKA_DIR/data"
+	cat >"$KAFKA_DIR/server.properties" <<EOF
+# Written by deploy/local/stack.sh on every start; edit the script, not this.
+process.roles=broker,controller
+node.id=1
+controller.quorum.voters=1@$HOST:$KAFKA_CONTROLLER_PORT
+controller.listener.names=CONTROLLER
+listeners=PLAINTEXT://$HOST:$KAFKA_PORT,CONTROLLER://$HOST:$KAFKA_CONTROLLER_PORT
+advertised.listeners=PLAINTEXT://$HOST:$KAFKA_PORT
+inter.broker.listener.name=PLAINTEXT
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+log.dirs=$KAFKA_DIR/data
+num.partitions=1
+default.replication.factor=1
+min.insync.replicas=1
+offsets.topic.replication.factor=1
+offsets.topic.num.partitions=10
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+share.coordinator.state.topic.replication.factor=1
+share.coordinator.state.topic.min.isr=1
+group.initial.rebalance.delay.ms=0
+auto.create.topics.enable=false
+delete.topic.enable=true
+EOF
+	cat >"$KAFKA_DIR/log4j2.properties" <<EOF
+rootLogger.level=INFO
+rootLogger.appenderRef.file.ref=file
+appender.file.type=File
+appender.file.name=file
+appender.file.fileName=$LOGS/kafka.log
+appender.file.layout.type=PatternLayout
+appender.file.layout.pattern=[%d] %p %m (%c)%n
+logger.kafka.name=kafka
+logger.kafka.level=INFO
+logger.state.name=state.change.logger
+logger.state.level=WARN
+EOF
+}
+
+# KAFKA_JAVA is the JVM command line for the broker and its tools.
+KAFKA_JAVA=(java -Xms"$KAFKA_HEAP" -Xmx"$KAFKA_HEAP" -XX:+UseG1GC -XX:MaxGCPauseMillis=20
+	-Djava.awt.headless=true
+	-Dlog4j2.configurationFile="$KAFKA_DIR/log4j2.properties"
+	-Dkafka.logs.dir="$LOGS"
+	-cp "$KAFKA_DIR/libs/*")
+
+kafka_healthy() {
+	port_open "$KAFKA_PORT" && grep -q 'Kafka Server started' "$LOGS/kafka.log" 2>/dev/null
+}
+
+kafka_up() {
+	if pid=$(alive_pid "$KAFKA_PID"); then
+		log "kafka: already running (pid $pid)"
+		return 0
+	fi
+	port_open "$KAFKA_PORT" && die "kafka: port $KAFKA_PORT is taken by another process; set SFSYNC_KAFKA_PORT"
+	kafka_install
+	kafka_configure
+	if [ ! -f "$KAFKA_DIR/data/meta.properties" ]; then
+		log "kafka: formatting storage"
+		local cluster_id
+		cluster_id=$("${KAFKA_JAVA[@]}" kafka.tools.StorageTool random-uuid 2>>"$LOGS/kafka-install.log")
+		"${KAFKA_JAVA[@]}" kafka.tools.StorageTool format -t "$cluster_id" -c "$KAFKA_DIR/server.properties" \
+			>>"$LOGS/kafka-install.log" 2>&1 ||
+			{ tail -n 30 "$LOGS/kafka-install.log" >&2; die "kafka: formatting storage failed"; }
+	fi
+	: >"$LOGS/kafka.log"
+	nohup "${KAFKA_JAVA[@]}" kafka.Kafka "$KAFKA_DIR/server.properties" \
+		>"$LOGS/kafka.stdout" 2>&1 </dev/null &
+	echo $! >"$KAFKA_PID"
+	wait_for kafka kafka_healthy || die "kafka: not healthy (log: $LOGS/kafka.log)"
+	log "kafka: started on $HOST:$KAFKA_PORT (pid $(cat "$KAFKA_PID"))"
+}
+
+kafka_down() { stop_pid kafka "$KAFKA_PID"; }
+
+# ----------------------------------------------------------- PostgreSQL
+
+PG_DIR="$STATE/postgres"
+PG_DATA="$PG_DIR/data"
+
+pg_bindir() {
+	if [ -n "${SFSYNC_PG_BIN:-}" ]; then echo "$SFSYNC_PG_BIN"; return; fi
+	local d
+	d=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n1)
+	if [ -z "$d" ] && command -v pg_config >/dev/null; then d=$(pg_config --bindir); fi
+	echo "$d"
+}
+
+# pg_run runs a PostgreSQL binary; as root it runs as the postgres user,
+# because the server refuses to run as root.
+pg_run() {
+	if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+pg_healthy() { pg_run "$PG_BIN/pg_isready" -q -h "$HOST" -p "$PG_PORT" -d "$PG_DB" -U "$PG_USER"; }
+
+pg_up() {
+	PG_BIN=$(pg_bindir)
+	if [ -z "$PG_BIN" ] || [ ! -x "$PG_BIN/initdb" ]; then
+		apt_install postgresql
+		PG_BIN=$(pg_bindir)
+	fi
+	[ -x "$PG_BIN/postgres" ] || die "postgres: no server binaries found; set SFSYNC_PG_BIN"
+	if pid=$(alive_pid "$PG_DATA/postmaster.pid"); then
+		log "postgres: already running (pid $pid)"
+		return 0
+	fi
+	port_open "$PG_PORT" && die "postgres: port $PG_PORT is taken by another process; set SFSYNC_PG_PORT"
+	mkdir -p "$PG_DIR/run"
+	if [ "$(id -u)" -eq 0 ]; then chown postgres: "$PG_DIR" "$PG_DIR/run"; fi
+	if [ ! -s "$PG_DATA/PG_VERSION" ]; then
+		log "postgres: initdb in $PG_DATA"
+		rm -rf "$PG_DATA"
+		pg_run "$PG_BIN/initdb" -D "$PG_DATA" -U "$PG_USER" --auth=trust -E UTF8 --locale=C.UTF-8 \
+			>"$LOGS/postgres-init.log" 2>&1 ||
+			{ tail -n 30 "$LOGS/postgres-init.log" >&2; die "postgres: initdb failed"; }
+	fi
+	# The log goes to a file the postgres user can write; it is linked into LOGS.
+	ln -sf "$PG_DIR/postgres.log" "$LOGS/postgres.log"
+	pg_run "$PG_BIN/pg_ctl" -D "$PG_DATA" -l "$PG_DIR/postgres.log" -w -t "$START_TIMEOUT" \
+		-o "-c listen_addresses=$HOST -p $PG_PORT -c unix_socket_directories=$PG_DIR/run -c fsync=off -c max_connections=200" \
+		start >/dev/null || { tail -n 30 "$PG_DIR/postgres.log" >&2; die "postgres: did not start"; }
+	wait_for postgres pg_healthy
+	if ! pg_run "$PG_BIN/psql" -h "$HOST" -p "$PG_PORT" -U "$PG_USER" -d postgres -tAc \
+		"select 1 from pg_database where datname = '$PG_DB'" | grep -q 1; then
+		pg_run "$PG_BIN/createdb" -h "$HOST" -p "$PG_PORT" -U "$PG_USER" "$PG_DB"
+	fi
+	log "postgres: started on $HOST:$PG_PORT (pid $(head -n1 "$PG_DATA/postmaster.pid"))"
+}
+
+pg_down() {
+	local pid
+	if ! pid=$(alive_pid "$PG_DATA/postmaster.pid"); then
+		log "postgres: not running"
+		return 0
+	fi
+	pg_run "$(pg_bindir)/pg_ctl" -D "$PG_DATA" -m fast -w stop >/dev/null 2>&1 || stop_pid postgres "$PG_DATA/postmaster.pid"
+	log "postgres: stopped (pid $pid)"
+}
+
+# ---------------------------------------------------------------- Redis
+
+REDIS_DIR="$STATE/redis"
+REDIS_PID="$REDIS_DIR/redis.pid"
+
+redis_healthy() { [ "$(redis-cli -h "$HOST" -p "$REDIS_PORT" ping 2>/dev/null)" = PONG ]; }
+
+redis_up() {
+	command -v redis-server >/dev/null || apt_install redis-server
+	if pid=$(alive_pid "$REDIS_PID"); then
+		log "redis: already running (pid $pid)"
+		return 0
+	fi
+	port_open "$REDIS_PORT" && die "redis: port $REDIS_PORT is taken by another process; set SFSYNC_REDIS_PORT"
+	mkdir -p "$REDIS_DIR"
+	# The config file path is on the command line so alive_pid can tell it is ours.
+	cat >"$REDIS_DIR/redis.conf" <<EOF
+bind $HOST
+port $REDIS_PORT
+protected-mode yes
+daemonize yes
+pidfile $REDIS_PID
+logfile $LOGS/redis.log
+dir $REDIS_DIR
+save ""
+appendonly no
+EOF
+	redis-server "$REDIS_DIR/redis.conf"
+	wait_for redis redis_healthy
+	log "redis: started on $HOST:$REDIS_PORT (pid $(cat "$REDIS_PID"))"
+}
+
+redis_down() { stop_pid redis "$REDIS_PID"; }
+
+# ---------------------------------------------------------------- commands
+
+print_env() {
+	cat <<EOF
+export SFSYNC_KAFKA_BROKERS=$HOST:$KAFKA_PORT
+export SFSYNC_DATABASE_URL=postgres://$PG_USER@$HOST:$PG_PORT/$PG_DB?sslmode=disable
+export SFSYNC_REDIS_URL=redis://$HOST:$REDIS_PORT/0
+EOF
+}
+
+status() {
+	local rc=0 pid
+	if pid=$(alive_pid "$KAFKA_PID") && kafka_healthy; then
+		printf '%-9s running  pid %-7s %s:%s\n' kafka "$pid" "$HOST" "$KAFKA_PORT"
+	else printf '%-9s stopped\n' kafka; rc=1; fi
+	PG_BIN=$(pg_bindir)
+	if pid=$(alive_pid "$PG_DATA/postmaster.pid") && pg_healthy 2>/dev/null; then
+		printf '%-9s running  pid %-7s %s:%s\n' postgres "$pid" "$HOST" "$PG_PORT"
+	else printf '%-9s stopped\n' postgres; rc=1; fi
+	if pid=$(alive_pid "$REDIS_PID") && redis_healthy; then
+		printf '%-9s running  pid %-7s %s:%s\n' redis "$pid" "$HOST" "$REDIS_PORT"
+	else printf '%-9s stopped\n' redis; rc=1; fi
+	return $rc
+}
+
+case ${1:-} in
+up)
+	mkdir -p "$LOGS"
+	redis_up
+	pg_up
+	kafka_up
+	print_env >"$STATE/env"
+	log "all services healthy; variables for tests: $STATE/env"
+	;;
+down)
+	kafka_down
+	redis_down
+	pg_down
+	;;
+status) status ;;
+env) print_env ;;
+*)
+	echo "usage: $0 up|down|status|env" >&2
+	exit 2
+	;;
+esac
