@@ -280,9 +280,9 @@ func TestTestID(t *testing.T) {
 	if !strings.HasPrefix(a, "testtestid_") {
 		t.Errorf("testID = %q, want it to start with the test name", a)
 	}
-	for _, r := range a {
-		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '_') {
-			t.Errorf("testID %q has %q", a, r)
-		}
+	if i := strings.IndexFunc(a, func(r rune) bool {
+		return !strings.ContainsRune("abcdefghijklmnopqrstuvwxyz0123456789_", r)
+	}); i >= 0 {
+		t.Errorf("testID %q has %q", a, a[i])
 	}
 }

@@ -135,7 +135,7 @@ func (k *Kafka) waitForLeaders(ctx context.Context, topic string, partitions int
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("waiting for partition leaders: %w (last: %v)", ctx.Err(), last)
+			return fmt.Errorf("waiting for partition leaders: %w (last: %w)", ctx.Err(), last)
 		case <-time.After(100 * time.Millisecond):
 		}
 	}

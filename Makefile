@@ -1,0 +1,81 @@
+# sfsync — `make help` lists the targets.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+# The Go modules of the workspace, in go.work order.
+MODULES := $(shell go work edit -json | sed -n 's/.*"DiskPath": "\.\/\(.*\)".*/\1/p')
+STACK := deploy/local/stack.sh
+# Tools that `go install` puts in GOPATH/bin are found without setup.
+export PATH := $(shell go env GOPATH)/bin:$(PATH)
+
+# Flags for every `go test`; CI and `make test` run with the race detector.
+GOTESTFLAGS ?= -race -count=1 -timeout 20m
+# How long `make test-full` runs each fuzz target.
+FUZZTIME ?= 60s
+GOLANGCI_LINT_VERSION := v2.15.0
+
+# with-services runs its argument with the SFSYNC_* service variables set:
+# as given when all three are set, else from the local stack, started when
+# it is not running.
+define with-services
+if [[ -n "$${SFSYNC_KAFKA_BROKERS:-}" && -n "$${SFSYNC_DATABASE_URL:-}" && -n "$${SFSYNC_REDIS_URL:-}" ]]; then \
+	echo "using services from SFSYNC_KAFKA_BROKERS, SFSYNC_DATABASE_URL, SFSYNC_REDIS_URL"; \
+else \
+	$(STACK) up; eval "$$($(STACK) env)"; \
+fi; \
+$(1)
+endef
+
+.PHONY: help
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+.PHONY: up
+up: ## start Kafka, PostgreSQL and Redis as local processes (installs what is missing)
+	@$(STACK) up
+
+.PHONY: down
+down: ## stop the local stack's processes
+	@$(STACK) down
+
+.PHONY: status
+status: ## print the state of each local service
+	@$(STACK) status
+
+.PHONY: build
+build: ## build every binary into bin/
+	@mkdir -p bin
+	@for m in $(MODULES); do \
+		if [ -d "$$m/cmd" ]; then (cd "$$m" && go build -o ../bin/ ./cmd/...); fi; \
+	done
+	@ls bin
+
+.PHONY: test
+test: ## unit and integration tests of every module, against the local stack
+	@$(call with-services,go test $(GOTESTFLAGS) $(addsuffix /...,$(addprefix ./,$(MODULES))))
+
+.PHONY: test-full
+test-full: ## the same suites at full size, then each fuzz target for FUZZTIME
+	@$(call with-services,SFSYNC_TEST_FULL=1 go test $(GOTESTFLAGS) -timeout 90m $(addsuffix /...,$(addprefix ./,$(MODULES))))
+	@for m in $(MODULES); do \
+		(cd "$$m" && for pkg in $$(go list ./...); do \
+			for f in $$(go test -list '^Fuzz' "$$pkg" | grep '^Fuzz' || true); do \
+				echo "fuzz $$pkg $$f for $(FUZZTIME)"; \
+				go test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) "$$pkg"; \
+			done; \
+		done); \
+	done
+
+.PHONY: lint
+lint: ## gofmt, go vet and golangci-lint over every module
+	@unformatted=$$(gofmt -l $(MODULES)); \
+	if [ -n "$$unformatted" ]; then echo "gofmt needed on:"; echo "$$unformatted"; exit 1; fi
+	@go vet $(addsuffix /...,$(addprefix ./,$(MODULES)))
+	@golangci-lint version 2>/dev/null | grep -qF "$(GOLANGCI_LINT_VERSION:v%=%)" || \
+		go install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION)
+	@for m in $(MODULES); do (cd "$$m" && golangci-lint run --config ../.golangci.yml ./...); done
+
+.PHONY: generate
+generate: ## regenerate generated code (protobuf and friends) in every module
+	@for m in $(MODULES); do (cd "$$m" && go generate ./...); done
