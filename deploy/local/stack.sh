@@ -6,6 +6,7 @@
 #   deploy/local/stack.sh down     stop exactly the processes "up" started
 #   deploy/local/stack.sh status   print each service's state; exit 1 if one is down
 #   deploy/local/stack.sh env      print the SFSYNC_* variables tests and services read
+#   deploy/local/stack.sh processes list every process of the stack (none after down)
 #
 # Everything lives under SFSYNC_STACK_DIR (default: .cache/stack in the
 # repository, git-ignored): Kafka's jars, data directories, logs, pid files.
@@ -60,14 +61,32 @@ alive_pid() {
 	[ -s "$pidfile" ] || return 1
 	pid=$(head -n1 "$pidfile")
 	[[ $pid =~ ^[0-9]+$ ]] || return 1
-	[ -r "/proc/$pid/cmdline" ] || return 1
-	# Redis rewrites its command line, so its working directory counts too.
-	if tr '\0' ' ' <"/proc/$pid/cmdline" | grep -qF -- "$STATE" ||
-		[[ $(readlink "/proc/$pid/cwd" 2>/dev/null) == "$STATE"/* ]]; then
-		echo "$pid"
-	else
-		return 1
-	fi
+	in_stack "$pid" || return 1
+	echo "$pid"
+}
+
+# in_stack reports whether process $1's command line or working directory is
+# in one of the stack's directories (Redis rewrites its command line, so the
+# working directory counts too).
+in_stack() {
+	local pid=$1 cmd cwd dir
+	cmd=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || return 1
+	cwd=$(readlink "/proc/$pid/cwd" 2>/dev/null) || cwd=""
+	for dir in "$STATE" "$PG_DIR"; do
+		if [[ $cmd == *"$dir"* || $cwd == "$dir"/* || $cwd == "$dir" ]]; then return 0; fi
+	done
+	return 1
+}
+
+# processes lists every process of the stack, whatever its pid files say.
+processes() {
+	local p
+	for p in /proc/[0-9]*; do
+		[ "${p#/proc/}" = $$ ] && continue
+		if in_stack "${p#/proc/}"; then
+			printf '%s %s\n' "${p#/proc/}" "$(tr '\0' ' ' <"$p/cmdline" 2>/dev/null)"
+		fi
+	done
 }
 
 # wait_for runs "$2..." until it succeeds or START_TIMEOUT passes; $1 names
@@ -207,7 +226,17 @@ kafka_down() { stop_pid kafka "$KAFKA_PID"; }
 
 # ----------------------------------------------------------- PostgreSQL
 
+# As root the server runs as the postgres user, which must reach its data
+# directory; when the state directory is not reachable by it (a clone under
+# /root, say), the cluster lives in /var/tmp instead, linked from STATE.
 PG_DIR="$STATE/postgres"
+if [ "$(id -u)" -eq 0 ] && [ ! -L "$PG_DIR" ] && ! runuser -u postgres -- test -x "$STATE" 2>/dev/null; then
+	PG_DIR="/var/tmp/sfsync-stack-$(printf '%s' "$STATE" | md5sum | cut -c1-12)/postgres"
+	mkdir -p "$PG_DIR"
+	ln -sfn "$PG_DIR" "$STATE/postgres"
+elif [ -L "$PG_DIR" ]; then
+	PG_DIR=$(readlink "$PG_DIR")
+fi
 PG_DATA="$PG_DIR/data"
 
 pg_bindir() {
@@ -219,9 +248,9 @@ pg_bindir() {
 }
 
 # pg_run runs a PostgreSQL binary; as root it runs as the postgres user,
-# because the server refuses to run as root.
+# because the server refuses to run as root, from / which that user can reach.
 pg_run() {
-	if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+	if [ "$(id -u)" -eq 0 ]; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi
 }
 
 pg_healthy() { pg_run "$PG_BIN/pg_isready" -q -h "$HOST" -p "$PG_PORT" -d "$PG_DB" -U "$PG_USER"; }
@@ -345,8 +374,9 @@ down)
 	;;
 status) status ;;
 env) print_env ;;
+processes) processes ;;
 *)
-	echo "usage: $0 up|down|status|env" >&2
+	echo "usage: $0 up|down|status|env|processes" >&2
 	exit 2
 	;;
 esac
