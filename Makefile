@@ -14,6 +14,8 @@ GOTESTFLAGS ?= -race -count=1 -timeout 20m
 # How long `make test-full` runs each fuzz target.
 FUZZTIME ?= 60s
 GOLANGCI_LINT_VERSION := v2.15.0
+# apt-get as root, through sudo when not root.
+APT_GET := $(if $(filter 0,$(shell id -u)),,sudo) env DEBIAN_FRONTEND=noninteractive apt-get
 
 # with-services runs its argument with the SFSYNC_* service variables set:
 # as given when all three are set, else from the local stack, started when
@@ -68,13 +70,15 @@ test-full: ## the same suites at full size, then each fuzz target for FUZZTIME
 	done
 
 .PHONY: lint
-lint: ## gofmt, go vet and golangci-lint over every module
+lint: ## gofmt, go vet and golangci-lint over every module; shellcheck over the scripts
 	@unformatted=$$(gofmt -l $(MODULES)); \
 	if [ -n "$$unformatted" ]; then echo "gofmt needed on:"; echo "$$unformatted"; exit 1; fi
 	@go vet $(addsuffix /...,$(addprefix ./,$(MODULES)))
 	@golangci-lint version 2>/dev/null | grep -qF "$(GOLANGCI_LINT_VERSION:v%=%)" || \
 		go install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION)
 	@for m in $(MODULES); do (cd "$$m" && golangci-lint run --config ../.golangci.yml ./...); done
+	@command -v shellcheck >/dev/null || { $(APT_GET) update -qq && $(APT_GET) install -y -qq shellcheck >/dev/null; }
+	@shellcheck .ci/run $$(git ls-files '*.sh')
 
 .PHONY: generate
 generate: ## regenerate generated code (protobuf and friends) in every module

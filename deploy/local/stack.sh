@@ -107,14 +107,14 @@ wait_for() {
 # stop_pid sends SIGTERM to the process in pid file $2 and waits for it to
 # exit, then SIGKILL after 30 s; $1 names the service.
 stop_pid() {
-	local name=$1 pidfile=$2 pid i
+	local name=$1 pidfile=$2 pid
 	if ! pid=$(alive_pid "$pidfile"); then
 		rm -f "$pidfile"
 		log "$name: not running"
 		return 0
 	fi
 	kill -TERM "$pid" 2>/dev/null || true
-	for i in $(seq 1 300); do
+	for _ in $(seq 1 300); do
 		[ -d "/proc/$pid" ] || break
 		sleep 0.1
 	done
@@ -214,7 +214,8 @@ kafka_up() {
 			>>"$LOGS/kafka-install.log" 2>&1 ||
 			{ tail -n 30 "$LOGS/kafka-install.log" >&2; die "kafka: formatting storage failed"; }
 	fi
-	: >"$LOGS/kafka.log"
+	# The health check reads this start's log; the previous one is kept.
+	[ -f "$LOGS/kafka.log" ] && mv -f "$LOGS/kafka.log" "$LOGS/kafka.log.1"
 	nohup "${KAFKA_JAVA[@]}" kafka.Kafka "$KAFKA_DIR/server.properties" \
 		>"$LOGS/kafka.stdout" 2>&1 </dev/null &
 	echo $! >"$KAFKA_PID"
@@ -242,7 +243,7 @@ PG_DATA="$PG_DIR/data"
 pg_bindir() {
 	if [ -n "${SFSYNC_PG_BIN:-}" ]; then echo "$SFSYNC_PG_BIN"; return; fi
 	local d
-	d=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n1)
+	d=$(printf "%s\n" /usr/lib/postgresql/*/bin | grep -v "\*" | sort -V | tail -n1)
 	if [ -z "$d" ] && command -v pg_config >/dev/null; then d=$(pg_config --bindir); fi
 	echo "$d"
 }
