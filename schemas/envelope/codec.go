@@ -314,7 +314,7 @@ func (c *Codec) Decode(frame []byte) (*Envelope, error) {
 func ReadFingerprint(frame []byte) (uint64, []byte, error) {
 	fp, body, err := goavro.FingerprintFromSOE(frame)
 	if err != nil {
-		return 0, nil, fmt.Errorf("%w: %d-byte frame: %v", ErrBadFrame, len(frame), err)
+		return 0, nil, fmt.Errorf("%w: %d-byte frame: %w", ErrBadFrame, len(frame), err)
 	}
 	return fp, body, nil
 }
