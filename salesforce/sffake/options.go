@@ -1,0 +1,168 @@
+package sffake
+
+import (
+	"crypto/tls"
+	"log/slog"
+	"time"
+)
+
+// Option configures a [Server]; pass options to [New] or [Start].
+type Option func(*config)
+
+// Defaults of the options.
+const (
+	// DefaultKeepalive is the default keepalive interval: the longest gap
+	// Salesforce allows between responses while events are owed (spec
+	// §1.7.3).
+	DefaultKeepalive = 270 * time.Second
+	// DefaultIdleTimeout is how long a Subscribe stream with nothing
+	// requested may stay without a new FetchRequest by default.
+	DefaultIdleTimeout = 60 * time.Second
+	// DefaultPublishIdleTimeout is how long a PublishStream may stay
+	// without a publish request by default.
+	DefaultPublishIdleTimeout = 70 * time.Second
+	// DefaultRetention is the default event retention window.
+	DefaultRetention = 72 * time.Hour
+	// DefaultMaxReplayGap is the default largest gap between consecutive
+	// replay ids.
+	DefaultMaxReplayGap = 5
+	// DefaultOrgID is the org id used unless WithOrgID gives another.
+	DefaultOrgID = "00D000000000001EAA"
+)
+
+type config struct {
+	pubsubAddr, httpAddr string
+	orgID, userID        string
+	instanceURL          string
+	logger               *slog.Logger
+	clock                Clock
+	keepalive            time.Duration
+	idleTimeout          time.Duration
+	publishIdle          time.Duration
+	retention            time.Duration
+	maxGap               int
+	seed                 uint64
+	seeded               bool
+	tls                  bool
+	cert                 *tls.Certificate
+	tokens               []string
+	validator            TokenValidator
+	objects              []Object
+	events               []EventDefinition
+	triggers             []Trigger
+	territoryCDC         bool
+	territoryEvent       bool
+}
+
+// WithPubSubAddr sets the address the Pub/Sub API gRPC listener binds,
+// e.g. "127.0.0.1:7443". The default is a free loopback port,
+// "127.0.0.1:0"; [Server.PubSubAddr] tells the port chosen.
+func WithPubSubAddr(addr string) Option { return func(c *config) { c.pubsubAddr = addr } }
+
+// WithHTTPAddr sets the address of the HTTP listener (REST and OAuth
+// endpoints). The default is a free loopback port, "127.0.0.1:0";
+// [Server.Addr] tells the port chosen.
+func WithHTTPAddr(addr string) Option { return func(c *config) { c.httpAddr = addr } }
+
+// WithOrgID sets the org id: 18 characters starting with "00D" and a valid
+// case-safe suffix. The default is [DefaultOrgID].
+func WithOrgID(id string) Option { return func(c *config) { c.orgID = id } }
+
+// WithUserID sets the id of the user that commits changes made through the
+// Go API and creates records (commitUser, CreatedById, OwnerId). The
+// default is a fixed id with key prefix 005.
+func WithUserID(id string) Option { return func(c *config) { c.userID = id } }
+
+// WithLogger sets the logger; the default discards everything.
+func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l } }
+
+// WithClock sets the clock; the default is [SystemClock]. Tests pass a
+// [ManualClock] to control timestamps and retention.
+func WithClock(clk Clock) Option { return func(c *config) { c.clock = clk } }
+
+// WithKeepalive sets how often an idle Subscribe stream that is owed
+// events receives an empty FetchResponse; the default is
+// [DefaultKeepalive].
+func WithKeepalive(d time.Duration) Option { return func(c *config) { c.keepalive = d } }
+
+// WithIdleTimeout sets how long a Subscribe stream whose requested events
+// were all delivered may wait for a new FetchRequest before the server
+// ends it with DEADLINE_EXCEEDED; the default is [DefaultIdleTimeout].
+func WithIdleTimeout(d time.Duration) Option { return func(c *config) { c.idleTimeout = d } }
+
+// WithPublishIdleTimeout sets how long a PublishStream may go without a
+// publish request before the server ends it; the default is
+// [DefaultPublishIdleTimeout].
+func WithPublishIdleTimeout(d time.Duration) Option {
+	return func(c *config) { c.publishIdle = d }
+}
+
+// WithRetention sets the event retention window; the default is
+// [DefaultRetention]. [Server.Purge] and [Server.ExpireBefore] expire
+// events on demand.
+func WithRetention(d time.Duration) Option { return func(c *config) { c.retention = d } }
+
+// WithReplayGaps sets the largest number of unused positions between two
+// consecutive replay ids; each gap is drawn uniformly from [0, max]. The
+// default is [DefaultMaxReplayGap]; 0 makes the ids contiguous on the bus.
+func WithReplayGaps(maxGap int) Option { return func(c *config) { c.maxGap = maxGap } }
+
+// WithSeed makes replay id gaps, event ids and transaction keys
+// deterministic. By default they are seeded randomly.
+func WithSeed(seed uint64) Option {
+	return func(c *config) { c.seed, c.seeded = seed, true }
+}
+
+// WithTLS serves both listeners over TLS with a self-signed certificate
+// generated at start for localhost, 127.0.0.1 and ::1;
+// [Server.CertPool] and [Server.CertificatePEM] let clients trust it. The
+// default is plaintext.
+func WithTLS() Option { return func(c *config) { c.tls = true } }
+
+// WithCertificate serves both listeners over TLS with cert instead of a
+// generated certificate.
+func WithCertificate(cert tls.Certificate) Option {
+	return func(c *config) { c.tls, c.cert = true, &cert }
+}
+
+// WithAccessToken adds tok to the access tokens the default
+// [TokenValidator] accepts. Without any, the server makes up one token,
+// which [Server.AccessToken] returns.
+func WithAccessToken(tok string) Option {
+	return func(c *config) { c.tokens = append(c.tokens, tok) }
+}
+
+// WithTokenValidator replaces the default validator, a set of static
+// tokens, with v; the OAuth endpoint uses this to accept the tokens it
+// issues.
+func WithTokenValidator(v TokenValidator) Option { return func(c *config) { c.validator = v } }
+
+// WithObject defines an sObject in addition to the built-in ones, as
+// [Server.DefineObject] would.
+func WithObject(o Object) Option { return func(c *config) { c.objects = append(c.objects, o) } }
+
+// WithEvent defines a custom platform event, as [Server.DefineEvent]
+// would.
+func WithEvent(e EventDefinition) Option { return func(c *config) { c.events = append(c.events, e) } }
+
+// WithTrigger installs an automation rule that publishes the platform
+// event named event after every committed change of object, as an Apex
+// trigger would: fn maps the change to the event's field values, and
+// returning nil publishes nothing. The event must be defined (WithEvent)
+// and CreatedDate and CreatedById are filled in when fn leaves them out.
+func WithTrigger(object, event string, fn func(Change) map[string]any) Option {
+	return func(c *config) {
+		c.triggers = append(c.triggers, Trigger{Object: object, Event: event, Map: fn})
+	}
+}
+
+// WithTerritoryChangeEvents enables change events for the built-in
+// territory objects. This is an emulator extension: real orgs are not
+// known to publish Territory2ChangeEvent and its kin (spec §7.1).
+func WithTerritoryChangeEvents() Option { return func(c *config) { c.territoryCDC = true } }
+
+// WithTerritoryChangeEvent defines the platform event Territory_Change__e
+// (see [TerritoryChangeEvent]) and installs a trigger on each territory
+// object that publishes it on every change, the way real teams stream
+// territory changes.
+func WithTerritoryChangeEvent() Option { return func(c *config) { c.territoryEvent = true } }
