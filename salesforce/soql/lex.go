@@ -232,7 +232,9 @@ func (l *lexer) date(pos Pos) (token, error) {
 		norm = norm[:k+3] + ":" + norm[k+3:]
 	}
 	t, err := time.Parse(time.RFC3339Nano, norm)
-	if err != nil {
+	// A datetime whose UTC year leaves 1..9999 (0001-01-01T00:00:00+0100)
+	// has no four-digit form to format back to.
+	if err != nil || t.UTC().Year() < 1 || t.UTC().Year() > 9999 {
 		return bad()
 	}
 	l.advance(n)
