@@ -1,0 +1,530 @@
+package emu
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/goccy/go-yaml"
+	"github.com/goccy/go-yaml/ast"
+	yamlparser "github.com/goccy/go-yaml/parser"
+
+	"github.com/sfsync/sfsync/salesforce/sffake"
+	"github.com/sfsync/sfsync/salesforce/sffake/load"
+)
+
+// Defaults of [Config].
+const (
+	DefaultPubSubAddr      = "127.0.0.1:7011"
+	DefaultHTTPAddr        = "127.0.0.1:7012"
+	DefaultRate            = 20
+	DefaultShutdownTimeout = 10 * time.Second
+	DefaultLogLevel        = "info"
+)
+
+// Config is sfemu's configuration. [Default] returns it with every
+// default; a YAML file (see [Load]) overrides what it names.
+type Config struct {
+	// Listen holds the listener addresses.
+	Listen Listen `yaml:"listen"`
+	// OrgID is the org id (18 characters, key prefix 00D); the default is
+	// sffake.DefaultOrgID.
+	OrgID string `yaml:"org_id"`
+	// AccessTokens are the access tokens the Pub/Sub API accepts; at
+	// least one is required. They are secrets: logs and --print-config
+	// show only their first four characters.
+	AccessTokens []Secret `yaml:"access_tokens"`
+	// TLS serves both listeners over TLS with a generated self-signed
+	// certificate; the default is plaintext, as Salesforce's own Go
+	// example uses for localhost:7011.
+	TLS bool `yaml:"tls"`
+	// Keepalive is the keepalive interval of idle Subscribe streams; the
+	// default is sffake.DefaultKeepalive (270s).
+	Keepalive time.Duration `yaml:"keepalive"`
+	// Retention is the event retention window; the default is
+	// sffake.DefaultRetention (72h).
+	Retention time.Duration `yaml:"retention"`
+	// Territory configures how territory changes are published.
+	Territory Territory `yaml:"territory"`
+	// Seed makes the dataset, the churn and the emulator's ids
+	// deterministic; the default is 1.
+	Seed uint64 `yaml:"seed"`
+	// Dataset sizes the seeded territory dataset.
+	Dataset Dataset `yaml:"dataset"`
+	// Churn configures the changes applied after seeding.
+	Churn Churn `yaml:"churn"`
+	// PlatformEvents are custom platform events to define, in addition to
+	// Territory_Change__e.
+	PlatformEvents []PlatformEvent `yaml:"platform_events"`
+	// ShutdownTimeout bounds the graceful shutdown; the default is
+	// [DefaultShutdownTimeout].
+	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+	// LogLevel is debug, info, warn or error; the default is info.
+	LogLevel string `yaml:"log_level"`
+}
+
+// Listen holds the listener addresses; both default to loopback.
+type Listen struct {
+	// PubSub is the Pub/Sub API (gRPC) address; the default is
+	// [DefaultPubSubAddr].
+	PubSub string `yaml:"pubsub"`
+	// HTTP is the HTTP address (health check, REST, OAuth); the default
+	// is [DefaultHTTPAddr].
+	HTTP string `yaml:"http"`
+}
+
+// Territory configures the publication of territory changes.
+type Territory struct {
+	// ChangeEvents enables change events of the territory objects, an
+	// emulator extension real orgs lack; the default is true.
+	ChangeEvents bool `yaml:"change_events"`
+	// Trigger installs the rule publishing Territory_Change__e on every
+	// territory change, as an Apex trigger would; the default is true.
+	Trigger bool `yaml:"trigger"`
+}
+
+// Dataset sizes the seeded dataset (see load.Dataset).
+type Dataset struct {
+	// Accounts is the number of accounts; the default is 5000.
+	Accounts int `yaml:"accounts"`
+	// Users is the number of users; the default is 50.
+	Users int `yaml:"users"`
+	// NamedShare is the share of accounts also in a named-accounts
+	// territory, 0 to 1; the default is 0.25.
+	NamedShare float64 `yaml:"named_share"`
+	// Batch is the number of accounts per seeding transaction; the
+	// default is 200.
+	Batch int `yaml:"batch"`
+}
+
+// Churn configures the changes applied after seeding (see load.Churn).
+type Churn struct {
+	// Enabled turns churn on; the default is true.
+	Enabled bool `yaml:"enabled"`
+	// Rate is the largest number of transactions per second; the default
+	// is [DefaultRate].
+	Rate float64 `yaml:"rate"`
+	// Burst is the number of edits of a burst and the token bucket's
+	// capacity; the default is 20.
+	Burst int `yaml:"burst"`
+	// Mix weighs the kinds of operation; the default is load.DefaultMix.
+	Mix load.Mix `yaml:"mix"`
+	// OverflowAfter emits one GAP_OVERFLOW after this many operations;
+	// the default 0 never does.
+	OverflowAfter int `yaml:"overflow_after"`
+}
+
+// PlatformEvent defines a custom platform event.
+type PlatformEvent struct {
+	// Name is the event's API name, ending in __e.
+	Name string `yaml:"name"`
+	// Fields are its custom fields.
+	Fields []EventField `yaml:"fields"`
+}
+
+// EventField is a field of a platform event.
+type EventField struct {
+	// Name is the field's API name, e.g. OrderId__c.
+	Name string `yaml:"name"`
+	// Type is one of the names of [FieldTypes].
+	Type string `yaml:"type"`
+}
+
+// FieldTypes maps the type names a platform event field may have to
+// sffake's types.
+var FieldTypes = map[string]sffake.FieldType{
+	"Text": sffake.TypeString, "TextArea": sffake.TypeString, "Email": sffake.TypeString,
+	"Phone": sffake.TypeString, "URL": sffake.TypeString, "Picklist": sffake.TypePicklist,
+	"Reference": sffake.TypeReference, "Number": sffake.TypeDouble, "Currency": sffake.TypeCurrency,
+	"Percent": sffake.TypePercent, "Int": sffake.TypeInt, "Checkbox": sffake.TypeBoolean,
+	"Date": sffake.TypeDate, "DateTime": sffake.TypeDateTime, "Time": sffake.TypeTime,
+}
+
+// Secret is a string that must not be shown: String and YAML output give
+// only its first four characters.
+type Secret string
+
+// Hint returns the first four characters followed by "…", enough to tell
+// tokens apart.
+func (s Secret) Hint() string {
+	if len(s) <= 4 {
+		return "…"
+	}
+	return string(s[:4]) + "…"
+}
+
+// String returns [Secret.Hint].
+func (s Secret) String() string { return s.Hint() }
+
+// MarshalYAML writes the hint, never the secret.
+func (s Secret) MarshalYAML() (any, error) { return s.Hint() + " (redacted)", nil }
+
+// Default returns the configuration with every default.
+func Default() Config {
+	return Config{
+		Listen:          Listen{PubSub: DefaultPubSubAddr, HTTP: DefaultHTTPAddr},
+		OrgID:           sffake.DefaultOrgID,
+		Keepalive:       sffake.DefaultKeepalive,
+		Retention:       sffake.DefaultRetention,
+		Territory:       Territory{ChangeEvents: true, Trigger: true},
+		Seed:            1,
+		Dataset:         Dataset{Accounts: load.DefaultAccounts, Users: load.DefaultUsers, NamedShare: load.DefaultNamedShare, Batch: load.DefaultBatch},
+		Churn:           Churn{Enabled: true, Rate: DefaultRate, Burst: load.DefaultBurstSize, Mix: load.DefaultMix},
+		ShutdownTimeout: DefaultShutdownTimeout,
+		LogLevel:        DefaultLogLevel,
+	}
+}
+
+// ErrInvalid is wrapped by every configuration error.
+var ErrInvalid = errors.New("invalid configuration")
+
+// Problem is one thing wrong with a configuration.
+type Problem struct {
+	// Where is "file:line", "flag --name", or "" when unknown.
+	Where string
+	// Path is the key, e.g. "churn.rate" or "platform_events[0].name".
+	Path string
+	// Message says what is wrong, e.g. "must be > 0".
+	Message string
+}
+
+// String returns "where: path: message".
+func (p Problem) String() string {
+	s := p.Path + ": " + p.Message
+	if p.Path == "" {
+		s = p.Message
+	}
+	if p.Where != "" {
+		s = p.Where + ": " + s
+	}
+	return s
+}
+
+// ValidationError lists the problems of a configuration, one per line.
+// It wraps [ErrInvalid].
+type ValidationError struct {
+	Problems []Problem
+}
+
+func (e *ValidationError) Error() string {
+	lines := make([]string, len(e.Problems))
+	for i, p := range e.Problems {
+		lines[i] = p.String()
+	}
+	return strings.Join(lines, "\n")
+}
+
+// Unwrap returns [ErrInvalid].
+func (e *ValidationError) Unwrap() error { return ErrInvalid }
+
+// Validate checks c and returns a *[ValidationError] listing every
+// problem, with Path set and Where empty ([Source.Check] fills it in).
+func (c Config) Validate() error {
+	var ps []Problem
+	bad := func(path, format string, args ...any) {
+		ps = append(ps, Problem{Path: path, Message: fmt.Sprintf(format, args...)})
+	}
+	for _, a := range []struct{ path, addr string }{{"listen.pubsub", c.Listen.PubSub}, {"listen.http", c.Listen.HTTP}} {
+		if _, port, err := net.SplitHostPort(a.addr); err != nil || port == "" {
+			bad(a.path, "must be host:port, got %q", a.addr)
+		}
+	}
+	if c.Listen.PubSub == c.Listen.HTTP && !strings.HasSuffix(c.Listen.PubSub, ":0") {
+		bad("listen.http", "must differ from listen.pubsub")
+	}
+	if !validOrgID(c.OrgID) {
+		bad("org_id", "must be an 18-character id starting with 00D with a valid case-safe suffix, got %q", c.OrgID)
+	}
+	if len(c.AccessTokens) == 0 {
+		bad("access_tokens", "at least one token is required (or set SFEMU_ACCESS_TOKEN)")
+	}
+	for i, t := range c.AccessTokens {
+		if strings.TrimSpace(string(t)) != string(t) || t == "" {
+			bad(fmt.Sprintf("access_tokens[%d]", i), "must be non-empty without surrounding spaces")
+		}
+	}
+	for _, d := range []struct {
+		path string
+		v    time.Duration
+	}{{"keepalive", c.Keepalive}, {"retention", c.Retention}, {"shutdown_timeout", c.ShutdownTimeout}} {
+		if d.v <= 0 {
+			bad(d.path, "must be > 0")
+		}
+	}
+	switch {
+	case c.Dataset.Accounts < 1:
+		bad("dataset.accounts", "must be >= 1")
+	case c.Dataset.Accounts > 1_000_000:
+		bad("dataset.accounts", "must be <= 1000000")
+	}
+	if c.Dataset.Users < 1 {
+		bad("dataset.users", "must be >= 1")
+	}
+	if c.Dataset.NamedShare < 0 || c.Dataset.NamedShare > 1 {
+		bad("dataset.named_share", "must be between 0 and 1")
+	}
+	if c.Dataset.Batch < 1 {
+		bad("dataset.batch", "must be >= 1")
+	}
+	if c.Churn.Enabled {
+		if c.Churn.Rate <= 0 {
+			bad("churn.rate", "must be > 0")
+		}
+		if c.Churn.Burst < 1 {
+			bad("churn.burst", "must be >= 1")
+		}
+	}
+	mix := []struct {
+		key string
+		v   int
+	}{
+		{"account_edit", c.Churn.Mix.AccountEdit}, {"address_change", c.Churn.Mix.AddressChange},
+		{"reassign", c.Churn.Mix.Reassign}, {"user_move", c.Churn.Mix.UserMove},
+		{"delete", c.Churn.Mix.Delete}, {"undelete", c.Churn.Mix.Undelete}, {"burst", c.Churn.Mix.Burst},
+		{"multi_record", c.Churn.Mix.MultiRecord}, {"gap", c.Churn.Mix.Gap},
+	}
+	for _, m := range mix {
+		if m.v < 0 {
+			bad("churn.mix."+m.key, "must be >= 0")
+		}
+	}
+	if c.Churn.Mix.Total() <= 0 {
+		bad("churn.mix", "at least one weight must be > 0")
+	}
+	if c.Churn.OverflowAfter < 0 {
+		bad("churn.overflow_after", "must be >= 0")
+	}
+	seen := map[string]bool{}
+	if c.Territory.Trigger {
+		seen[sffake.TerritoryChangeEvent().Name] = true
+	}
+	for i, e := range c.PlatformEvents {
+		p := fmt.Sprintf("platform_events[%d]", i)
+		switch {
+		case !strings.HasSuffix(e.Name, "__e") || !apiName(e.Name):
+			bad(p+".name", "must be an API name ending in __e, got %q", e.Name)
+		case seen[e.Name]:
+			bad(p+".name", "%s is defined twice", e.Name)
+		}
+		seen[e.Name] = true
+		fields := map[string]bool{}
+		for j, f := range e.Fields {
+			fp := fmt.Sprintf("%s.fields[%d]", p, j)
+			switch {
+			case !apiName(f.Name) || f.Name == "CreatedDate" || f.Name == "CreatedById":
+				bad(fp+".name", "must be an API name other than CreatedDate and CreatedById, got %q", f.Name)
+			case fields[f.Name]:
+				bad(fp+".name", "%s is defined twice", f.Name)
+			}
+			fields[f.Name] = true
+			if _, ok := FieldTypes[f.Type]; !ok {
+				bad(fp+".type", "must be one of %s, got %q", strings.Join(fieldTypeNames(), ", "), f.Type)
+			}
+		}
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		bad("log_level", "must be debug, info, warn or error, got %q", c.LogLevel)
+	}
+	if len(ps) == 0 {
+		return nil
+	}
+	return &ValidationError{Problems: ps}
+}
+
+func fieldTypeNames() []string {
+	names := make([]string, 0, len(FieldTypes))
+	for n := range FieldTypes {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return names
+}
+
+// apiName reports whether n is a letter followed by letters, digits and
+// underscores.
+func apiName(n string) bool {
+	for i, c := range n {
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z':
+		case i > 0 && (c >= '0' && c <= '9' || c == '_'):
+		default:
+			return false
+		}
+	}
+	return n != ""
+}
+
+// validOrgID checks an org id's form and case-safe suffix.
+func validOrgID(id string) bool {
+	if len(id) != 18 || !strings.HasPrefix(id, "00D") || !apiName("x"+id[:15]) || strings.Contains(id[:15], "_") {
+		return false
+	}
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
+	for block := range 3 {
+		n := 0
+		for i := range 5 {
+			if c := id[block*5+i]; c >= 'A' && c <= 'Z' {
+				n |= 1 << i
+			}
+		}
+		if id[15+block] != alphabet[n] {
+			return false
+		}
+	}
+	return true
+}
+
+// Source is where a configuration came from: the file's name and syntax
+// tree, to give problems their line, and the flags that overrode keys.
+// The zero Source (no file, no flags) is valid.
+type Source struct {
+	file  string
+	tree  *ast.File
+	flags map[string]string
+}
+
+// Load reads the YAML file at path onto [Default] and returns the result
+// and its Source. Unknown keys, type mismatches and syntax errors fail
+// with "file:line: message". Load does not validate: call [Source.Check]
+// once flags are applied.
+func Load(path string) (Config, *Source, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return Config{}, nil, fmt.Errorf("read config: %w", err)
+	}
+	return Parse(path, data)
+}
+
+// Parse is [Load] for data read from a file called name.
+func Parse(name string, data []byte) (Config, *Source, error) {
+	cfg := Default()
+	src := &Source{file: name}
+	tree, err := yamlparser.ParseBytes(data, 0)
+	if err != nil {
+		return Config{}, nil, src.yamlError(err)
+	}
+	src.tree = tree
+	if len(tree.Docs) > 1 {
+		return Config{}, nil, &ValidationError{Problems: []Problem{{Where: name, Message: "want one YAML document"}}}
+	}
+	if len(tree.Docs) == 1 && tree.Docs[0].Body != nil {
+		// The YAML library reports bad durations without a position.
+		var ps []Problem
+		for _, key := range []string{"keepalive", "retention", "shutdown_timeout"} {
+			if n := src.node(key); n != nil {
+				if _, err := time.ParseDuration(strings.Trim(n.String(), `"'`)); err != nil {
+					ps = append(ps, Problem{Where: src.where(key), Path: key, Message: fmt.Sprintf("must be a duration such as 30s or 72h, got %s", n.String())})
+				}
+			}
+		}
+		if len(ps) > 0 {
+			return Config{}, nil, &ValidationError{Problems: ps}
+		}
+		// A mix given in the file replaces the default mix.
+		if src.node("churn.mix") != nil {
+			cfg.Churn.Mix = load.Mix{}
+		}
+		dec := yaml.NewDecoder(strings.NewReader(""), yaml.DisallowUnknownField(), yaml.Strict())
+		if err := dec.DecodeFromNode(tree.Docs[0].Body, &cfg); err != nil {
+			return Config{}, nil, src.yamlError(err)
+		}
+	}
+	return cfg, src, nil
+}
+
+// yamlError turns a YAML library error into a ValidationError naming the
+// line.
+func (s *Source) yamlError(err error) error {
+	p := Problem{Where: s.file, Message: err.Error()}
+	var ye yaml.Error
+	if errors.As(err, &ye) {
+		p.Message = ye.GetMessage()
+		if tk := ye.GetToken(); tk != nil && tk.Position != nil {
+			p.Where = fmt.Sprintf("%s:%d", s.file, tk.Position.Line)
+		}
+		var unknown *yaml.UnknownFieldError
+		if errors.As(err, &unknown) {
+			p.Message = strings.Replace(p.Message, "unknown field", "unknown key", 1)
+		}
+	}
+	return &ValidationError{Problems: []Problem{p}}
+}
+
+// SetFlag records that the flag called flag set the key path, so that
+// problems with the key name the flag rather than the file.
+func (s *Source) SetFlag(path, flag string) {
+	if s.flags == nil {
+		s.flags = map[string]string{}
+	}
+	s.flags[path] = flag
+}
+
+// Check validates c and places each problem: the flag that set its key,
+// or the file and line of the key, or the file alone.
+func (s *Source) Check(c Config) error {
+	err := c.Validate()
+	var ve *ValidationError
+	if s == nil || !errors.As(err, &ve) {
+		return err
+	}
+	for i := range ve.Problems {
+		ve.Problems[i].Where = s.where(ve.Problems[i].Path)
+	}
+	return ve
+}
+
+// where returns the place of the key path.
+func (s *Source) where(path string) string {
+	if f, ok := s.flags[path]; ok {
+		return "flag --" + f
+	}
+	if s.tree == nil || s.file == "" {
+		return ""
+	}
+	// The key itself, or failing that its closest parent in the file.
+	for p := path; p != ""; p = parent(p) {
+		if n := s.node(p); n != nil {
+			if tk := n.GetToken(); tk != nil && tk.Position != nil {
+				return fmt.Sprintf("%s:%d", s.file, tk.Position.Line)
+			}
+		}
+	}
+	return s.file
+}
+
+// node returns the value of the key path in the file, or nil.
+func (s *Source) node(path string) ast.Node {
+	if s.tree == nil {
+		return nil
+	}
+	yp, err := yaml.PathString("$." + path)
+	if err != nil {
+		return nil
+	}
+	n, err := yp.FilterFile(s.tree)
+	if err != nil {
+		return nil
+	}
+	return n
+}
+
+// parent returns the path of the enclosing key: "a.b[1].c" → "a.b[1]" →
+// "a.b" → "a" → "".
+func parent(p string) string {
+	i := strings.LastIndexAny(p, ".[")
+	if i < 0 {
+		return ""
+	}
+	return p[:i]
+}
+
+// Marshal returns c as YAML, access tokens redacted to their hint.
+func Marshal(c Config) ([]byte, error) {
+	return yaml.MarshalWithOptions(c, yaml.IndentSequence(true))
+}
