@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"time"
 
 	"google.golang.org/grpc/metadata"
 )
@@ -17,15 +18,29 @@ type TokenValidator interface {
 	ValidToken(ctx context.Context, tok string) bool
 }
 
-// tokenSet is the default TokenValidator: a set of static tokens.
+// tokenSet is the default TokenValidator: a set of static tokens, which
+// never expire, and the sessions that the OAuth token endpoint issued,
+// which expire on the server's clock after the token TTL of inactivity.
 type tokenSet struct {
 	mu     sync.Mutex
 	tokens map[string]bool
 	first  string
+	issued map[string]*session
+	clock  Clock
+	ttl    time.Duration
 }
 
-func newTokenSet(toks ...string) *tokenSet {
-	t := &tokenSet{tokens: make(map[string]bool)}
+// session is an access token issued by the OAuth token endpoint, or the
+// identity behind a static token.
+type session struct {
+	userID   string
+	username string
+	appKey   string
+	lastUsed time.Time
+}
+
+func newTokenSet(clock Clock, ttl time.Duration, toks ...string) *tokenSet {
+	t := &tokenSet{tokens: make(map[string]bool), issued: make(map[string]*session), clock: clock, ttl: ttl}
 	for _, tok := range toks {
 		t.add(tok)
 	}
@@ -41,10 +56,65 @@ func (t *tokenSet) add(tok string) {
 	t.tokens[tok] = true
 }
 
+// issue records a session under tok.
+func (t *tokenSet) issue(tok string, sess session) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	sess.lastUsed = t.clock.Now()
+	t.issued[tok] = &sess
+}
+
+// session returns the session of an issued token that has not expired and
+// marks it used now, extending its life by the TTL; expired sessions are
+// forgotten.
+func (t *tokenSet) session(tok string) (session, bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	sess, ok := t.issued[tok]
+	if !ok {
+		return session{}, false
+	}
+	now := t.clock.Now()
+	if !now.Before(sess.lastUsed.Add(t.ttl)) {
+		delete(t.issued, tok)
+		return session{}, false
+	}
+	sess.lastUsed = now
+	return *sess, true
+}
+
 func (t *tokenSet) ValidToken(_ context.Context, tok string) bool {
+	if _, ok := t.session(tok); ok {
+		return true
+	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return t.tokens[tok]
+}
+
+func (t *tokenSet) revoke(tok string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	delete(t.tokens, tok)
+	delete(t.issued, tok)
+}
+
+// authenticate returns the session behind tok: an unexpired token issued
+// by the OAuth endpoint, or any token the validator accepts, which acts
+// as the default user ([Server.UserID], [DefaultUsername]). Tokens issued
+// over OAuth are accepted even when [WithTokenValidator] replaced the
+// default validator.
+func (s *Server) authenticate(ctx context.Context, tok string) (session, bool) {
+	if tok == "" {
+		return session{}, false
+	}
+	if sess, ok := s.tokens.session(tok); ok {
+		return sess, true
+	}
+	if s.validator.ValidToken(ctx, tok) {
+		return session{userID: s.cfg.userID, username: DefaultUsername}, true
+	}
+	return session{}, false
 }
 
 // AccessToken returns the first token of the default validator's set: the
@@ -56,18 +126,16 @@ func (s *Server) AccessToken() string {
 	return s.tokens.first
 }
 
-// AddToken makes the default validator accept tok.
+// AddToken makes the default validator accept tok. Such static tokens
+// never expire.
 func (s *Server) AddToken(tok string) { s.tokens.add(tok) }
 
-// RevokeToken makes the default validator refuse tok from now on, as if it
-// had expired: new calls presenting it fail with service.auth.error, while
-// open streams carry on, as Salesforce keeps streams open past session
-// expiry (spec §1.5).
-func (s *Server) RevokeToken(tok string) {
-	s.tokens.mu.Lock()
-	defer s.tokens.mu.Unlock()
-	delete(s.tokens.tokens, tok)
-}
+// RevokeToken makes the server refuse tok from now on, as if it had
+// expired, whether it is a static token or one issued by the OAuth token
+// endpoint: new Pub/Sub calls presenting it fail with service.auth.error
+// and REST calls with 401 INVALID_SESSION_ID, while open streams carry on,
+// as Salesforce keeps streams open past session expiry (spec §1.5).
+func (s *Server) RevokeToken(tok string) { s.tokens.revoke(tok) }
 
 // Auth error messages.
 const (
@@ -97,7 +165,10 @@ func (s *Server) checkAuth(ctx context.Context) error {
 	if u, err := url.Parse(inst); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 		return authError("service.auth.headers.invalid", "The instanceurl header is not a valid URL. "+msgAuth)
 	}
-	if !s.tenantMatches(tenant) || !s.validator.ValidToken(ctx, tok) {
+	if !s.tenantMatches(tenant) {
+		return authError("service.auth.error", msgAuth)
+	}
+	if _, ok := s.authenticate(ctx, tok); !ok {
 		return authError("service.auth.error", msgAuth)
 	}
 	return nil

@@ -70,6 +70,86 @@
 // have CreatedDate > 0 and a non-empty CreatedById, and an empty payload
 // is refused.
 //
+// # HTTP API: OAuth, REST and Bulk API 2.0
+//
+// The HTTP listener ([Server.URL], the instance URL) serves:
+//
+//   - POST /services/oauth2/token (spec §4) for the connected apps of
+//     [WithConnectedApp]: the JWT bearer grant (RS256 assertion verified
+//     against the app's certificate; iss the consumer key, sub the app's
+//     Username, aud [Server.URL], [LoginURL] or [SandboxURL], exp within
+//     three minutes of skew), client_credentials (client id and secret in
+//     the body or with HTTP Basic) and password. Answers carry
+//     access_token (org id, "!", opaque text), instance_url, id,
+//     token_type, issued_at, signature (HMAC-SHA256 of id + issued_at
+//     keyed with the consumer secret) and scope; errors are
+//     {"error", "error_description"} with Salesforce's codes.
+//   - GET /services/oauth2/userinfo and the identity URL /id/{org}/{user}.
+//   - GET /services/data/ (versions v31.0 to v64.0, no token needed, as in
+//     Salesforce) and, with a bearer token, under /services/data/vNN.N/:
+//     query and queryAll (the SOQL subset of package soql, paged by
+//     Sforce-Query-Options batchSize with nextRecordsUrl), sobjects,
+//     sobjects/{Object}/describe, limits, and the Bulk API 2.0 query jobs
+//     under jobs/query. Errors are JSON arrays of {"message", "errorCode"}.
+//
+// Issued tokens are valid on the Pub/Sub API and REST alike and expire
+// after [WithTokenTTL] (two hours by default) without use, measured on
+// the server's clock; an expired token fails Pub/Sub calls with
+// service.auth.error and REST calls with 401 INVALID_SESSION_ID.
+//
+// /limits reports an Enterprise Edition org's allocations ([WithLimit]
+// changes them). DailyDeliveredPlatformEvents, HourlyPublishedPlatformEvents,
+// DailyApiRequests and DailyBulkV2QueryJobs count real traffic in fixed
+// windows of a day or an hour on the server's clock; when the delivery
+// allocation is used up, Subscribe fails with RESOURCE_EXHAUSTED
+// subscription.limit.exceeded ([Server.ExhaustLimit], [Server.SetLimit]
+// and [Server.ResetLimits] drive it in tests). A REST query computes its
+// whole result at once and keeps it behind the locator; a Bulk job takes
+// its snapshot when it leaves UploadComplete.
+//
+// Departures from Salesforce in the HTTP API, and choices where its
+// behaviour is unverified ([U] in the spec):
+//
+//   - The org has one user: every username an app names acts as
+//     [Server.UserID]; static tokens act as it with the username
+//     [DefaultUsername]. Consent, IP restrictions, scopes and refresh
+//     tokens are not modelled; responses never carry expires_in.
+//   - A bad client secret sent with HTTP Basic answers 401
+//     invalid_client (RFC 6749), in the body 400; an unknown JWT user
+//     answers invalid_grant "user hasn't approved this consumer"; the
+//     JWT error wording is oauth.VerifyAssertion's. userinfo with a bad
+//     token answers 403 Bad_OAuth_Token.
+//   - The client credentials grant is accepted on the emulator's URL,
+//     which stands for the org's My Domain; no login host refuses it.
+//   - Token expiry is by inactivity, restarted by every accepted call.
+//   - Query locators ("01g…-offset") stay valid [WithQueryLocatorTTL]
+//     (15 minutes by default) after their last use, not two days; the
+//     nextRecordsUrl of queryAll uses /query/, and both forms are
+//     accepted. batchSize outside 200..2000 is clamped.
+//   - Relationship paths follow standard reference fields named <Rel>Id
+//     to an object named <Rel> (ParentId to the object itself,
+//     Parent<X>Id to <X>); polymorphic, User and custom lookups have
+//     none. Address fields are queried through their components
+//     (BillingCity), not as compound values. An unset checkbox reads as
+//     false.
+//   - DailyApiRequests counts every authenticated /services/data/vNN.N/
+//     call, including /limits itself; publishing past
+//     HourlyPublishedPlatformEvents is not refused. Windows are fixed,
+//     not rolling, and deliveries from concurrent streams may overshoot
+//     the allocation by a response.
+//   - Bulk jobs move UploadComplete → InProgress → JobComplete after
+//     [WithBulkJobDelay] each (one second by default) on the server's
+//     clock; SELECT COUNT() jobs end Failed. Invalid queries are refused
+//     at creation with the REST query error codes. Results of an
+//     unfinished job answer 400 INVALIDJOBSTATE, an unknown locator 400
+//     INVALID_QUERY_LOCATOR, a bad body 400 JSON_PARSER_ERROR, other bad
+//     parameters 400 API_ERROR, another API version than the job's 409
+//     API_ERROR; only finished jobs can be deleted. Locators are base64
+//     offsets, [DefaultBulkMaxRecords] rows per page by default, every
+//     page repeats the header, every non-null value is quoted and dates
+//     are written 2024-01-15T10:30:00.000Z. Job lists are one page and
+//     ignore filters.
+//
 // # Faults and counters
 //
 // [Server.FailNext], [Server.DropStreams] and [Server.StallStreams] inject

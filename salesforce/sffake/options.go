@@ -28,6 +28,20 @@ const (
 	DefaultMaxReplayGap = 5
 	// DefaultOrgID is the org id used unless WithOrgID gives another.
 	DefaultOrgID = "00D000000000001EAA"
+	// DefaultUsername is the username of the default user ([Server.UserID])
+	// as /services/oauth2/userinfo reports it for static tokens.
+	DefaultUsername = "integration@sffake.example"
+	// DefaultTokenTTL is how long an access token issued by the OAuth
+	// token endpoint stays valid without use: Salesforce's default session
+	// timeout (spec §1.5).
+	DefaultTokenTTL = 2 * time.Hour
+	// DefaultQueryLocatorTTL is how long a REST query locator
+	// (nextRecordsUrl) stays valid without use.
+	DefaultQueryLocatorTTL = 15 * time.Minute
+	// DefaultBulkJobDelay is how long a Bulk API 2.0 query job waits in
+	// UploadComplete before it runs, and again in InProgress before it
+	// completes.
+	DefaultBulkJobDelay = time.Second
 )
 
 type config struct {
@@ -52,6 +66,11 @@ type config struct {
 	triggers             []Trigger
 	territoryCDC         bool
 	territoryEvent       bool
+	apps                 []App
+	tokenTTL             time.Duration
+	limits               map[string]int64
+	locatorTTL           time.Duration
+	bulkDelay            time.Duration
 }
 
 // WithPubSubAddr sets the address the Pub/Sub API gRPC listener binds,
@@ -133,8 +152,9 @@ func WithAccessToken(tok string) Option {
 }
 
 // WithTokenValidator replaces the default validator, a set of static
-// tokens, with v; the OAuth endpoint uses this to accept the tokens it
-// issues.
+// tokens, with v. Tokens issued by the OAuth token endpoint are accepted
+// until they expire whatever v says; v decides about every other token
+// and such tokens act as the default user.
 func WithTokenValidator(v TokenValidator) Option { return func(c *config) { c.validator = v } }
 
 // WithObject defines an sObject in addition to the built-in ones, as
@@ -166,3 +186,41 @@ func WithTerritoryChangeEvents() Option { return func(c *config) { c.territoryCD
 // object that publishes it on every change, the way real teams stream
 // territory changes.
 func WithTerritoryChangeEvent() Option { return func(c *config) { c.territoryEvent = true } }
+
+// WithConnectedApp registers a connected app with the OAuth token
+// endpoint, which then issues tokens for its consumer key; see [App]. It
+// may be given several times. Without any app the endpoint refuses every
+// request with invalid_client_id.
+func WithConnectedApp(app App) Option { return func(c *config) { c.apps = append(c.apps, app) } }
+
+// WithTokenTTL sets how long an access token issued by the OAuth token
+// endpoint stays valid without being used; each accepted call (Pub/Sub or
+// REST) restarts the period, as Salesforce's session timeout does. The
+// default is [DefaultTokenTTL]; the server's clock ([WithClock]) measures
+// it, so tests expire tokens with [ManualClock.Advance]. Static tokens
+// ([WithAccessToken]) never expire.
+func WithTokenTTL(d time.Duration) Option { return func(c *config) { c.tokenTTL = d } }
+
+// WithLimit sets the Max of the org limit name as /limits reports it, e.g.
+// WithLimit([LimitDailyDeliveredPlatformEvents], 10) to exhaust the
+// delivery allocation after ten deliveries. The defaults are those of an
+// Enterprise Edition org; see [Limit].
+func WithLimit(name string, maxValue int64) Option {
+	return func(c *config) {
+		if c.limits == nil {
+			c.limits = make(map[string]int64)
+		}
+		c.limits[name] = maxValue
+	}
+}
+
+// WithQueryLocatorTTL sets how long a REST query locator stays valid
+// without being used; the default is [DefaultQueryLocatorTTL], measured on
+// the server's clock.
+func WithQueryLocatorTTL(d time.Duration) Option { return func(c *config) { c.locatorTTL = d } }
+
+// WithBulkJobDelay sets how long a Bulk API 2.0 query job stays in
+// UploadComplete before it runs and in InProgress before it completes,
+// measured on the server's clock; the default is [DefaultBulkJobDelay].
+// Clients must poll the job until it completes.
+func WithBulkJobDelay(d time.Duration) Option { return func(c *config) { c.bulkDelay = d } }

@@ -56,6 +56,11 @@ type Server struct {
 	faults faults
 	stats  counters
 
+	apps    []*connectedApp
+	limits  *limits
+	cursors *cursors
+	jobs    *bulkJobs
+
 	startOnce sync.Once
 	closeOnce sync.Once
 	done      chan struct{}
@@ -94,6 +99,9 @@ func New(opts ...Option) (*Server, error) {
 		publishIdle: DefaultPublishIdleTimeout,
 		retention:   DefaultRetention,
 		maxGap:      DefaultMaxReplayGap,
+		tokenTTL:    DefaultTokenTTL,
+		locatorTTL:  DefaultQueryLocatorTTL,
+		bulkDelay:   DefaultBulkJobDelay,
 	}
 	for _, o := range opts {
 		o(&cfg)
@@ -107,6 +115,8 @@ func New(opts ...Option) (*Server, error) {
 	switch {
 	case cfg.keepalive <= 0, cfg.idleTimeout <= 0, cfg.publishIdle <= 0, cfg.retention <= 0:
 		return nil, errors.New("sffake: keepalive, idle timeouts and retention must be positive")
+	case cfg.tokenTTL <= 0, cfg.locatorTTL <= 0, cfg.bulkDelay < 0:
+		return nil, errors.New("sffake: token and locator lifetimes must be positive, the bulk job delay not negative")
 	case cfg.maxGap < 0:
 		return nil, errors.New("sffake: replay gap must not be negative")
 	}
@@ -143,7 +153,7 @@ func New(opts ...Option) (*Server, error) {
 	s.topics[AllChangeEventsTopic] = topicInfo{current: func() string { return "" }}
 	s.bus.AddTopic(AllChangeEventsTopic)
 
-	s.tokens = newTokenSet(cfg.tokens...)
+	s.tokens = newTokenSet(cfg.clock, cfg.tokenTTL, cfg.tokens...)
 	if len(cfg.tokens) == 0 {
 		s.tokens.add("00D!sffake." + s.rand.uuid())
 	}
@@ -176,6 +186,18 @@ func New(opts ...Option) (*Server, error) {
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.WriteHeader(http.StatusOK)
 	})
+	for _, app := range cfg.apps {
+		ca, err := compileApp(app)
+		if err != nil {
+			return nil, fmt.Errorf("sffake: %w", err)
+		}
+		s.apps = append(s.apps, ca)
+	}
+	s.limits = newLimits(cfg.clock, cfg.limits, &s.stats)
+	s.cursors = newCursors(cfg.clock, cfg.locatorTTL)
+	s.jobs = newBulkJobs()
+	s.routeOAuth()
+	s.routeREST()
 	return s, nil
 }
 

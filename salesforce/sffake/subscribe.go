@@ -38,6 +38,11 @@ const (
 // bytes, not beyond the bus tip and inside the retention window, else the
 // stream fails with replayid.corrupted; any such position is accepted,
 // even one between two events of the topic (a keepalive's tip).
+//
+// Deliveries count against [LimitDailyDeliveredPlatformEvents]: with none
+// left, Subscribe fails at once, and an open stream fails when an event
+// it would deliver finds none left, with RESOURCE_EXHAUSTED
+// subscription.limit.exceeded.
 func (p *pubsub) Subscribe(stream eventbus.PubSub_SubscribeServer) error {
 	s := p.s
 	ctx := stream.Context()
@@ -63,6 +68,9 @@ func (p *pubsub) Subscribe(stream eventbus.PubSub_SubscribeServer) error {
 		return err
 	}
 	counter := min(first.GetNumRequested(), maxPending)
+	if s.limits.remaining(LimitDailyDeliveredPlatformEvents) <= 0 {
+		return errAllocation()
+	}
 
 	s.stats.subs.Add(1)
 	defer s.stats.subs.Add(-1)
@@ -90,9 +98,16 @@ func (p *pubsub) Subscribe(stream eventbus.PubSub_SubscribeServer) error {
 		if !stalled {
 			changed = s.bus.Changed(topic)
 			if counter > 0 {
-				evs, tip, err := s.bus.Read(topic, pos, int(counter), maxResponseBytes)
+				// Deliver no more than the delivery allocation has left;
+				// once it is used up, the next event ends the stream.
+				want := int(min(int64(counter), s.limits.remaining(LimitDailyDeliveredPlatformEvents)))
+				exhausted := want <= 0
+				evs, tip, err := s.bus.Read(topic, pos, max(want, 1), maxResponseBytes)
 				if err != nil {
 					return apiError(codes.Internal, "subscription.internal.error", err.Error())
+				}
+				if exhausted && len(evs) > 0 {
+					return errAllocation()
 				}
 				switch {
 				case len(evs) > 0:
@@ -169,6 +184,13 @@ func (p *pubsub) Subscribe(stream eventbus.PubSub_SubscribeServer) error {
 			return status.FromContextError(ctx.Err()).Err()
 		}
 	}
+}
+
+// errAllocation is the error of a subscription when the org's delivery
+// allocation is used up (spec §1.6); the status is the emulator's choice.
+func errAllocation() error {
+	return apiError(codes.ResourceExhausted, "subscription.limit.exceeded",
+		"You have exceeded the event delivery limit for your org.")
 }
 
 func errRequested() error {
