@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -180,20 +181,37 @@ func TestBulkSnapshot(t *testing.T) {
 	if _, err := s.Create("Account", map[string]any{"Name": "Queued"}); err != nil {
 		t.Fatal(err)
 	}
-	j = pollJob(t, s, j.ID, "UploadComplete", clock, time.Second)
-	if j.State == "InProgress" {
-		status, body, _ := restCall(t, s, http.MethodGet, s.AccessToken(), jobsPath+"/"+j.ID+"/results", "")
-		wantRESTError(t, status, body, http.StatusBadRequest, "INVALIDJOBSTATE")
-		if _, err := s.Create("Account", map[string]any{"Name": "After"}); err != nil {
-			t.Fatal(err)
+	// One step at a time: wait until the job has armed its timer, move
+	// the clock past it, then wait for the state it leads to.
+	step := func(want string) jobInfo {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(t.Context(), testTimeout)
+		defer cancel()
+		for clock.Timers() == 0 {
+			if ctx.Err() != nil {
+				t.Fatalf("job %s armed no timer", j.ID)
+			}
+			runtime.Gosched()
 		}
-		j = pollJob(t, s, j.ID, "InProgress", clock, time.Second)
-	} else {
-		t.Log("the job completed between two polls; the write after the snapshot is not exercised")
+		clock.Advance(time.Second)
+		for {
+			got := jobStatus(t, s, j.ID)
+			if got.State == want {
+				return got
+			}
+			if ctx.Err() != nil {
+				t.Fatalf("job %+v never reached %s", got, want)
+			}
+			runtime.Gosched()
+		}
 	}
-	if j.State != "JobComplete" {
-		t.Fatalf("job %+v", j)
+	step("InProgress")
+	status, body, _ = restCall(t, s, http.MethodGet, s.AccessToken(), jobsPath+"/"+j.ID+"/results", "")
+	wantRESTError(t, status, body, http.StatusBadRequest, "INVALIDJOBSTATE")
+	if _, err := s.Create("Account", map[string]any{"Name": "After"}); err != nil {
+		t.Fatal(err)
 	}
+	j = step("JobComplete")
 	got, n, next := results(t, s, j.ID, "", 0)
 	if got != "\"Name\"\n\"Before\"\n\"Queued\"\n" || n != 2 || next != "null" {
 		t.Fatalf("results %q, %d records, locator %q", got, n, next)

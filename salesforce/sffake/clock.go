@@ -74,6 +74,15 @@ func (c *ManualClock) NewTimer(d time.Duration) Timer {
 	return t
 }
 
+// Timers returns how many timers are waiting for the clock to move, so a
+// test can wait until the goroutine it drives has armed its next timer
+// before calling [ManualClock.Advance].
+func (c *ManualClock) Timers() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.timers)
+}
+
 // Advance moves the clock forward by d and fires the timers that are due.
 func (c *ManualClock) Advance(d time.Duration) {
 	c.mu.Lock()

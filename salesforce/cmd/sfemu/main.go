@@ -43,6 +43,9 @@ with their defaults:
   tls: false                    true: self-signed certificate on both listeners
   keepalive: 270s               keepalive interval of idle Subscribe streams
   retention: 72h                event retention window
+  delivery_allocation: 100000000
+                                events delivered per day before Subscribe
+                                fails with subscription.limit.exceeded
   territory: {change_events: true, trigger: true}
                                 change_events: Territory2ChangeEvent and kin
                                 (an emulator extension); trigger: publish

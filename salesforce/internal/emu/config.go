@@ -24,6 +24,10 @@ const (
 	DefaultRate            = 20
 	DefaultShutdownTimeout = 10 * time.Second
 	DefaultLogLevel        = "info"
+	// DefaultDeliveryAllocation is far above any real org's daily delivery
+	// allocation, so that a long local run with continuous churn never
+	// exhausts it; set a real org's value (25000) to rehearse exhaustion.
+	DefaultDeliveryAllocation = 100_000_000
 )
 
 // Config is sfemu's configuration. [Default] returns it with every
@@ -48,6 +52,11 @@ type Config struct {
 	// Retention is the event retention window; the default is
 	// sffake.DefaultRetention (72h).
 	Retention time.Duration `yaml:"retention"`
+	// DeliveryAllocation is the Max of the DailyDeliveredPlatformEvents
+	// limit: the events Subscribe may deliver in a day before it fails
+	// with subscription.limit.exceeded; the default is
+	// [DefaultDeliveryAllocation].
+	DeliveryAllocation int64 `yaml:"delivery_allocation"`
 	// Territory configures how territory changes are published.
 	Territory Territory `yaml:"territory"`
 	// Seed makes the dataset, the churn and the emulator's ids
@@ -166,16 +175,17 @@ func (s Secret) MarshalYAML() (any, error) { return s.Hint() + " (redacted)", ni
 // Default returns the configuration with every default.
 func Default() Config {
 	return Config{
-		Listen:          Listen{PubSub: DefaultPubSubAddr, HTTP: DefaultHTTPAddr},
-		OrgID:           sffake.DefaultOrgID,
-		Keepalive:       sffake.DefaultKeepalive,
-		Retention:       sffake.DefaultRetention,
-		Territory:       Territory{ChangeEvents: true, Trigger: true},
-		Seed:            1,
-		Dataset:         Dataset{Accounts: load.DefaultAccounts, Users: load.DefaultUsers, NamedShare: load.DefaultNamedShare, Batch: load.DefaultBatch},
-		Churn:           Churn{Enabled: true, Rate: DefaultRate, Burst: load.DefaultBurstSize, Mix: load.DefaultMix},
-		ShutdownTimeout: DefaultShutdownTimeout,
-		LogLevel:        DefaultLogLevel,
+		Listen:             Listen{PubSub: DefaultPubSubAddr, HTTP: DefaultHTTPAddr},
+		OrgID:              sffake.DefaultOrgID,
+		Keepalive:          sffake.DefaultKeepalive,
+		Retention:          sffake.DefaultRetention,
+		DeliveryAllocation: DefaultDeliveryAllocation,
+		Territory:          Territory{ChangeEvents: true, Trigger: true},
+		Seed:               1,
+		Dataset:            Dataset{Accounts: load.DefaultAccounts, Users: load.DefaultUsers, NamedShare: load.DefaultNamedShare, Batch: load.DefaultBatch},
+		Churn:              Churn{Enabled: true, Rate: DefaultRate, Burst: load.DefaultBurstSize, Mix: load.DefaultMix},
+		ShutdownTimeout:    DefaultShutdownTimeout,
+		LogLevel:           DefaultLogLevel,
 	}
 }
 
@@ -254,6 +264,9 @@ func (c Config) Validate() error {
 		if d.v <= 0 {
 			bad(d.path, "must be > 0")
 		}
+	}
+	if c.DeliveryAllocation < 1 {
+		bad("delivery_allocation", "must be >= 1")
 	}
 	switch {
 	case c.Dataset.Accounts < 1:

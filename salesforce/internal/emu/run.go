@@ -32,6 +32,7 @@ func (c Config) options(log *slog.Logger) ([]sffake.Option, error) {
 		sffake.WithPubSubAddr(c.Listen.PubSub), sffake.WithHTTPAddr(c.Listen.HTTP),
 		sffake.WithOrgID(c.OrgID), sffake.WithKeepalive(c.Keepalive), sffake.WithRetention(c.Retention),
 		sffake.WithSeed(c.Seed), sffake.WithLogger(log),
+		sffake.WithLimit(sffake.LimitDailyDeliveredPlatformEvents, c.DeliveryAllocation),
 	}
 	for _, t := range c.AccessTokens {
 		opts = append(opts, sffake.WithAccessToken(string(t)))
