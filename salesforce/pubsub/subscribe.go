@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -175,7 +176,9 @@ func (c *Client) Subscribe(ctx context.Context, req SubscribeRequest) (*Subscrip
 		s.resume = append([]byte(nil), req.ReplayID...)
 	}
 	s.outstanding = int(first.NumRequested)
-	if err := s.send(first); err != nil {
+	// io.EOF means the server already ended the stream (a refused token,
+	// say); recvLoop receives the status that says why.
+	if err := s.send(first); err != nil && !errors.Is(err, io.EOF) {
 		cancel(nil)
 		return nil, fmt.Errorf("subscribe %s: %w", req.Topic, fromStatus(err, stream.Trailer(), trace))
 	}

@@ -122,10 +122,12 @@ func (p *pubsub) Subscribe(stream eventbus.PubSub_SubscribeServer) error {
 					counter -= int32(len(evs))
 					resp.LatestReplayId = bus.EncodeReplayID(pos)
 					resp.PendingNumRequested = counter
+					// Counted before sending, so that a client that has
+					// received the events sees them in /limits.
+					s.stats.delivered.Add(int64(len(evs)))
 					if err := stream.Send(resp); err != nil {
 						return err
 					}
-					s.stats.delivered.Add(int64(len(evs)))
 					keepaliveDue = false
 					resetTimer()
 					timerC = timer.C()
