@@ -5,6 +5,7 @@ go 1.26.0
 require (
 	github.com/sfsync/sfsync/salesforce v0.0.0
 	github.com/sfsync/sfsync/schemas v0.0.0
+	pgregory.net/rapid v1.3.0
 )
 
 require (
