@@ -4,13 +4,15 @@ import (
 	"testing"
 
 	"github.com/sfsync/sfsync/salesforce/pubsub"
+	"github.com/sfsync/sfsync/salesforce/sffake"
 )
 
 // BenchmarkSubscribeThroughput measures events per second on one
 // subscription from sffake: Account change events already stored,
-// received, decoded and expanded.
+// received, decoded and expanded. The delivery allocation is raised so
+// that large b.N do not exhaust a real org's 25,000 a day.
 func BenchmarkSubscribeThroughput(b *testing.B) {
-	s := start(b)
+	s := start(b, sffake.WithLimit(sffake.LimitDailyDeliveredPlatformEvents, 1<<40))
 	c := dial(b, s, nil)
 	ctx := ctxOf(b)
 	id, err := s.Create("Account", map[string]any{"Name": "Acme"})

@@ -153,9 +153,23 @@
 // # Faults and counters
 //
 // [Server.FailNext], [Server.DropStreams] and [Server.StallStreams] inject
-// failures; [Server.RevokeToken] expires a token; [Server.Purge] and
-// [Server.ExpireBefore] expire retained events. [Server.Stats] counts
+// Pub/Sub API failures, [Server.FailNextHTTP] REST and Bulk API ones (an
+// HTTP status with or without error JSON, or a dropped connection);
+// [Server.DuplicateNext] makes Subscribe deliver each of the next events
+// twice in a row (same replay id, event id and payload), the
+// at-least-once delivery of spec §3.4, with the copies counted against
+// the requested events and the delivery allocation; [Server.RevokeToken]
+// expires a token; [Server.Purge] and [Server.ExpireBefore] expire
+// retained events; [Server.ExhaustLimit] uses up an allocation;
+// [Server.EmitGap], [Server.EmitOverflow] and [Server.AddField] produce
+// gap and overflow events and schema changes. [Server.Stats] counts
 // deliveries and publications.
+//
+// Salesforce re-delivers events when a client resubscribes from a stored
+// position; whether it ever repeats an event within one stream is not
+// known. The emulator repeats within the stream, so a client's duplicate
+// handling is exercised without a reconnect; resubscribing with CUSTOM
+// from an earlier replay id re-delivers what follows it, as in Salesforce.
 //
 // A [Server] is safe for concurrent use.
 package sffake

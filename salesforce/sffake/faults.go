@@ -4,6 +4,8 @@ import (
 	"sync"
 
 	"google.golang.org/grpc/codes"
+
+	"github.com/sfsync/sfsync/salesforce/sffake/internal/bus"
 )
 
 // Fault is an error that [Server.FailNext] makes calls fail with.
@@ -24,6 +26,8 @@ type faults struct {
 	mu    sync.Mutex
 	failN int
 	fail  Fault
+	// dupN is how many more delivered events Subscribe sends twice.
+	dupN int
 	// drop and stall are closed to drop or stall the streams open at that
 	// moment; streams take the current channels when they start.
 	drop, stall chan struct{}
@@ -92,6 +96,71 @@ func (s *Server) StallStreams() {
 		close(s.faults.stall)
 	}
 	s.faults.stall = make(chan struct{})
+}
+
+// DuplicateNext makes Subscribe streams deliver each of the next n events
+// they deliver twice in a row: the same replay id, event id, schema id and
+// payload, as a client sees after Salesforce's at-least-once delivery
+// (spec §3.4) re-delivers an event. The copy counts against the stream's
+// requested events and against the delivery allocation like any event,
+// so flow control still holds; when a response has no room left for an
+// event's copy, a later event is doubled instead. n is shared by all
+// streams, replaces any count still pending, and 0 cancels it.
+func (s *Server) DuplicateNext(n int) {
+	s.faults.mu.Lock()
+	defer s.faults.mu.Unlock()
+	s.faults.dupN = max(n, 0)
+}
+
+// duplicates takes up to n from the pending duplicate count and returns
+// how many it took.
+func (f *faults) duplicates(n int) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n = min(n, f.dupN)
+	f.dupN -= n
+	return n
+}
+
+// withDuplicates returns the events of one Subscribe response of at most
+// want events and their number of bytes kept under maxResponseBytes: first
+// the copy owed from the previous response, if any, then a prefix of evs,
+// each followed by its copy while [Server.DuplicateNext] has some left. It
+// also returns how many of evs are included; the stream resumes after the
+// last of them. A copy taken from the count that does not fit is left in
+// *owed for the next response.
+func (f *faults) withDuplicates(owed **bus.Event, evs []bus.Event, want int) (out []bus.Event, n int) {
+	size := 0
+	fits := func(e bus.Event) bool {
+		return len(out) < want && (len(out) == 0 || size+len(e.Payload) <= maxResponseBytes)
+	}
+	add := func(e bus.Event) {
+		out = append(out, e)
+		size += len(e.Payload)
+	}
+	if *owed != nil {
+		if !fits(**owed) {
+			return nil, 0
+		}
+		add(**owed)
+		*owed = nil
+	}
+	for _, e := range evs {
+		if !fits(e) {
+			break
+		}
+		add(e)
+		n++
+		if f.duplicates(1) == 0 {
+			continue
+		}
+		if !fits(e) {
+			*owed = &e
+			break
+		}
+		add(e)
+	}
+	return out, n
 }
 
 // msgDropped is the status message of dropped streams.

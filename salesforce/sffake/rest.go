@@ -71,6 +71,9 @@ func (s *Server) routeREST() {
 // version in the path (404 NOT_FOUND).
 func (s *Server) rest(fn func(http.ResponseWriter, *http.Request, restCall)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
+		if s.injectHTTPFault(w) {
+			return
+		}
 		sess, ok := s.authenticate(r.Context(), bearer(r))
 		if !ok {
 			w.Header().Set("WWW-Authenticate", `Token`)

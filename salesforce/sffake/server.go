@@ -53,8 +53,9 @@ type Server struct {
 	triggers     []Trigger
 	commitNumber int64
 
-	faults faults
-	stats  counters
+	faults     faults
+	httpFaults httpFaults
+	stats      counters
 
 	apps    []*connectedApp
 	limits  *limits

@@ -43,6 +43,10 @@ const (
 // left, Subscribe fails at once, and an open stream fails when an event
 // it would deliver finds none left, with RESOURCE_EXHAUSTED
 // subscription.limit.exceeded.
+//
+// While [Server.DuplicateNext] has events left to double, each delivered
+// event is followed by a copy of itself, in the same response when the
+// counter allows, else first in the next one.
 func (p *pubsub) Subscribe(stream eventbus.PubSub_SubscribeServer) error {
 	s := p.s
 	ctx := stream.Context()
@@ -91,6 +95,7 @@ func (p *pubsub) Subscribe(stream eventbus.PubSub_SubscribeServer) error {
 		keepaliveDue  bool
 		timerC        = timer.C()
 		changed       <-chan struct{}
+		owed          *bus.Event // a copy of a delivered event due by DuplicateNext
 		subscribedLog = s.log.With("topic", topic, "rpc_id", rpcID)
 	)
 	subscribedLog.Debug("subscribed", "position", pos, "requested", counter)
@@ -106,25 +111,28 @@ func (p *pubsub) Subscribe(stream eventbus.PubSub_SubscribeServer) error {
 				if err != nil {
 					return apiError(codes.Internal, "subscription.internal.error", err.Error())
 				}
-				if exhausted && len(evs) > 0 {
+				if exhausted && (len(evs) > 0 || owed != nil) {
 					return errAllocation()
 				}
+				out, n := s.faults.withDuplicates(&owed, evs, want)
 				switch {
-				case len(evs) > 0:
-					resp := &eventbus.FetchResponse{RpcId: rpcID, Events: make([]*eventbus.ConsumerEvent, len(evs))}
-					for i, e := range evs {
+				case len(out) > 0:
+					resp := &eventbus.FetchResponse{RpcId: rpcID, Events: make([]*eventbus.ConsumerEvent, len(out))}
+					for i, e := range out {
 						resp.Events[i] = &eventbus.ConsumerEvent{
 							Event:    &eventbus.ProducerEvent{Id: e.ID, SchemaId: e.SchemaID, Payload: e.Payload},
 							ReplayId: bus.EncodeReplayID(e.ReplayID),
 						}
 					}
-					pos = evs[len(evs)-1].ReplayID
-					counter -= int32(len(evs))
+					if n > 0 {
+						pos = evs[n-1].ReplayID
+					}
+					counter -= int32(len(out))
 					resp.LatestReplayId = bus.EncodeReplayID(pos)
 					resp.PendingNumRequested = counter
 					// Counted before sending, so that a client that has
 					// received the events sees them in /limits.
-					s.stats.delivered.Add(int64(len(evs)))
+					s.stats.delivered.Add(int64(len(out)))
 					if err := stream.Send(resp); err != nil {
 						return err
 					}

@@ -40,6 +40,15 @@ with their defaults:
   listen: {pubsub: 127.0.0.1:7011, http: 127.0.0.1:7012}   loopback only
   org_id: 00D000000000001EAA
   access_tokens: [...]          required; secrets, logged as their first 4 chars
+  connected_apps:               OAuth apps of POST /services/oauth2/token, e.g.
+    - consumer_key: sfemu-local-dev-app          required, unique
+      consumer_secret: <secret> client credentials grant (body or HTTP
+                                Basic); a secret, shown as its first 4 chars
+      certificate_file: app.crt JWT bearer grant: PEM certificate (or RSA
+                                public key), relative to the config file
+      username: integration@sfemu.local          required: run-as user and
+                                the only accepted JWT sub
+  token_ttl: 2h                 issued tokens expire after this long unused
   tls: false                    true: self-signed certificate on both listeners
   keepalive: 270s               keepalive interval of idle Subscribe streams
   retention: 72h                event retention window

@@ -53,6 +53,11 @@ func TestCommandLine(t *testing.T) {
 			wantOut:    []string{"seed: 42", "accounts: 12", "rate: 7", "sfem… (redacted)", "pubsub: 127.0.0.1:7011"},
 			notContain: token,
 		},
+		{
+			scenario: "the example configuration is valid", args: []string{"--config", "sfemu.example.yaml", "--print-config"}, code: 0,
+			wantOut:    []string{"consumer_key: sfemu-local-dev-app", "consumer_secret: sfem… (redacted)", "token_ttl: 2h0m0s"},
+			notContain: "sfemu-local-dev-secret",
+		},
 		{scenario: "tail needs a token", args: []string{"tail"}, code: 2, wantErr: []string{"--token or SFEMU_ACCESS_TOKEN is required"}},
 	} {
 		t.Run(tc.scenario, func(t *testing.T) {

@@ -1,10 +1,14 @@
 package emu
 
 import (
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"net"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -42,6 +46,15 @@ type Config struct {
 	// least one is required. They are secrets: logs and --print-config
 	// show only their first four characters.
 	AccessTokens []Secret `yaml:"access_tokens"`
+	// ConnectedApps are the connected apps the OAuth token endpoint
+	// (/services/oauth2/token on the HTTP listener) issues tokens for;
+	// the default is none. Issued tokens are accepted like AccessTokens
+	// until they expire.
+	ConnectedApps []ConnectedApp `yaml:"connected_apps"`
+	// TokenTTL is how long a token issued by the OAuth endpoint stays
+	// valid without use; the default is sffake.DefaultTokenTTL (2h), an
+	// org's default session timeout.
+	TokenTTL time.Duration `yaml:"token_ttl"`
 	// TLS serves both listeners over TLS with a generated self-signed
 	// certificate; the default is plaintext, as Salesforce's own Go
 	// example uses for localhost:7011.
@@ -84,6 +97,25 @@ type Listen struct {
 	// HTTP is the HTTP address (health check, REST, OAuth); the default
 	// is [DefaultHTTPAddr].
 	HTTP string `yaml:"http"`
+}
+
+// ConnectedApp is a connected app of the OAuth token endpoint (see
+// sffake.App). With a consumer secret it accepts the client credentials
+// grant; with a certificate, the JWT bearer grant.
+type ConnectedApp struct {
+	// ConsumerKey is the client id and the JWT's iss; required, unique.
+	ConsumerKey string `yaml:"consumer_key"`
+	// ConsumerSecret is the client secret of the client credentials
+	// grant. It is a secret: logs and --print-config show only its first
+	// four characters.
+	ConsumerSecret Secret `yaml:"consumer_secret"`
+	// CertificateFile is a PEM file holding the certificate (or RSA
+	// public key) that verifies JWT bearer assertions; a relative path is
+	// taken from the configuration file's directory.
+	CertificateFile string `yaml:"certificate_file,omitempty"`
+	// Username is the app's run-as user (client credentials) and the only
+	// accepted JWT sub; required.
+	Username string `yaml:"username"`
 }
 
 // Territory configures the publication of territory changes.
@@ -179,6 +211,7 @@ func Default() Config {
 		OrgID:              sffake.DefaultOrgID,
 		Keepalive:          sffake.DefaultKeepalive,
 		Retention:          sffake.DefaultRetention,
+		TokenTTL:           sffake.DefaultTokenTTL,
 		DeliveryAllocation: DefaultDeliveryAllocation,
 		Territory:          Territory{ChangeEvents: true, Trigger: true},
 		Seed:               1,
@@ -260,9 +293,34 @@ func (c Config) Validate() error {
 	for _, d := range []struct {
 		path string
 		v    time.Duration
-	}{{"keepalive", c.Keepalive}, {"retention", c.Retention}, {"shutdown_timeout", c.ShutdownTimeout}} {
+	}{{"keepalive", c.Keepalive}, {"retention", c.Retention}, {"token_ttl", c.TokenTTL}, {"shutdown_timeout", c.ShutdownTimeout}} {
 		if d.v <= 0 {
 			bad(d.path, "must be > 0")
+		}
+	}
+	keys := map[string]bool{}
+	for i, a := range c.ConnectedApps {
+		p := fmt.Sprintf("connected_apps[%d]", i)
+		switch {
+		case a.ConsumerKey == "" || strings.TrimSpace(a.ConsumerKey) != a.ConsumerKey:
+			bad(p+".consumer_key", "must be non-empty without surrounding spaces")
+		case keys[a.ConsumerKey]:
+			bad(p+".consumer_key", "%s is defined twice", a.ConsumerKey)
+		}
+		keys[a.ConsumerKey] = true
+		if a.ConsumerSecret == "" && a.CertificateFile == "" {
+			bad(p, "needs a consumer_secret (client credentials) or a certificate_file (JWT bearer)")
+		}
+		if a.ConsumerSecret != "" && strings.TrimSpace(string(a.ConsumerSecret)) != string(a.ConsumerSecret) {
+			bad(p+".consumer_secret", "must not have surrounding spaces")
+		}
+		if a.CertificateFile != "" {
+			if err := checkCertificate(a.CertificateFile); err != nil {
+				bad(p+".certificate_file", "%v", err)
+			}
+		}
+		if a.Username == "" {
+			bad(p+".username", "is required: the run-as user and the JWT subject")
 		}
 	}
 	if c.DeliveryAllocation < 1 {
@@ -350,6 +408,38 @@ func (c Config) Validate() error {
 	return &ValidationError{Problems: ps}
 }
 
+// checkCertificate reports whether the file at path holds a PEM
+// certificate or public key with an RSA key, as sffake needs.
+func checkCertificate(path string) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("cannot read %s: %w", path, errors.Unwrap(err))
+	}
+	block, _ := pem.Decode(data)
+	if block == nil {
+		return fmt.Errorf("%s is not PEM", path)
+	}
+	var key any
+	switch block.Type {
+	case "CERTIFICATE":
+		cert, err := x509.ParseCertificate(block.Bytes)
+		if err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+		key = cert.PublicKey
+	case "PUBLIC KEY":
+		if key, err = x509.ParsePKIXPublicKey(block.Bytes); err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+	default:
+		return fmt.Errorf("%s holds a %q PEM block, want CERTIFICATE or PUBLIC KEY", path, block.Type)
+	}
+	if _, ok := key.(*rsa.PublicKey); !ok {
+		return fmt.Errorf("%s: the key is not RSA", path)
+	}
+	return nil
+}
+
 func fieldTypeNames() []string {
 	names := make([]string, 0, len(FieldTypes))
 	for n := range FieldTypes {
@@ -429,7 +519,7 @@ func Parse(name string, data []byte) (Config, *Source, error) {
 	if len(tree.Docs) == 1 && tree.Docs[0].Body != nil {
 		// The YAML library reports bad durations without a position.
 		var ps []Problem
-		for _, key := range []string{"keepalive", "retention", "shutdown_timeout"} {
+		for _, key := range []string{"keepalive", "retention", "token_ttl", "shutdown_timeout"} {
 			if n := src.node(key); n != nil {
 				if _, err := time.ParseDuration(strings.Trim(n.String(), `"'`)); err != nil {
 					ps = append(ps, Problem{Where: src.where(key), Path: key, Message: fmt.Sprintf("must be a duration such as 30s or 72h, got %s", n.String())})
@@ -446,6 +536,12 @@ func Parse(name string, data []byte) (Config, *Source, error) {
 		dec := yaml.NewDecoder(strings.NewReader(""), yaml.DisallowUnknownField(), yaml.Strict())
 		if err := dec.DecodeFromNode(tree.Docs[0].Body, &cfg); err != nil {
 			return Config{}, nil, src.yamlError(err)
+		}
+	}
+	// Certificate files are relative to the configuration file.
+	for i, a := range cfg.ConnectedApps {
+		if a.CertificateFile != "" && !filepath.IsAbs(a.CertificateFile) {
+			cfg.ConnectedApps[i].CertificateFile = filepath.Join(filepath.Dir(name), a.CertificateFile)
 		}
 	}
 	return cfg, src, nil
@@ -537,7 +633,8 @@ func parent(p string) string {
 	return p[:i]
 }
 
-// Marshal returns c as YAML, access tokens redacted to their hint.
+// Marshal returns c as YAML, access tokens and consumer secrets redacted
+// to their hint.
 func Marshal(c Config) ([]byte, error) {
 	return yaml.MarshalWithOptions(c, yaml.IndentSequence(true))
 }

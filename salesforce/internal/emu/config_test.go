@@ -1,7 +1,14 @@
 package emu_test
 
 import (
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/pem"
 	"errors"
+	"math/big"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -125,6 +132,55 @@ sfemu.yaml:6: platform_events[0].fields[0].type: must be one of Checkbox, Curren
 sfemu.yaml:7: platform_events[1].name: Territory_Change__e is defined twice`,
 		},
 		{
+			scenario: "connected apps and token ttl",
+			yaml: `access_tokens: [abcdefgh]
+token_ttl: 30m
+connected_apps:
+  - consumer_key: app-one
+    consumer_secret: local-secret-1
+    username: integration@sfemu.local
+`,
+			check: func(t *testing.T, c emu.Config) {
+				if c.TokenTTL != 30*time.Minute || len(c.ConnectedApps) != 1 || c.ConnectedApps[0].ConsumerSecret != "local-secret-1" ||
+					c.ConnectedApps[0].Username != "integration@sfemu.local" {
+					t.Fatalf("config = %+v", c)
+				}
+			},
+		},
+		{
+			scenario: "token ttl defaults to the session timeout",
+			yaml:     "access_tokens: [abcdefgh]\n",
+			check: func(t *testing.T, c emu.Config) {
+				if c.TokenTTL != 2*time.Hour {
+					t.Fatalf("token_ttl = %v", c.TokenTTL)
+				}
+			},
+		},
+		{
+			scenario: "bad token ttl",
+			yaml:     "access_tokens: [abcdefgh]\ntoken_ttl: soon\n",
+			want:     "sfemu.yaml:2: token_ttl: must be a duration such as 30s or 72h, got soon",
+		},
+		{
+			scenario: "connected app problems",
+			yaml: `access_tokens: [abcdefgh]
+token_ttl: 0s
+connected_apps:
+  - consumer_key: app
+    certificate_file: missing.crt
+    username: u@example.com
+  - consumer_key: app
+    consumer_secret: s
+  - username: u@example.com
+`,
+			want: `sfemu.yaml:2: token_ttl: must be > 0
+sfemu.yaml:5: connected_apps[0].certificate_file: cannot read missing.crt: no such file or directory
+sfemu.yaml:7: connected_apps[1].consumer_key: app is defined twice
+sfemu.yaml:7: connected_apps[1].username: is required: the run-as user and the JWT subject
+sfemu.yaml:9: connected_apps[2].consumer_key: must be non-empty without surrounding spaces
+sfemu.yaml:9: connected_apps[2]: needs a consumer_secret (client credentials) or a certificate_file (JWT bearer)`,
+		},
+		{
 			scenario: "a flag's problem names the flag",
 			yaml:     "access_tokens: [abcdefgh]\nchurn:\n  rate: 5\n",
 			flags:    map[string]string{"churn.rate": "rate"},
@@ -187,6 +243,67 @@ func TestSecretNeverShown(t *testing.T) {
 			}
 			if strings.Contains(string(out), tc.secret) && len(tc.secret) > 4 {
 				t.Fatalf("printed config shows the secret:\n%s", out)
+			}
+		})
+	}
+}
+
+// TestCertificateFile checks that a connected app's certificate file is
+// taken relative to the configuration file and must hold an RSA
+// certificate or public key.
+func TestCertificateFile(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), NotBefore: time.Now(), NotAfter: time.Now().Add(time.Hour)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	spki, err := x509.MarshalPKIXPublicKey(&key.PublicKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, data := range map[string][]byte{
+		"app.crt":     pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
+		"app.pub":     pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: spki}),
+		"app.key":     pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)}),
+		"garbage.crt": []byte("not a certificate"),
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tc := range []struct {
+		scenario, file, want string
+	}{
+		{scenario: "certificate beside the config file", file: "app.crt"},
+		{scenario: "public key", file: "app.pub"},
+		{scenario: "absolute path", file: filepath.Join(dir, "app.crt")},
+		{scenario: "a private key is refused", file: "app.key",
+			want: `sfemu.yaml:4: connected_apps[0].certificate_file: ` + filepath.Join(dir, "app.key") + ` holds a "RSA PRIVATE KEY" PEM block, want CERTIFICATE or PUBLIC KEY`},
+		{scenario: "not PEM", file: "garbage.crt",
+			want: `sfemu.yaml:4: connected_apps[0].certificate_file: ` + filepath.Join(dir, "garbage.crt") + ` is not PEM`},
+	} {
+		t.Run(tc.scenario, func(t *testing.T) {
+			t.Parallel()
+			name := filepath.Join(dir, "sfemu.yaml")
+			cfg, src, err := emu.Parse(name, []byte("access_tokens: [abcdefgh]\nconnected_apps:\n  - consumer_key: app\n    certificate_file: "+tc.file+"\n    username: u@example.com\n"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := cfg.ConnectedApps[0].CertificateFile; !filepath.IsAbs(got) || filepath.Dir(got) != dir {
+				t.Fatalf("certificate file %s, want one in %s", got, dir)
+			}
+			err = src.Check(cfg)
+			switch {
+			case tc.want == "" && err != nil:
+				t.Fatalf("unexpected error: %v", err)
+			case tc.want != "" && (err == nil || strings.ReplaceAll(err.Error(), dir+"/sfemu.yaml", "sfemu.yaml") != tc.want):
+				t.Fatalf("error:\n%v\nwant:\n%s", err, tc.want)
 			}
 		})
 	}

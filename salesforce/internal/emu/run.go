@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"sync"
 	"time"
 
@@ -31,11 +32,22 @@ func (c Config) options(log *slog.Logger) ([]sffake.Option, error) {
 	opts := []sffake.Option{
 		sffake.WithPubSubAddr(c.Listen.PubSub), sffake.WithHTTPAddr(c.Listen.HTTP),
 		sffake.WithOrgID(c.OrgID), sffake.WithKeepalive(c.Keepalive), sffake.WithRetention(c.Retention),
-		sffake.WithSeed(c.Seed), sffake.WithLogger(log),
+		sffake.WithSeed(c.Seed), sffake.WithLogger(log), sffake.WithTokenTTL(c.TokenTTL),
 		sffake.WithLimit(sffake.LimitDailyDeliveredPlatformEvents, c.DeliveryAllocation),
 	}
 	for _, t := range c.AccessTokens {
 		opts = append(opts, sffake.WithAccessToken(string(t)))
+	}
+	for _, a := range c.ConnectedApps {
+		app := sffake.App{ConsumerKey: a.ConsumerKey, ConsumerSecret: string(a.ConsumerSecret), Username: a.Username}
+		if a.CertificateFile != "" {
+			pem, err := os.ReadFile(a.CertificateFile)
+			if err != nil {
+				return nil, fmt.Errorf("%w: connected app %s: %w", ErrInvalid, a.ConsumerKey, err)
+			}
+			app.CertificatePEM = pem
+		}
+		opts = append(opts, sffake.WithConnectedApp(app))
 	}
 	if c.TLS {
 		opts = append(opts, sffake.WithTLS())
@@ -65,7 +77,7 @@ func (c Config) options(log *slog.Logger) ([]sffake.Option, error) {
 // churn and closes the server within cfg.ShutdownTimeout. ready, when not
 // nil, is called once the listeners are up, before seeding. Run returns
 // nil after a graceful stop. Secrets are never logged; tokens appear as
-// their first four characters.
+// their first four characters, consumer secrets not at all.
 func Run(ctx context.Context, cfg Config, log *slog.Logger, ready func(Endpoints)) error {
 	opts, err := cfg.options(log.With("component", "sffake"))
 	if err != nil {
@@ -167,8 +179,12 @@ func logConnect(log *slog.Logger, cfg Config, ep Endpoints) {
 	for i, t := range cfg.AccessTokens {
 		hints[i] = t.Hint()
 	}
+	apps := make([]string, len(cfg.ConnectedApps))
+	for i, a := range cfg.ConnectedApps {
+		apps[i] = a.ConsumerKey
+	}
 	log.Info("sfemu listening", "pubsub", ep.PubSub, "http", ep.HTTP, "instance_url", ep.InstanceURL,
-		"org_id", ep.OrgID, "tls", ep.TLS, "access_tokens", hints,
+		"org_id", ep.OrgID, "tls", ep.TLS, "access_tokens", hints, "connected_apps", apps, "token_ttl", cfg.TokenTTL,
 		"territory_change_events", cfg.Territory.ChangeEvents, "territory_trigger", cfg.Territory.Trigger)
 	plain := "-plaintext "
 	if ep.TLS {
@@ -179,4 +195,8 @@ func logConnect(log *slog.Logger, cfg Config, ep Endpoints) {
 		"grpcurl", fmt.Sprintf("grpcurl %s-import-path salesforce/eventbus -proto pubsub_api.proto -H 'accesstoken: <token>' -H 'instanceurl: %s' -H 'tenantid: %s' -d '{\"topic_name\":\"/data/AccountChangeEvent\"}' %s eventbus.v1.PubSub/GetTopic",
 			plain, ep.InstanceURL, ep.OrgID, ep.PubSub),
 		"health", ep.InstanceURL+"/healthz")
+	if len(cfg.ConnectedApps) > 0 {
+		log.Info("oauth", "token_url", ep.InstanceURL+"/services/oauth2/token",
+			"curl", fmt.Sprintf("curl -s -u '%s:<consumer_secret>' -d grant_type=client_credentials %s/services/oauth2/token", cfg.ConnectedApps[0].ConsumerKey, ep.InstanceURL))
+	}
 }

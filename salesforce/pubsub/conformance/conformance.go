@@ -6,7 +6,7 @@
 // what it can do with [Features] and the optional hook interfaces
 // ([RecordWriter], [MergedWriter], [GapEmitter], [Retention],
 // [TokenRevoker], [StreamFaults], [SchemaChanger],
-// [AllocationExhauster]); scenarios whose hooks are missing are skipped
+// [AllocationExhauster], [Duplicator]); scenarios whose hooks are missing are skipped
 // with a message naming what is missing, never counted as passed.
 package conformance
 
@@ -101,9 +101,18 @@ type AllocationExhauster interface {
 	ExhaustAllocation(t testing.TB)
 }
 
+// Duplicator makes the source deliver events more than once, as
+// Salesforce's at-least-once delivery may (spec §3.4).
+type Duplicator interface {
+	// DuplicateNext makes each of the next n events delivered to any
+	// subscriber arrive twice.
+	DuplicateNext(t testing.TB, n int)
+}
+
 // Run runs every scenario against src: first those that leave the source
 // usable for the others, in parallel, then the disruptive ones (purge,
-// dropped and stalled streams, revoked tokens) one at a time.
+// dropped and stalled streams, revoked tokens, duplicates) one at a
+// time.
 func Run(t *testing.T, src Source) {
 	f := src.Features()
 	if f.ChangeEventObject == "" {

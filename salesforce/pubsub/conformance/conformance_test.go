@@ -24,6 +24,7 @@ var (
 	_ conformance.StreamFaults        = fakeSource{}
 	_ conformance.SchemaChanger       = fakeSource{}
 	_ conformance.AllocationExhauster = fakeSource{}
+	_ conformance.Duplicator          = fakeSource{}
 )
 
 // ExhaustAllocation uses up the delivery allocation until the scenario
@@ -99,6 +100,7 @@ func (f fakeSource) NewToken(testing.TB) pubsub.Token {
 func (f fakeSource) Revoke(_ testing.TB, tok pubsub.Token) { f.s.RevokeToken(string(tok.AccessToken)) }
 func (f fakeSource) DropStreams(testing.TB)                { f.s.DropStreams() }
 func (f fakeSource) StallStreams(testing.TB)               { f.s.StallStreams() }
+func (f fakeSource) DuplicateNext(_ testing.TB, n int)     { f.s.DuplicateNext(n) }
 func (f fakeSource) AddField(t testing.TB, object, field string) {
 	_, err := f.s.AddField(object, sffake.Field{Name: field, Type: sffake.TypeString})
 	check(t, err)

@@ -417,6 +417,25 @@ var disruptiveScenarios = []scenario{
 			t.t.Fatal("allocation exceeded is retryable")
 		}
 	}},
+	{scenario: "duplicates carry the same replay id and event id", spec: "3.4, 8.7", run: func(t *harness) {
+		d := need[Duplicator](t, "Duplicator")
+		sub := t.subscribe(pubsub.SubscribeRequest{Topic: t.eventTopic()})
+		establish(t, sub)
+		d.DuplicateNext(t.t, 1)
+		res := t.publish(2)
+		var got []pubsub.Event
+		for len(got) < 3 {
+			got = append(got, t.until(sub, t.mine))
+		}
+		first, copied, second := got[0], got[1], got[2]
+		if first.ID != res[0].CorrelationKey || copied.ID != first.ID || !bytes.Equal(copied.ReplayID, first.ReplayID) ||
+			!bytes.Equal(copied.Payload, first.Payload) || copied.SchemaID != first.SchemaID {
+			t.t.Fatalf("first %s %x, copy %s %x: want the same event twice", first.ID, first.ReplayID, copied.ID, copied.ReplayID)
+		}
+		if second.ID != res[1].CorrelationKey || bytes.Equal(second.ReplayID, first.ReplayID) {
+			t.t.Fatalf("after the copy got %s %x, want %s", second.ID, second.ReplayID, res[1].CorrelationKey)
+		}
+	}},
 	{scenario: "schema change keeps old schema ids resolvable", spec: "1.9, 8.4, 8.7", run: func(t *harness) {
 		sc := need[SchemaChanger](t, "SchemaChanger")
 		before, err := t.c.GetTopic(t.ctx, t.changeTopic())
