@@ -1,0 +1,182 @@
+package sink_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+
+	"github.com/sfsync/sfsync/integration/harness"
+	"github.com/sfsync/sfsync/producer/internal/sink"
+	"github.com/sfsync/sfsync/schemas/envelope"
+)
+
+func envelopes(n, keys int) []envelope.Envelope {
+	out := make([]envelope.Envelope, n)
+	for i := range out {
+		out[i] = envelope.Envelope{
+			EventID:         fmt.Sprintf("event-%05d", i),
+			Entity:          "Account",
+			RecordID:        fmt.Sprintf("001%015d", i%keys),
+			ChangeType:      envelope.ChangeUpdate,
+			CommitTimestamp: time.UnixMilli(1_700_000_000_000).UTC(),
+			CommitNumber:    int64(i),
+			SequenceNumber:  1,
+			PartitionKey:    fmt.Sprintf("0MI%015d", i%keys),
+			ProducedAt:      time.UnixMilli(1_700_000_000_000).UTC(),
+		}
+	}
+	return out
+}
+
+// TestWriteAcknowledgesEveryRecordInKeyOrder writes envelopes over many
+// keys, waits for every acknowledgement, then reads the topic back: every
+// envelope is there once, on the partition murmur2 gives its key, in
+// write order per key.
+func TestWriteAcknowledgesEveryRecordInKeyOrder(t *testing.T) {
+	t.Parallel()
+	k := harness.NewKafka(t)
+	const partitions, n, keys = 4, 1000, 37
+	topic := k.Topic("account", partitions)
+	s, err := sink.New(sink.Config{Brokers: k.Brokers, MaxInFlight: 64})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+
+	envs := envelopes(n, keys)
+	var mu sync.Mutex
+	acked := make([]int, n)
+	var wg sync.WaitGroup
+	wg.Add(n)
+	for lo := 0; lo < n; lo += 100 {
+		batch := envs[lo : lo+100]
+		if err := s.Write(ctx, topic, batch, func(i int, err error) {
+			defer wg.Done()
+			if err != nil {
+				t.Errorf("record %d: %v", lo+i, err)
+			}
+			mu.Lock()
+			acked[lo+i]++
+			mu.Unlock()
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	wg.Wait()
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for i, a := range acked {
+		if a != 1 {
+			t.Fatalf("record %d acknowledged %d times", i, a)
+		}
+	}
+
+	codec, err := envelope.NewCodec()
+	if err != nil {
+		t.Fatal(err)
+	}
+	parts := make([]int, partitions)
+	for p := range parts {
+		parts[p] = p
+	}
+	last := map[string]int64{}
+	seen := 0
+	for p := range partitions {
+		r := kafka.NewReader(kafka.ReaderConfig{Brokers: k.Brokers, Topic: topic, Partition: p, MaxWait: 50 * time.Millisecond})
+		conn, err := kafka.DialLeader(ctx, "tcp", k.Brokers[0], topic, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		end, err := conn.ReadLastOffset()
+		conn.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for off := int64(0); off < end; off++ {
+			m, err := r.ReadMessage(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			e, err := codec.Decode(m.Value)
+			if err != nil {
+				t.Fatalf("partition %d offset %d: %v", p, m.Offset, err)
+			}
+			if want := (kafka.Murmur2Balancer{Consistent: true}).Balance(m, parts...); want != p {
+				t.Errorf("key %s on partition %d, murmur2 places it on %d", m.Key, p, want)
+			}
+			if string(m.Key) != e.PartitionKey {
+				t.Errorf("key %s, envelope partition key %s", m.Key, e.PartitionKey)
+			}
+			if prev, ok := last[e.PartitionKey]; ok && e.CommitNumber <= prev {
+				t.Errorf("key %s: commit %d after %d", e.PartitionKey, e.CommitNumber, prev)
+			}
+			last[e.PartitionKey] = e.CommitNumber
+			seen++
+		}
+		r.Close()
+	}
+	if seen != n {
+		t.Errorf("read %d records, wrote %d", seen, n)
+	}
+}
+
+// TestBackpressure holds every callback, so records stay in flight: Write
+// returns while the window has room, then blocks until its context ends,
+// and InFlight never passes MaxInFlight. A missing topic fails Write at
+// once.
+func TestBackpressure(t *testing.T) {
+	t.Parallel()
+	k := harness.NewKafka(t)
+	const maxInFlight = 3
+	topic := k.Topic("account", 1)
+	s, err := sink.New(sink.Config{Brokers: k.Brokers, MaxInFlight: maxInFlight})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.Write(context.Background(), k.TopicName("missing"), envelopes(1, 1), nil); err == nil {
+		t.Fatal("write to a missing topic = nil, want an error")
+	}
+
+	release := make(chan struct{})
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	peak := 0
+	done := func(_ int, err error) {
+		defer wg.Done()
+		if err != nil {
+			t.Error(err)
+		}
+		mu.Lock()
+		peak = max(peak, s.InFlight())
+		mu.Unlock()
+		<-release
+	}
+	wg.Add(maxInFlight)
+	if err := s.Write(context.Background(), topic, envelopes(maxInFlight, 3), done); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	if err := s.Write(ctx, topic, envelopes(1, 1), done); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("write with a full window = %v, want it to wait until its context ends", err)
+	}
+	close(release)
+	wg.Wait()
+	if peak > maxInFlight {
+		t.Errorf("%d records in flight, limit %d", peak, maxInFlight)
+	}
+	// The window empties once the callbacks return.
+	wg.Add(1)
+	if err := s.Write(context.Background(), topic, envelopes(1, 1), done); err != nil {
+		t.Fatal(err)
+	}
+	wg.Wait()
+}
