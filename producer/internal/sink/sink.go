@@ -158,3 +158,55 @@ func (s *Sink) InFlight() int { return len(s.inflight) }
 // Close flushes queued records, waits for their callbacks, and releases
 // the writer.
 func (s *Sink) Close() error { return s.w.Close() }
+
+// DeadLetter is a Salesforce event the producer could not turn into
+// envelopes, as it goes to the dead-letter topic: the raw payload, with
+// headers saying why and where it came from.
+type DeadLetter struct {
+	// Reason says what was wrong; it names no secret.
+	Reason string
+	// Topic, ReplayID, EventID and SchemaID identify the event in
+	// Salesforce.
+	Topic    string
+	ReplayID []byte
+	EventID  string
+	SchemaID string
+	// Payload is the event's Avro payload, as received.
+	Payload []byte
+	// Time is when the producer gave up on the event.
+	Time time.Time
+}
+
+// WriteDeadLetter queues dl on topic, keyed by its event id, and calls
+// done once Kafka acknowledged it or it failed, like [Sink.Write].
+func (s *Sink) WriteDeadLetter(ctx context.Context, topic string, dl DeadLetter, done func(error)) error {
+	select {
+	case s.inflight <- struct{}{}:
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	}
+	msg := kafka.Message{
+		Topic: topic,
+		Key:   []byte(dl.EventID),
+		Value: dl.Payload,
+		Headers: []kafka.Header{
+			{Key: "sfsync-dlq-reason", Value: []byte(dl.Reason)},
+			{Key: "sfsync-origin", Value: []byte("salesforce")},
+			{Key: "sfsync-origin-topic", Value: []byte(dl.Topic)},
+			{Key: "sfsync-replay-id", Value: []byte(fmt.Sprintf("%x", dl.ReplayID))},
+			{Key: "sfsync-event-id", Value: []byte(dl.EventID)},
+			{Key: "sfsync-schema-id", Value: []byte(dl.SchemaID)},
+			{Key: "sfsync-dlq-time", Value: []byte(dl.Time.UTC().Format(time.RFC3339Nano))},
+		},
+		WriterData: completion{done: func(_ int, err error) {
+			if done != nil {
+				done(err)
+			}
+		}},
+	}
+	if err := s.w.WriteMessages(ctx, msg); err != nil {
+		<-s.inflight
+		return fmt.Errorf("write dead letter to %s: %w", topic, err)
+	}
+	return nil
+}

@@ -1,0 +1,368 @@
+// Package stream runs one Salesforce subscription of the producer: it
+// reads change events from the Pub/Sub API, turns them into envelopes,
+// writes them to Kafka, and stores the replay id only once Kafka holds
+// every event up to it.
+//
+// A [Stream] resubscribes after transient failures (dropped streams,
+// stalls, refused tokens, Kafka write failures) from the newest safe
+// position, with jittered backoff, so that nothing is lost and events are
+// at worst repeated. A stored replay id that Salesforce no longer accepts
+// follows the configured [Policy]. Events that cannot become envelopes go
+// to the dead-letter topic, and count as handled once Kafka holds them.
+package stream
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/sfsync/sfsync/producer/internal/checkpoint"
+	"github.com/sfsync/sfsync/producer/internal/normalize"
+	"github.com/sfsync/sfsync/producer/internal/sink"
+	"github.com/sfsync/sfsync/salesforce/pubsub"
+	"github.com/sfsync/sfsync/schemas/envelope"
+	"github.com/sfsync/sfsync/schemas/mapping"
+)
+
+// Policy says what to do when Salesforce refuses the stored replay id
+// because it is malformed or older than the retention window.
+type Policy string
+
+const (
+	// PolicyFail stops the stream with an error saying what to do. The
+	// default: a gap must never go unnoticed.
+	PolicyFail Policy = "fail"
+	// PolicyEarliest resubscribes from the oldest retained event and
+	// requests a reconciliation for what may have been lost before it.
+	PolicyEarliest Policy = "earliest"
+	// PolicyLatest resubscribes from new events and requests a
+	// reconciliation.
+	PolicyLatest Policy = "latest"
+)
+
+// Subscriber opens Pub/Sub subscriptions; *pubsub.Client is one.
+type Subscriber interface {
+	Subscribe(ctx context.Context, req pubsub.SubscribeRequest) (*pubsub.Subscription, error)
+}
+
+// Writer writes to Kafka; *sink.Sink is one.
+type Writer interface {
+	Write(ctx context.Context, topic string, envs []envelope.Envelope, done func(int, error)) error
+	WriteDeadLetter(ctx context.Context, topic string, dl sink.DeadLetter, done func(error)) error
+}
+
+// Saver stores the subscription's safe replay id durably.
+type Saver interface {
+	Save(ctx context.Context, replayID []byte) error
+}
+
+// Config configures a [Stream].
+type Config struct {
+	// Topic is the Pub/Sub topic, e.g. /data/AccountChangeEvent. Required.
+	Topic string
+	// Mapping names each entity's Kafka topic. Required.
+	Mapping *mapping.Mapping
+	// Normalizer turns events into envelopes. Required.
+	Normalizer *normalize.Normalizer
+	// DeadLetterTopic receives events that cannot become envelopes.
+	// Required.
+	DeadLetterTopic string
+	// Subscriber, Writer and Saver are the stream's dependencies. Required.
+	Subscriber Subscriber
+	Writer     Writer
+	Saver      Saver
+	// Start is the stored replay id to resume after; nil starts at
+	// InitialPreset.
+	Start []byte
+	// StartLatest makes a subscription without a stored replay id start
+	// with new events; by default it starts from the oldest retained
+	// event, so that nothing retained is missed on a first start.
+	StartLatest bool
+	// Policy handles a refused stored replay id; the default is
+	// [PolicyFail].
+	Policy Policy
+	// RequestReconciliation is called, under PolicyEarliest and
+	// PolicyLatest, before resubscribing past a refused replay id, so the
+	// reconciler re-checks the topic's objects. Required with those
+	// policies.
+	RequestReconciliation func(ctx context.Context, topic, reason string) error
+	// Capacity bounds the events a subscription holds (see
+	// pubsub.SubscribeRequest); the default is 100.
+	Capacity int
+	// StallTimeout resubscribes when nothing arrives for that long; the
+	// default is pubsub.DefaultStallTimeout.
+	StallTimeout time.Duration
+	// Backoff paces resubscriptions; the zero value uses pubsub's
+	// defaults (1 s to 1 min, jittered).
+	Backoff pubsub.Backoff
+	// CheckpointInterval is how often a newer safe replay id is saved;
+	// the default is 1 s.
+	CheckpointInterval time.Duration
+	// DrainTimeout bounds the wait for Kafka acknowledgements when the
+	// stream stops; the default is 30 s.
+	DrainTimeout time.Duration
+	// Logger receives the stream's logs; the default discards them.
+	Logger *slog.Logger
+}
+
+// Stream is one running subscription. Run it once.
+type Stream struct {
+	cfg   Config
+	log   *slog.Logger
+	saved []byte // the replay id last saved, or Start
+	pos   []byte // where the next subscription resumes after; nil: preset
+	reset pubsub.ReplayPreset
+}
+
+// New returns a Stream for cfg, checking that it is complete.
+func New(cfg Config) (*Stream, error) {
+	switch {
+	case cfg.Topic == "":
+		return nil, errors.New("stream: no topic")
+	case cfg.Mapping == nil || cfg.Normalizer == nil:
+		return nil, errors.New("stream: no mapping or normalizer")
+	case cfg.DeadLetterTopic == "":
+		return nil, errors.New("stream: no dead-letter topic")
+	case cfg.Subscriber == nil || cfg.Writer == nil || cfg.Saver == nil:
+		return nil, errors.New("stream: missing subscriber, writer or saver")
+	}
+	if cfg.Policy == "" {
+		cfg.Policy = PolicyFail
+	}
+	switch cfg.Policy {
+	case PolicyFail:
+	case PolicyEarliest, PolicyLatest:
+		if cfg.RequestReconciliation == nil {
+			return nil, fmt.Errorf("stream: policy %s needs RequestReconciliation", cfg.Policy)
+		}
+	default:
+		return nil, fmt.Errorf("stream: unknown replay policy %q", cfg.Policy)
+	}
+	if cfg.CheckpointInterval <= 0 {
+		cfg.CheckpointInterval = time.Second
+	}
+	if cfg.DrainTimeout <= 0 {
+		cfg.DrainTimeout = 30 * time.Second
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	reset := pubsub.Earliest
+	if cfg.StartLatest {
+		reset = pubsub.Latest
+	}
+	return &Stream{
+		cfg: cfg, log: cfg.Logger.With("topic", cfg.Topic),
+		saved: bytes.Clone(cfg.Start), pos: bytes.Clone(cfg.Start), reset: reset,
+	}, nil
+}
+
+// Run subscribes and streams until ctx is done, then waits for Kafka to
+// acknowledge what was written (up to DrainTimeout), saves the safe
+// replay id and returns nil. It returns an error for what resubscribing
+// cannot fix: a refused replay id under PolicyFail, a topic that does not
+// exist, missing permissions.
+func (s *Stream) Run(ctx context.Context) error {
+	for {
+		err := s.session(ctx)
+		if ctx.Err() != nil {
+			return nil //nolint:nilerr // stopping was asked for; the session drained and saved
+		}
+		switch {
+		case errors.Is(err, pubsub.ErrReplayIDCorrupted):
+			if err := s.onRefusedReplayID(ctx, err); err != nil {
+				return err
+			}
+		case pubsub.IsRetryable(err) || isKafkaFailure(err):
+			d := s.cfg.Backoff.Next()
+			s.log.Warn("stream interrupted; resubscribing", "err", err, "after", d, "resume_after", fmt.Sprintf("%x", s.pos))
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-time.After(d):
+			}
+		default:
+			return fmt.Errorf("stream %s: %w", s.cfg.Topic, err)
+		}
+	}
+}
+
+// errKafka marks a session ended by a failed Kafka write.
+var errKafka = errors.New("kafka write failed")
+
+func isKafkaFailure(err error) bool { return errors.Is(err, errKafka) }
+
+func (s *Stream) onRefusedReplayID(ctx context.Context, err error) error {
+	if s.cfg.Policy == PolicyFail {
+		return fmt.Errorf("stream %s: Salesforce refused the stored replay id %x: it is malformed or older than the retention window (72 h), so events may have been lost: %w\n"+
+			"to go on, set replay.policy to earliest (replay the retained events, then reconcile) or latest, which also request a reconciliation",
+			s.cfg.Topic, s.pos, err)
+	}
+	reason := fmt.Sprintf("stored replay id %x refused (%v); resubscribed from %s", s.pos, err, s.cfg.Policy)
+	if err := s.cfg.RequestReconciliation(ctx, s.cfg.Topic, reason); err != nil {
+		return fmt.Errorf("stream %s: request reconciliation: %w", s.cfg.Topic, err)
+	}
+	s.log.Warn("stored replay id refused; reconciliation requested", "policy", s.cfg.Policy, "replay_id", fmt.Sprintf("%x", s.pos))
+	s.pos = nil
+	s.reset = pubsub.Earliest
+	if s.cfg.Policy == PolicyLatest {
+		s.reset = pubsub.Latest
+	}
+	return nil
+}
+
+// session runs one subscription until it fails or ctx is done. On the way
+// out it waits for the writes it made (up to DrainTimeout) and saves the
+// safe position, which the next session resumes after.
+func (s *Stream) session(ctx context.Context) error {
+	req := pubsub.SubscribeRequest{Topic: s.cfg.Topic, Capacity: s.cfg.Capacity, StallTimeout: s.cfg.StallTimeout}
+	if s.pos != nil {
+		req.Preset, req.ReplayID = pubsub.Custom, s.pos
+	} else {
+		req.Preset = s.reset
+	}
+	sctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	sub, err := s.cfg.Subscriber.Subscribe(sctx, req)
+	if err != nil {
+		return err
+	}
+	defer sub.Close()
+	s.log.Info("subscribed", "preset", req.Preset.String(), "replay_id", fmt.Sprintf("%x", req.ReplayID))
+
+	tracker := &checkpoint.Tracker{}
+	fail := func(err error) { cancel(fmt.Errorf("%w: %w", errKafka, err)) }
+	saveDone := make(chan struct{})
+	go func() {
+		defer close(saveDone)
+		t := time.NewTicker(s.cfg.CheckpointInterval)
+		defer t.Stop()
+		for {
+			select {
+			case <-sctx.Done():
+				return
+			case <-t.C:
+				s.save(sctx, tracker)
+			}
+		}
+	}()
+
+	err = s.read(sctx, sub, tracker, fail)
+	cancel(err)
+	<-saveDone
+	if cause := context.Cause(sctx); cause != nil && !errors.Is(cause, context.Canceled) {
+		err = cause // a Kafka failure ended the read
+	}
+	s.drain(tracker)
+	return err
+}
+
+// read handles events until the subscription or ctx ends.
+func (s *Stream) read(ctx context.Context, sub *pubsub.Subscription, tracker *checkpoint.Tracker, fail func(error)) error {
+	for {
+		ev, err := sub.Next(ctx)
+		if err != nil {
+			return err
+		}
+		s.cfg.Backoff.Reset()
+		if ev.Keepalive {
+			tracker.Keepalive(ev.ReplayID)
+			continue
+		}
+		envs, nerr := s.cfg.Normalizer.Envelopes(&ev)
+		switch {
+		case errors.Is(nerr, normalize.ErrUnmapped):
+			// /data/ChangeEvents carries every CDC-enabled object; the
+			// mapping chooses which to keep.
+			tracker.Delivered(ev.ReplayID, 0)
+			continue
+		case ev.DecodeErr != nil && pubsub.IsRetryable(ev.DecodeErr):
+			// The schema could not be fetched: a Salesforce failure, not
+			// a bad event; resubscribing retries it.
+			return ev.DecodeErr
+		case nerr != nil:
+			if err := s.deadLetter(ctx, &ev, nerr, tracker, fail); err != nil {
+				return err
+			}
+			continue
+		}
+		tk := tracker.Delivered(ev.ReplayID, len(envs))
+		obj := s.cfg.Mapping.Object(envs[0].Entity)
+		err = s.cfg.Writer.Write(ctx, obj.KafkaTopic, envs, func(_ int, err error) {
+			if err != nil {
+				fail(err)
+				return
+			}
+			if err := tracker.Acked(tk); err != nil {
+				fail(err)
+			}
+		})
+		if err != nil {
+			return fmt.Errorf("%w: %w", errKafka, err)
+		}
+	}
+}
+
+func (s *Stream) deadLetter(ctx context.Context, ev *pubsub.Event, reason error, tracker *checkpoint.Tracker, fail func(error)) error {
+	s.log.Warn("event sent to the dead-letter topic", "event_id", ev.ID, "replay_id", fmt.Sprintf("%x", ev.ReplayID), "reason", reason)
+	tk := tracker.Delivered(ev.ReplayID, 1)
+	dl := sink.DeadLetter{
+		Reason: reason.Error(), Topic: s.cfg.Topic, ReplayID: ev.ReplayID,
+		EventID: ev.ID, SchemaID: ev.SchemaID, Payload: ev.Payload, Time: time.Now(),
+	}
+	err := s.cfg.Writer.WriteDeadLetter(ctx, s.cfg.DeadLetterTopic, dl, func(err error) {
+		if err != nil {
+			fail(err)
+			return
+		}
+		if err := tracker.Acked(tk); err != nil {
+			fail(err)
+		}
+	})
+	if err != nil {
+		return fmt.Errorf("%w: %w", errKafka, err)
+	}
+	return nil
+}
+
+// drain waits until Kafka acknowledged or failed every record of the
+// session, up to DrainTimeout, then saves the safe position.
+func (s *Stream) drain(tracker *checkpoint.Tracker) {
+	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.DrainTimeout)
+	defer cancel()
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+wait:
+	for {
+		if _, records := tracker.InFlight(); records == 0 {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			_, records := tracker.InFlight()
+			s.log.Warn("stopped waiting for Kafka acknowledgements", "unacknowledged", records)
+			break wait
+		case <-tick.C:
+		}
+	}
+	s.save(ctx, tracker)
+}
+
+// save makes the tracker's safe replay id the position the next session
+// resumes after, and stores it when it moved.
+func (s *Stream) save(ctx context.Context, tracker *checkpoint.Tracker) {
+	safe, ok := tracker.Safe()
+	if !ok || bytes.Equal(safe, s.saved) {
+		return
+	}
+	safe = bytes.Clone(safe)
+	s.pos = safe
+	if err := s.cfg.Saver.Save(ctx, safe); err != nil {
+		s.log.Warn("checkpoint not saved; will retry", "err", err)
+		return
+	}
+	s.saved = safe
+}

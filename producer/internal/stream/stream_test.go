@@ -1,0 +1,346 @@
+package stream_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+
+	"github.com/sfsync/sfsync/integration/harness"
+	"github.com/sfsync/sfsync/producer/internal/normalize"
+	"github.com/sfsync/sfsync/producer/internal/sink"
+	"github.com/sfsync/sfsync/producer/internal/stream"
+	"github.com/sfsync/sfsync/salesforce/oauth"
+	"github.com/sfsync/sfsync/salesforce/pubsub"
+	"github.com/sfsync/sfsync/salesforce/sffake"
+	"github.com/sfsync/sfsync/schemas/envelope"
+	"github.com/sfsync/sfsync/schemas/mapping"
+)
+
+// changes is the number of record changes the end-to-end test makes:
+// 2,000 in `make test`, 10,000 in `make test-full` (SFSYNC_TEST_FULL=1).
+func changes() int {
+	if os.Getenv("SFSYNC_TEST_FULL") == "1" {
+		return 10_000
+	}
+	return 2_000
+}
+
+// memSaver keeps checkpoints in memory: the Saver interface is ours, and
+// its Kafka-backed implementation has tests of its own.
+type memSaver struct {
+	mu    sync.Mutex
+	last  []byte
+	saves int
+}
+
+func (m *memSaver) Save(_ context.Context, id []byte) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.last, m.saves = bytes.Clone(id), m.saves+1
+	return nil
+}
+
+func (m *memSaver) get() []byte {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.last
+}
+
+type fixture struct {
+	t       *testing.T
+	s       *sffake.Server
+	k       *harness.Kafka
+	topic   string // the Kafka topic of Account envelopes
+	dlq     string
+	client  *pubsub.Client
+	sink    *sink.Sink
+	mapping *mapping.Mapping
+	saver   *memSaver
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	k := harness.NewKafka(t)
+	s, err := sffake.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	f := &fixture{t: t, s: s, k: k, topic: k.Topic("account", 4), dlq: k.Topic("dlq", 1), saver: &memSaver{}}
+	f.mapping, err = mapping.Parse("test.yaml", fmt.Appendf(nil, `
+objects:
+  Account:
+    kafka_topic: %s
+    partition_key: Territory_Key__c
+    fields:
+      Id: varchar(18)
+      Name: text
+      Rating: text
+      AnnualRevenue: numeric(18,2)
+      BillingCity: {source: BillingAddress.City, type: text}
+      Territory_Key__c: varchar(18)
+`, f.topic))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	f.client, err = pubsub.Dial(ctx, pubsub.Config{
+		Endpoint: s.PubSubAddr(), Plaintext: true,
+		Credentials: pubsub.StaticCredentials(pubsub.Token{AccessToken: oauth.Secret(s.AccessToken()), InstanceURL: s.URL(), TenantID: s.OrgID()}),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = f.client.Close() })
+	f.sink, err = sink.New(sink.Config{Brokers: k.Brokers, MaxInFlight: 500})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = f.sink.Close() })
+	return f
+}
+
+// run starts a stream resuming after start; the returned stop cancels it
+// and waits for Run to return.
+func (f *fixture) run(start []byte) (stop func()) {
+	f.t.Helper()
+	st, err := stream.New(stream.Config{
+		Topic: "/data/AccountChangeEvent", Mapping: f.mapping,
+		Normalizer: normalize.New(f.mapping, f.s.OrgID()), DeadLetterTopic: f.dlq,
+		Subscriber: f.client, Writer: f.sink, Saver: f.saver, Start: start,
+		CheckpointInterval: 20 * time.Millisecond,
+		Backoff:            pubsub.Backoff{Min: 10 * time.Millisecond, Max: 100 * time.Millisecond},
+	})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	errc := make(chan error, 1)
+	go func() { errc <- st.Run(ctx) }()
+	return func() {
+		cancel()
+		if err := <-errc; err != nil {
+			f.t.Errorf("Run: %v", err)
+		}
+	}
+}
+
+// churn makes n changes over 50 accounts in 8 territories, several per
+// transaction, and returns the accounts' ids.
+func (f *fixture) churn(n int) []string {
+	f.t.Helper()
+	var ids []string
+	for i := range 50 {
+		id, err := f.s.Create("Account", map[string]any{
+			"Name": fmt.Sprintf("Account %d", i), "Territory_Key__c": fmt.Sprintf("0MI00000000000%dAAA", i%8),
+		})
+		if err != nil {
+			f.t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	for done := 50; done < n; {
+		_, err := f.s.Transact(func(tx *sffake.Tx) error {
+			for j := 0; j < 5 && done < n; j++ {
+				id := ids[(done*7)%len(ids)]
+				fields := map[string]any{"AnnualRevenue": float64(done), "Rating": []string{"Hot", "Warm", "Cold"}[done%3]}
+				if done%10 == 0 {
+					fields["Territory_Key__c"] = fmt.Sprintf("0MI00000000000%dAAA", done%8)
+				}
+				if err := tx.Update(id, fields); err != nil {
+					return err
+				}
+				done++
+			}
+			return nil
+		})
+		if err != nil {
+			f.t.Fatal(err)
+		}
+	}
+	return ids
+}
+
+// collect reads the Account topic from the start until it holds want
+// distinct events, and returns how many records it read.
+func (f *fixture) collect(want int) (records int, byRecord map[string][]envelope.Envelope) {
+	f.t.Helper()
+	codec, err := envelope.NewCodec()
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	r := kafka.NewReader(kafka.ReaderConfig{Brokers: f.k.Brokers, GroupTopics: []string{f.topic}, GroupID: f.k.Group(fmt.Sprint("collect-", want)), StartOffset: kafka.FirstOffset, MaxWait: 50 * time.Millisecond})
+	defer r.Close()
+	byRecord = map[string][]envelope.Envelope{}
+	seen := map[string]bool{}
+	for len(seen) < want {
+		m, err := r.ReadMessage(ctx)
+		if err != nil {
+			f.t.Fatalf("read with %d of %d events seen: %v", len(seen), want, err)
+		}
+		e, err := codec.Decode(m.Value)
+		if err != nil {
+			f.t.Fatalf("offset %d: %v", m.Offset, err)
+		}
+		records++
+		seen[e.RecordID+"/"+fmt.Sprint(e.CommitNumber, "/", e.SequenceNumber)] = true
+		byRecord[fmt.Sprint(m.Partition, "/", e.RecordID)] = append(byRecord[fmt.Sprint(m.Partition, "/", e.RecordID)], *e)
+	}
+	return records, byRecord
+}
+
+// TestEveryChangeArrivesInOrder streams generated changes through the
+// producer into Kafka: none is missing, and each record's changes on each
+// partition are in Salesforce commit order. (A record's changes reach two
+// partitions when an update does not carry its territory key; the
+// consumer's version guards order them across partitions.)
+func TestEveryChangeArrivesInOrder(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	stop := f.run(nil)
+	n := changes()
+	f.churn(n)
+	records, byRecord := f.collect(n)
+	stop()
+	for key, envs := range byRecord {
+		for i := 1; i < len(envs); i++ {
+			a, b := envs[i-1], envs[i]
+			if b.CommitNumber < a.CommitNumber || (b.CommitNumber == a.CommitNumber && b.SequenceNumber <= a.SequenceNumber) {
+				t.Fatalf("%s: change (%d, %d) after (%d, %d)", key, b.CommitNumber, b.SequenceNumber, a.CommitNumber, a.SequenceNumber)
+			}
+		}
+	}
+	t.Logf("%d changes, %d records read (%d duplicates)", n, records, records-n)
+	if f.saver.get() == nil {
+		t.Error("no checkpoint saved")
+	}
+}
+
+// TestResumesFromTheCheckpoint stops the producer, changes more records,
+// and starts it again from the saved replay id: the new changes arrive,
+// and nothing before the checkpoint is sent again.
+func TestResumesFromTheCheckpoint(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	stop := f.run(nil)
+	f.churn(200)
+	f.collect(200)
+	stop() // drains and saves the checkpoint
+	checkpoint := f.saver.get()
+	if checkpoint == nil {
+		t.Fatal("no checkpoint after a drained stop")
+	}
+	f.churn(300) // 50 more creates and 250 updates while stopped
+	stop = f.run(checkpoint)
+	defer stop()
+	records, _ := f.collect(500)
+	if records != 500 {
+		t.Errorf("read %d records for 500 changes: the restart repeated %d events before its checkpoint", records, records-500)
+	}
+}
+
+// TestSurvivesDroppedAndStalledStreams drops and stalls the Salesforce
+// streams mid-run: the producer resubscribes from its safe position and
+// every change still arrives.
+func TestSurvivesDroppedAndStalledStreams(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	stop := f.run(nil)
+	defer stop()
+	f.churn(300)
+	f.s.DropStreams()
+	f.churn(300)
+	f.s.DuplicateNext(20)
+	f.churn(300)
+	records, _ := f.collect(900)
+	t.Logf("900 changes, %d records read (%d duplicates)", records, records-900)
+}
+
+// TestRefusedReplayID starts from a replay id Salesforce refuses, under
+// each policy.
+func TestRefusedReplayID(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		scenario  string
+		policy    stream.Policy
+		wantErr   bool
+		wantEvent bool
+	}{
+		{scenario: "fail stops with advice", policy: stream.PolicyFail, wantErr: true},
+		{scenario: "earliest replays and requests reconciliation", policy: stream.PolicyEarliest, wantEvent: true},
+		{scenario: "latest requests reconciliation", policy: stream.PolicyLatest},
+	} {
+		t.Run(tc.scenario, func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t)
+			ids := f.churn(60)
+			var mu sync.Mutex
+			var requests []string
+			st, err := stream.New(stream.Config{
+				Topic: "/data/AccountChangeEvent", Mapping: f.mapping,
+				Normalizer: normalize.New(f.mapping, f.s.OrgID()), DeadLetterTopic: f.dlq,
+				Subscriber: f.client, Writer: f.sink, Saver: f.saver,
+				Start:  []byte{0xde, 0xad}, // not a replay id sffake ever issued
+				Policy: tc.policy,
+				RequestReconciliation: func(_ context.Context, topic, reason string) error {
+					mu.Lock()
+					defer mu.Unlock()
+					requests = append(requests, topic+": "+reason)
+					return nil
+				},
+				Backoff:            pubsub.Backoff{Min: 10 * time.Millisecond, Max: 100 * time.Millisecond},
+				CheckpointInterval: 20 * time.Millisecond,
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			errc := make(chan error, 1)
+			go func() { errc <- st.Run(ctx) }()
+			if tc.wantErr {
+				err := <-errc
+				cancel()
+				if err == nil || !strings.Contains(err.Error(), "replay.policy") || !errors.Is(err, pubsub.ErrReplayIDCorrupted) {
+					t.Fatalf("Run = %v, want the refused replay id with advice", err)
+				}
+				return
+			}
+			if tc.wantEvent {
+				f.collect(60) // the retained events, replayed
+			} else {
+				// Change records until one streams: the subscription from
+				// LATEST sees only changes made after it is established.
+				deadline := time.Now().Add(time.Minute)
+				for f.saver.get() == nil {
+					if time.Now().After(deadline) {
+						t.Fatal("no change streamed after resubscribing from LATEST")
+					}
+					if err := f.s.Update(ids[0], map[string]any{"Rating": "Hot"}); err != nil {
+						t.Fatal(err)
+					}
+					time.Sleep(20 * time.Millisecond)
+				}
+			}
+			cancel()
+			if err := <-errc; err != nil {
+				t.Fatal(err)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if len(requests) != 1 || !strings.Contains(requests[0], "/data/AccountChangeEvent") {
+				t.Fatalf("reconciliation requests %q, want one for the topic", requests)
+			}
+		})
+	}
+}
