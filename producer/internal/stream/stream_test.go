@@ -66,10 +66,10 @@ type fixture struct {
 	saver   *memSaver
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t *testing.T, opts ...sffake.Option) *fixture {
 	t.Helper()
 	k := harness.NewKafka(t)
-	s, err := sffake.Start()
+	s, err := sffake.Start(opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -342,5 +342,60 @@ func TestRefusedReplayID(t *testing.T) {
 				t.Fatalf("reconciliation requests %q, want one for the topic", requests)
 			}
 		})
+	}
+}
+
+// TestBadEventGoesToTheDeadLetterTopic publishes an undecodable payload
+// to a platform event topic: it lands on the dead-letter topic with its
+// reason and origin, and the stream goes on past it.
+func TestBadEventGoesToTheDeadLetterTopic(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, sffake.WithEvent(sffake.EventDefinition{
+		Name: "Order_Event__e", Fields: []sffake.Field{{Name: "OrderId__c", Type: sffake.TypeString}},
+	}))
+	const topic = "/event/Order_Event__e"
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	res, err := f.client.Publish(ctx, topic, pubsub.ProducerEvent{ID: "bad-event-1", Payload: []byte{0xff, 0xff, 0xff, 0x01}})
+	if err != nil || res[0].Err != nil {
+		t.Fatalf("publish: %v %+v", err, res)
+	}
+	st, err := stream.New(stream.Config{
+		Topic: topic, Mapping: f.mapping, Normalizer: normalize.New(f.mapping, f.s.OrgID()), DeadLetterTopic: f.dlq,
+		Subscriber: f.client, Writer: f.sink, Saver: f.saver, CheckpointInterval: 20 * time.Millisecond,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rctx, stop := context.WithCancel(context.Background())
+	errc := make(chan error, 1)
+	go func() { errc <- st.Run(rctx) }()
+
+	r := kafka.NewReader(kafka.ReaderConfig{Brokers: f.k.Brokers, Topic: f.dlq, Partition: 0, MaxWait: 50 * time.Millisecond})
+	defer r.Close()
+	m, err := r.ReadMessage(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	headers := map[string]string{}
+	for _, h := range m.Headers {
+		headers[h.Key] = string(h.Value)
+	}
+	if string(m.Key) != "bad-event-1" || !bytes.Equal(m.Value, []byte{0xff, 0xff, 0xff, 0x01}) ||
+		headers["sfsync-origin-topic"] != topic || headers["sfsync-event-id"] != "bad-event-1" ||
+		!strings.Contains(headers["sfsync-dlq-reason"], "decode") || headers["sfsync-replay-id"] == "" {
+		t.Errorf("dead letter key %q value %x headers %v", m.Key, m.Value, headers)
+	}
+	// The stream moves past the dead letter: its replay id is saved.
+	deadline := time.Now().Add(time.Minute)
+	for f.saver.get() == nil {
+		if time.Now().After(deadline) {
+			t.Fatal("no checkpoint past the dead letter")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	stop()
+	if err := <-errc; err != nil {
+		t.Fatal(err)
 	}
 }
