@@ -106,6 +106,8 @@ type Config struct {
 	DrainTimeout time.Duration
 	// Logger receives the stream's logs; the default discards them.
 	Logger *slog.Logger
+	// Metrics records the stream's metrics; nil records none.
+	Metrics *Metrics
 }
 
 // Stream is one running subscription. Run it once.
@@ -177,6 +179,7 @@ func (s *Stream) Run(ctx context.Context) error {
 				return err
 			}
 		case pubsub.IsRetryable(err) || isKafkaFailure(err):
+			s.cfg.Metrics.resubscribed(s.cfg.Topic, cause(err))
 			d := s.cfg.Backoff.Next()
 			s.log.Warn("stream interrupted; resubscribing", "err", err, "after", d, "resume_after", fmt.Sprintf("%x", s.pos))
 			select {
@@ -187,6 +190,22 @@ func (s *Stream) Run(ctx context.Context) error {
 		default:
 			return fmt.Errorf("stream %s: %w", s.cfg.Topic, err)
 		}
+	}
+}
+
+// cause names why a session ended, for the resubscribes metric.
+func cause(err error) string {
+	switch {
+	case isKafkaFailure(err):
+		return "kafka"
+	case errors.Is(err, pubsub.ErrStalled):
+		return "stalled"
+	case errors.Is(err, pubsub.ErrAuth):
+		return "auth"
+	case errors.Is(err, pubsub.ErrStreamEnded):
+		return "ended"
+	default:
+		return "transport"
 	}
 }
 
@@ -268,9 +287,16 @@ func (s *Stream) read(ctx context.Context, sub *pubsub.Subscription, tracker *ch
 			return err
 		}
 		s.cfg.Backoff.Reset()
+		_, inFlight := tracker.InFlight()
+		s.cfg.Metrics.inFlightRecords(s.cfg.Topic, inFlight)
 		if ev.Keepalive {
 			tracker.Keepalive(ev.ReplayID)
 			continue
+		}
+		if ev.Header != nil {
+			s.cfg.Metrics.eventReceived(s.cfg.Topic, string(ev.Header.ChangeType))
+		} else {
+			s.cfg.Metrics.eventReceived(s.cfg.Topic, "event")
 		}
 		envs, nerr := s.cfg.Normalizer.Envelopes(&ev)
 		switch {
@@ -291,11 +317,12 @@ func (s *Stream) read(ctx context.Context, sub *pubsub.Subscription, tracker *ch
 		}
 		tk := tracker.Delivered(ev.ReplayID, len(envs))
 		obj := s.cfg.Mapping.Object(envs[0].Entity)
-		err = s.cfg.Writer.Write(ctx, obj.KafkaTopic, envs, func(_ int, err error) {
+		err = s.cfg.Writer.Write(ctx, obj.KafkaTopic, envs, func(i int, err error) {
 			if err != nil {
 				fail(err)
 				return
 			}
+			s.cfg.Metrics.recordWritten(s.cfg.Topic, obj.KafkaTopic, envs[i].ChangeType.String(), envs[i].CommitTimestamp)
 			if err := tracker.Acked(tk); err != nil {
 				fail(err)
 			}
@@ -307,6 +334,7 @@ func (s *Stream) read(ctx context.Context, sub *pubsub.Subscription, tracker *ch
 }
 
 func (s *Stream) deadLetter(ctx context.Context, ev *pubsub.Event, reason error, tracker *checkpoint.Tracker, fail func(error)) error {
+	s.cfg.Metrics.deadLettered(s.cfg.Topic)
 	s.log.Warn("event sent to the dead-letter topic", "event_id", ev.ID, "replay_id", fmt.Sprintf("%x", ev.ReplayID), "reason", reason)
 	tk := tracker.Delivered(ev.ReplayID, 1)
 	dl := sink.DeadLetter{
@@ -365,4 +393,5 @@ func (s *Stream) save(ctx context.Context, tracker *checkpoint.Tracker) {
 		return
 	}
 	s.saved = safe
+	s.cfg.Metrics.checkpointSaved(s.cfg.Topic, time.Now())
 }

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/segmentio/kafka-go"
 
 	"github.com/sfsync/sfsync/integration/harness"
@@ -55,15 +56,37 @@ func (m *memSaver) get() []byte {
 }
 
 type fixture struct {
-	t       *testing.T
-	s       *sffake.Server
-	k       *harness.Kafka
-	topic   string // the Kafka topic of Account envelopes
-	dlq     string
-	client  *pubsub.Client
-	sink    *sink.Sink
-	mapping *mapping.Mapping
-	saver   *memSaver
+	t        *testing.T
+	s        *sffake.Server
+	k        *harness.Kafka
+	topic    string // the Kafka topic of Account envelopes
+	dlq      string
+	client   *pubsub.Client
+	sink     *sink.Sink
+	mapping  *mapping.Mapping
+	saver    *memSaver
+	registry *prometheus.Registry
+	metrics  *stream.Metrics
+}
+
+// metric returns the sum of a metric family's counters, gauges or
+// histogram counts.
+func (f *fixture) metric(name string) float64 {
+	f.t.Helper()
+	families, err := f.registry.Gather()
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	sum := 0.0
+	for _, fam := range families {
+		if fam.GetName() != name {
+			continue
+		}
+		for _, m := range fam.GetMetric() {
+			sum += m.GetCounter().GetValue() + m.GetGauge().GetValue() + float64(m.GetHistogram().GetSampleCount())
+		}
+	}
+	return sum
 }
 
 func newFixture(t *testing.T, opts ...sffake.Option) *fixture {
@@ -113,8 +136,13 @@ objects:
 // and waits for Run to return.
 func (f *fixture) run(start []byte) (stop func()) {
 	f.t.Helper()
+	if f.metrics == nil {
+		f.registry = prometheus.NewRegistry()
+		f.metrics = stream.NewMetrics(f.registry)
+	}
 	st, err := stream.New(stream.Config{
-		Topic: "/data/AccountChangeEvent", Mapping: f.mapping,
+		Metrics: f.metrics,
+		Topic:   "/data/AccountChangeEvent", Mapping: f.mapping,
 		Normalizer: normalize.New(f.mapping, f.s.OrgID()), DeadLetterTopic: f.dlq,
 		Subscriber: f.client, Writer: f.sink, Saver: f.saver, Start: start,
 		CheckpointInterval: 20 * time.Millisecond,
@@ -224,6 +252,16 @@ func TestEveryChangeArrivesInOrder(t *testing.T) {
 	t.Logf("%d changes, %d records read (%d duplicates)", n, records, records-n)
 	if f.saver.get() == nil {
 		t.Error("no checkpoint saved")
+	}
+	for name, atLeast := range map[string]float64{
+		"sfsync_producer_events_received_total":        float64(n),
+		"sfsync_producer_records_written_total":        float64(n),
+		"sfsync_producer_commit_to_kafka_seconds":      float64(n),
+		"sfsync_producer_checkpoint_timestamp_seconds": 1,
+	} {
+		if got := f.metric(name); got < atLeast {
+			t.Errorf("%s = %v, want at least %v", name, got, atLeast)
+		}
 	}
 }
 
