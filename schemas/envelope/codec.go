@@ -2,8 +2,6 @@ package envelope
 
 import (
 	"embed"
-	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -11,7 +9,7 @@ import (
 	"slices"
 	"strconv"
 
-	"github.com/linkedin/goavro/v2"
+	"github.com/sfsync/sfsync/schemas/avroframe"
 )
 
 // Errors of [Codec.Decode] and [Codec.Encode], for errors.Is.
@@ -19,10 +17,12 @@ var (
 	// ErrBadFrame means the bytes are not a well-formed envelope frame: too
 	// short, without the single-object marker 0xC3 0x01, or with a body
 	// that is truncated, malformed or followed by extra bytes.
-	ErrBadFrame = errors.New("bad frame")
+	// It is [avroframe.ErrBadFrame], shared by every sfsync frame codec.
+	ErrBadFrame = avroframe.ErrBadFrame
 	// ErrUnknownSchema means the frame names a schema fingerprint that is
 	// not registered with the codec.
-	ErrUnknownSchema = errors.New("unknown schema")
+	// It is [avroframe.ErrUnknownSchema].
+	ErrUnknownSchema = avroframe.ErrUnknownSchema
 	// ErrInvalid means the envelope breaks a rule of [Envelope.Validate].
 	ErrInvalid = errors.New("invalid envelope")
 )
@@ -114,17 +114,8 @@ func WithWriterSchema(avsc string) Option {
 // registered version and resolves the record into the current [Envelope].
 // A Codec is immutable and safe for concurrent use.
 type Codec struct {
-	writer *writerSchema
-	known  map[uint64]*writerSchema
-}
-
-type writerSchema struct {
-	label       string // v1, v2, ... or "extra 1" for schemas given as options
-	codec       *goavro.Codec
-	root        *avroType
-	fingerprint uint64
-	canonical   string
-	header      []byte // 0xC3 0x01 and the fingerprint, little-endian
+	writer *avroframe.Schema
+	known  *avroframe.Registry
 }
 
 // NewCodec returns a codec that knows every published envelope schema
@@ -138,7 +129,7 @@ func NewCodec(opts ...Option) (*Codec, error) {
 	if err != nil {
 		return nil, fmt.Errorf("new envelope codec: %w", err)
 	}
-	current, err := parseAvroSchema(schemas[len(schemas)-1].text)
+	current, err := avroframe.NewSchema("current", schemas[len(schemas)-1].text)
 	if err != nil {
 		return nil, fmt.Errorf("new envelope codec: current schema: %w", err)
 	}
@@ -149,113 +140,55 @@ func NewCodec(opts ...Option) (*Codec, error) {
 		schemas = append(schemas, namedSchema{label: "writer", text: o.writer})
 	}
 
-	c := &Codec{known: make(map[uint64]*writerSchema, len(schemas))}
+	compiled := make([]*avroframe.Schema, 0, len(schemas))
 	for _, s := range schemas {
 		ws, err := newWriterSchema(s, current)
 		if err != nil {
 			return nil, fmt.Errorf("new envelope codec: schema %s: %w", s.label, err)
 		}
-		if prev, ok := c.known[ws.fingerprint]; ok {
-			if prev.canonical != ws.canonical {
-				return nil, fmt.Errorf("new envelope codec: schemas %s and %s share fingerprint %016x", prev.label, s.label, ws.fingerprint)
-			}
-		} else {
-			c.known[ws.fingerprint] = ws
-		}
-		c.writer = ws // the last one: the writer option, or the newest version
+		compiled = append(compiled, ws)
 	}
-	return c, nil
+	known, err := avroframe.NewRegistry(compiled...)
+	if err != nil {
+		return nil, fmt.Errorf("new envelope codec: %w", err)
+	}
+	// The last one writes: the writer option, or the newest version.
+	return &Codec{writer: compiled[len(compiled)-1], known: known}, nil
 }
 
 // newWriterSchema compiles s and checks that the current reader can resolve
 // its records: same record name, and every current field without a
 // default present.
-func newWriterSchema(s namedSchema, current *avroType) (*writerSchema, error) {
-	codec, err := goavro.NewCodec(s.text)
+func newWriterSchema(s namedSchema, current *avroframe.Schema) (*avroframe.Schema, error) {
+	ws, err := avroframe.NewSchema(s.label, s.text)
 	if err != nil {
 		return nil, err
 	}
-	root, err := parseAvroSchema(s.text)
-	if err != nil {
-		return nil, err
+	if ws.Kind() != "record" || ws.Name() != EnvelopeName {
+		return nil, fmt.Errorf("top-level type is %s %q, want record %s", ws.Kind(), ws.Name(), EnvelopeName)
 	}
-	if root.kind != "record" || root.name != EnvelopeName {
-		return nil, fmt.Errorf("top-level type is %s %q, want record %s", root.kind, root.name, EnvelopeName)
-	}
-	for _, want := range current.fields {
-		if want.hasDefault {
+	fields := ws.Fields()
+	for _, want := range current.Fields() {
+		if want.HasDefault {
 			continue
 		}
-		if !slices.ContainsFunc(root.fields, func(f avroField) bool { return f.name == want.name }) {
-			return nil, fmt.Errorf("lacks field %s, which has no default", want.name)
+		if !slices.ContainsFunc(fields, func(f avroframe.Field) bool { return f.Name == want.Name }) {
+			return nil, fmt.Errorf("lacks field %s, which has no default", want.Name)
 		}
 	}
-	canonical, fp, err := canonicalForm(s.text)
-	if err != nil {
-		return nil, err
-	}
-	header := binary.LittleEndian.AppendUint64([]byte{0xC3, 0x01}, fp)
-	return &writerSchema{label: s.label, codec: codec, root: root, fingerprint: fp, canonical: canonical, header: header}, nil
-}
-
-// canonicalForm returns the Parsing Canonical Form of a schema and its
-// CRC-64-AVRO fingerprint, as the Avro specification and the Java
-// implementation compute them. goavro's own form is not used as it is:
-// goavro reduces {"type":"long"} to "long" only when no other attribute is
-// present, so a logicalType attribute leaves it unreduced (goavro issue
-// #174) and the fingerprint differs from every Java reader's. Stripping the
-// attributes the canonical form ignores first makes goavro's form agree.
-func canonicalForm(text string) (string, uint64, error) {
-	var raw any
-	if err := json.Unmarshal([]byte(text), &raw); err != nil {
-		return "", 0, err
-	}
-	stripped, err := json.Marshal(stripSchema(raw))
-	if err != nil {
-		return "", 0, err
-	}
-	codec, err := goavro.NewCodec(string(stripped))
-	if err != nil {
-		return "", 0, fmt.Errorf("canonical form: %w", err)
-	}
-	return codec.CanonicalSchema(), codec.Rabin, nil
-}
-
-// stripSchema drops every attribute of a schema that its Parsing Canonical
-// Form ignores (doc, aliases, default, order, logicalType and the like).
-func stripSchema(raw any) any {
-	switch v := raw.(type) {
-	case []any:
-		out := make([]any, len(v))
-		for i, item := range v {
-			out[i] = stripSchema(item)
-		}
-		return out
-	case map[string]any:
-		out := make(map[string]any, len(v))
-		for key, item := range v {
-			switch key {
-			case "type", "fields", "items", "values":
-				out[key] = stripSchema(item)
-			case "name", "namespace", "symbols", "size":
-				out[key] = item
-			}
-		}
-		return out
-	}
-	return raw
+	return ws, nil
 }
 
 // Fingerprint returns the CRC-64-AVRO fingerprint of the schema Encode
 // writes.
 func (c *Codec) Fingerprint() uint64 {
-	return c.writer.fingerprint
+	return c.writer.Fingerprint()
 }
 
 // Knows reports whether Decode accepts frames written with the schema of
 // fingerprint fp.
 func (c *Codec) Knows(fp uint64) bool {
-	_, ok := c.known[fp]
+	_, ok := c.known.Lookup(fp)
 	return ok
 }
 
@@ -265,9 +198,7 @@ func (c *Codec) Encode(dst []byte, e *Envelope) ([]byte, error) {
 	if err := e.Validate(); err != nil {
 		return dst, fmt.Errorf("encode envelope %s %s: %w", e.Entity, e.RecordID, err)
 	}
-	// goavro's SingleFromNative would write goavro's fingerprint; see
-	// canonicalForm.
-	out, err := c.writer.codec.BinaryFromNative(append(dst, c.writer.header...), toNative(e))
+	out, err := c.writer.Append(dst, toNative(e))
 	if err != nil {
 		return dst, fmt.Errorf("encode envelope %s %s: %w", e.Entity, e.RecordID, err)
 	}
@@ -283,23 +214,17 @@ func (c *Codec) Decode(frame []byte) (*Envelope, error) {
 	if err != nil {
 		return nil, fmt.Errorf("decode envelope: %w", err)
 	}
-	ws, ok := c.known[fp]
+	ws, ok := c.known.Lookup(fp)
 	if !ok {
 		return nil, fmt.Errorf("decode envelope: %w: fingerprint %016x", ErrUnknownSchema, fp)
 	}
-	if err := guard(ws.root, body); err != nil {
-		return nil, fmt.Errorf("decode envelope (schema %s %016x): %w: %w", ws.label, fp, ErrBadFrame, err)
-	}
-	native, rest, err := ws.codec.NativeFromBinary(body)
+	native, err := ws.DecodeBody(body)
 	if err != nil {
-		return nil, fmt.Errorf("decode envelope (schema %s %016x): %w: %w", ws.label, fp, ErrBadFrame, err)
-	}
-	if len(rest) != 0 {
-		return nil, fmt.Errorf("decode envelope (schema %s %016x): %w: %d trailing bytes", ws.label, fp, ErrBadFrame, len(rest))
+		return nil, fmt.Errorf("decode envelope (schema %s %016x): %w", ws.Label(), fp, err)
 	}
 	e, err := fromNative(native)
 	if err != nil {
-		return nil, fmt.Errorf("decode envelope (schema %s %016x): %w: %w", ws.label, fp, ErrInvalid, err)
+		return nil, fmt.Errorf("decode envelope (schema %s %016x): %w: %w", ws.Label(), fp, ErrInvalid, err)
 	}
 	if err := e.Validate(); err != nil {
 		return nil, fmt.Errorf("decode envelope %s %s: %w", e.Entity, e.RecordID, err)
@@ -310,11 +235,7 @@ func (c *Codec) Decode(frame []byte) (*Envelope, error) {
 // ReadFingerprint returns the writer schema fingerprint of a frame and the
 // Avro body that follows the header, without decoding it. The error wraps
 // [ErrBadFrame] when the frame is shorter than the 10-byte header or does
-// not start with the marker 0xC3 0x01.
+// not start with the marker 0xC3 0x01. It is [avroframe.ReadFingerprint].
 func ReadFingerprint(frame []byte) (uint64, []byte, error) {
-	fp, body, err := goavro.FingerprintFromSOE(frame)
-	if err != nil {
-		return 0, nil, fmt.Errorf("%w: %d-byte frame: %w", ErrBadFrame, len(frame), err)
-	}
-	return fp, body, nil
+	return avroframe.ReadFingerprint(frame)
 }

@@ -14,8 +14,10 @@
 // Form as the Avro specification defines it, so that Java and other readers
 // compute the same value. (goavro's own canonical form keeps primitives with
 // a logical type as {"type":"long"} instead of "long", goavro issue #174, so
-// its fingerprints differ from Java's; this package strips logical types
-// before taking goavro's form, and writes the header itself.) Every record
+// its fingerprints differ from Java's; package
+// [github.com/sfsync/sfsync/schemas/avroframe], which frames every sfsync
+// record, strips logical types before taking goavro's form and writes the
+// header itself.) Every record
 // thus names the schema version that wrote it, and [Codec.Decode] looks the
 // writer schema up by fingerprint.
 //

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/sfsync/sfsync/schemas/avroframe"
 )
 
 // Fingerprints computed with Apache Avro for Java 1.12.0,
@@ -47,7 +49,7 @@ func TestPublishedSchemasAreFrozen(t *testing.T) {
 		if s.version != i+1 {
 			t.Errorf("published versions must be 1, 2, 3, ...: found %s at position %d", s.label, i+1)
 		}
-		canonical, fp, err := canonicalForm(s.text)
+		canonical, fp, err := avroframe.CanonicalForm(s.text)
 		if err != nil {
 			t.Fatalf("%s: %v", s.label, err)
 		}
@@ -82,7 +84,7 @@ func TestCanonicalFormMatchesJava(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.scenario, func(t *testing.T) {
 			t.Parallel()
-			_, fp, err := canonicalForm(tt.schema)
+			_, fp, err := avroframe.CanonicalForm(tt.schema)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -91,7 +93,7 @@ func TestCanonicalFormMatchesJava(t *testing.T) {
 			}
 		})
 	}
-	canonical, _, err := canonicalForm(CurrentSchema())
+	canonical, _, err := avroframe.CanonicalForm(CurrentSchema())
 	if err != nil {
 		t.Fatal(err)
 	}

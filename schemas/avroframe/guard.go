@@ -1,4 +1,4 @@
-package envelope
+package avroframe
 
 import (
 	"encoding/json"
