@@ -1,0 +1,373 @@
+package config
+
+import (
+	"fmt"
+	"log/slog"
+	"reflect"
+	"strings"
+	"time"
+
+	"github.com/sfsync/sfsync/salesforce/oauth"
+	"github.com/sfsync/sfsync/salesforce/pubsub"
+	"github.com/sfsync/sfsync/schemas/mapping"
+)
+
+// Defaults of [Config] fields. A field left out of the file and the
+// environment, or set to its zero value, takes its default.
+const (
+	DefaultLoginURL           = oauth.DefaultLoginURL
+	DefaultPubSubEndpoint     = pubsub.DefaultEndpoint
+	DefaultKafkaClientID      = "sfsync-producer"
+	DefaultRequiredAcks       = "all"
+	DefaultBatchSize          = 500
+	DefaultBatchTimeout       = 5 * time.Millisecond
+	DefaultMaxInFlight        = 10_000
+	DefaultCheckpointTopic    = "sfsync.checkpoints"
+	DefaultDeadLetterTopic    = "sfsync.producer.dead-letter"
+	DefaultReplayPolicy       = "fail"
+	DefaultReconcileTopic     = "sfsync.reconcile-requests"
+	DefaultCapacity           = pubsub.DefaultCapacity
+	DefaultStart              = "earliest"
+	DefaultStallTimeout       = pubsub.DefaultStallTimeout
+	DefaultBackoffMin         = pubsub.DefaultBackoffMin
+	DefaultBackoffMax         = pubsub.DefaultBackoffMax
+	DefaultCheckpointInterval = time.Second
+	DefaultShutdownTimeout    = 30 * time.Second
+	DefaultMetricsAddr        = "127.0.0.1:9464"
+	DefaultLogLevel           = "info"
+	DefaultLogFormat          = "text"
+)
+
+// EnvPrefix starts the name of every environment override: the key path
+// upper-cased, dots and underscores both becoming "_", e.g.
+// SFSYNC_PRODUCER_KAFKA_SASL_PASSWORD for kafka.sasl.password.
+const EnvPrefix = "SFSYNC_PRODUCER_"
+
+// Config is the producer's configuration, parsed once in main by [Load].
+// A Config is a plain value and not safe for concurrent mutation; its
+// String, GoString and LogValue never show a secret.
+type Config struct {
+	// MappingFile is the mapping file (see package mapping), relative to
+	// the configuration file's directory; required.
+	MappingFile string `yaml:"mapping"`
+	// Salesforce says where events come from and how to authenticate.
+	Salesforce Salesforce `yaml:"salesforce"`
+	// Kafka says where records go.
+	Kafka Kafka `yaml:"kafka"`
+	// Replay says what to do when Salesforce refuses a stored replay id.
+	Replay Replay `yaml:"replay"`
+	// Subscription tunes each Pub/Sub subscription.
+	Subscription Subscription `yaml:"subscription"`
+	// CheckpointInterval is how often a subscription saves its newest
+	// safe replay id; the default is 1s.
+	CheckpointInterval time.Duration `yaml:"checkpoint_interval"`
+	// ShutdownTimeout bounds the drain, flush and checkpoint after
+	// SIGTERM; the default is 30s.
+	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+	// MetricsAddr is the host:port serving /metrics, /healthz and
+	// /readyz; the default is 127.0.0.1:9464, loopback only.
+	MetricsAddr string `yaml:"metrics_addr"`
+	// LogLevel is debug, info, warn or error; the default is info.
+	LogLevel string `yaml:"log_level"`
+	// LogFormat is text or json; the default is text.
+	LogFormat string `yaml:"log_format"`
+
+	// Mapping is the mapping read from MappingFile by [Config.Validate];
+	// nil until then.
+	Mapping *mapping.Mapping `yaml:"-"`
+}
+
+// Salesforce configures the Pub/Sub API connection and its
+// authentication. Exactly one of two auth forms is required: an OAuth
+// grant (Grant with ClientID and the grant's credentials), or a static
+// AccessToken with InstanceURL and OrgID, for sfemu and development.
+type Salesforce struct {
+	// LoginURL is the OAuth login host: https://login.salesforce.com (the
+	// default), https://test.salesforce.com, or the org's My Domain URL,
+	// which the client_credentials grant requires.
+	LoginURL string `yaml:"login_url"`
+	// PubSubEndpoint is the Pub/Sub API host:port; the default is
+	// api.pubsub.salesforce.com:7443.
+	PubSubEndpoint string `yaml:"pubsub_endpoint"`
+	// Plaintext speaks gRPC without TLS, for sfemu only; the default is
+	// false (TLS).
+	Plaintext bool `yaml:"plaintext"`
+	// CAFile is a PEM file of the certificate authorities trusted for the
+	// Pub/Sub endpoint; the default is the system roots.
+	CAFile string `yaml:"ca_file"`
+
+	// Grant is the OAuth flow, jwt_bearer or client_credentials; no
+	// default. It selects the OAuth auth form.
+	Grant string `yaml:"grant"`
+	// ClientID is the connected app's consumer key; required with Grant.
+	ClientID string `yaml:"client_id"`
+	// ClientSecret is the consumer secret; required with
+	// client_credentials, refused otherwise. It never prints.
+	ClientSecret oauth.Secret `yaml:"client_secret"`
+	// Username is the integration user, the JWT's subject; required with
+	// jwt_bearer, refused otherwise.
+	Username string `yaml:"username"`
+	// PrivateKeyFile is the PEM RSA private key signing JWT assertions;
+	// required with jwt_bearer, refused otherwise. It is read when
+	// needed, never kept.
+	PrivateKeyFile string `yaml:"private_key_file"`
+
+	// AccessToken is a static access token; it selects the static auth
+	// form and never prints. No default.
+	AccessToken oauth.Secret `yaml:"access_token"`
+	// InstanceURL is the org's URL, e.g. https://acme.my.salesforce.com;
+	// required with AccessToken, refused otherwise (OAuth returns it).
+	InstanceURL string `yaml:"instance_url"`
+	// OrgID is the org id (15 or 18 characters, 00D…); required with
+	// AccessToken, refused otherwise (OAuth returns it).
+	OrgID string `yaml:"org_id"`
+}
+
+// Kafka configures the Kafka client. Records are always written with
+// acks from all in-sync replicas (see RequiredAcks): a replay id is
+// checkpointed only once every record up to it is durable.
+type Kafka struct {
+	// Brokers are the bootstrap host:port addresses; required.
+	Brokers []string `yaml:"brokers"`
+	// ClientID is the client id brokers see in logs and quotas; the
+	// default is sfsync-producer.
+	ClientID string `yaml:"client_id"`
+	// TLS configures TLS to the brokers; the default is plaintext.
+	TLS TLS `yaml:"tls"`
+	// SASL configures SASL authentication; the default is none.
+	SASL SASL `yaml:"sasl"`
+	// RequiredAcks can only be "all", its default: it is here to be
+	// visible, not to be changed.
+	RequiredAcks string `yaml:"required_acks"`
+	// BatchSize is the most records per produce request to one
+	// partition; the default is 500.
+	BatchSize int `yaml:"batch_size"`
+	// BatchTimeout is how long a partial batch waits for more records;
+	// the default is 5ms, as freshness matters more than batch size.
+	BatchTimeout time.Duration `yaml:"batch_timeout"`
+	// MaxInFlight bounds the records written and not yet acknowledged;
+	// when reached, the producer stops requesting events from
+	// Salesforce. The default is 10000.
+	MaxInFlight int `yaml:"max_in_flight"`
+	// CheckpointTopic is the compacted topic holding replay checkpoints;
+	// the default is sfsync.checkpoints.
+	CheckpointTopic string `yaml:"checkpoint_topic"`
+	// DeadLetterTopic receives events that cannot become envelopes; the
+	// default is sfsync.producer.dead-letter.
+	DeadLetterTopic string `yaml:"dead_letter_topic"`
+	// TopicPartitionsExpected maps topics to the partition count that
+	// --check verifies; the default is empty (only existence is checked).
+	TopicPartitionsExpected map[string]int `yaml:"topic_partitions_expected"`
+}
+
+// TLS configures TLS to the brokers.
+type TLS struct {
+	// Enabled turns TLS on; the default is false. The other fields
+	// require it.
+	Enabled bool `yaml:"enabled"`
+	// CAFile is a PEM file of the certificate authorities trusted for the
+	// brokers; the default is the system roots (enough for MSK).
+	CAFile string `yaml:"ca_file"`
+	// CertFile and KeyFile are a PEM client certificate and its key, for
+	// mutual TLS; both or neither. The default is none.
+	CertFile string `yaml:"cert_file"`
+	KeyFile  string `yaml:"key_file"`
+	// InsecureSkipVerify accepts any broker certificate, for development
+	// only; the default is false, and true is reported by
+	// [Config.Warnings].
+	InsecureSkipVerify bool `yaml:"insecure_skip_verify"`
+}
+
+// SASL mechanisms.
+const (
+	MechanismPlain       = "PLAIN"
+	MechanismSCRAMSHA256 = "SCRAM-SHA-256"
+	MechanismSCRAMSHA512 = "SCRAM-SHA-512"
+	MechanismAWSMSKIAM   = "AWS_MSK_IAM"
+)
+
+// Mechanisms are the accepted values of [SASL.Mechanism].
+var Mechanisms = []string{MechanismPlain, MechanismSCRAMSHA256, MechanismSCRAMSHA512, MechanismAWSMSKIAM}
+
+// SASL configures SASL authentication to the brokers.
+type SASL struct {
+	// Mechanism is PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 or AWS_MSK_IAM;
+	// the default, empty, is no SASL. AWS_MSK_IAM requires TLS and takes
+	// AWS credentials from the default chain (environment, shared
+	// config, web identity, instance or task role).
+	Mechanism string `yaml:"mechanism"`
+	// Username is the SASL user; required with PLAIN and SCRAM, refused
+	// with AWS_MSK_IAM.
+	Username string `yaml:"username"`
+	// Password is the SASL password; required with PLAIN and SCRAM,
+	// refused with AWS_MSK_IAM. It never prints.
+	Password oauth.Secret `yaml:"password"`
+	// AWSRegion is the MSK cluster's AWS region, e.g. eu-west-1;
+	// required with AWS_MSK_IAM, refused otherwise.
+	AWSRegion string `yaml:"aws_region"`
+}
+
+// Replay policies: what to do when Salesforce refuses a stored replay id
+// as invalid or expired.
+const (
+	// PolicyFail stops with a message saying what happened and what to
+	// run; the default.
+	PolicyFail = "fail"
+	// PolicyEarliest resubscribes from the oldest retained event and
+	// requests a reconciliation.
+	PolicyEarliest = "earliest"
+	// PolicyLatest resubscribes from new events and requests a
+	// reconciliation.
+	PolicyLatest = "latest"
+)
+
+// Replay configures the handling of refused replay ids.
+type Replay struct {
+	// Policy is fail (the default), earliest or latest.
+	Policy string `yaml:"policy"`
+	// ReconcileTopic is where the earliest and latest policies publish a
+	// reconciliation request for the reconciler; the default is
+	// sfsync.reconcile-requests.
+	ReconcileTopic string `yaml:"reconcile_topic"`
+}
+
+// Subscription tunes each Pub/Sub subscription.
+type Subscription struct {
+	// Capacity is how many events a subscription holds, buffered plus
+	// requested from Salesforce: the backpressure bound; the default is
+	// 100.
+	Capacity int `yaml:"capacity"`
+	// Start is where a subscription without a stored replay id begins:
+	// earliest (the default, so that no retained event is missed) or
+	// latest.
+	Start string `yaml:"start"`
+	// StallTimeout resubscribes when nothing, not even a keepalive,
+	// arrives for that long; the default is 5m. It must exceed the
+	// server's 270s keepalive interval.
+	StallTimeout time.Duration `yaml:"stall_timeout"`
+	// BackoffMin and BackoffMax bound the jittered delay between
+	// resubscriptions; the defaults are 1s and 1m.
+	BackoffMin time.Duration `yaml:"backoff_min"`
+	BackoffMax time.Duration `yaml:"backoff_max"`
+}
+
+// Default returns the configuration with every default and nothing else:
+// no mapping, brokers or credentials.
+func Default() Config {
+	var c Config
+	c.setDefaults()
+	return c
+}
+
+// setDefaults gives every zero field its default, as kafka-go's Writer
+// and watermill do.
+func (c *Config) setDefaults() {
+	def := func(s *string, v string) {
+		if *s == "" {
+			*s = v
+		}
+	}
+	defInt := func(p *int, v int) {
+		if *p == 0 {
+			*p = v
+		}
+	}
+	defDur := func(p *time.Duration, v time.Duration) {
+		if *p == 0 {
+			*p = v
+		}
+	}
+	def(&c.Salesforce.LoginURL, DefaultLoginURL)
+	def(&c.Salesforce.PubSubEndpoint, DefaultPubSubEndpoint)
+	def(&c.Kafka.ClientID, DefaultKafkaClientID)
+	def(&c.Kafka.RequiredAcks, DefaultRequiredAcks)
+	defInt(&c.Kafka.BatchSize, DefaultBatchSize)
+	defDur(&c.Kafka.BatchTimeout, DefaultBatchTimeout)
+	defInt(&c.Kafka.MaxInFlight, DefaultMaxInFlight)
+	def(&c.Kafka.CheckpointTopic, DefaultCheckpointTopic)
+	def(&c.Kafka.DeadLetterTopic, DefaultDeadLetterTopic)
+	def(&c.Replay.Policy, DefaultReplayPolicy)
+	def(&c.Replay.ReconcileTopic, DefaultReconcileTopic)
+	defInt(&c.Subscription.Capacity, DefaultCapacity)
+	def(&c.Subscription.Start, DefaultStart)
+	defDur(&c.Subscription.StallTimeout, DefaultStallTimeout)
+	defDur(&c.Subscription.BackoffMin, DefaultBackoffMin)
+	defDur(&c.Subscription.BackoffMax, DefaultBackoffMax)
+	defDur(&c.CheckpointInterval, DefaultCheckpointInterval)
+	defDur(&c.ShutdownTimeout, DefaultShutdownTimeout)
+	def(&c.MetricsAddr, DefaultMetricsAddr)
+	def(&c.LogLevel, DefaultLogLevel)
+	def(&c.LogFormat, DefaultLogFormat)
+}
+
+// Backoff returns the resubscription backoff of s.
+func (s Subscription) Backoff() pubsub.Backoff {
+	return pubsub.Backoff{Min: s.BackoffMin, Max: s.BackoffMax}
+}
+
+// String returns c as "key=value" pairs in file order, secrets shown as
+// [REDACTED] when set.
+func (c Config) String() string {
+	var b strings.Builder
+	b.WriteString("config.Config{")
+	first := true
+	walk(reflect.ValueOf(&c).Elem(), "", func(path string, v reflect.Value) {
+		if !first {
+			b.WriteByte(' ')
+		}
+		first = false
+		b.WriteString(path)
+		b.WriteByte('=')
+		b.WriteString(display(v))
+	})
+	b.WriteByte('}')
+	return b.String()
+}
+
+// GoString is [Config.String], so that %#v redacts too.
+func (c Config) GoString() string { return c.String() }
+
+// LogValue logs every setting as nested groups, secrets as [REDACTED]
+// when set.
+func (c Config) LogValue() slog.Value {
+	return groupValue(reflect.ValueOf(&c).Elem())
+}
+
+func groupValue(v reflect.Value) slog.Value {
+	var attrs []slog.Attr
+	t := v.Type()
+	for i := range t.NumField() {
+		name := yamlName(t.Field(i))
+		if name == "" {
+			continue
+		}
+		f := v.Field(i)
+		if f.Kind() == reflect.Struct && f.Type() != durationType {
+			attrs = append(attrs, slog.Attr{Key: name, Value: groupValue(f)})
+			continue
+		}
+		attrs = append(attrs, slog.String(name, display(f)))
+	}
+	return slog.GroupValue(attrs...)
+}
+
+// display formats a leaf value; secrets show only whether they are set.
+func display(v reflect.Value) string {
+	switch v.Type() {
+	case secretType:
+		if v.String() == "" {
+			return `""`
+		}
+		return "[REDACTED]"
+	case durationType:
+		return time.Duration(v.Int()).String()
+	}
+	switch v.Kind() {
+	case reflect.String:
+		return fmt.Sprintf("%q", v.String())
+	case reflect.Slice:
+		return fmt.Sprintf("%q", v.Interface())
+	default:
+		return fmt.Sprint(v.Interface())
+	}
+}

@@ -1,0 +1,242 @@
+package config
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sfsync/sfsync/salesforce/oauth"
+	"github.com/sfsync/sfsync/salesforce/pubsub"
+)
+
+func TestExampleFile(t *testing.T) {
+	t.Parallel()
+	c, err := Load("../../producer.example.yaml", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Default()
+	want.MappingFile = filepath.Join("..", "..", "..", "schemas", "mappings", "territory.yaml")
+	want.Salesforce.PubSubEndpoint = "127.0.0.1:7011"
+	want.Salesforce.Plaintext = true
+	want.Salesforce.AccessToken = "sfemu-local-dev-token"
+	want.Salesforce.InstanceURL = "http://127.0.0.1:7012"
+	want.Salesforce.OrgID = "00D000000000001EAA"
+	want.Kafka.Brokers = []string{"127.0.0.1:19092"}
+	want.Mapping = c.Mapping
+	if !reflect.DeepEqual(*c, want) {
+		t.Errorf("got  %v\nwant %v", c, want)
+	}
+	if c.Mapping == nil || len(c.Mapping.Topics()) == 0 {
+		t.Errorf("mapping not loaded: %v", c.Mapping)
+	}
+	if w := c.Warnings(); len(w) != 0 {
+		t.Errorf("warnings: %q", w)
+	}
+	if _, err := c.Salesforce.OAuth(); !errors.Is(err, ErrNoGrant) {
+		t.Errorf("OAuth: %v, want ErrNoGrant", err)
+	}
+	ps, err := c.Salesforce.PubSub(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ps.Endpoint != "127.0.0.1:7011" || !ps.Plaintext || ps.RootCAs != nil {
+		t.Errorf("pubsub config %+v", ps)
+	}
+	if err := ps.Validate(); err != nil {
+		t.Error(err)
+	}
+	tok, err := ps.Credentials.Token(context.Background())
+	if err != nil || string(tok.AccessToken) != "sfemu-local-dev-token" || tok.InstanceURL != "http://127.0.0.1:7012" || tok.TenantID != "00D000000000001EAA" {
+		t.Errorf("token %+v, %v", tok, err)
+	}
+	if tr, err := c.Kafka.Transport(); err != nil || tr.TLS != nil || tr.SASL != nil || tr.ClientID != "sfsync-producer" {
+		t.Errorf("transport %+v, %v", tr, err)
+	}
+	if err := c.Validate(); err != nil {
+		t.Errorf("Validate after Load: %v", err)
+	}
+}
+
+func TestEnvOverrides(t *testing.T) {
+	t.Parallel()
+	path, dir := fixture(t, base+"  batch_size: 10\n  tls:\n    enabled: true\n    ca_file: ca.pem\n")
+	c, err := Load(path, env(map[string]string{
+		"SFSYNC_PRODUCER_KAFKA_BROKERS":                   " a:9092, b:9092 ",
+		"SFSYNC_PRODUCER_KAFKA_BATCH_SIZE":                "", // back to the default
+		"SFSYNC_PRODUCER_KAFKA_BATCH_TIMEOUT":             "20ms",
+		"SFSYNC_PRODUCER_KAFKA_TLS_INSECURE_SKIP_VERIFY":  "true",
+		"SFSYNC_PRODUCER_KAFKA_TLS_CA_FILE":               filepath.Join(dir, "ca.pem"),
+		"SFSYNC_PRODUCER_KAFKA_SASL_MECHANISM":            "SCRAM-SHA-512",
+		"SFSYNC_PRODUCER_KAFKA_SASL_USERNAME":             "sfsync",
+		"SFSYNC_PRODUCER_KAFKA_SASL_PASSWORD":             "pa55word-from-env\n",
+		"SFSYNC_PRODUCER_KAFKA_TOPIC_PARTITIONS_EXPECTED": "sfsync.territory=12, sfsync.account=6",
+		"SFSYNC_PRODUCER_SALESFORCE_ACCESS_TOKEN":         "token-from-env",
+		"SFSYNC_PRODUCER_REPLAY_POLICY":                   "latest",
+		"SFSYNC_PRODUCER_SUBSCRIPTION_CAPACITY":           "50",
+		"SFSYNC_PRODUCER_LOG_FORMAT":                      "json",
+		"SFSYNC_PRODUCER_UNRELATED":                       "ignored",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := c.Kafka
+	if !reflect.DeepEqual(k.Brokers, []string{"a:9092", "b:9092"}) || k.BatchSize != DefaultBatchSize || k.BatchTimeout != 20*time.Millisecond ||
+		!k.TLS.Enabled || !k.TLS.InsecureSkipVerify || k.SASL.Mechanism != MechanismSCRAMSHA512 || k.SASL.Username != "sfsync" ||
+		k.SASL.Password != "pa55word-from-env" || !reflect.DeepEqual(k.TopicPartitionsExpected, map[string]int{"sfsync.territory": 12, "sfsync.account": 6}) {
+		t.Errorf("kafka %v", c)
+	}
+	if c.Salesforce.AccessToken != "token-from-env" || c.Replay.Policy != PolicyLatest || c.Subscription.Capacity != 50 || c.LogFormat != "json" {
+		t.Errorf("config %v", c)
+	}
+	want := []string{"kafka.tls.insecure_skip_verify: broker certificates are not verified"}
+	if got := c.Warnings(); !reflect.DeepEqual(got, want) {
+		t.Errorf("warnings %q, want %q", got, want)
+	}
+}
+
+func TestApplyEnv(t *testing.T) {
+	t.Parallel()
+	c := Default()
+	err := c.ApplyEnv(env(map[string]string{"SFSYNC_PRODUCER_SUBSCRIPTION_STALL_TIMEOUT": "10m", "SFSYNC_PRODUCER_SALESFORCE_PLAINTEXT": "yes"}))
+	want := `$SFSYNC_PRODUCER_SALESFORCE_PLAINTEXT: salesforce.plaintext: must be true or false, got "yes"`
+	if err == nil || err.Error() != want || !errors.Is(err, ErrInvalid) {
+		t.Errorf("got %v, want %s", err, want)
+	}
+	if c.Subscription.StallTimeout != 10*time.Minute {
+		t.Errorf("stall timeout %s", c.Subscription.StallTimeout)
+	}
+	names := EnvNames()
+	for _, n := range []string{"SFSYNC_PRODUCER_MAPPING", "SFSYNC_PRODUCER_KAFKA_BROKERS", "SFSYNC_PRODUCER_SALESFORCE_CLIENT_SECRET", "SFSYNC_PRODUCER_KAFKA_SASL_AWS_REGION"} {
+		if !strings.Contains(strings.Join(names, " "), n) {
+			t.Errorf("EnvNames lacks %s", n)
+		}
+	}
+}
+
+func TestValidateWithoutSource(t *testing.T) {
+	t.Parallel()
+	c := Default()
+	c.MappingFile = territoryMapping()
+	c.Salesforce.AccessToken = "t"
+	c.Salesforce.InstanceURL = "http://127.0.0.1:7012"
+	c.Salesforce.OrgID = "00D000000000001"
+	err := c.Validate()
+	if want := "kafka.brokers: at least one broker host:port is required"; err == nil || err.Error() != want {
+		t.Fatalf("got %v, want %s", err, want)
+	}
+	c.Kafka.Brokers = []string{"[::1]:9092"}
+	if err := c.Validate(); err != nil || c.Mapping == nil {
+		t.Fatalf("got %v, mapping %v", err, c.Mapping)
+	}
+}
+
+func TestOAuthGrants(t *testing.T) {
+	t.Parallel()
+	for _, key := range []string{"pkcs1.key", "pkcs8.key"} {
+		path, dir := fixture(t, sf+"  grant: jwt_bearer\n  client_id: app\n  username: u@x\n  private_key_file: "+key+"\n  login_url: https://test.salesforce.com\n")
+		c, err := Load(path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		oc, err := c.Salesforce.OAuth()
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, _ := os.ReadFile(filepath.Join(dir, key))
+		if oc.Grant != oauth.GrantJWTBearer || oc.LoginURL != "https://test.salesforce.com" || oc.ClientID != "app" || oc.Username != "u@x" || string(oc.PrivateKey) != string(data) {
+			t.Errorf("%s: %v", key, oc)
+		}
+		if err := oc.Validate(); err != nil {
+			t.Error(err)
+		}
+		if _, err := c.Salesforce.PubSub(nil); err == nil {
+			t.Error("PubSub without credentials succeeded with a grant")
+		}
+		creds := pubsub.StaticCredentials(pubsub.Token{AccessToken: "x"})
+		if ps, err := c.Salesforce.PubSub(creds); err != nil || ps.Endpoint != DefaultPubSubEndpoint || ps.Plaintext {
+			t.Errorf("pubsub %+v, %v", ps, err)
+		}
+	}
+	path, dir := fixture(t, sf+"  grant: client_credentials\n  client_id: app\n  client_secret: cs-secret-value\n  login_url: https://acme.my.salesforce.com\n  ca_file: ca.pem\n")
+	c, err := Load(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	oc, err := c.Salesforce.OAuth()
+	if err != nil || oc.Grant != oauth.GrantClientCredentials || string(oc.ClientSecret) != "cs-secret-value" || oc.Validate() != nil {
+		t.Errorf("%v, %v", oc, err)
+	}
+	ps, err := c.Salesforce.PubSub(pubsub.StaticCredentials(pubsub.Token{}))
+	if err != nil || ps.RootCAs == nil {
+		t.Errorf("pubsub %+v, %v", ps, err)
+	}
+	if c.Salesforce.CAFile != filepath.Join(dir, "ca.pem") {
+		t.Errorf("ca_file %q not taken from the file's directory", c.Salesforce.CAFile)
+	}
+}
+
+// TestSecretsNeverShow sets every secret to a marker and looks for it
+// in every way a Config or its parts can be printed or logged, and in
+// errors.
+func TestSecretsNeverShow(t *testing.T) {
+	t.Parallel()
+	const marker = "S3CRET-MARKER"
+	path, _ := fixture(t, sf+"  grant: client_credentials\n  client_id: app\n  client_secret: "+marker+"-cs\n  login_url: https://acme.my.salesforce.com\n"+
+		"  access_token: "+marker+"-at\n"+ // both forms: an error
+		"kafka:\n  sasl:\n    mechanism: PLAIN\n    username: u\n    password: \" "+marker+"-pw\"\n")
+	_, err := Load(path, nil)
+	if err == nil {
+		t.Fatal("Load succeeded")
+	}
+	texts := []string{err.Error(), fmt.Sprintf("%+v", err)}
+
+	path, _ = fixture(t, sf+"  grant: client_credentials\n  client_id: app\n  client_secret: "+marker+"-cs\n  login_url: https://acme.my.salesforce.com\n")
+	c, err := Load(path, env(map[string]string{
+		"SFSYNC_PRODUCER_KAFKA_BROKERS":        "a:1",
+		"SFSYNC_PRODUCER_KAFKA_SASL_MECHANISM": "SCRAM-SHA-256",
+		"SFSYNC_PRODUCER_KAFKA_SASL_USERNAME":  "u",
+		"SFSYNC_PRODUCER_KAFKA_SASL_PASSWORD":  marker + "-pw",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs bytes.Buffer
+	slog.New(slog.NewTextHandler(&logs, nil)).Info("config", "config", c, "kafka", c.Kafka, "sf", c.Salesforce)
+	slog.New(slog.NewJSONHandler(&logs, nil)).Info("config", "config", c, "kafka", c.Kafka, "sf", c.Salesforce)
+	texts = append(texts, logs.String())
+	for _, v := range []any{c, *c, c.Kafka, c.Salesforce, c.Kafka.SASL} {
+		texts = append(texts, fmt.Sprintf("%v", v), fmt.Sprintf("%+v", v), fmt.Sprintf("%#v", v), fmt.Sprintf("%s", v), fmt.Sprint(v))
+	}
+	tr, err := c.Kafka.Transport()
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := c.Kafka.Dialer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	oc, err := c.Salesforce.OAuth()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range []any{tr, d, oc} {
+		texts = append(texts, fmt.Sprintf("%v", v), fmt.Sprintf("%+v", v), fmt.Sprintf("%#v", v))
+	}
+	for _, s := range texts {
+		if strings.Contains(s, marker) {
+			t.Errorf("secret shown in %s", s)
+		}
+	}
+	if !strings.Contains(c.String(), "salesforce.client_secret=[REDACTED]") || !strings.Contains(logs.String(), "[REDACTED]") {
+		t.Errorf("secrets not marked as set: %s", c)
+	}
+}
