@@ -88,7 +88,7 @@ type Config struct {
 	// PolicyLatest, before resubscribing past a refused replay id, so the
 	// reconciler re-checks the topic's objects. Required with those
 	// policies.
-	RequestReconciliation func(ctx context.Context, topic, reason string) error
+	RequestReconciliation func(ctx context.Context, topic string, refused []byte, reason string) error
 	// Capacity bounds the events a subscription holds (see
 	// pubsub.SubscribeRequest); the default is 100.
 	Capacity int
@@ -221,7 +221,7 @@ func (s *Stream) onRefusedReplayID(ctx context.Context, err error) error {
 			s.cfg.Topic, s.pos, err)
 	}
 	reason := fmt.Sprintf("stored replay id %x refused (%v); resubscribed from %s", s.pos, err, s.cfg.Policy)
-	if err := s.cfg.RequestReconciliation(ctx, s.cfg.Topic, reason); err != nil {
+	if err := s.cfg.RequestReconciliation(ctx, s.cfg.Topic, s.pos, reason); err != nil {
 		return fmt.Errorf("stream %s: request reconciliation: %w", s.cfg.Topic, err)
 	}
 	s.log.Warn("stored replay id refused; reconciliation requested", "policy", s.cfg.Policy, "replay_id", fmt.Sprintf("%x", s.pos))

@@ -331,7 +331,7 @@ func TestRefusedReplayID(t *testing.T) {
 				Subscriber: f.client, Writer: f.sink, Saver: f.saver,
 				Start:  []byte{0xde, 0xad}, // not a replay id sffake ever issued
 				Policy: tc.policy,
-				RequestReconciliation: func(_ context.Context, topic, reason string) error {
+				RequestReconciliation: func(_ context.Context, topic string, _ []byte, reason string) error {
 					mu.Lock()
 					defer mu.Unlock()
 					requests = append(requests, topic+": "+reason)

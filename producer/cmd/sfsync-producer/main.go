@@ -1,0 +1,87 @@
+// Command sfsync-producer streams Salesforce change events into Kafka.
+//
+//	sfsync-producer --config producer.yaml [--check] [--create-topics N]
+//
+// See the README and producer.example.yaml.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/sfsync/sfsync/producer/internal/app"
+	"github.com/sfsync/sfsync/producer/internal/config"
+)
+
+func main() {
+	os.Exit(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr, os.LookupEnv))
+}
+
+// run is main with its dependencies passed in: exit status 0 on success,
+// 1 on a runtime failure, 2 on bad flags or configuration.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, lookup func(string) (string, bool)) int {
+	fs := flag.NewFlagSet("sfsync-producer", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	path := fs.String("config", "", "the configuration file (YAML; see producer.example.yaml); required")
+	check := fs.Bool("check", false, "validate the configuration, connect to Salesforce and Kafka, check the topics, and exit")
+	createTopics := fs.Int("create-topics", 0, "create the mapping's missing Kafka topics with this many partitions (local runs)")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "usage: sfsync-producer --config FILE [--check] [--create-topics N]\n\n"+
+			"Streams Salesforce change events (Pub/Sub API) into Kafka as sfsync envelopes.\n"+
+			"Every configuration key can be overridden by %s<KEY PATH>, e.g. %s.\n\n", config.EnvPrefix, config.EnvName("kafka.brokers"))
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if *path == "" {
+		fmt.Fprintln(stderr, "sfsync-producer: --config is required")
+		fs.Usage()
+		return 2
+	}
+	cfg, err := config.Load(*path, lookup)
+	if err != nil {
+		fmt.Fprintf(stderr, "sfsync-producer: %v\n", err)
+		return 2
+	}
+	log := newLogger(cfg, stderr)
+	for _, w := range cfg.Warnings() {
+		log.Warn(w)
+	}
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if *check {
+		if err := app.Check(ctx, cfg, stdout); err != nil {
+			fmt.Fprintf(stderr, "sfsync-producer: %v\n", err)
+			return 1
+		}
+		return 0
+	}
+	log.Info("sfsync-producer starting", "config", *path, "config_values", cfg)
+	if err := app.Run(ctx, cfg, app.Options{CreateTopics: *createTopics}, log); err != nil {
+		log.Error("sfsync-producer stopped", "err", err)
+		return 1
+	}
+	log.Info("sfsync-producer stopped")
+	return 0
+}
+
+func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(cfg.LogLevel))
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}

@@ -1,0 +1,305 @@
+// Package app wires the producer from its configuration: the Salesforce
+// credentials and Pub/Sub client, the Kafka sink, the checkpoint store,
+// one stream per Pub/Sub topic of the mapping, and the HTTP endpoints
+// (/metrics, /healthz, /readyz). main only parses flags and calls [Run]
+// or [Check].
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/segmentio/kafka-go"
+
+	"github.com/sfsync/sfsync/producer/internal/checkpoint"
+	"github.com/sfsync/sfsync/producer/internal/config"
+	"github.com/sfsync/sfsync/producer/internal/normalize"
+	"github.com/sfsync/sfsync/producer/internal/sink"
+	"github.com/sfsync/sfsync/producer/internal/stream"
+	"github.com/sfsync/sfsync/salesforce/oauth"
+	"github.com/sfsync/sfsync/salesforce/pubsub"
+	schemacp "github.com/sfsync/sfsync/schemas/checkpoint"
+	"github.com/sfsync/sfsync/schemas/mapping"
+)
+
+// Options are the command-line choices that are not configuration.
+type Options struct {
+	// CreateTopics, when above zero, creates the mapping's missing Kafka
+	// topics with that many partitions (replication factor 1 on a
+	// one-broker cluster, else 3), for local runs. Production topics are
+	// created by their operators, with the partition count they plan.
+	CreateTopics int
+}
+
+// salesforce holds the connection to the org.
+type salesforce struct {
+	client *pubsub.Client
+	orgID  string
+}
+
+func connect(ctx context.Context, cfg *config.Config, log *slog.Logger) (*salesforce, error) {
+	var creds pubsub.Credentials
+	orgID := cfg.Salesforce.OrgID
+	if cfg.Salesforce.Grant != "" {
+		oc, err := cfg.Salesforce.OAuth()
+		if err != nil {
+			return nil, err
+		}
+		client, err := oauth.NewClient(oc)
+		if err != nil {
+			return nil, fmt.Errorf("salesforce oauth: %w", err)
+		}
+		ts := oauth.NewTokenSource(client)
+		tok, err := ts.Token(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("salesforce login at %s: %w", cfg.Salesforce.LoginURL, err)
+		}
+		orgID = tok.OrgID
+		creds = pubsub.OAuthCredentials(ts)
+	}
+	pc, err := cfg.Salesforce.PubSub(creds)
+	if err != nil {
+		return nil, err
+	}
+	pc.Logger = log
+	client, err := pubsub.Dial(ctx, pc)
+	if err != nil {
+		return nil, fmt.Errorf("salesforce pub/sub at %s: %w", cfg.Salesforce.PubSubEndpoint, err)
+	}
+	return &salesforce{client: client, orgID: orgID}, nil
+}
+
+// Run runs the producer until ctx is done, then drains within the
+// configured shutdown timeout and returns nil; or returns the first error
+// a stream cannot recover from.
+func Run(ctx context.Context, cfg *config.Config, opts Options, log *slog.Logger) error {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	var ready atomic.Bool
+	srv, err := serveHTTP(cfg.MetricsAddr, reg, &ready, log)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(sctx)
+	}()
+
+	transport, err := cfg.Kafka.Transport()
+	if err != nil {
+		return err
+	}
+	if err := ensureTopics(ctx, cfg, transport, opts, log); err != nil {
+		return err
+	}
+	store, err := checkpoint.NewStore(checkpoint.StoreConfig{Brokers: cfg.Kafka.Brokers, Topic: cfg.Kafka.CheckpointTopic, Transport: transport})
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	if err := store.EnsureTopic(ctx); err != nil {
+		return err
+	}
+	saved, err := store.Load(ctx)
+	if err != nil {
+		return err
+	}
+
+	sf, err := connect(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer sf.client.Close()
+
+	snk, err := sink.New(sink.Config{
+		Brokers: cfg.Kafka.Brokers, Transport: transport, MaxInFlight: cfg.Kafka.MaxInFlight,
+		BatchSize: cfg.Kafka.BatchSize, BatchTimeout: cfg.Kafka.BatchTimeout, Logger: log,
+	})
+	if err != nil {
+		return err
+	}
+	defer snk.Close()
+	reconcile := &kafka.Writer{
+		Addr: kafka.TCP(cfg.Kafka.Brokers...), Topic: cfg.Replay.ReconcileTopic,
+		RequiredAcks: kafka.RequireAll, Balancer: kafka.Murmur2Balancer{Consistent: true}, Transport: transport,
+	}
+	defer reconcile.Close()
+	codec, err := schemacp.NewCodec()
+	if err != nil {
+		return err
+	}
+	producerID, _ := os.Hostname()
+	producerID = fmt.Sprintf("%s/%d", producerID, os.Getpid())
+
+	metrics := stream.NewMetrics(reg)
+	norm := normalize.New(cfg.Mapping, sf.orgID)
+	var streams []*stream.Stream
+	for _, topic := range cfg.Mapping.Topics() {
+		sub := topic
+		var start []byte
+		if cp, ok := saved[schemacp.Key(sf.orgID, sub)]; ok {
+			start = cp.ReplayID
+		}
+		st, err := stream.New(stream.Config{
+			Topic: sub, Mapping: cfg.Mapping, Normalizer: norm, DeadLetterTopic: cfg.Kafka.DeadLetterTopic,
+			Subscriber: sf.client, Writer: snk,
+			Saver: saverFunc(func(ctx context.Context, id []byte) error {
+				return store.Save(ctx, checkpoint.Checkpoint{OrgID: sf.orgID, Subscription: sub, ReplayID: id, UpdatedAt: time.Now(), ProducerID: producerID})
+			}),
+			Start: start, StartLatest: cfg.Subscription.Start == "latest",
+			Policy: stream.Policy(cfg.Replay.Policy),
+			RequestReconciliation: func(ctx context.Context, topic string, refused []byte, reason string) error {
+				cp := schemacp.Checkpoint{
+					OrgID: sf.orgID, Subscription: topic, ReplayID: refused, UpdatedAt: time.Now(),
+					ProducerID: producerID, GapSuspected: true, GapReason: reason,
+				}
+				if len(cp.ReplayID) == 0 {
+					cp.ReplayID = []byte{0}
+				}
+				value, err := codec.Encode(nil, cp)
+				if err != nil {
+					return err
+				}
+				return reconcile.WriteMessages(ctx, kafka.Message{Key: []byte(cp.Key()), Value: value})
+			},
+			Capacity: cfg.Subscription.Capacity, StallTimeout: cfg.Subscription.StallTimeout,
+			Backoff: cfg.Subscription.Backoff(), CheckpointInterval: cfg.CheckpointInterval,
+			DrainTimeout: cfg.ShutdownTimeout, Logger: log, Metrics: metrics,
+		})
+		if err != nil {
+			return err
+		}
+		log.Info("stream configured", "topic", sub, "resume_after", fmt.Sprintf("%x", start))
+		streams = append(streams, st)
+	}
+
+	ready.Store(true)
+	log.Info("producer running", "org", sf.orgID, "streams", len(streams), "metrics", cfg.MetricsAddr)
+	return runAll(ctx, streams)
+}
+
+// runAll runs the streams until ctx is done or one fails, which stops
+// the others.
+func runAll(ctx context.Context, streams []*stream.Stream) error {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	var wg sync.WaitGroup
+	for _, st := range streams {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := st.Run(ctx); err != nil {
+				cancel(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if err := context.Cause(ctx); err != nil && !errors.Is(err, context.Canceled) {
+		return err
+	}
+	return nil
+}
+
+type saverFunc func(ctx context.Context, id []byte) error
+
+func (f saverFunc) Save(ctx context.Context, id []byte) error { return f(ctx, id) }
+
+// serveHTTP serves /metrics, /healthz (the process answers) and /readyz
+// (connected and streaming) on addr.
+func serveHTTP(addr string, reg *prometheus.Registry, ready *atomic.Bool, log *slog.Logger) (*http.Server, error) {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
+		if !ready.Load() {
+			http.Error(w, "starting", http.StatusServiceUnavailable)
+			return
+		}
+		_, _ = w.Write([]byte("ready\n"))
+	})
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("metrics_addr %s: %w", addr, err)
+	}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("http server", "err", err)
+		}
+	}()
+	return srv, nil
+}
+
+// ensureTopics checks that every Kafka topic the producer writes exists:
+// it creates the dead-letter and reconcile topics when missing, and the
+// mapping's topics only with Options.CreateTopics.
+func ensureTopics(ctx context.Context, cfg *config.Config, transport *kafka.Transport, opts Options, log *slog.Logger) error {
+	client := &kafka.Client{Addr: kafka.TCP(cfg.Kafka.Brokers...), Transport: transport, Timeout: 30 * time.Second}
+	md, err := client.Metadata(ctx, &kafka.MetadataRequest{})
+	if err != nil {
+		return fmt.Errorf("kafka at %s: %w", strings.Join(cfg.Kafka.Brokers, ","), err)
+	}
+	existing := map[string]int{}
+	for _, t := range md.Topics {
+		if t.Error == nil {
+			existing[t.Name] = len(t.Partitions)
+		}
+	}
+	replication := 3
+	if len(md.Brokers) < 3 {
+		replication = len(md.Brokers)
+	}
+	var create []kafka.TopicConfig
+	var missing []string
+	for _, t := range []string{cfg.Kafka.DeadLetterTopic, cfg.Replay.ReconcileTopic} {
+		if _, ok := existing[t]; !ok {
+			create = append(create, kafka.TopicConfig{Topic: t, NumPartitions: 1, ReplicationFactor: replication})
+		}
+	}
+	for _, o := range cfg.Mapping.Objects {
+		if _, ok := existing[o.KafkaTopic]; ok || o.Sync != mapping.SyncStream {
+			continue
+		}
+		if opts.CreateTopics > 0 {
+			create = append(create, kafka.TopicConfig{Topic: o.KafkaTopic, NumPartitions: opts.CreateTopics, ReplicationFactor: replication})
+			existing[o.KafkaTopic] = opts.CreateTopics
+		} else {
+			missing = append(missing, o.KafkaTopic)
+		}
+	}
+	if len(missing) > 0 {
+		sort.Strings(missing)
+		return fmt.Errorf("kafka topics missing: %s; create them with the partition counts you plan (e.g. kafka-topics.sh --create --topic %s --partitions 12), or pass --create-topics N for a local run",
+			strings.Join(missing, ", "), missing[0])
+	}
+	if len(create) == 0 {
+		return nil
+	}
+	resp, err := client.CreateTopics(ctx, &kafka.CreateTopicsRequest{Topics: create})
+	if err != nil {
+		return fmt.Errorf("create kafka topics: %w", err)
+	}
+	for _, t := range create {
+		if err := resp.Errors[t.Topic]; err != nil && !errors.Is(err, kafka.TopicAlreadyExists) {
+			return fmt.Errorf("create kafka topic %s: %w", t.Topic, err)
+		}
+		log.Info("created kafka topic", "topic", t.Topic, "partitions", t.NumPartitions, "replication", t.ReplicationFactor)
+	}
+	return nil
+}
+
+func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
