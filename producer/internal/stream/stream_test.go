@@ -136,18 +136,24 @@ objects:
 // and waits for Run to return.
 func (f *fixture) run(start []byte) (stop func()) {
 	f.t.Helper()
+	return f.runWith(stream.Config{Start: start})
+}
+
+// runWith starts a stream with the fixture's dependencies filled into
+// cfg.
+func (f *fixture) runWith(cfg stream.Config) (stop func()) {
+	f.t.Helper()
 	if f.metrics == nil {
 		f.registry = prometheus.NewRegistry()
 		f.metrics = stream.NewMetrics(f.registry)
 	}
-	st, err := stream.New(stream.Config{
-		Metrics: f.metrics,
-		Topic:   "/data/AccountChangeEvent", Mapping: f.mapping,
-		Normalizer: normalize.New(f.mapping, f.s.OrgID()), DeadLetterTopic: f.dlq,
-		Subscriber: f.client, Writer: f.sink, Saver: f.saver, Start: start,
-		CheckpointInterval: 20 * time.Millisecond,
-		Backoff:            pubsub.Backoff{Min: 10 * time.Millisecond, Max: 100 * time.Millisecond},
-	})
+	cfg.Metrics = f.metrics
+	cfg.Topic, cfg.Mapping = "/data/AccountChangeEvent", f.mapping
+	cfg.Normalizer, cfg.DeadLetterTopic = normalize.New(f.mapping, f.s.OrgID()), f.dlq
+	cfg.Subscriber, cfg.Writer, cfg.Saver = f.client, f.sink, f.saver
+	cfg.CheckpointInterval = 20 * time.Millisecond
+	cfg.Backoff = pubsub.Backoff{Min: 10 * time.Millisecond, Max: 100 * time.Millisecond}
+	st, err := stream.New(cfg)
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -293,16 +299,47 @@ func TestResumesFromTheCheckpoint(t *testing.T) {
 // every change still arrives.
 func TestSurvivesDroppedAndStalledStreams(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t)
-	stop := f.run(nil)
+	// Keepalives every 50 ms, so a 1 s watchdog only fires on a stall.
+	f := newFixture(t, sffake.WithKeepalive(50*time.Millisecond))
+	stop := f.runWith(stream.Config{StallTimeout: time.Second})
 	defer stop()
 	f.churn(300)
 	f.s.DropStreams()
 	f.churn(300)
 	f.s.DuplicateNext(20)
 	f.churn(300)
-	records, _ := f.collect(900)
-	t.Logf("900 changes, %d records read (%d duplicates)", records, records-900)
+	f.collect(900)
+	f.s.StallStreams()
+	f.churn(300)
+	records, _ := f.collect(1200)
+	t.Logf("1200 changes, %d records read (%d duplicates)", records, records-1200)
+	for _, cause := range []string{"transport", "stalled"} {
+		if got := f.resubscribes(cause); got < 1 {
+			t.Errorf("resubscribes for %s = %v, want at least 1", cause, got)
+		}
+	}
+}
+
+// resubscribes returns the resubscribes metric for cause.
+func (f *fixture) resubscribes(cause string) float64 {
+	f.t.Helper()
+	families, err := f.registry.Gather()
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	for _, fam := range families {
+		if fam.GetName() != "sfsync_producer_resubscribes_total" {
+			continue
+		}
+		for _, m := range fam.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "cause" && l.GetValue() == cause {
+					return m.GetCounter().GetValue()
+				}
+			}
+		}
+	}
+	return 0
 }
 
 // TestRefusedReplayID starts from a replay id Salesforce refuses, under
