@@ -124,19 +124,7 @@ func (st *setup) countAccounts(t *testing.T, want int) []envelope.Envelope {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The producer creates the topic; a group reader joined before that
-	// would never be assigned its partitions.
-	for {
-		md, err := st.k.Client().Metadata(ctx, &kafka.MetadataRequest{Topics: []string{st.accounts}})
-		if err == nil && len(md.Topics) == 1 && md.Topics[0].Error == nil && len(md.Topics[0].Partitions) > 0 {
-			break
-		}
-		select {
-		case <-ctx.Done():
-			t.Fatalf("topic %s never created (last error %v)", st.accounts, err)
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
+	st.waitForTopic(ctx, t)
 	r := kafka.NewReader(kafka.ReaderConfig{Brokers: st.k.Brokers, GroupTopics: []string{st.accounts}, GroupID: st.k.Group(fmt.Sprint(want)), StartOffset: kafka.FirstOffset, MaxWait: 50 * time.Millisecond})
 	defer r.Close()
 	var out []envelope.Envelope
@@ -234,5 +222,22 @@ func TestBadConfiguration(t *testing.T) {
 	}
 	if code := run(context.Background(), nil, &out, &errs, noEnv); code != 2 {
 		t.Errorf("no --config: exit %d, want 2", code)
+	}
+}
+
+// waitForTopic waits until the producer has created the Account topic: a
+// group reader that joins before would never be assigned its partitions.
+func (st *setup) waitForTopic(ctx context.Context, t *testing.T) {
+	t.Helper()
+	for {
+		md, err := st.k.Client().Metadata(ctx, &kafka.MetadataRequest{Topics: []string{st.accounts}})
+		if err == nil && len(md.Topics) == 1 && md.Topics[0].Error == nil && len(md.Topics[0].Partitions) > 0 {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("topic %s never created (last error %v)", st.accounts, err)
+		case <-time.After(20 * time.Millisecond):
+		}
 	}
 }
