@@ -474,3 +474,40 @@ func TestBadEventGoesToTheDeadLetterTopic(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestTokenExpiryRefreshes streams with OAuth client-credentials tokens
+// from sffake's token endpoint. The token expires and the stream drops:
+// the new subscription is refused, the client fetches a fresh token, and
+// every change still arrives.
+func TestTokenExpiryRefreshes(t *testing.T) {
+	t.Parallel()
+	clock := sffake.NewManualClock(time.Now())
+	f := newFixture(t, sffake.WithClock(clock), sffake.WithTokenTTL(time.Hour),
+		sffake.WithConnectedApp(sffake.App{ConsumerKey: "sfsync-test", ConsumerSecret: "test-secret", Username: "integration@example.com"}))
+	oc, err := oauth.NewClient(oauth.Config{
+		Grant: oauth.GrantClientCredentials, LoginURL: f.s.URL(), ClientID: "sfsync-test", ClientSecret: "test-secret",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	f.client, err = pubsub.Dial(ctx, pubsub.Config{
+		Endpoint: f.s.PubSubAddr(), Plaintext: true, Credentials: pubsub.OAuthCredentials(oauth.NewTokenSource(oc)),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = f.client.Close() })
+	stop := f.run(nil)
+	defer stop()
+	f.churn(100)
+	f.collect(100)
+	clock.Advance(2 * time.Hour) // the token expires
+	f.s.DropStreams()
+	f.churn(100)
+	f.collect(200)
+	if got := f.resubscribes("auth"); got < 1 {
+		t.Errorf("resubscribes for auth = %v, want at least 1: the expired token was never refused", got)
+	}
+}
