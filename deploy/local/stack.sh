@@ -2,8 +2,8 @@
 # stack.sh runs sfsync's local stack — Apache Kafka (KRaft, one node),
 # PostgreSQL and Redis — as plain processes on loopback, with no Docker.
 #
-#   deploy/local/stack.sh up       install what is missing, start, health-check
-#   deploy/local/stack.sh down     stop exactly the processes "up" started
+#   deploy/local/stack.sh up [SERVICES]    install what is missing, start, health-check
+#   deploy/local/stack.sh down [SERVICES]  stop exactly the processes "up" started
 #   deploy/local/stack.sh status   print each service's state; exit 1 if one is down
 #   deploy/local/stack.sh env      print the SFSYNC_* variables tests and services read
 #   deploy/local/stack.sh processes list every process of the stack (none after down)
@@ -359,25 +359,30 @@ status() {
 	return $rc
 }
 
+# SERVICES limits up and down to some services (a comma-separated list
+# of kafka, postgres, redis); tests use it to run a private broker.
+SERVICES=${2:-kafka,postgres,redis}
+want() { [[ ",$SERVICES," == *",$1,"* ]]; }
+
 case ${1:-} in
 up)
 	mkdir -p "$LOGS"
-	redis_up
-	pg_up
-	kafka_up
+	if want redis; then redis_up; fi
+	if want postgres; then pg_up; fi
+	if want kafka; then kafka_up; fi
 	print_env >"$STATE/env"
-	log "all services healthy; variables for tests: $STATE/env"
+	log "services healthy ($SERVICES); variables for tests: $STATE/env"
 	;;
 down)
-	kafka_down
-	redis_down
-	pg_down
+	if want kafka; then kafka_down; fi
+	if want redis; then redis_down; fi
+	if want postgres; then pg_down; fi
 	;;
 status) status ;;
 env) print_env ;;
 processes) processes ;;
 *)
-	echo "usage: $0 up|down|status|env|processes" >&2
+	echo "usage: $0 up|down [kafka,postgres,redis] | status|env|processes" >&2
 	exit 2
 	;;
 esac

@@ -38,6 +38,15 @@ func NewKafka(t testing.TB) *Kafka {
 			brokers = append(brokers, b)
 		}
 	}
+	return KafkaAt(t, brokers)
+}
+
+// KafkaAt returns t's view of the cluster at brokers, such as a private
+// broker a test starts with [StartPrivateKafka], with the same per-test
+// names and cleanup as [NewKafka].
+func KafkaAt(t testing.TB, brokers []string) *Kafka {
+	t.Helper()
+	addr := strings.Join(brokers, ",")
 	k := &Kafka{
 		Brokers: brokers,
 		t:       t,

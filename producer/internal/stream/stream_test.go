@@ -8,6 +8,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -55,6 +56,9 @@ func (m *memSaver) get() []byte {
 	return m.last
 }
 
+// sinkWindow is the fixture sink's MaxInFlight.
+const sinkWindow = 500
+
 type fixture struct {
 	t        *testing.T
 	s        *sffake.Server
@@ -91,7 +95,12 @@ func (f *fixture) metric(name string) float64 {
 
 func newFixture(t *testing.T, opts ...sffake.Option) *fixture {
 	t.Helper()
-	k := harness.NewKafka(t)
+	return newFixtureOn(t, harness.NewKafka(t), opts...)
+}
+
+// newFixtureOn is newFixture on the Kafka cluster k.
+func newFixtureOn(t *testing.T, k *harness.Kafka, opts ...sffake.Option) *fixture {
+	t.Helper()
 	s, err := sffake.Start(opts...)
 	if err != nil {
 		t.Fatal(err)
@@ -124,7 +133,7 @@ objects:
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = f.client.Close() })
-	f.sink, err = sink.New(sink.Config{Brokers: k.Brokers, MaxInFlight: 500})
+	f.sink, err = sink.New(sink.Config{Brokers: k.Brokers, MaxInFlight: sinkWindow})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -509,5 +518,57 @@ func TestTokenExpiryRefreshes(t *testing.T) {
 	f.collect(200)
 	if got := f.resubscribes("auth"); got < 1 {
 		t.Errorf("resubscribes for auth = %v, want at least 1: the expired token was never refused", got)
+	}
+}
+
+// outage is how long TestKafkaOutage keeps the broker down: 5 s in `make
+// test`, 30 s in `make test-full` (SFSYNC_TEST_FULL=1).
+func outage() time.Duration {
+	if os.Getenv("SFSYNC_TEST_FULL") == "1" {
+		return 30 * time.Second
+	}
+	return 5 * time.Second
+}
+
+// TestKafkaOutage stops the producer's Kafka broker mid-run while records
+// keep changing, then starts it again: every change arrives, and while the
+// broker is down the producer holds the stream instead of buffering, with
+// never more records in flight than its window.
+func TestKafkaOutage(t *testing.T) {
+	t.Parallel()
+	broker := harness.StartPrivateKafka(t)
+	f := newFixtureOn(t, harness.KafkaAt(t, broker.Brokers))
+	stop := f.runWith(stream.Config{})
+	defer stop()
+	f.churn(300)
+	f.collect(300)
+
+	broker.Stop()
+	var peak atomic.Int64
+	watch, stopWatch := context.WithCancel(context.Background())
+	watched := make(chan struct{})
+	go func() {
+		defer close(watched)
+		for watch.Err() == nil {
+			if n := int64(f.sink.InFlight()); n > peak.Load() {
+				peak.Store(n)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}()
+	made := 300
+	for end := time.Now().Add(outage()); time.Now().Before(end); {
+		f.churn(50) // 50 more creates each round
+		made += 50
+		time.Sleep(100 * time.Millisecond)
+	}
+	broker.Start()
+	records, _ := f.collect(made)
+	stopWatch()
+	<-watched
+	t.Logf("%d changes across a %s outage, %d records read (%d duplicates), at most %d records in flight",
+		made, outage(), records, records-made, peak.Load())
+	if peak.Load() > sinkWindow {
+		t.Errorf("%d records in flight, window %d", peak.Load(), sinkWindow)
 	}
 }
