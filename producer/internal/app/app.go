@@ -167,9 +167,6 @@ func Run(ctx context.Context, cfg *config.Config, opts Options, log *slog.Logger
 					OrgID: sf.orgID, Subscription: topic, ReplayID: refused, UpdatedAt: time.Now(),
 					ProducerID: producerID, GapSuspected: true, GapReason: reason,
 				}
-				if len(cp.ReplayID) == 0 {
-					cp.ReplayID = []byte{0}
-				}
 				value, err := codec.Encode(nil, cp)
 				if err != nil {
 					return err
