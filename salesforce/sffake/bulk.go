@@ -182,7 +182,7 @@ func (s *Server) handleJobCreate(w http.ResponseWriter, r *http.Request, c restC
 	s.jobs.mu.Lock()
 	s.jobs.seq++
 	j := &bulkJob{
-		id:         makeID("750", s.jobs.seq),
+		id:         ID("750", s.jobs.seq),
 		operation:  req.Operation,
 		object:     q.Object,
 		query:      req.Query,

@@ -31,10 +31,10 @@ func idSuffix(id15 string) string {
 	return b.String()
 }
 
-// makeID returns the 18-character id with key prefix prefix and sequence
-// number n: prefix, a fixed pod part "0000", the number in 8 base-62
-// digits, and the case-safe suffix.
-func makeID(prefix string, n uint64) string {
+// ID returns the 18-character id with key prefix prefix and sequence
+// number n, the form of every id sffake issues: prefix, a fixed pod part
+// "0000", the number in 8 base-62 digits, and the case-safe suffix.
+func ID(prefix string, n uint64) string {
 	digits := make([]byte, 8)
 	for i := len(digits) - 1; i >= 0; i-- {
 		digits[i] = base62[n%62]
@@ -44,9 +44,9 @@ func makeID(prefix string, n uint64) string {
 	return id15 + idSuffix(id15)
 }
 
-// validID reports whether id is an 18-character id with a correct suffix
-// and, when prefix is not empty, that key prefix.
-func validID(id, prefix string) bool {
+// ValidID reports whether id is an 18-character id with a correct
+// case-safe suffix and, when prefix is not empty, that key prefix.
+func ValidID(id, prefix string) bool {
 	if len(id) != 18 || (prefix != "" && !strings.HasPrefix(id, prefix)) {
 		return false
 	}
@@ -60,7 +60,7 @@ func validID(id, prefix string) bool {
 
 // checkOrgID validates an org id given by option.
 func checkOrgID(id string) error {
-	if !validID(id, PrefixOrganization) {
+	if !ValidID(id, PrefixOrganization) {
 		return fmt.Errorf("org id %q: want an 18-character id starting with %s", id, PrefixOrganization)
 	}
 	return nil

@@ -263,7 +263,7 @@ func (tx *Tx) Create(object string, fields map[string]any) (string, error) {
 	}
 	tx.s.idSeq[obj.obj.KeyPrefix]++
 	seq := tx.s.idSeq[obj.obj.KeyPrefix]
-	id := makeID(obj.obj.KeyPrefix, seq)
+	id := ID(obj.obj.KeyPrefix, seq)
 	tx.touch(id)
 	r := &record{obj: obj, id: id, seq: seq, values: vals}
 	tx.s.records[id] = r

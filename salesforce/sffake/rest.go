@@ -254,7 +254,7 @@ func (cs *cursors) add(c *cursor) string {
 		}
 	}
 	cs.seq++
-	c.id = makeID("01g", cs.seq)
+	c.id = ID("01g", cs.seq)
 	c.lastUsed = now
 	cs.m[c.id] = c
 	return c.id

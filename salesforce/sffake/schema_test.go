@@ -71,15 +71,15 @@ func TestIDs(t *testing.T) {
 		valid    bool
 	}{
 		{scenario: "default org", id: DefaultOrgID, valid: true},
-		{scenario: "generated account", id: makeID(PrefixAccount, 12345), valid: true},
+		{scenario: "generated account", id: ID(PrefixAccount, 12345), valid: true},
 		{scenario: "bad suffix", id: "00D000000000001AAA", valid: false},
 		{scenario: "short", id: "001000000000001", valid: false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.scenario, func(t *testing.T) {
 			t.Parallel()
-			if got := validID(tt.id, ""); got != tt.valid {
-				t.Fatalf("validID(%q) = %v, want %v", tt.id, got, tt.valid)
+			if got := ValidID(tt.id, ""); got != tt.valid {
+				t.Fatalf("ValidID(%q) = %v, want %v", tt.id, got, tt.valid)
 			}
 		})
 	}

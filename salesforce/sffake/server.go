@@ -93,7 +93,7 @@ func New(opts ...Option) (*Server, error) {
 		pubsubAddr:  "127.0.0.1:0",
 		httpAddr:    "127.0.0.1:0",
 		orgID:       DefaultOrgID,
-		userID:      makeID(PrefixUser, 1),
+		userID:      ID(PrefixUser, 1),
 		instanceURL: "",
 		keepalive:   DefaultKeepalive,
 		idleTimeout: DefaultIdleTimeout,
@@ -110,7 +110,7 @@ func New(opts ...Option) (*Server, error) {
 	if err := checkOrgID(cfg.orgID); err != nil {
 		return nil, fmt.Errorf("sffake: %w", err)
 	}
-	if !validID(cfg.userID, PrefixUser) {
+	if !ValidID(cfg.userID, PrefixUser) {
 		return nil, fmt.Errorf("sffake: user id %q: want an 18-character id starting with %s", cfg.userID, PrefixUser)
 	}
 	switch {

@@ -279,7 +279,7 @@ func (c Config) Validate() error {
 	if c.Listen.PubSub == c.Listen.HTTP && !strings.HasSuffix(c.Listen.PubSub, ":0") {
 		bad("listen.http", "must differ from listen.pubsub")
 	}
-	if !validOrgID(c.OrgID) {
+	if !sffake.ValidID(c.OrgID, sffake.PrefixOrganization) {
 		bad("org_id", "must be an 18-character id starting with 00D with a valid case-safe suffix, got %q", c.OrgID)
 	}
 	if len(c.AccessTokens) == 0 {
@@ -461,26 +461,6 @@ func apiName(n string) bool {
 		}
 	}
 	return n != ""
-}
-
-// validOrgID checks an org id's form and case-safe suffix.
-func validOrgID(id string) bool {
-	if len(id) != 18 || !strings.HasPrefix(id, "00D") || !apiName("x"+id[:15]) || strings.Contains(id[:15], "_") {
-		return false
-	}
-	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
-	for block := range 3 {
-		n := 0
-		for i := range 5 {
-			if c := id[block*5+i]; c >= 'A' && c <= 'Z' {
-				n |= 1 << i
-			}
-		}
-		if id[15+block] != alphabet[n] {
-			return false
-		}
-	}
-	return true
 }
 
 // Source is where a configuration came from: the file's name and syntax

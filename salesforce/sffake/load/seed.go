@@ -13,6 +13,10 @@ import (
 	"github.com/sfsync/sfsync/salesforce/sffake"
 )
 
+// userIDBase is the sequence number of the first generated user id; it
+// keeps them apart from sffake's default user (sequence 1).
+const userIDBase = 1000
+
 // Defaults of [Dataset].
 const (
 	// DefaultAccounts is the number of accounts seeded by default.
@@ -146,7 +150,7 @@ func Seed(ctx context.Context, srv *sffake.Server, d Dataset, seed uint64) (*Wor
 	}
 	w := &World{srv: srv, rng: rand.New(rand.NewPCG(seed, seed^0x5eed_7e44_1702_0001))}
 	for i := range d.Users {
-		w.users = append(w.users, makeID(sffake.PrefixUser, uint64(userIDBase+i)))
+		w.users = append(w.users, sffake.ID(sffake.PrefixUser, uint64(userIDBase+i)))
 	}
 	if err := w.seedTerritories(); err != nil {
 		return nil, fmt.Errorf("seed territories: %w", err)
