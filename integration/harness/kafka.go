@@ -111,15 +111,17 @@ func (k *Kafka) Topic(name string, partitions int) string {
 			k.t.Errorf("delete topic %s: %v", topic, err)
 		}
 	})
-	if err := k.waitForLeaders(ctx, topic, partitions); err != nil {
+	if err := k.WaitForTopic(ctx, topic, partitions); err != nil {
 		k.t.Fatalf("topic %s: %v", topic, err)
 	}
 	return topic
 }
 
-// waitForLeaders polls metadata until topic has partitions partitions, each
-// with a leader, so that writes right after creation succeed.
-func (k *Kafka) waitForLeaders(ctx context.Context, topic string, partitions int) error {
+// WaitForTopic polls metadata until topic has partitions partitions, each
+// with a leader, so that writes right after creation succeed and group
+// readers are assigned its partitions; it is for topics that the code
+// under test creates.
+func (k *Kafka) WaitForTopic(ctx context.Context, topic string, partitions int) error {
 	var last error
 	for {
 		md, err := k.client.Metadata(ctx, &kafka.MetadataRequest{Topics: []string{topic}})

@@ -225,19 +225,12 @@ func TestBadConfiguration(t *testing.T) {
 	}
 }
 
-// waitForTopic waits until the producer has created the Account topic: a
-// group reader that joins before would never be assigned its partitions.
+// waitForTopic waits until the producer has created the Account topic
+// (three partitions, from --create-topics 3): a group reader that joins
+// before would never be assigned its partitions.
 func (st *setup) waitForTopic(ctx context.Context, t *testing.T) {
 	t.Helper()
-	for {
-		md, err := st.k.Client().Metadata(ctx, &kafka.MetadataRequest{Topics: []string{st.accounts}})
-		if err == nil && len(md.Topics) == 1 && md.Topics[0].Error == nil && len(md.Topics[0].Partitions) > 0 {
-			return
-		}
-		select {
-		case <-ctx.Done():
-			t.Fatalf("topic %s never created (last error %v)", st.accounts, err)
-		case <-time.After(20 * time.Millisecond):
-		}
+	if err := st.k.WaitForTopic(ctx, st.accounts, 3); err != nil {
+		t.Fatalf("topic %s: %v", st.accounts, err)
 	}
 }
