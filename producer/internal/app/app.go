@@ -256,10 +256,7 @@ func ensureTopics(ctx context.Context, cfg *config.Config, transport *kafka.Tran
 			existing[t.Name] = len(t.Partitions)
 		}
 	}
-	replication := 3
-	if len(md.Brokers) < 3 {
-		replication = len(md.Brokers)
-	}
+	replication := min(3, len(md.Brokers))
 	var create []kafka.TopicConfig
 	var missing []string
 	for _, t := range []string{cfg.Kafka.DeadLetterTopic, cfg.Replay.ReconcileTopic} {

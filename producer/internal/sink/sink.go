@@ -109,11 +109,6 @@ func (s *Sink) Write(ctx context.Context, topic string, envs []envelope.Envelope
 		if err != nil {
 			return fmt.Errorf("encode %s %s: %w", envs[i].Entity, envs[i].RecordID, err)
 		}
-		select {
-		case s.inflight <- struct{}{}:
-		case <-ctx.Done():
-			return context.Cause(ctx)
-		}
 		msg := kafka.Message{
 			Topic:      topic,
 			Key:        []byte(envs[i].PartitionKey),
@@ -121,13 +116,27 @@ func (s *Sink) Write(ctx context.Context, topic string, envs []envelope.Envelope
 			Headers:    []kafka.Header{{Key: "sfsync-change-type", Value: []byte(envs[i].ChangeType.String())}},
 			WriterData: completion{i: i, done: done},
 		}
-		if err := s.w.WriteMessages(ctx, msg); err != nil {
-			<-s.inflight
-			if errors.Is(err, io.ErrClosedPipe) {
-				return ErrClosed
-			}
+		if err := s.send(ctx, msg); err != nil {
 			return fmt.Errorf("write to %s: %w", topic, err)
 		}
+	}
+	return nil
+}
+
+// send takes a slot of the in-flight window, waiting for one until ctx is
+// done, and queues msg; the completion frees the slot.
+func (s *Sink) send(ctx context.Context, msg kafka.Message) error {
+	select {
+	case s.inflight <- struct{}{}:
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	}
+	if err := s.w.WriteMessages(ctx, msg); err != nil {
+		<-s.inflight
+		if errors.Is(err, io.ErrClosedPipe) {
+			return ErrClosed
+		}
+		return err
 	}
 	return nil
 }
@@ -180,11 +189,6 @@ type DeadLetter struct {
 // WriteDeadLetter queues dl on topic, keyed by its event id, and calls
 // done once Kafka acknowledged it or it failed, like [Sink.Write].
 func (s *Sink) WriteDeadLetter(ctx context.Context, topic string, dl DeadLetter, done func(error)) error {
-	select {
-	case s.inflight <- struct{}{}:
-	case <-ctx.Done():
-		return context.Cause(ctx)
-	}
 	msg := kafka.Message{
 		Topic: topic,
 		Key:   []byte(dl.EventID),
@@ -204,8 +208,7 @@ func (s *Sink) WriteDeadLetter(ctx context.Context, topic string, dl DeadLetter,
 			}
 		}},
 	}
-	if err := s.w.WriteMessages(ctx, msg); err != nil {
-		<-s.inflight
+	if err := s.send(ctx, msg); err != nil {
 		return fmt.Errorf("write dead letter to %s: %w", topic, err)
 	}
 	return nil
