@@ -1,0 +1,215 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/sfsync/sfsync/schemas/mapping"
+)
+
+// Bookkeeping columns of every mapped table. The leading underscore keeps
+// them apart from mapped columns, whose names the mapping validates.
+const (
+	colDeleted    = "_sf_deleted"          // whether the record is deleted (a tombstone row)
+	colBaseCommit = "_sf_base_commit"      // the version most cells share...
+	colBaseSeq    = "_sf_base_seq"         // ...as commit and sequence number
+	colVersions   = "_sf_versions"         // cells whose version differs from the base, as {"Field": [commit, seq]}
+	colCommitTS   = "_sf_commit_timestamp" // Salesforce commit time of the newest change applied
+	colSyncedAt   = "_sf_synced_at"        // when sfsync last wrote the row
+)
+
+// bookkeeping lists the bookkeeping columns with their definitions.
+var bookkeeping = []struct{ name, def string }{
+	{colDeleted, "boolean NOT NULL DEFAULT false"},
+	{colBaseCommit, "bigint NOT NULL DEFAULT 0"},
+	{colBaseSeq, "integer NOT NULL DEFAULT 0"},
+	{colVersions, "jsonb NOT NULL DEFAULT '{}'"},
+	{colCommitTS, "timestamptz"},
+	{colSyncedAt, "timestamptz NOT NULL DEFAULT now()"},
+}
+
+// OffsetsTable holds the consumed offsets, written in the transaction
+// that applies the records they cover.
+const OffsetsTable = "sfsync_consumer_offsets"
+
+// ErrSchemaConflict is returned by [Store.Migrate] when an existing table
+// cannot hold what the mapping says.
+var ErrSchemaConflict = errors.New("mapping conflicts with the database")
+
+// migrateLock serialises Migrate across replicas starting together.
+const migrateLock = 0x73667379_6e630001
+
+// Migrate creates the missing tables and columns of the mapping and the
+// offsets table, in one transaction. It never drops or narrows anything:
+// a column whose type differs from the mapping's stops it with an
+// [ErrSchemaConflict] that names the mapping line, the column and both
+// types; a varchar the mapping widens is widened.
+func (s *Store) Migrate(ctx context.Context) error {
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", int64(migrateLock)); err != nil {
+			return fmt.Errorf("lock for migration: %w", err)
+		}
+		var problems []string
+		for _, t := range s.tables {
+			p, err := migrateTable(ctx, tx, t)
+			if err != nil {
+				return err
+			}
+			problems = append(problems, p...)
+		}
+		if len(problems) > 0 {
+			return fmt.Errorf("%w:\n  %s", ErrSchemaConflict, strings.Join(problems, "\n  "))
+		}
+		_, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS `+OffsetsTable+` (
+	consumer_group text NOT NULL,
+	topic text NOT NULL,
+	partition integer NOT NULL,
+	next_offset bigint NOT NULL,
+	updated_at timestamptz NOT NULL DEFAULT now(),
+	PRIMARY KEY (consumer_group, topic, partition)
+)`)
+		if err != nil {
+			return fmt.Errorf("create %s: %w", OffsetsTable, err)
+		}
+		return nil
+	})
+}
+
+// existingColumn is a column as information_schema describes it.
+type existingColumn struct {
+	typ       string // format_type, such as "character varying(18)"
+	isPrimary bool
+}
+
+func migrateTable(ctx context.Context, tx pgx.Tx, t *table) ([]string, error) {
+	cols, err := existingColumns(ctx, tx, t.name)
+	if err != nil {
+		return nil, err
+	}
+	if cols == nil {
+		var b strings.Builder
+		fmt.Fprintf(&b, "CREATE TABLE %s (\n", t.ident)
+		for _, c := range t.cols {
+			fmt.Fprintf(&b, "\t%s %s", c.ident, c.field.Type)
+			if c.isKey {
+				b.WriteString(" PRIMARY KEY")
+			}
+			b.WriteString(",\n")
+		}
+		for i, c := range bookkeeping {
+			fmt.Fprintf(&b, "\t%s %s", pgx.Identifier{c.name}.Sanitize(), c.def)
+			if i < len(bookkeeping)-1 {
+				b.WriteString(",")
+			}
+			b.WriteString("\n")
+		}
+		b.WriteString(")")
+		if _, err := tx.Exec(ctx, b.String()); err != nil {
+			return nil, fmt.Errorf("create table %s for %s: %w", t.name, t.obj.Name, err)
+		}
+		return nil, nil
+	}
+	var problems []string
+	for _, c := range t.cols {
+		want := c.field.Type.String()
+		have, ok := cols[c.name]
+		switch {
+		case !ok && c.isKey:
+			problems = append(problems, fmt.Sprintf("%s: table %s has no column %s for the key %s.%s",
+				c.field.Pos, t.name, c.name, t.obj.Name, c.field.Name))
+		case !ok:
+			q := fmt.Sprintf("ALTER TABLE %s ADD COLUMN %s %s", t.ident, c.ident, want)
+			if _, err := tx.Exec(ctx, q); err != nil {
+				return nil, fmt.Errorf("add column %s.%s: %w", t.name, c.name, err)
+			}
+		case sameType(have.typ, c.field.Type):
+			if c.isKey && !have.isPrimary {
+				problems = append(problems, fmt.Sprintf("%s: column %s.%s holds the key %s.%s but is not the table's primary key",
+					c.field.Pos, t.name, c.name, t.obj.Name, c.field.Name))
+			}
+		case widens(have.typ, c.field.Type):
+			q := fmt.Sprintf("ALTER TABLE %s ALTER COLUMN %s TYPE %s", t.ident, c.ident, want)
+			if _, err := tx.Exec(ctx, q); err != nil {
+				return nil, fmt.Errorf("widen column %s.%s: %w", t.name, c.name, err)
+			}
+		default:
+			problems = append(problems, fmt.Sprintf("%s: %s.%s maps to column %s.%s as %s, but the table has it as %s; change the mapping or migrate the column",
+				c.field.Pos, t.obj.Name, c.field.Name, t.name, c.name, want, have.typ))
+		}
+	}
+	for _, b := range bookkeeping {
+		if _, ok := cols[b.name]; ok {
+			continue
+		}
+		q := fmt.Sprintf("ALTER TABLE %s ADD COLUMN %s %s", t.ident, pgx.Identifier{b.name}.Sanitize(), b.def)
+		if _, err := tx.Exec(ctx, q); err != nil {
+			return nil, fmt.Errorf("add column %s.%s: %w", t.name, b.name, err)
+		}
+	}
+	return problems, nil
+}
+
+// existingColumns returns the columns of the table name in the first
+// schema of the search path, or nil when there is no such table.
+func existingColumns(ctx context.Context, tx pgx.Tx, name string) (map[string]existingColumn, error) {
+	rows, err := tx.Query(ctx, `
+SELECT a.attname, format_type(a.atttypid, a.atttypmod),
+       coalesce(i.indisprimary, false)
+FROM pg_attribute a
+JOIN pg_class c ON c.oid = a.attrelid
+LEFT JOIN pg_index i ON i.indrelid = c.oid AND i.indisprimary AND i.indnatts = 1 AND a.attnum = i.indkey[0]
+WHERE c.relname = $1 AND c.relnamespace = current_schema()::regnamespace
+  AND a.attnum > 0 AND NOT a.attisdropped`, name)
+	if err != nil {
+		return nil, fmt.Errorf("read columns of %s: %w", name, err)
+	}
+	cols := map[string]existingColumn{}
+	for rows.Next() {
+		var n string
+		var c existingColumn
+		if err := rows.Scan(&n, &c.typ, &c.isPrimary); err != nil {
+			return nil, fmt.Errorf("read columns of %s: %w", name, err)
+		}
+		cols[n] = c
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read columns of %s: %w", name, err)
+	}
+	if len(cols) == 0 {
+		return nil, nil
+	}
+	return cols, nil
+}
+
+// formatType returns how PostgreSQL's format_type spells t.
+func formatType(t mapping.Type) string {
+	switch t.Kind {
+	case mapping.KindVarchar:
+		return fmt.Sprintf("character varying(%d)", t.Length)
+	case mapping.KindTimestamptz:
+		return "timestamp with time zone"
+	case mapping.KindTime:
+		return "time without time zone"
+	case mapping.KindNumeric:
+		if t.Precision > 0 {
+			return fmt.Sprintf("numeric(%d,%d)", t.Precision, t.Scale)
+		}
+	}
+	return t.Kind.String()
+}
+
+func sameType(have string, want mapping.Type) bool { return have == formatType(want) }
+
+// widens reports whether want is a varchar at least as long as the
+// existing varchar have, or unbounded text in place of a varchar.
+func widens(have string, want mapping.Type) bool {
+	var n int
+	if _, err := fmt.Sscanf(have, "character varying(%d)", &n); err != nil {
+		return false
+	}
+	return want.Kind == mapping.KindText || (want.Kind == mapping.KindVarchar && want.Length >= n)
+}

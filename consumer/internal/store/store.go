@@ -1,0 +1,470 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/sfsync/sfsync/consumer/internal/apply"
+	"github.com/sfsync/sfsync/schemas/envelope"
+	"github.com/sfsync/sfsync/schemas/mapping"
+)
+
+// Store keeps the mapped objects' records in PostgreSQL tables, one row
+// per record, with the cells' versions in bookkeeping columns, and the
+// consumed offsets in [OffsetsTable]. Tables live in the first schema of
+// the connection's search path. A Store is safe for concurrent use.
+type Store struct {
+	pool   *pgxpool.Pool
+	tables map[string]*table // by lower-case entity name
+	order  []*table          // mapping order
+}
+
+// table is one mapped object's table.
+type table struct {
+	obj   *mapping.Object
+	name  string
+	ident string // quoted
+	cols  []column
+	key   int // index of the key column in cols
+}
+
+// column is one mapped field's column.
+type column struct {
+	field *mapping.Field
+	name  string
+	ident string // quoted
+	isKey bool
+}
+
+// New returns a Store for the objects of m on pool. Call [Store.Migrate]
+// before applying.
+func New(pool *pgxpool.Pool, m *mapping.Mapping) *Store {
+	s := &Store{pool: pool, tables: map[string]*table{}}
+	for _, o := range m.Objects {
+		t := &table{obj: o, name: o.Table, ident: pgx.Identifier{o.Table}.Sanitize()}
+		for _, f := range o.Fields {
+			c := column{field: f, name: f.Column, ident: pgx.Identifier{f.Column}.Sanitize(), isKey: f.Name == o.Key}
+			if c.isKey {
+				t.key = len(t.cols)
+			}
+			t.cols = append(t.cols, c)
+		}
+		s.tables[strings.ToLower(o.Name)] = t
+		s.order = append(s.order, t)
+	}
+	return s
+}
+
+// Offset is the next offset to consume from one partition.
+type Offset struct {
+	Topic     string
+	Partition int
+	Next      int64
+}
+
+// Batch is what one transaction applies: data envelopes in delivery
+// order, and the offsets they bring each partition to.
+type Batch struct {
+	Group     string
+	Envelopes []*envelope.Envelope
+	Offsets   []Offset
+}
+
+// Result counts what a batch did.
+type Result struct {
+	// Changed counts envelopes that changed at least one cell; the others
+	// were older than what the table holds, or repeats.
+	Changed int
+	// Rows counts rows inserted or updated.
+	Rows int
+}
+
+// ErrUnmapped marks an envelope of an entity the mapping does not name.
+var ErrUnmapped = errors.New("entity is not in the mapping")
+
+// Apply applies b in one transaction: it locks the records' keys, reads
+// their cells' versions, merges the envelopes with [apply.Record.Apply],
+// writes the new and changed rows with one INSERT and one UPDATE per
+// table, and advances the offsets, all or nothing. Replicas that receive
+// changes to the same record through different partitions serialise on
+// the record's advisory lock.
+func (s *Store) Apply(ctx context.Context, b Batch) (Result, error) {
+	byTable := map[*table][]*envelope.Envelope{}
+	var lockKeys []string
+	for _, e := range b.Envelopes {
+		t := s.tables[strings.ToLower(e.Entity)]
+		if t == nil {
+			return Result{}, fmt.Errorf("%s %s: %w", e.Entity, e.RecordID, ErrUnmapped)
+		}
+		if !apply.Applies(e.ChangeType) {
+			return Result{}, fmt.Errorf("%s %s: %s is a marker, not data", e.Entity, e.RecordID, e.ChangeType)
+		}
+		byTable[t] = append(byTable[t], e)
+		lockKeys = append(lockKeys, t.name+":"+e.RecordID)
+	}
+	var res Result
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		res = Result{}
+		if len(lockKeys) > 0 {
+			// Sorted, so that two transactions take shared keys in the
+			// same order and never deadlock.
+			_, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(k) FROM (
+	SELECT DISTINCT hashtextextended(x, 0) AS k FROM unnest($1::text[]) AS x ORDER BY k OFFSET 0) AS keys`, lockKeys)
+			if err != nil {
+				return fmt.Errorf("lock records: %w", err)
+			}
+		}
+		for _, t := range s.order {
+			envs := byTable[t]
+			if len(envs) == 0 {
+				continue
+			}
+			r, err := s.applyTable(ctx, tx, t, envs)
+			if err != nil {
+				return err
+			}
+			res.Changed += r.Changed
+			res.Rows += r.Rows
+		}
+		return writeOffsets(ctx, tx, b.Group, b.Offsets)
+	})
+	return res, err
+}
+
+func (s *Store) applyTable(ctx context.Context, tx pgx.Tx, t *table, envs []*envelope.Envelope) (Result, error) {
+	ids := make([]string, 0, len(envs))
+	seen := map[string]bool{}
+	for _, e := range envs {
+		if !seen[e.RecordID] {
+			seen[e.RecordID] = true
+			ids = append(ids, e.RecordID)
+		}
+	}
+	records, err := s.load(ctx, tx, t, ids)
+	if err != nil {
+		return Result{}, err
+	}
+	var res Result
+	var inserts, updates []string
+	for _, e := range envs {
+		r, ok := records[e.RecordID]
+		if !ok {
+			r = &stored{}
+			records[e.RecordID] = r
+		}
+		if r.rec.Apply(t.obj, e) {
+			res.Changed++
+		}
+	}
+	for _, id := range ids {
+		r := records[id]
+		switch {
+		case !r.dirty():
+		case r.exists:
+			updates = append(updates, id)
+		default:
+			inserts = append(inserts, id)
+		}
+	}
+	for _, w := range []struct {
+		ids    []string
+		insert bool
+	}{{inserts, true}, {updates, false}} {
+		if len(w.ids) == 0 {
+			continue
+		}
+		n, err := s.write(ctx, tx, t, w.ids, records, w.insert)
+		if err != nil {
+			return Result{}, err
+		}
+		res.Rows += n
+	}
+	return res, nil
+}
+
+// stored is a record as read from its table: versions only, no values.
+type stored struct {
+	rec    apply.Record
+	exists bool
+}
+
+func (r *stored) dirty() bool {
+	for _, c := range r.rec.Cells {
+		if c.Dirty {
+			return true
+		}
+	}
+	return false
+}
+
+// load reads the versions of the records ids of t.
+func (s *Store) load(ctx context.Context, tx pgx.Tx, t *table, ids []string) (map[string]*stored, error) {
+	key := t.cols[t.key]
+	q := fmt.Sprintf(`SELECT %s::text, %s, %s, %s, %s, %s FROM %s WHERE %s = ANY($1::%s[])`,
+		key.ident, colBaseCommit, colBaseSeq, colVersions, colDeleted, colCommitTS,
+		t.ident, key.ident, key.field.Type)
+	rows, err := tx.Query(ctx, q, ids)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", t.name, err)
+	}
+	out := make(map[string]*stored, len(ids))
+	for rows.Next() {
+		var id string
+		var base apply.Version
+		var versions []byte
+		var deleted bool
+		var ts *time.Time
+		if err := rows.Scan(&id, &base.Commit, &base.Seq, &versions, &deleted, &ts); err != nil {
+			return nil, fmt.Errorf("read %s: %w", t.name, err)
+		}
+		r := &stored{exists: true}
+		if err := decodeVersions(&r.rec, t.obj, base, versions); err != nil {
+			return nil, fmt.Errorf("read %s %s: %w", t.name, id, err)
+		}
+		if c, ok := r.rec.Cells[apply.DeletedCell]; ok {
+			c.Value = envelope.BoolValue(deleted)
+			r.rec.Cells[apply.DeletedCell] = c
+		}
+		if ts != nil {
+			r.rec.CommitTimestamp = *ts
+		}
+		out[id] = r
+	}
+	return out, rows.Err()
+}
+
+// cellNames returns the names of the cells of a record of obj: every
+// mapped field but the key, then [apply.DeletedCell].
+func cellNames(obj *mapping.Object) []string {
+	names := make([]string, 0, len(obj.Fields))
+	for _, f := range obj.Fields {
+		if f.Name != obj.Key {
+			names = append(names, f.Name)
+		}
+	}
+	return append(names, apply.DeletedCell)
+}
+
+// encodeVersions returns the version most cells share (the newest among
+// equally common ones) and the cells whose version differs, with [0, 0]
+// for a cell no change has set.
+func encodeVersions(r *apply.Record, obj *mapping.Object) (apply.Version, []byte) {
+	names := cellNames(obj)
+	count := map[apply.Version]int{}
+	for _, n := range names {
+		count[r.Cells[n].Version]++
+	}
+	var base apply.Version
+	best := -1
+	for v, c := range count {
+		if c > best || (c == best && v.Compare(base) > 0) {
+			base, best = v, c
+		}
+	}
+	except := map[string][2]int64{}
+	for _, n := range names {
+		if v := r.Cells[n].Version; v != base {
+			except[n] = [2]int64{v.Commit, int64(v.Seq)}
+		}
+	}
+	b, _ := json.Marshal(except) // a map of strings to numbers always encodes
+	return base, b
+}
+
+// decodeVersions fills r's cells with the versions encodeVersions wrote;
+// the values stay unknown (NULL), and a cell at [0, 0] stays absent.
+func decodeVersions(r *apply.Record, obj *mapping.Object, base apply.Version, data []byte) error {
+	var except map[string][2]int64
+	if err := json.Unmarshal(data, &except); err != nil {
+		return fmt.Errorf("decode %s: %w", colVersions, err)
+	}
+	r.Cells = map[string]apply.Cell{}
+	for _, n := range cellNames(obj) {
+		v := base
+		if x, ok := except[n]; ok {
+			v = apply.Version{Commit: x[0], Seq: int32(x[1])}
+		}
+		if v != (apply.Version{}) {
+			r.Cells[n] = apply.Cell{Version: v}
+		}
+		if v.Compare(r.Latest) > 0 {
+			r.Latest = v
+		}
+	}
+	return nil
+}
+
+// write inserts (insert) or updates the records ids of t: each column
+// travels as a text array and is cast in SQL; an update sets only the
+// dirty cells' columns, as a mask string says.
+func (s *Store) write(ctx context.Context, tx pgx.Tx, t *table, ids []string, records map[string]*stored, insert bool) (int, error) {
+	n := len(ids)
+	colVals := make([][]*string, len(t.cols))
+	for i := range colVals {
+		colVals[i] = make([]*string, n)
+	}
+	masks := make([]string, n)
+	deleted := make([]bool, n)
+	baseCommit := make([]int64, n)
+	baseSeq := make([]int32, n)
+	versions := make([]string, n)
+	commitTS := make([]*time.Time, n)
+	mask := make([]byte, len(t.cols))
+	for row, id := range ids {
+		r := &records[id].rec
+		for i, c := range t.cols {
+			mask[i] = '0'
+			if c.isKey {
+				colVals[i][row] = &ids[row]
+				continue
+			}
+			cell, ok := r.Cells[c.field.Name]
+			if !ok || !cell.Dirty {
+				continue
+			}
+			mask[i] = '1'
+			v, err := text(cell.Value, c.field.Type)
+			if err != nil {
+				return 0, fmt.Errorf("%s %s: field %s: %w", t.obj.Name, id, c.field.Name, err)
+			}
+			colVals[i][row] = v
+		}
+		masks[row] = string(mask)
+		deleted[row] = r.Deleted()
+		base, except := encodeVersions(r, t.obj)
+		baseCommit[row], baseSeq[row], versions[row] = base.Commit, base.Seq, string(except)
+		if !r.CommitTimestamp.IsZero() {
+			ts := r.CommitTimestamp
+			commitTS[row] = &ts
+		}
+	}
+	args := make([]any, 0, len(t.cols)+6)
+	var from, names []string
+	for i := range t.cols {
+		args = append(args, colVals[i])
+		from = append(from, fmt.Sprintf("$%d::text[]", len(args)))
+		names = append(names, fmt.Sprintf("c%d", i))
+	}
+	for _, a := range []struct {
+		val  any
+		typ  string
+		name string
+	}{
+		{deleted, "bool", "deleted"}, {baseCommit, "int8", "base_commit"}, {baseSeq, "int4", "base_seq"},
+		{versions, "jsonb", "versions"}, {commitTS, "timestamptz", "commit_ts"}, {masks, "text", "mask"},
+	} {
+		args = append(args, a.val)
+		from = append(from, fmt.Sprintf("$%d::%s[]", len(args), a.typ))
+		names = append(names, a.name)
+	}
+	src := fmt.Sprintf("unnest(%s) AS u(%s)", strings.Join(from, ", "), strings.Join(names, ", "))
+	book := []string{colDeleted, colBaseCommit, colBaseSeq, colVersions, colCommitTS}
+	bookSrc := []string{"u.deleted", "u.base_commit", "u.base_seq", "u.versions", "u.commit_ts"}
+	var q strings.Builder
+	if insert {
+		var cols, vals []string
+		for i, c := range t.cols {
+			cols = append(cols, c.ident)
+			vals = append(vals, fmt.Sprintf("u.c%d::%s", i, c.field.Type))
+		}
+		cols = append(append(cols, book...), colSyncedAt)
+		vals = append(append(vals, bookSrc...), "now()")
+		fmt.Fprintf(&q, "INSERT INTO %s (%s) SELECT %s FROM %s", t.ident,
+			strings.Join(cols, ", "), strings.Join(vals, ", "), src)
+	} else {
+		var sets []string
+		for i, c := range t.cols {
+			if c.isKey {
+				continue
+			}
+			sets = append(sets, fmt.Sprintf("%s = CASE WHEN substr(u.mask, %d, 1) = '1' THEN u.c%d::%s ELSE t.%s END",
+				c.ident, i+1, i, c.field.Type, c.ident))
+		}
+		for i, b := range book {
+			sets = append(sets, fmt.Sprintf("%s = %s", b, bookSrc[i]))
+		}
+		sets = append(sets, colSyncedAt+" = now()")
+		key := t.cols[t.key]
+		fmt.Fprintf(&q, "UPDATE %s AS t SET %s FROM %s WHERE t.%s = u.c%d::%s", t.ident,
+			strings.Join(sets, ", "), src, key.ident, t.key, key.field.Type)
+	}
+	tag, err := tx.Exec(ctx, q.String(), args...)
+	if err != nil {
+		return 0, fmt.Errorf("write %s: %w", t.name, err)
+	}
+	return int(tag.RowsAffected()), nil
+}
+
+// writeOffsets records the next offsets of group's partitions; an offset
+// never moves backwards, so a replica that lost a partition cannot undo
+// the progress of the one that took it over.
+func writeOffsets(ctx context.Context, tx pgx.Tx, group string, offsets []Offset) error {
+	if len(offsets) == 0 {
+		return nil
+	}
+	topics := make([]string, len(offsets))
+	parts := make([]int32, len(offsets))
+	nexts := make([]int64, len(offsets))
+	for i, o := range offsets {
+		topics[i], parts[i], nexts[i] = o.Topic, int32(o.Partition), o.Next
+	}
+	_, err := tx.Exec(ctx, `INSERT INTO `+OffsetsTable+` (consumer_group, topic, partition, next_offset, updated_at)
+SELECT $1, t, p, n, now() FROM unnest($2::text[], $3::int4[], $4::int8[]) AS u(t, p, n)
+ON CONFLICT (consumer_group, topic, partition) DO UPDATE
+SET next_offset = greatest(`+OffsetsTable+`.next_offset, excluded.next_offset), updated_at = now()`,
+		group, topics, parts, nexts)
+	if err != nil {
+		return fmt.Errorf("write offsets: %w", err)
+	}
+	return nil
+}
+
+// Offsets returns the next offsets of group's partitions of topic, as
+// the last applied batches left them; partitions never applied are
+// absent.
+func (s *Store) Offsets(ctx context.Context, group, topic string) (map[int]int64, error) {
+	rows, err := s.pool.Query(ctx, `SELECT partition, next_offset FROM `+OffsetsTable+`
+WHERE consumer_group = $1 AND topic = $2`, group, topic)
+	if err != nil {
+		return nil, fmt.Errorf("read offsets of %s: %w", topic, err)
+	}
+	out := map[int]int64{}
+	for rows.Next() {
+		var p int32
+		var n int64
+		if err := rows.Scan(&p, &n); err != nil {
+			return nil, fmt.Errorf("read offsets of %s: %w", topic, err)
+		}
+		out[int(p)] = n
+	}
+	return out, rows.Err()
+}
+
+// IsPoison reports whether err from [Store.Apply] comes from the data of
+// the batch, so that retrying it cannot succeed and its envelopes must be
+// tried one by one and the bad ones dead-lettered; any other error
+// (connection lost, server restarting, serialization failure) is
+// transient and the batch is retried as it is.
+func IsPoison(err error) bool {
+	if errors.Is(err, ErrBadValue) || errors.Is(err, ErrUnmapped) {
+		return true
+	}
+	var pg *pgconn.PgError
+	if errors.As(err, &pg) {
+		switch pg.Code[:2] {
+		case "22", // data exception: a value the column's type refuses
+			"23": // integrity constraint violation: a NOT NULL or CHECK a user added
+			return true
+		}
+	}
+	return false
+}
+
