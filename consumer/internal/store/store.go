@@ -467,4 +467,3 @@ func IsPoison(err error) bool {
 	}
 	return false
 }
-
