@@ -2,6 +2,9 @@
 // Salesforce objects sfsync keeps in PostgreSQL and how: for each object its
 // table, key field, partition key, Pub/Sub topic (or polling), Kafka topic,
 // and for each field its change-event path, column and PostgreSQL type.
+// An object may also be fed by a custom platform event instead of Change
+// Data Capture; its [Event] then says which event fields carry the object
+// name, the record ids, the change type, the changed fields and the values.
 // Nothing in sfsync is specific to any object; everything comes from here.
 //
 // The format is described field by field, with defaults, in the module's

@@ -11,7 +11,7 @@ import (
 // must be a ValidationError whose every line names the file; a success
 // must satisfy the guarantees later code relies on.
 func FuzzParse(f *testing.F) {
-	for _, name := range []string{territoryFile, "testdata/broken.yaml"} {
+	for _, name := range []string{territoryFile, territoryEventsFile, "testdata/broken.yaml"} {
 		data, err := os.ReadFile(name)
 		if err != nil {
 			f.Fatal(err)
@@ -20,6 +20,7 @@ func FuzzParse(f *testing.F) {
 	}
 	for _, seed := range []string{
 		valid,
+		eventMapping,
 		"",
 		"objects:\n  Account:\n    fields: &f {Id: text}\n  Contact:\n    fields: *f\n",
 		"objects: {Employee__c: {sync: poll, key: Name, fields: {Name: 'varchar(80)', Id: uuid}}}\n",
@@ -64,6 +65,25 @@ func FuzzParse(f *testing.F) {
 			}
 			if o.Topic != "" && checkTopic(o.Topic, o.Name) != nil {
 				t.Fatalf("%s: bad topic %q", o.Name, o.Topic)
+			}
+			isEvent := strings.HasPrefix(o.Topic, "/event/")
+			if isEvent != (o.Event != nil) {
+				t.Fatalf("%s: topic %q with event %+v", o.Name, o.Topic, o.Event)
+			}
+			if e := o.Event; e != nil {
+				if e.RecordID == "" || e.ChangeType == "" {
+					t.Fatalf("%s: event without record id or change type field: %+v", o.Name, e)
+				}
+				if e.ObjectField == "" && len(m.TopicObjects(o.Topic)) > 1 {
+					t.Fatalf("%s: shares topic %s without object_field", o.Name, o.Topic)
+				}
+				carried := map[string]bool{}
+				for ev, name := range e.Values {
+					if f := o.Field(name); f == nil || f.Name != name || name == o.Key || carried[name] || checkAPIName("", ev) != nil {
+						t.Fatalf("%s: event field %q carries bad, key or repeated field %q", o.Name, ev, name)
+					}
+					carried[name] = true
+				}
 			}
 			columns := map[string]bool{}
 			for _, fl := range o.Fields {

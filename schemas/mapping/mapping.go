@@ -42,6 +42,18 @@ func (m *Mapping) Topics() []string {
 	return topics
 }
 
+// TopicObjects returns the streamed objects whose Pub/Sub topic is topic,
+// in file order.
+func (m *Mapping) TopicObjects(topic string) []*Object {
+	var objs []*Object
+	for _, o := range m.Objects {
+		if o.Sync == SyncStream && o.Topic == topic {
+			objs = append(objs, o)
+		}
+	}
+	return objs
+}
+
 // Sync says how sfsync learns about changes to an object.
 type Sync uint8
 
@@ -85,6 +97,10 @@ type Object struct {
 	// /data/<Name>ChangeEvent, or /data/<Base>__ChangeEvent for a custom
 	// object <Base>__c.
 	Topic string
+	// Event says how the platform event of Topic describes the object's
+	// changes; set exactly when Topic is a platform event topic
+	// (/event/...), nil for change event topics and polled objects.
+	Event *Event
 	// KafkaTopic is the Kafka topic of the object's envelopes. Several
 	// objects may share one. Default: sfsync.<Name in lower case>.
 	KafkaTopic string
@@ -139,4 +155,48 @@ type Field struct {
 	Type Type
 	// Pos is where the field is declared.
 	Pos Position
+}
+
+// Event says which fields of a custom platform event describe a change to
+// an object, for objects fed by a platform event (topic /event/<Name>__e)
+// instead of Change Data Capture. Field names here are the event's API
+// names, such as RecordId__c. Platform events have no commit number: the
+// producer orders them by the event's CreatedDate (see the module's
+// README.md), so a record must not be fed by both change events and a
+// platform event.
+type Event struct {
+	// ObjectField is the event field holding the API name of the object a
+	// change is about; an event is this object's when the field equals the
+	// object's name, ignoring case. Empty when the topic feeds only this
+	// object; required on every object when several share the topic,
+	// which then all name the same field.
+	ObjectField string
+	// RecordID is the event field holding the ids of the changed records,
+	// comma-separated. Required.
+	RecordID string
+	// ChangeType is the event field holding the change: CREATE, UPDATE,
+	// DELETE or UNDELETE, ignoring case. Required.
+	ChangeType string
+	// ChangedFields is the event field listing the fields an UPDATE
+	// changed, comma-separated; empty when the event has none, and then
+	// every UPDATE is taken to possibly change every mapped field.
+	ChangedFields string
+	// Values maps event fields to the names of the mapped fields whose
+	// values they carry, as Object.Fields names them. The key field is
+	// never among them: its value is the record id. May be empty.
+	Values map[string]string
+	// Pos is where the event block is declared.
+	Pos Position
+}
+
+// Carrier returns the event field that carries the mapped field named
+// field, compared case-insensitively, or "" when the event does not carry
+// it.
+func (e *Event) Carrier(field string) string {
+	for ev, f := range e.Values {
+		if strings.EqualFold(f, field) {
+			return ev
+		}
+	}
+	return ""
 }

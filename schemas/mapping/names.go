@@ -145,12 +145,12 @@ func defaultKafkaTopic(object string) string {
 	return "sfsync." + strings.ToLower(object)
 }
 
-// suggest returns the candidate closest to word when it is within two
-// edits, for "did you mean" hints.
+// suggest returns the candidate closest to word, ignoring case, when it
+// is within two edits, for "did you mean" hints.
 func suggest(word string, candidates []string) string {
 	best, bestDistance := "", 3
 	for _, c := range candidates {
-		if d := editDistance(strings.ToLower(word), c); d < bestDistance {
+		if d := editDistance(strings.ToLower(word), strings.ToLower(c)); d < bestDistance {
 			best, bestDistance = c, d
 		}
 	}

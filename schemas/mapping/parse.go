@@ -15,8 +15,9 @@ const FormatVersion = 1
 // The keys each level of a mapping file accepts.
 var (
 	topKeys    = []string{"version", "objects"}
-	objectKeys = []string{"table", "key", "partition_key", "sync", "topic", "kafka_topic", "fields"}
+	objectKeys = []string{"table", "key", "partition_key", "sync", "topic", "event", "kafka_topic", "fields"}
 	fieldKeys  = []string{"type", "column", "source"}
+	eventKeys  = []string{"object_field", "record_id", "change_type", "changed_fields", "values"}
 )
 
 // Load reads and parses the mapping file at path; see [Parse].
@@ -60,6 +61,10 @@ func (p *parser) problemf(n *node, format string, args ...any) {
 	if n != nil {
 		pos = p.pos(n)
 	}
+	p.problemAt(pos, format, args...)
+}
+
+func (p *parser) problemAt(pos Position, format string, args ...any) {
 	p.problems = append(p.problems, Problem{Pos: pos, Message: fmt.Sprintf(format, args...)})
 }
 
@@ -216,7 +221,48 @@ func (p *parser) mapping(root *node) *Mapping {
 		}
 		m.Objects = append(m.Objects, o)
 	}
+	p.sharedEventTopics(m.Objects)
 	return m
+}
+
+// sharedEventTopics checks the objects that share a platform event topic:
+// each must say, through the same object_field, which events are its own.
+func (p *parser) sharedEventTopics(objects []*Object) {
+	byTopic := map[string][]*Object{}
+	var topics []string
+	for _, o := range objects {
+		if o.Event == nil {
+			continue
+		}
+		if _, ok := byTopic[o.Topic]; !ok {
+			topics = append(topics, o.Topic)
+		}
+		byTopic[o.Topic] = append(byTopic[o.Topic], o)
+	}
+	for _, topic := range topics {
+		objs := byTopic[topic]
+		if len(objs) < 2 {
+			continue
+		}
+		var first *Object // the first to name an object_field
+		for _, o := range objs {
+			switch {
+			case o.Event.ObjectField == "":
+				var others []string
+				for _, other := range objs {
+					if other != o {
+						others = append(others, other.Name)
+					}
+				}
+				p.problemAt(o.Event.Pos, "%s: event: missing object_field: topic %s also feeds %s, so the event must name its object", o.Name, topic, strings.Join(others, ", "))
+			case first == nil:
+				first = o
+			case !strings.EqualFold(o.Event.ObjectField, first.Event.ObjectField):
+				p.problemAt(o.Event.Pos, "%s: event: object_field %s differs from %s of %s at line %d; objects sharing topic %s name their object in the same field",
+					o.Name, o.Event.ObjectField, first.Event.ObjectField, first.Name, first.Pos.Line, topic)
+			}
+		}
+	}
 }
 
 // object parses one object. It returns nil when the object is too broken to
@@ -236,7 +282,7 @@ func (p *parser) object(key, value *node) *Object {
 		p.problemf(value, "aliases and merge keys are not supported")
 		return nil
 	default:
-		p.problemf(value, "%s: an object must be a mapping with fields and optional table, key, partition_key, sync, topic and kafka_topic", name)
+		p.problemf(value, "%s: an object must be a mapping with fields and optional table, key, partition_key, sync, topic, event and kafka_topic", name)
 		return nil
 	}
 	entries := p.pairs(value, name, objectKeys)
@@ -271,17 +317,20 @@ func (p *parser) object(key, value *node) *Object {
 		}
 	}
 
-	topic, at, hasTopic := get("topic")
+	topic, topicAt, hasTopic := get("topic")
+	topicOK := false
 	switch {
 	case o.Sync == SyncPoll && hasTopic:
-		p.problemf(at, "%s: topic is set but sync is poll; a polled object has no Pub/Sub topic", name)
+		p.problemf(topicAt, "%s: topic is set but sync is poll; a polled object has no Pub/Sub topic", name)
 	case o.Sync == SyncStream:
 		if !hasTopic {
 			topic = defaultTopic(name)
 		}
-		if err := checkTopic(topic, name); err != nil && (hasTopic || nameOK) {
-			p.problemf(at, "%s: %v", name, err)
+		err := checkTopic(topic, name)
+		if err != nil && (hasTopic || nameOK) {
+			p.problemf(topicAt, "%s: %v", name, err)
 		}
+		topicOK = err == nil
 		o.Topic = topic
 	}
 
@@ -308,20 +357,144 @@ func (p *parser) object(key, value *node) *Object {
 	if !hasPart {
 		partName = keyName
 	}
-	if len(o.Fields) == 0 {
-		return o // no fields: key checks would only repeat the problem
+	// No fields: key checks would only repeat the problem.
+	if len(o.Fields) > 0 {
+		if f := o.Field(keyName); f != nil {
+			o.Key = f.Name
+		} else if _, given := entries["key"]; !given || hasKey { // else: already reported as empty
+			p.problemf(keyAt, "%s: key field %s is not among its fields", name, keyName)
+		}
+		if f := o.Field(partName); f != nil {
+			o.PartitionKey = f.Name
+		} else if hasPart {
+			p.problemf(partAt, "%s: partition key %s is not among its fields", name, partName)
+		}
 	}
-	if f := o.Field(keyName); f != nil {
-		o.Key = f.Name
-	} else if _, given := entries["key"]; !given || hasKey { // else: already reported as empty
-		p.problemf(keyAt, "%s: key field %s is not among its fields", name, keyName)
+
+	isEvent := o.Sync == SyncStream && strings.HasPrefix(o.Topic, "/event/")
+	ev, hasEvent := entries["event"]
+	switch {
+	case hasEvent && o.Sync == SyncPoll:
+		p.problemf(ev.key, "%s: event is set but sync is poll; a polled object has no Pub/Sub topic", name)
+	case hasEvent && !isEvent:
+		p.problemf(ev.key, "%s: event is set but topic %s carries change events; an event block goes with a platform event topic such as /event/Territory_Change__e", name, o.Topic)
+	case hasEvent:
+		o.Event = p.event(o, ev)
+	case isEvent && topicOK:
+		p.problemf(topicAt, "%s: topic %s is a platform event: add an event block naming the event fields that carry the record id, the change type and the values", name, o.Topic)
 	}
-	if f := o.Field(partName); f != nil {
-		o.PartitionKey = f.Name
-	} else if hasPart {
-		p.problemf(partAt, "%s: partition key %s is not among its fields", name, partName)
+	if isEvent {
+		for _, f := range o.Fields {
+			if f.Source != f.Name {
+				p.problemAt(f.Pos, "%s.%s: source is a change event path; an object fed by a platform event takes its values from event.values", name, f.Name)
+			}
+		}
 	}
 	return o
+}
+
+// event parses the event block of o, an object fed by a platform event.
+// It returns the block even when it has problems, so that the checks of
+// objects sharing its topic can run.
+func (p *parser) event(o *Object, e entry) *Event {
+	where := o.Name + ": event"
+	ev := &Event{Pos: p.pos(e.key), Values: map[string]string{}}
+	n := e.value
+	switch {
+	case n.kind == nodeAlias:
+		p.problemf(n, "aliases and merge keys are not supported")
+		return ev
+	case n.kind == nodeNull || (n.kind == nodeMapping && len(n.entries) == 0):
+		p.problemf(e.key, "%s is empty; want record_id, change_type and optional object_field, changed_fields and values", where)
+		return ev
+	case n.kind != nodeMapping:
+		p.problemf(n, "%s must be a mapping with record_id, change_type and optional object_field, changed_fields and values", where)
+		return ev
+	}
+	entries := p.pairs(n, where, eventKeys)
+	// used maps each event field named so far, in lower case, to its use.
+	used := map[string]string{}
+	claim := func(at *node, field, use string) bool {
+		if err := checkAPIName("event field name", field); err != nil {
+			p.problemf(at, "%s: %v", where, err)
+			return false
+		}
+		if first, ok := used[strings.ToLower(field)]; ok {
+			p.problemf(at, "%s: event field %s is already %s", where, field, first)
+			return false
+		}
+		used[strings.ToLower(field)] = use
+		return true
+	}
+	role := func(k string, required bool) string {
+		re, ok := entries[k]
+		if !ok {
+			if required {
+				p.problemf(e.key, "%s: missing %s", where, k)
+			}
+			return ""
+		}
+		text, ok := p.scalar(re, where, k)
+		if !ok {
+			return ""
+		}
+		claim(re.value, text, "the "+k) // a bad name is reported, not reported again as missing
+		return text
+	}
+	ev.ObjectField = role("object_field", false)
+	ev.RecordID = role("record_id", true)
+	ev.ChangeType = role("change_type", true)
+	ev.ChangedFields = role("changed_fields", false)
+
+	ve, ok := entries["values"]
+	if !ok {
+		return ev
+	}
+	vn := ve.value
+	switch {
+	case vn.kind == nodeAlias:
+		p.problemf(vn, "aliases and merge keys are not supported")
+		return ev
+	case vn.kind == nodeNull || (vn.kind == nodeMapping && len(vn.entries) == 0):
+		p.problemf(ve.key, "%s: values is empty; leave it out when the event carries no values", where)
+		return ev
+	case vn.kind != nodeMapping:
+		p.problemf(vn, "%s: values must be a mapping from event fields to mapped field names", where)
+		return ev
+	}
+	names := make([]string, len(o.Fields))
+	for i, f := range o.Fields {
+		names[i] = f.Name
+	}
+	carriedBy := map[string]*node{} // mapped field name -> the event field carrying it
+	for _, fe := range vn.entries {
+		if !p.plainKey(fe.key) {
+			continue
+		}
+		evField := fe.key.text
+		target, ok := p.scalar(fe, where, "values."+evField)
+		if !ok || !claim(fe.key, evField, "mapped to "+target) || len(o.Fields) == 0 {
+			continue // no fields: already reported
+		}
+		f := o.Field(target)
+		switch {
+		case f == nil:
+			msg := fmt.Sprintf("%s: values: %s is not among the fields of %s", where, target, o.Name)
+			if s := suggest(target, names); s != "" {
+				msg += fmt.Sprintf(" (did you mean %s?)", s)
+			}
+			p.problemf(fe.value, "%s", msg)
+		case f.Name == o.Key:
+			p.problemf(fe.value, "%s: values: %s is the key field; its value is the record id, from record_id", where, f.Name)
+		case carriedBy[f.Name] != nil:
+			first := carriedBy[f.Name]
+			p.problemf(fe.value, "%s: values: field %s is already carried by %s at line %d", where, f.Name, first.text, first.line)
+		default:
+			carriedBy[f.Name] = fe.key
+			ev.Values[evField] = f.Name
+		}
+	}
+	return ev
 }
 
 // fields parses the fields of o, reporting repeated names, columns and

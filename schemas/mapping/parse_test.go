@@ -19,6 +19,31 @@ objects:
       Territory_Key__c: {column: territory_key, type: varchar(18)}
 `
 
+// eventMapping feeds two objects from one platform event.
+const eventMapping = `objects:
+  UserTerritory2Association:
+    topic: /event/Territory_Change__e
+    partition_key: Territory2Id
+    event:
+      object_field: ObjectName__c
+      record_id: RecordId__c
+      change_type: ChangeType__c
+      changed_fields: ChangedFields__c
+      values:
+        Territory2Id__c: territory2id
+        UserId__c: UserId
+    fields:
+      Id: varchar(18)
+      UserId: varchar(18)
+      Territory2Id: varchar(18)
+  Territory2:
+    topic: /event/Territory_Change__e
+    event: {object_field: ObjectName__c, record_id: RecordId__c, change_type: ChangeType__c}
+    fields: {Id: varchar(18)}
+  Account:
+    fields: {Id: varchar(18)}
+`
+
 func TestParseValid(t *testing.T) {
 	t.Parallel()
 	m, err := Parse("valid.yaml", []byte(valid))
@@ -101,10 +126,32 @@ func TestParseDefaultsAndOptions(t *testing.T) {
 				t.Errorf("key %s, partition key %s", o.Key, o.PartitionKey)
 			}
 		}},
-		{"shared topics", "objects:\n  Account:\n    topic: /data/ChangeEvents\n    kafka_topic: sfsync.all\n    fields:\n      Id: text\n  Contact:\n    topic: /data/ChangeEvents\n    kafka_topic: sfsync.all\n    fields:\n      Id: text\n  Order__c:\n    topic: /event/Order_Event__e\n    fields:\n      Id: text\n  Lead:\n    topic: /data/Sales__chn\n    fields:\n      Id: text\n", func(t *testing.T, m *Mapping) {
+		{"shared topics", "objects:\n  Account:\n    topic: /data/ChangeEvents\n    kafka_topic: sfsync.all\n    fields:\n      Id: text\n  Contact:\n    topic: /data/ChangeEvents\n    kafka_topic: sfsync.all\n    fields:\n      Id: text\n  Order__c:\n    topic: /event/Order_Event__e\n    event: {record_id: OrderId__c, change_type: Change__c}\n    fields:\n      Id: text\n  Lead:\n    topic: /data/Sales__chn\n    fields:\n      Id: text\n", func(t *testing.T, m *Mapping) {
 			want := []string{"/data/ChangeEvents", "/event/Order_Event__e", "/data/Sales__chn"}
 			if got := m.Topics(); strings.Join(got, " ") != strings.Join(want, " ") {
 				t.Errorf("Topics() = %v, want %v", got, want)
+			}
+		}},
+		{"platform event", eventMapping, func(t *testing.T, m *Mapping) {
+			uta, t2 := m.Object("UserTerritory2Association"), m.Object("Territory2")
+			e := uta.Event
+			if e == nil || e.ObjectField != "ObjectName__c" || e.RecordID != "RecordId__c" || e.ChangeType != "ChangeType__c" || e.ChangedFields != "ChangedFields__c" {
+				t.Fatalf("event %+v", e)
+			}
+			if len(e.Values) != 2 || e.Values["Territory2Id__c"] != "Territory2Id" || e.Values["UserId__c"] != "UserId" {
+				t.Errorf("values %v, want mapped field names as declared", e.Values)
+			}
+			if e.Carrier("userid") != "UserId__c" || e.Carrier("Id") != "" || e.Pos.Line != 5 {
+				t.Errorf("Carrier or position wrong: %q %q %v", e.Carrier("userid"), e.Carrier("Id"), e.Pos)
+			}
+			if t2.Event == nil || t2.Event.ChangedFields != "" || len(t2.Event.Values) != 0 || m.Object("Account").Event != nil {
+				t.Errorf("Territory2 event %+v, Account event %+v", t2.Event, m.Object("Account").Event)
+			}
+			if got := m.Topics(); strings.Join(got, " ") != "/event/Territory_Change__e /data/AccountChangeEvent" {
+				t.Errorf("Topics() = %v: a shared event topic must be listed once", got)
+			}
+			if got := m.TopicObjects("/event/Territory_Change__e"); len(got) != 2 || got[0] != uta || got[1] != t2 {
+				t.Errorf("TopicObjects = %v", got)
 			}
 		}},
 		{"anchor without alias", "objects:\n  Account: &acct\n    fields: {Id: text}\n", func(t *testing.T, m *Mapping) {
@@ -167,9 +214,9 @@ func TestParseErrors(t *testing.T) {
 		{"duplicate object", "objects:\n  Account:\n    fields: {Id: text}\n  ACCOUNT:\n    fields: {Id: text}\n", []string{"m.yaml:4:3: duplicate object ACCOUNT (first at line 2)"}},
 		{"bad object name", "objects:\n  Account-2:\n    table: account2\n    fields: {Id: text}\n", []string{`m.yaml:2:3: bad object name "Account-2": ` + nameRule}},
 		{"object name with triple underscore", "objects:\n  My___Thing__c:\n    table: thing\n    fields: {Id: text}\n", []string{`m.yaml:2:3: bad object name "My___Thing__c": ` + nameRule}},
-		{"object is a scalar", "objects:\n  Account: yes\n", []string{"m.yaml:2:12: Account: an object must be a mapping with fields and optional table, key, partition_key, sync, topic and kafka_topic"}},
+		{"object is a scalar", "objects:\n  Account: yes\n", []string{"m.yaml:2:12: Account: an object must be a mapping with fields and optional table, key, partition_key, sync, topic, event and kafka_topic"}},
 		{"unknown object key", "objects:\n  Account:\n    tabel: acct\n    fields: {Id: text}\n", []string{`m.yaml:3:5: Account: unknown key "tabel" (did you mean table?)`}},
-		{"unknown object key, no hint", "objects:\n  Account:\n    comment: x\n    fields: {Id: text}\n", []string{`m.yaml:3:5: Account: unknown key "comment" (want table, key, partition_key, sync, topic, kafka_topic, fields)`}},
+		{"unknown object key, no hint", "objects:\n  Account:\n    comment: x\n    fields: {Id: text}\n", []string{`m.yaml:3:5: Account: unknown key "comment" (want table, key, partition_key, sync, topic, event, kafka_topic, fields)`}},
 		{"duplicate object key", "objects:\n  Account:\n    table: a\n    table: b\n    fields: {Id: text}\n", []string{`m.yaml:4:5: Account: duplicate key "table" (first at line 3)`}},
 		{"bad table", "objects:\n  Account:\n    table: Accounts\n    fields: {Id: text}\n", []string{`m.yaml:3:12: Account: bad table name "Accounts": ` + sqlRule}},
 		{"table too long", "objects:\n  Account:\n    table: " + strings.Repeat("t", 64) + "\n    fields: {Id: text}\n", []string{`m.yaml:3:12: Account: bad table name "` + strings.Repeat("t", 64) + `": ` + sqlRule}},
@@ -213,6 +260,25 @@ func TestParseErrors(t *testing.T) {
 		{"bad source", "objects:\n  Account:\n    fields:\n      Id: text\n      BillingStreet: {source: BillingAddress..Street, type: text}\n", []string{`m.yaml:5:31: Account.BillingStreet: bad source "BillingAddress..Street": want a field name or Compound.Component, such as BillingAddress.Street`}},
 		{"source too deep", "objects:\n  Account:\n    fields:\n      Id: text\n      X: {source: A.B.C, type: text}\n", []string{`m.yaml:5:19: Account.X: bad source "A.B.C": want a field name or Compound.Component, such as BillingAddress.Street`}},
 		{"duplicate source", "objects:\n  Account:\n    fields:\n      Id: text\n      City: {source: BillingAddress.City, type: text}\n      Town: {source: billingaddress.city, type: text}\n", []string{"m.yaml:6:7: Account.Town: source billingaddress.city is already read by field City at line 5"}},
+
+		// Platform events.
+		{"event on a change event topic", "objects:\n  Account:\n    event: {record_id: R__c, change_type: C__c}\n    fields: {Id: text}\n", []string{`m.yaml:3:5: Account: event is set but topic /data/AccountChangeEvent carries change events; an event block goes with a platform event topic such as /event/Territory_Change__e`}},
+		{"event with poll", "objects:\n  Account:\n    sync: poll\n    event: {record_id: R__c, change_type: C__c}\n    fields: {Id: text}\n", []string{`m.yaml:4:5: Account: event is set but sync is poll; a polled object has no Pub/Sub topic`}},
+		{"event topic without event", "objects:\n  Account:\n    topic: /event/Acct__e\n    fields: {Id: text}\n", []string{`m.yaml:3:12: Account: topic /event/Acct__e is a platform event: add an event block naming the event fields that carry the record id, the change type and the values`}},
+		{"event channel without event", "objects:\n  Account:\n    topic: /event/Sales__chn\n    fields: {Id: text}\n", []string{`m.yaml:3:12: Account: topic /event/Sales__chn is a platform event: add an event block naming the event fields that carry the record id, the change type and the values`}},
+		{"empty event", "objects:\n  Account:\n    topic: /event/Acct__e\n    event:\n    fields: {Id: text}\n", []string{`m.yaml:4:5: Account: event is empty; want record_id, change_type and optional object_field, changed_fields and values`}},
+		{"event as a list", "objects:\n  Account:\n    topic: /event/Acct__e\n    event: [RecordId__c]\n    fields: {Id: text}\n", []string{`m.yaml:4:12: Account: event must be a mapping with record_id, change_type and optional object_field, changed_fields and values`}},
+		{"event without record id and change type", "objects:\n  Account:\n    topic: /event/Acct__e\n    event:\n      values: {Name__c: Name}\n    fields: {Id: text, Name: text}\n", []string{`m.yaml:4:5: Account: event: missing record_id`, `m.yaml:4:5: Account: event: missing change_type`}},
+		{"unknown event key", "objects:\n  Account:\n    topic: /event/Acct__e\n    event:\n      record_ids: R__c\n      change_type: C__c\n    fields: {Id: text}\n", []string{`m.yaml:4:5: Account: event: missing record_id`, `m.yaml:5:7: Account: event: unknown key "record_ids" (did you mean record_id?)`}},
+		{"bad event field name", "objects:\n  Account:\n    topic: /event/Acct__e\n    event:\n      record_id: Record Id\n      change_type: C__c\n    fields: {Id: text}\n", []string{`m.yaml:5:18: Account: event: bad event field name "Record Id": ` + nameRule}},
+		{"event field used twice", "objects:\n  Account:\n    topic: /event/Acct__e\n    event:\n      record_id: R__c\n      change_type: r__c\n      values: {R__c: Name}\n    fields: {Id: text, Name: text}\n", []string{`m.yaml:6:20: Account: event: event field r__c is already the record_id`, `m.yaml:7:16: Account: event: event field R__c is already the record_id`}},
+		{"unknown mapped field", "objects:\n  Account:\n    topic: /event/Acct__e\n    event:\n      record_id: R__c\n      change_type: C__c\n      values:\n        Name__c: Nmae\n        Phone__c: Fax\n    fields: {Id: text, Name: text, Phone: text}\n", []string{`m.yaml:8:18: Account: event: values: Nmae is not among the fields of Account (did you mean Name?)`, `m.yaml:9:19: Account: event: values: Fax is not among the fields of Account`}},
+		{"key field in values", "objects:\n  Account:\n    topic: /event/Acct__e\n    event:\n      record_id: R__c\n      change_type: C__c\n      values: {Id__c: id}\n    fields: {Id: text}\n", []string{`m.yaml:7:23: Account: event: values: Id is the key field; its value is the record id, from record_id`}},
+		{"field carried twice", "objects:\n  Account:\n    topic: /event/Acct__e\n    event:\n      record_id: R__c\n      change_type: C__c\n      values:\n        Name__c: Name\n        Name2__c: name\n    fields: {Id: text, Name: text}\n", []string{`m.yaml:9:19: Account: event: values: field Name is already carried by Name__c at line 8`}},
+		{"empty values", "objects:\n  Account:\n    topic: /event/Acct__e\n    event:\n      record_id: R__c\n      change_type: C__c\n      values:\n    fields: {Id: text}\n", []string{`m.yaml:7:7: Account: event: values is empty; leave it out when the event carries no values`}},
+		{"source with a platform event", "objects:\n  Account:\n    topic: /event/Acct__e\n    event: {record_id: R__c, change_type: C__c}\n    fields:\n      Id: text\n      BillingCity: {source: BillingAddress.City, type: text}\n", []string{`m.yaml:7:7: Account.BillingCity: source is a change event path; an object fed by a platform event takes its values from event.values`}},
+		{"shared event topic without object_field", "objects:\n  Territory2:\n    topic: /event/Territory_Change__e\n    event: {record_id: R__c, change_type: C__c}\n    fields: {Id: text}\n  UserTerritory2Association:\n    topic: /event/Territory_Change__e\n    event: {object_field: O__c, record_id: R__c, change_type: C__c}\n    fields: {Id: text}\n", []string{`m.yaml:4:5: Territory2: event: missing object_field: topic /event/Territory_Change__e also feeds UserTerritory2Association, so the event must name its object`}},
+		{"shared event topic with two object fields", "objects:\n  Territory2:\n    topic: /event/Territory_Change__e\n    event: {object_field: O__c, record_id: R__c, change_type: C__c}\n    fields: {Id: text}\n  UserTerritory2Association:\n    topic: /event/Territory_Change__e\n    event: {object_field: Object__c, record_id: R__c, change_type: C__c}\n    fields: {Id: text}\n", []string{`m.yaml:8:5: UserTerritory2Association: event: object_field Object__c differs from O__c of Territory2 at line 2; objects sharing topic /event/Territory_Change__e name their object in the same field`}},
 
 		// Every problem is reported, in file order.
 		{"many problems at once", `version: 3

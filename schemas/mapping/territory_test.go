@@ -63,3 +63,48 @@ func TestTerritoryMapping(t *testing.T) {
 		t.Errorf("%d topics, want 5", got)
 	}
 }
+
+// territoryEventsFile is the example mapping that feeds the territory
+// objects from the platform event Territory_Change__e.
+const territoryEventsFile = "../mappings/territory-events.yaml"
+
+func TestTerritoryEventsMapping(t *testing.T) {
+	t.Parallel()
+	m, err := Load(territoryEventsFile)
+	if err != nil {
+		t.Fatalf("the example mapping does not load:\n%v", err)
+	}
+	const topic = "/event/Territory_Change__e"
+	if got := m.Topics(); len(got) != 1 || got[0] != topic {
+		t.Errorf("Topics() = %v, want only %s", got, topic)
+	}
+	tests := []struct {
+		object string
+		values map[string]string
+	}{
+		{"Territory2Model", map[string]string{}},
+		{"Territory2", map[string]string{"Territory2ModelId__c": "Territory2ModelId"}},
+		{"UserTerritory2Association", map[string]string{"Territory2Id__c": "Territory2Id", "UserId__c": "UserId"}},
+		{"ObjectTerritory2Association", map[string]string{"Territory2Id__c": "Territory2Id", "ObjectId__c": "ObjectId"}},
+	}
+	if objs := m.TopicObjects(topic); len(objs) != len(tests) {
+		t.Fatalf("%d objects on %s, want %d", len(objs), topic, len(tests))
+	}
+	for i, tt := range tests {
+		o := m.Objects[i]
+		e := o.Event
+		if o.Name != tt.object || e == nil || e.ObjectField != "ObjectName__c" || e.RecordID != "RecordId__c" ||
+			e.ChangeType != "ChangeType__c" || e.ChangedFields != "ChangedFields__c" {
+			t.Errorf("object %d: %s event %+v", i, o.Name, e)
+			continue
+		}
+		if len(e.Values) != len(tt.values) {
+			t.Errorf("%s: values %v, want %v", o.Name, e.Values, tt.values)
+		}
+		for ev, f := range tt.values {
+			if e.Values[ev] != f {
+				t.Errorf("%s: %s carries %q, want %s", o.Name, ev, e.Values[ev], f)
+			}
+		}
+	}
+}
