@@ -17,6 +17,7 @@ import (
 const (
 	DefaultLoginURL           = oauth.DefaultLoginURL
 	DefaultPubSubEndpoint     = pubsub.DefaultEndpoint
+	DefaultLimitsPollInterval = time.Minute
 	DefaultKafkaClientID      = "sfsync-producer"
 	DefaultRequiredAcks       = "all"
 	DefaultBatchSize          = 500
@@ -121,6 +122,13 @@ type Salesforce struct {
 	// OrgID is the org id (15 or 18 characters, 00D…); required with
 	// AccessToken, refused otherwise (OAuth returns it).
 	OrgID string `yaml:"org_id"`
+
+	// LimitsPollInterval is how often the producer reads the org's
+	// /limits resource (a REST call, which counts against
+	// DailyApiRequests) to export the delivery allocation's use as
+	// metrics; the default is 1m. A negative value, such as -1s,
+	// disables polling; 0, like every setting, takes the default.
+	LimitsPollInterval time.Duration `yaml:"limits_poll_interval"`
 }
 
 // Kafka configures the Kafka client. Records are always written with
@@ -279,6 +287,7 @@ func (c *Config) setDefaults() {
 	}
 	def(&c.Salesforce.LoginURL, DefaultLoginURL)
 	def(&c.Salesforce.PubSubEndpoint, DefaultPubSubEndpoint)
+	defDur(&c.Salesforce.LimitsPollInterval, DefaultLimitsPollInterval)
 	def(&c.Kafka.ClientID, DefaultKafkaClientID)
 	def(&c.Kafka.RequiredAcks, DefaultRequiredAcks)
 	defInt(&c.Kafka.BatchSize, DefaultBatchSize)

@@ -240,3 +240,31 @@ func TestSecretsNeverShow(t *testing.T) {
 		t.Errorf("secrets not marked as set: %s", c)
 	}
 }
+
+func TestLimitsPollInterval(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		scenario string
+		yaml     string
+		env      map[string]string
+		want     time.Duration
+	}{
+		{scenario: "default", yaml: base, want: DefaultLimitsPollInterval},
+		{scenario: "zero takes the default", yaml: strings.Replace(base, "salesforce:\n", "salesforce:\n  limits_poll_interval: 0s\n", 1), want: DefaultLimitsPollInterval},
+		{scenario: "file", yaml: strings.Replace(base, "salesforce:\n", "salesforce:\n  limits_poll_interval: 5m\n", 1), want: 5 * time.Minute},
+		{scenario: "negative disables", yaml: strings.Replace(base, "salesforce:\n", "salesforce:\n  limits_poll_interval: -1s\n", 1), want: -time.Second},
+		{scenario: "env", yaml: base, env: map[string]string{"SFSYNC_PRODUCER_SALESFORCE_LIMITS_POLL_INTERVAL": "-1s"}, want: -time.Second},
+	} {
+		t.Run(tc.scenario, func(t *testing.T) {
+			t.Parallel()
+			path, _ := fixture(t, tc.yaml)
+			c, err := Load(path, env(tc.env))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := c.Salesforce.LimitsPollInterval; got != tc.want {
+				t.Errorf("limits_poll_interval %s, want %s", got, tc.want)
+			}
+		})
+	}
+}

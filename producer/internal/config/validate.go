@@ -166,6 +166,9 @@ func (s *Salesforce) check(k *checker) {
 			k.bad("salesforce.ca_file", "%v", err)
 		}
 	}
+	if s.LimitsPollInterval > 0 && s.LimitsPollInterval < minLimitsPollInterval {
+		k.bad("salesforce.limits_poll_interval", "must be at least %s, as each poll is a REST API request, or negative to disable polling; got %s", minLimitsPollInterval, s.LimitsPollInterval)
+	}
 	secret(k, "salesforce.client_secret", string(s.ClientSecret))
 	secret(k, "salesforce.access_token", string(s.AccessToken))
 
@@ -208,6 +211,9 @@ func (s *Salesforce) check(k *checker) {
 		k.bad("salesforce", "needs credentials: grant (jwt_bearer or client_credentials) with client_id, or access_token with instance_url and org_id")
 	}
 }
+
+// minLimitsPollInterval bounds how often /limits may be read.
+const minLimitsPollInterval = time.Second
 
 var orgID = regexp.MustCompile(`^00D[a-zA-Z0-9]{12}([a-zA-Z0-9]{3})?$`)
 

@@ -178,6 +178,8 @@ func TestLoadProblems(t *testing.T) {
 				"{{file}}:9: subscription.capacity: must be >= 1, got -1\n" +
 				"{{file}}:10: subscription.start: must be one of earliest, latest, got \"now\"\n" +
 				"{{file}}:11: subscription.stall_timeout: must exceed the server's 270s keepalive interval, got 1m0s"},
+		{scenario: "limits poll interval too short", yaml: sf + "  access_token: t\n  instance_url: http://127.0.0.1:7012\n  org_id: 00D000000000001EAA\n  limits_poll_interval: 10ms\n",
+			want: `{{file}}:8: salesforce.limits_poll_interval: must be at least 1s, as each poll is a REST API request, or negative to disable polling; got 10ms`},
 		{scenario: "process settings", yaml: base + "checkpoint_interval: -1s\nmetrics_addr: 9464\nlog_level: verbose\nlog_format: xml\n",
 			want: "{{file}}:8: checkpoint_interval: must be > 0, got -1s\n" +
 				"{{file}}:9: metrics_addr: must be host:port, got \"9464\"\n" +

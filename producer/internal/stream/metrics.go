@@ -1,9 +1,14 @@
 package stream
 
 import (
+	"context"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"google.golang.org/grpc"
+
+	"github.com/sfsync/sfsync/salesforce/eventbus"
 )
 
 // Metrics are the producer's Prometheus metrics, shared by its streams.
@@ -16,6 +21,7 @@ type Metrics struct {
 	resubscribes *prometheus.CounterVec
 	checkpoint   *prometheus.GaugeVec
 	inFlight     *prometheus.GaugeVec
+	credits      *prometheus.GaugeVec
 }
 
 // NewMetrics registers the metrics with reg.
@@ -50,8 +56,12 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "sfsync_producer_records_in_flight",
 			Help: "Envelopes written to Kafka and not yet acknowledged, by Pub/Sub topic.",
 		}, []string{"topic"}),
+		credits: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "sfsync_producer_credits_outstanding",
+			Help: "Events requested from Salesforce (FetchRequest num_requested) and not yet received, by Pub/Sub topic.",
+		}, []string{"topic"}),
 	}
-	reg.MustRegister(m.received, m.written, m.deadLetters, m.latency, m.resubscribes, m.checkpoint, m.inFlight)
+	reg.MustRegister(m.received, m.written, m.deadLetters, m.latency, m.resubscribes, m.checkpoint, m.inFlight, m.credits)
 	return m
 }
 
@@ -92,4 +102,78 @@ func (m *Metrics) inFlightRecords(topic string, n int) {
 	if m != nil {
 		m.inFlight.WithLabelValues(topic).Set(float64(n))
 	}
+}
+
+// CreditsDialOption returns a gRPC dial option for the Pub/Sub client
+// (pubsub.Config.DialOptions) that keeps sfsync_producer_credits_outstanding
+// up to date: it watches every Subscribe stream, adding each
+// FetchRequest's num_requested and subtracting each event received, by
+// the stream's topic, and gives back what a stream still had outstanding
+// when it ends. With a nil *Metrics it returns a no-op option.
+func (m *Metrics) CreditsDialOption() grpc.DialOption {
+	if m == nil {
+		return grpc.EmptyDialOption{}
+	}
+	return grpc.WithChainStreamInterceptor(func(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.ClientConn, method string, streamer grpc.Streamer, opts ...grpc.CallOption) (grpc.ClientStream, error) {
+		cs, err := streamer(ctx, desc, cc, method, opts...)
+		if err != nil || method != eventbus.PubSub_Subscribe_FullMethodName {
+			return cs, err
+		}
+		return &creditStream{ClientStream: cs, credits: m.credits}, nil
+	})
+}
+
+// creditStream counts one Subscribe stream's credits. Its topic is the
+// one the first FetchRequest names.
+type creditStream struct {
+	grpc.ClientStream
+	credits *prometheus.GaugeVec
+
+	mu          sync.Mutex
+	topic       string
+	outstanding int64
+	ended       bool
+}
+
+func (s *creditStream) SendMsg(msg any) error {
+	req, ok := msg.(*eventbus.FetchRequest)
+	if !ok {
+		return s.ClientStream.SendMsg(msg)
+	}
+	s.mu.Lock()
+	if s.topic == "" {
+		s.topic = req.GetTopicName()
+	}
+	n := int64(req.GetNumRequested())
+	if !s.ended && s.topic != "" && n > 0 {
+		s.outstanding += n
+		s.credits.WithLabelValues(s.topic).Add(float64(n))
+	}
+	s.mu.Unlock()
+	// Counted before sending, so that events answering it cannot be
+	// subtracted first; a failed send ends the stream, which gives the
+	// credits back.
+	return s.ClientStream.SendMsg(msg)
+}
+
+func (s *creditStream) RecvMsg(msg any) error {
+	err := s.ClientStream.RecvMsg(msg)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ended || s.topic == "" {
+		return err
+	}
+	if err != nil {
+		// The stream is over: what it was owed will never come.
+		s.ended = true
+		s.credits.WithLabelValues(s.topic).Sub(float64(s.outstanding))
+		s.outstanding = 0
+		return err
+	}
+	if resp, ok := msg.(*eventbus.FetchResponse); ok {
+		n := min(int64(len(resp.GetEvents())), s.outstanding)
+		s.outstanding -= n
+		s.credits.WithLabelValues(s.topic).Sub(float64(n))
+	}
+	return err
 }
