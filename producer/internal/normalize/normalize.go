@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/sfsync/sfsync/salesforce/pubsub"
@@ -15,19 +16,32 @@ import (
 var (
 	// ErrUnmapped reports an event for an entity the mapping does not name.
 	ErrUnmapped = errors.New("entity not in the mapping")
-	// ErrNotChangeEvent reports an event without a ChangeEventHeader, such
-	// as a platform event, or one that failed to decode.
+	// ErrNotChangeEvent reports an event without a ChangeEventHeader on a
+	// topic the mapping does not feed from a platform event, or one that
+	// failed to decode.
 	ErrNotChangeEvent = errors.New("not a decoded change event")
 	// ErrBadValue reports a value that cannot become its column's type.
 	ErrBadValue = errors.New("bad value")
+	// ErrBadEvent reports a platform event that lacks what its mapping's
+	// event block names: an event id, a record id, a change type sfsync
+	// knows, a CreatedDate, or the object name.
+	ErrBadEvent = errors.New("bad platform event")
 )
 
 // Normalizer turns change events into envelopes following a mapping. It
-// holds no mutable state and is safe for concurrent use.
+// is safe for concurrent use; its only mutable state is the last commit
+// number given to each platform event topic.
 type Normalizer struct {
 	mapping *mapping.Mapping
 	orgID   string
 	now     func() time.Time
+	// events holds the objects fed by each platform event topic.
+	events map[string][]*mapping.Object
+
+	mu sync.Mutex
+	// lastCommit holds the commit number of the latest platform event of
+	// each topic.
+	lastCommit map[string]int64
 }
 
 // Option configures a [Normalizer].
@@ -40,16 +54,26 @@ func WithClock(now func() time.Time) Option { return func(n *Normalizer) { n.now
 // New returns a Normalizer for the objects of m, stamping envelopes with
 // orgID.
 func New(m *mapping.Mapping, orgID string, opts ...Option) *Normalizer {
-	n := &Normalizer{mapping: m, orgID: orgID, now: time.Now}
+	n := &Normalizer{mapping: m, orgID: orgID, now: time.Now, events: map[string][]*mapping.Object{}, lastCommit: map[string]int64{}}
 	for _, o := range opts {
 		o(n)
+	}
+	for _, o := range m.Objects {
+		if o.Event != nil {
+			n.events[o.Topic] = append(n.events[o.Topic], o)
+		}
 	}
 	return n
 }
 
 // Envelopes returns the envelopes of ev, one per record id, in the order of
-// the event's record ids.
+// the event's record ids; for a platform event each may be followed by a
+// GAP_ envelope of the same record (see the package documentation). All
+// envelopes of one event are of one entity.
 func (n *Normalizer) Envelopes(ev *pubsub.Event) ([]envelope.Envelope, error) {
+	if objs := n.events[ev.Topic]; len(objs) > 0 && ev.Header == nil && ev.DecodeErr == nil {
+		return n.platformEnvelopes(ev, objs)
+	}
 	h := ev.Header
 	if h == nil || ev.DecodeErr != nil {
 		return nil, fmt.Errorf("event %s on %s: %w", ev.ID, ev.Topic, ErrNotChangeEvent)
