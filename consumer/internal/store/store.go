@@ -78,11 +78,12 @@ type Batch struct {
 	Offsets   []Offset
 }
 
-// Result counts what a batch did.
+// Result says what a batch did.
 type Result struct {
-	// Changed counts envelopes that changed at least one cell; the others
-	// were older than what the table holds, or repeats.
-	Changed int
+	// Changed has one entry per envelope of the batch: whether it changed
+	// at least one cell; the others were older than what the table holds,
+	// or repeats.
+	Changed []bool
 	// Rows counts rows inserted or updated.
 	Rows int
 }
@@ -97,9 +98,9 @@ var ErrUnmapped = errors.New("entity is not in the mapping")
 // changes to the same record through different partitions serialise on
 // the record's advisory lock.
 func (s *Store) Apply(ctx context.Context, b Batch) (Result, error) {
-	byTable := map[*table][]*envelope.Envelope{}
+	byTable := map[*table][]int{}
 	var lockKeys []string
-	for _, e := range b.Envelopes {
+	for i, e := range b.Envelopes {
 		t := s.tables[strings.ToLower(e.Entity)]
 		if t == nil {
 			return Result{}, fmt.Errorf("%s %s: %w", e.Entity, e.RecordID, ErrUnmapped)
@@ -107,12 +108,12 @@ func (s *Store) Apply(ctx context.Context, b Batch) (Result, error) {
 		if !apply.Applies(e.ChangeType) {
 			return Result{}, fmt.Errorf("%s %s: %s is a marker, not data", e.Entity, e.RecordID, e.ChangeType)
 		}
-		byTable[t] = append(byTable[t], e)
+		byTable[t] = append(byTable[t], i)
 		lockKeys = append(lockKeys, t.name+":"+e.RecordID)
 	}
 	var res Result
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		res = Result{}
+		res = Result{Changed: make([]bool, len(b.Envelopes))}
 		if len(lockKeys) > 0 {
 			// Sorted, so that two transactions take shared keys in the
 			// same order and never deadlock.
@@ -123,47 +124,47 @@ func (s *Store) Apply(ctx context.Context, b Batch) (Result, error) {
 			}
 		}
 		for _, t := range s.order {
-			envs := byTable[t]
-			if len(envs) == 0 {
+			idx := byTable[t]
+			if len(idx) == 0 {
 				continue
 			}
-			r, err := s.applyTable(ctx, tx, t, envs)
+			rows, err := s.applyTable(ctx, tx, t, b.Envelopes, idx, res.Changed)
 			if err != nil {
 				return err
 			}
-			res.Changed += r.Changed
-			res.Rows += r.Rows
+			res.Rows += rows
 		}
 		return writeOffsets(ctx, tx, b.Group, b.Offsets)
 	})
 	return res, err
 }
 
-func (s *Store) applyTable(ctx context.Context, tx pgx.Tx, t *table, envs []*envelope.Envelope) (Result, error) {
-	ids := make([]string, 0, len(envs))
+// applyTable applies the envelopes envs[i] for i in idx, all of t,
+// setting changed[i], and returns the number of rows written.
+func (s *Store) applyTable(ctx context.Context, tx pgx.Tx, t *table, envs []*envelope.Envelope, idx []int, changed []bool) (int, error) {
+	ids := make([]string, 0, len(idx))
 	seen := map[string]bool{}
-	for _, e := range envs {
-		if !seen[e.RecordID] {
+	for _, i := range idx {
+		if e := envs[i]; !seen[e.RecordID] {
 			seen[e.RecordID] = true
 			ids = append(ids, e.RecordID)
 		}
 	}
 	records, err := s.load(ctx, tx, t, ids)
 	if err != nil {
-		return Result{}, err
+		return 0, err
 	}
-	var res Result
 	var inserts, updates []string
-	for _, e := range envs {
+	for _, i := range idx {
+		e := envs[i]
 		r, ok := records[e.RecordID]
 		if !ok {
 			r = &stored{}
 			records[e.RecordID] = r
 		}
-		if r.rec.Apply(t.obj, e) {
-			res.Changed++
-		}
+		changed[i] = r.rec.Apply(t.obj, e)
 	}
+	rows := 0
 	for _, id := range ids {
 		r := records[id]
 		switch {
@@ -183,11 +184,11 @@ func (s *Store) applyTable(ctx context.Context, tx pgx.Tx, t *table, envs []*env
 		}
 		n, err := s.write(ctx, tx, t, w.ids, records, w.insert)
 		if err != nil {
-			return Result{}, err
+			return 0, err
 		}
-		res.Rows += n
+		rows += n
 	}
-	return res, nil
+	return rows, nil
 }
 
 // stored is a record as read from its table: versions only, no values.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -112,7 +113,7 @@ func TestApplyRules(t *testing.T) {
 	}
 	// A null, then a replay of the whole history, changes nothing more.
 	do(env(envelope.ChangeUpdate, id, 30, map[string]envelope.Value{"NumberOfEmployees": envelope.NullValue()}, "NumberOfEmployees"))
-	if res := do(env(envelope.ChangeCreate, id, 10, nil), env(envelope.ChangeUpdate, id, 20, map[string]envelope.Value{"Name": str("renamed")})); res.Changed != 0 || res.Rows != 0 {
+	if res := do(env(envelope.ChangeCreate, id, 10, nil), env(envelope.ChangeUpdate, id, 20, map[string]envelope.Value{"Name": str("renamed")})); slices.Contains(res.Changed, true) || res.Rows != 0 {
 		t.Fatalf("replay changed %+v", res)
 	}
 	if r, _ := readRow(t, pool, id); r.employees != nil || deref(r.name) != "renamed" {

@@ -1,0 +1,120 @@
+package pipeline
+
+import (
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/segmentio/kafka-go"
+)
+
+// Metrics are the consumer's Prometheus metrics. A nil *Metrics records
+// nothing. It is safe for concurrent use.
+type Metrics struct {
+	consumed    *prometheus.CounterVec
+	applied     *prometheus.CounterVec
+	freshness   *prometheus.HistogramVec
+	batchSize   prometheus.Histogram
+	applyTime   prometheus.Histogram
+	dedupHits   prometheus.Counter
+	dedupErrors prometheus.Counter
+	deadLetters *prometheus.CounterVec
+	forwarded   *prometheus.CounterVec
+	retries     prometheus.Counter
+	lag         *prometheus.GaugeVec
+	assigned    prometheus.Gauge
+}
+
+// NewMetrics registers the metrics with reg.
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	m := &Metrics{
+		consumed: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "sfsync_consumer_records_consumed_total",
+			Help: "Kafka records read, by topic.",
+		}, []string{"topic"}),
+		applied: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "sfsync_consumer_envelopes_applied_total",
+			Help: "Envelopes committed to PostgreSQL, by entity and whether they changed the row (changed, unchanged: older or repeated).",
+		}, []string{"entity", "result"}),
+		freshness: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "sfsync_consumer_freshness_seconds",
+			Help:    "End-to-end freshness: PostgreSQL commit time minus the Salesforce commit timestamp, per applied envelope.",
+			Buckets: []float64{.025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 300, 3600, 14400},
+		}, []string{"entity"}),
+		batchSize: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "sfsync_consumer_batch_size",
+			Help:    "Kafka records per applied batch.",
+			Buckets: prometheus.ExponentialBuckets(1, 2, 14),
+		}),
+		applyTime: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "sfsync_consumer_batch_apply_seconds",
+			Help:    "Time to apply one batch in PostgreSQL, commit included.",
+			Buckets: prometheus.ExponentialBuckets(0.001, 2, 14),
+		}),
+		dedupHits: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "sfsync_consumer_dedup_hits_total",
+			Help: "Envelopes skipped because Redis had seen them.",
+		}),
+		dedupErrors: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "sfsync_consumer_dedup_errors_total",
+			Help: "Redis calls that failed; the consumer carries on without the filter.",
+		}),
+		deadLetters: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "sfsync_consumer_dead_letters_total",
+			Help: "Records sent to the dead-letter topic, by origin topic and reason (decode, apply).",
+		}, []string{"topic", "reason"}),
+		forwarded: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "sfsync_consumer_markers_forwarded_total",
+			Help: "GAP_* and GAP_OVERFLOW envelopes forwarded to the re-fetch topic, by change type.",
+		}, []string{"change_type"}),
+		retries: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "sfsync_consumer_batch_retries_total",
+			Help: "Batches retried after a transient failure (PostgreSQL or Kafka unavailable).",
+		}),
+		lag: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "sfsync_consumer_lag",
+			Help: "Records in the partition after the last one applied, by topic and partition.",
+		}, []string{"topic", "partition"}),
+		assigned: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "sfsync_consumer_partitions_assigned",
+			Help: "Partitions this replica owns in the current consumer group generation.",
+		}),
+	}
+	reg.MustRegister(m.consumed, m.applied, m.freshness, m.batchSize, m.applyTime, m.dedupHits,
+		m.dedupErrors, m.deadLetters, m.forwarded, m.retries, m.lag, m.assigned)
+	return m
+}
+
+func (m *Metrics) observeBatch(records int, took time.Duration) {
+	if m != nil {
+		m.batchSize.Observe(float64(records))
+		m.applyTime.Observe(took.Seconds())
+	}
+}
+
+func (m *Metrics) observeApplied(entity string, changed bool, commit time.Time, now time.Time) {
+	if m == nil {
+		return
+	}
+	result := "unchanged"
+	if changed {
+		result = "changed"
+		if !commit.IsZero() {
+			m.freshness.WithLabelValues(entity).Observe(now.Sub(commit).Seconds())
+		}
+	}
+	m.applied.WithLabelValues(entity, result).Inc()
+}
+
+func (m *Metrics) observeConsumed(batch []kafka.Message) {
+	if m != nil {
+		for _, msg := range batch {
+			m.consumed.WithLabelValues(msg.Topic).Inc()
+		}
+	}
+}
+
+func (m *Metrics) add(c prometheus.Counter, n int) {
+	if m != nil && n > 0 {
+		c.Add(float64(n))
+	}
+}

@@ -1,0 +1,578 @@
+// Package pipeline runs the consumer: it joins a Kafka consumer group,
+// reads its partitions from the offsets PostgreSQL holds, and runs each
+// batch through the stages decode, dedup (Redis), forward markers and
+// dead letters (Kafka), apply with the offsets (one PostgreSQL
+// transaction), then mark (Redis) and commit (Kafka, for lag tools).
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+
+	"github.com/sfsync/sfsync/consumer/internal/apply"
+	"github.com/sfsync/sfsync/consumer/internal/store"
+	"github.com/sfsync/sfsync/schemas/envelope"
+)
+
+// Store applies batches and knows the consumed offsets; *store.Store is
+// one.
+type Store interface {
+	Apply(ctx context.Context, b store.Batch) (store.Result, error)
+	Offsets(ctx context.Context, group, topic string) (map[int]int64, error)
+}
+
+// Dedup is the fast duplicate filter; *dedup.Filter is one.
+type Dedup interface {
+	Seen(ctx context.Context, keys []string) ([]bool, error)
+	Mark(ctx context.Context, keys []string) error
+}
+
+// Writer writes records to Kafka and returns once they are acknowledged;
+// *kafka.Writer is one (with the topic set per message).
+type Writer interface {
+	WriteMessages(ctx context.Context, msgs ...kafka.Message) error
+}
+
+// Config configures a [Consumer].
+type Config struct {
+	// Group is the Kafka consumer group, and the key of the offsets in
+	// PostgreSQL. Required.
+	Group string
+	// Brokers are the Kafka bootstrap addresses. Required.
+	Brokers []string
+	// Dialer connects to Kafka (TLS, SASL); nil dials plain TCP.
+	Dialer *kafka.Dialer
+	// Topics are the envelope topics to consume. Required.
+	Topics []string
+	// DeadLetterTopic receives records that cannot be decoded or applied.
+	// Required.
+	DeadLetterTopic string
+	// RefetchTopic receives the GAP_* and GAP_OVERFLOW envelopes, for the
+	// reconciler to re-read the records. Required.
+	RefetchTopic string
+	// Codec decodes envelopes. Required.
+	Codec *envelope.Codec
+	// Store, Writer and Dedup are the dependencies; Dedup may be nil.
+	Store  Store
+	Writer Writer
+	Dedup  Dedup
+	// BatchSize bounds the records per batch. Default 1000.
+	BatchSize int
+	// BatchWait bounds how long a batch waits to fill after its first
+	// record. Default 50ms.
+	BatchWait time.Duration
+	// DrainTimeout is how long a batch in progress may take to finish
+	// after shutdown or a rebalance begins; past it, its transaction is
+	// rolled back. Default 10s.
+	DrainTimeout time.Duration
+	// RetryBackoff is the first wait before retrying a batch after a
+	// transient failure, doubled up to 30s. Default 200ms.
+	RetryBackoff time.Duration
+	// SessionTimeout and RebalanceTimeout are the group's; defaults 10s
+	// and 30s.
+	SessionTimeout, RebalanceTimeout time.Duration
+	// Logger receives the consumer's logs; default slog.Default().
+	Logger *slog.Logger
+	// Metrics records the consumer's metrics; nil records nothing.
+	Metrics *Metrics
+	// Ready, when set, is called with true once the consumer owns a
+	// generation and false when it loses it.
+	Ready func(bool)
+}
+
+// Consumer applies the envelope topics to PostgreSQL. Create it with
+// [New]; Run it once.
+type Consumer struct {
+	cfg Config
+	log *slog.Logger
+	m   *Metrics
+}
+
+// New checks cfg and returns a Consumer.
+func New(cfg Config) (*Consumer, error) {
+	switch {
+	case cfg.Group == "":
+		return nil, errors.New("pipeline: no consumer group")
+	case len(cfg.Brokers) == 0:
+		return nil, errors.New("pipeline: no brokers")
+	case len(cfg.Topics) == 0:
+		return nil, errors.New("pipeline: no topics")
+	case cfg.DeadLetterTopic == "" || cfg.RefetchTopic == "":
+		return nil, errors.New("pipeline: dead-letter and re-fetch topics are required")
+	case cfg.Codec == nil || cfg.Store == nil || cfg.Writer == nil:
+		return nil, errors.New("pipeline: codec, store and writer are required")
+	}
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	if cfg.BatchSize <= 0 {
+		cfg.BatchSize = 1000
+	}
+	def(&cfg.BatchWait, 50*time.Millisecond)
+	def(&cfg.DrainTimeout, 10*time.Second)
+	def(&cfg.RetryBackoff, 200*time.Millisecond)
+	def(&cfg.SessionTimeout, 10*time.Second)
+	def(&cfg.RebalanceTimeout, 30*time.Second)
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	return &Consumer{cfg: cfg, log: cfg.Logger, m: cfg.Metrics}, nil
+}
+
+// Run consumes until ctx is cancelled, then finishes the batch in
+// progress (within DrainTimeout), leaves the group and returns nil. It
+// returns an error only when the group cannot be joined for good.
+func (c *Consumer) Run(ctx context.Context) error {
+	group, err := kafka.NewConsumerGroup(kafka.ConsumerGroupConfig{
+		ID: c.cfg.Group, Brokers: c.cfg.Brokers, Dialer: c.cfg.Dialer, Topics: c.cfg.Topics,
+		SessionTimeout: c.cfg.SessionTimeout, RebalanceTimeout: c.cfg.RebalanceTimeout,
+		StartOffset: kafka.FirstOffset,
+		ErrorLogger: kafka.LoggerFunc(func(msg string, args ...any) {
+			c.log.Debug("kafka group", "msg", fmt.Sprintf(msg, args...))
+		}),
+	})
+	if err != nil {
+		return fmt.Errorf("consumer group %s: %w", c.cfg.Group, err)
+	}
+	defer group.Close()
+	for {
+		gen, err := group.Next(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			if errors.Is(err, kafka.ErrGroupClosed) {
+				return nil
+			}
+			c.log.Warn("consumer group: joining failed; retrying", "group", c.cfg.Group, "err", err)
+			if !sleep(ctx, time.Second) {
+				return nil
+			}
+			continue
+		}
+		c.runGeneration(ctx, gen)
+	}
+}
+
+// runGeneration starts consuming the partitions gen assigns and returns
+// at once; the work stops when the generation ends.
+func (c *Consumer) runGeneration(ctx context.Context, gen *kafka.Generation) {
+	var parts []partition
+	for _, topic := range c.cfg.Topics {
+		as := gen.Assignments[topic]
+		if len(as) == 0 {
+			continue
+		}
+		stored, err := c.offsets(ctx, topic)
+		if err != nil {
+			return // ctx ended
+		}
+		for _, a := range as {
+			start := a.Offset
+			if o, ok := stored[a.ID]; ok {
+				start = o
+			}
+			parts = append(parts, partition{topic: topic, id: a.ID, start: start})
+		}
+	}
+	c.log.Info("partitions assigned", "group", c.cfg.Group, "generation", gen.ID, "partitions", len(parts))
+	if c.m != nil {
+		c.m.assigned.Set(float64(len(parts)))
+	}
+	gen.Start(func(genCtx context.Context) {
+		if c.cfg.Ready != nil {
+			c.cfg.Ready(true)
+			defer c.cfg.Ready(false)
+		}
+		// Stop with the generation or with the caller.
+		runCtx, cancel := context.WithCancel(genCtx)
+		defer cancel()
+		stop := context.AfterFunc(ctx, cancel)
+		defer stop()
+		c.consume(runCtx, gen, parts)
+	})
+}
+
+// offsets reads PostgreSQL's offsets of topic, retrying until it answers
+// or ctx ends.
+func (c *Consumer) offsets(ctx context.Context, topic string) (map[int]int64, error) {
+	wait := c.cfg.RetryBackoff
+	for {
+		o, err := c.cfg.Store.Offsets(ctx, c.cfg.Group, topic)
+		if err == nil {
+			return o, nil
+		}
+		c.log.Warn("reading offsets from PostgreSQL failed; retrying", "topic", topic, "err", err)
+		if !sleep(ctx, wait) {
+			return nil, ctx.Err()
+		}
+		wait = min(2*wait, 30*time.Second)
+	}
+}
+
+type partition struct {
+	topic string
+	id    int
+	start int64
+}
+
+// consume reads parts and applies them in batches until ctx ends.
+func (c *Consumer) consume(ctx context.Context, gen *kafka.Generation, parts []partition) {
+	if len(parts) == 0 {
+		<-ctx.Done()
+		return
+	}
+	msgs := make(chan kafka.Message, c.cfg.BatchSize)
+	var wg sync.WaitGroup
+	for _, p := range parts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c.read(ctx, p, msgs)
+		}()
+	}
+	defer wg.Wait()
+	for {
+		batch, ok := c.collect(ctx, msgs)
+		if !ok {
+			return
+		}
+		// A batch in progress finishes within DrainTimeout of the end of
+		// the generation or of shutdown.
+		work, cancel := context.WithCancel(context.WithoutCancel(ctx))
+		stop := context.AfterFunc(ctx, func() { time.AfterFunc(c.cfg.DrainTimeout, cancel) })
+		err := c.process(work, batch)
+		stop()
+		cancel()
+		if err != nil {
+			c.log.Warn("batch abandoned; its records are read again", "records", len(batch), "err", err)
+			return
+		}
+		commits := map[string]map[int]int64{}
+		for _, m := range batch {
+			if commits[m.Topic] == nil {
+				commits[m.Topic] = map[int]int64{}
+			}
+			commits[m.Topic][m.Partition] = m.Offset + 1
+			if c.m != nil {
+				c.m.lag.WithLabelValues(m.Topic, strconv.Itoa(m.Partition)).Set(float64(max(m.HighWaterMark-m.Offset-1, 0)))
+			}
+		}
+		if err := gen.CommitOffsets(commits); err != nil && ctx.Err() == nil {
+			c.log.Debug("committing offsets to Kafka failed (PostgreSQL holds them)", "err", err)
+		}
+	}
+}
+
+// read fetches one partition from start into msgs until ctx ends.
+func (c *Consumer) read(ctx context.Context, p partition, msgs chan<- kafka.Message) {
+	r := kafka.NewReader(kafka.ReaderConfig{
+		Brokers: c.cfg.Brokers, Dialer: c.cfg.Dialer, Topic: p.topic, Partition: p.id,
+		MinBytes: 1, MaxBytes: 8 << 20, MaxWait: 250 * time.Millisecond,
+		ErrorLogger: kafka.LoggerFunc(func(msg string, args ...any) {
+			c.log.Debug("kafka reader", "topic", p.topic, "partition", p.id, "msg", fmt.Sprintf(msg, args...))
+		}),
+	})
+	defer r.Close()
+	if err := r.SetOffset(p.start); err != nil {
+		c.log.Error("seek failed", "topic", p.topic, "partition", p.id, "offset", p.start, "err", err)
+		return
+	}
+	for {
+		m, err := r.FetchMessage(ctx)
+		if err != nil {
+			if ctx.Err() == nil {
+				c.log.Warn("reading failed", "topic", p.topic, "partition", p.id, "err", err)
+			}
+			return
+		}
+		select {
+		case msgs <- m:
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// collect waits for a first record, then gathers more for up to
+// BatchWait or BatchSize records; ok is false once ctx ends.
+func (c *Consumer) collect(ctx context.Context, msgs <-chan kafka.Message) ([]kafka.Message, bool) {
+	var batch []kafka.Message
+	select {
+	case m := <-msgs:
+		batch = append(batch, m)
+	case <-ctx.Done():
+		return nil, false
+	}
+	timer := time.NewTimer(c.cfg.BatchWait)
+	defer timer.Stop()
+	for len(batch) < c.cfg.BatchSize {
+		select {
+		case m := <-msgs:
+			batch = append(batch, m)
+		case <-timer.C:
+			return batch, true
+		case <-ctx.Done():
+			// Shutting down: apply what was read, within the drain time.
+			return batch, true
+		}
+	}
+	return batch, true
+}
+
+// item is one record of a batch on its way through the stages.
+type item struct {
+	msg kafka.Message
+	env *envelope.Envelope
+}
+
+// process runs one batch through the stages, retrying transient
+// failures until ctx ends.
+func (c *Consumer) process(ctx context.Context, batch []kafka.Message) error {
+	c.m.observeConsumed(batch)
+	var data []item
+	var out []kafka.Message // dead letters and forwarded markers
+	for _, m := range batch {
+		e, err := c.cfg.Codec.Decode(m.Value)
+		if err != nil {
+			out = append(out, c.deadLetter(m, "decode", err))
+			continue
+		}
+		if !apply.Applies(e.ChangeType) {
+			out = append(out, kafka.Message{Topic: c.cfg.RefetchTopic, Key: m.Key, Value: m.Value, Headers: m.Headers})
+			if c.m != nil {
+				c.m.forwarded.WithLabelValues(e.ChangeType.String()).Inc()
+			}
+			continue
+		}
+		data = append(data, item{msg: m, env: e})
+	}
+	data = c.filter(ctx, data)
+	if err := c.retry(ctx, "write dead letters and markers", func(ctx context.Context) error {
+		return c.write(ctx, out)
+	}); err != nil {
+		return err
+	}
+	offsets := nextOffsets(batch)
+	start := time.Now()
+	var res store.Result
+	err := c.retry(ctx, "apply", func(ctx context.Context) error {
+		var err error
+		res, err = c.cfg.Store.Apply(ctx, store.Batch{Group: c.cfg.Group, Envelopes: envelopes(data), Offsets: offsets})
+		if store.IsPoison(err) {
+			return permanent{err}
+		}
+		return err
+	})
+	var poison permanent
+	if errors.As(err, &poison) {
+		c.log.Warn("batch refused by PostgreSQL; applying its records one by one", "records", len(data), "err", poison.err)
+		res, err = c.applyOneByOne(ctx, data, offsets)
+	}
+	if err != nil {
+		return err
+	}
+	now := time.Now()
+	c.m.observeBatch(len(batch), now.Sub(start))
+	keys := make([]string, 0, len(data))
+	for i, it := range data {
+		keys = append(keys, dedupKey(it.env))
+		if res.Changed != nil {
+			c.m.observeApplied(it.env.Entity, res.Changed[i], it.env.CommitTimestamp, now)
+		}
+	}
+	if c.cfg.Dedup != nil {
+		if err := c.cfg.Dedup.Mark(ctx, keys); err != nil {
+			c.dedupFailed(err)
+		}
+	}
+	return nil
+}
+
+// applyOneByOne applies each envelope of a refused batch in its own
+// transaction, dead-letters those PostgreSQL refuses, then stores the
+// batch's offsets. Changed is filled for the envelopes applied.
+func (c *Consumer) applyOneByOne(ctx context.Context, data []item, offsets []store.Offset) (store.Result, error) {
+	res := store.Result{Changed: make([]bool, len(data))}
+	for i, it := range data {
+		err := c.retry(ctx, "apply one", func(ctx context.Context) error {
+			r, err := c.cfg.Store.Apply(ctx, store.Batch{Group: c.cfg.Group, Envelopes: []*envelope.Envelope{it.env}})
+			if store.IsPoison(err) {
+				return permanent{err}
+			}
+			if err == nil {
+				res.Changed[i] = r.Changed[0]
+			}
+			return err
+		})
+		var poison permanent
+		if errors.As(err, &poison) {
+			dl := c.deadLetter(it.msg, "apply", poison.err)
+			err = c.retry(ctx, "write dead letter", func(ctx context.Context) error { return c.write(ctx, []kafka.Message{dl}) })
+		}
+		if err != nil {
+			return res, err
+		}
+	}
+	err := c.retry(ctx, "store offsets", func(ctx context.Context) error {
+		_, err := c.cfg.Store.Apply(ctx, store.Batch{Group: c.cfg.Group, Offsets: offsets})
+		return err
+	})
+	return res, err
+}
+
+// filter drops the items Redis has seen, in one round trip; without
+// Redis it keeps them all.
+func (c *Consumer) filter(ctx context.Context, data []item) []item {
+	if c.cfg.Dedup == nil || len(data) == 0 {
+		return data
+	}
+	keys := make([]string, len(data))
+	for i, it := range data {
+		keys[i] = dedupKey(it.env)
+	}
+	seen, err := c.cfg.Dedup.Seen(ctx, keys)
+	if err != nil {
+		c.dedupFailed(err)
+		return data
+	}
+	kept := data[:0]
+	for i, it := range data {
+		if !seen[i] {
+			kept = append(kept, it)
+		}
+	}
+	if c.m != nil {
+		c.m.add(c.m.dedupHits, len(data)-len(kept))
+	}
+	return kept
+}
+
+// dedupFailed reports a Redis failure; the consumer goes on without it.
+func (c *Consumer) dedupFailed(err error) {
+	if c.m != nil {
+		c.m.dedupErrors.Inc()
+	}
+	c.log.Warn("redis unavailable; carrying on without the duplicate filter", "err", err)
+}
+
+// dedupKey identifies an envelope: the event, the record (a change event
+// can name several) and the change type (a platform event can yield a
+// data envelope and a GAP_ marker for one record).
+func dedupKey(e *envelope.Envelope) string {
+	return e.EventID + "/" + e.RecordID + "/" + e.ChangeType.String()
+}
+
+// deadLetter builds the dead-letter record of m.
+func (c *Consumer) deadLetter(m kafka.Message, reason string, err error) kafka.Message {
+	if c.m != nil {
+		c.m.deadLetters.WithLabelValues(m.Topic, reason).Inc()
+	}
+	c.log.Warn("record dead-lettered", "topic", m.Topic, "partition", m.Partition, "offset", m.Offset, "reason", reason, "err", err)
+	return kafka.Message{
+		Topic: c.cfg.DeadLetterTopic, Key: m.Key, Value: m.Value,
+		Headers: append(append([]kafka.Header(nil), m.Headers...),
+			kafka.Header{Key: HeaderReason, Value: []byte(reason + ": " + err.Error())},
+			kafka.Header{Key: HeaderOrigin, Value: []byte("consumer")},
+			kafka.Header{Key: HeaderOriginTopic, Value: []byte(m.Topic)},
+			kafka.Header{Key: HeaderOriginPartition, Value: []byte(strconv.Itoa(m.Partition))},
+			kafka.Header{Key: HeaderOriginOffset, Value: []byte(strconv.FormatInt(m.Offset, 10))},
+			kafka.Header{Key: HeaderGroup, Value: []byte(c.cfg.Group)},
+			kafka.Header{Key: HeaderTime, Value: []byte(time.Now().UTC().Format(time.RFC3339Nano))},
+		),
+	}
+}
+
+// The headers of a dead letter, beside the original record's own.
+const (
+	HeaderReason          = "sfsync-dlq-reason"
+	HeaderOrigin          = "sfsync-origin"
+	HeaderOriginTopic     = "sfsync-origin-topic"
+	HeaderOriginPartition = "sfsync-origin-partition"
+	HeaderOriginOffset    = "sfsync-origin-offset"
+	HeaderGroup           = "sfsync-consumer-group"
+	HeaderTime            = "sfsync-dlq-time"
+)
+
+func (c *Consumer) write(ctx context.Context, msgs []kafka.Message) error {
+	if len(msgs) == 0 {
+		return nil
+	}
+	return c.cfg.Writer.WriteMessages(ctx, msgs...)
+}
+
+// permanent wraps an error that retrying cannot fix.
+type permanent struct{ err error }
+
+func (p permanent) Error() string { return p.err.Error() }
+
+// retry runs fn until it succeeds, returns a permanent error, or ctx
+// ends, waiting RetryBackoff, doubled up to 30s, between attempts.
+func (c *Consumer) retry(ctx context.Context, what string, fn func(context.Context) error) error {
+	wait := c.cfg.RetryBackoff
+	for {
+		err := fn(ctx)
+		var p permanent
+		if err == nil || errors.As(err, &p) {
+			return err
+		}
+		if ctx.Err() != nil {
+			return fmt.Errorf("%s: %w", what, err)
+		}
+		if c.m != nil {
+			c.m.retries.Inc()
+		}
+		c.log.Warn("transient failure; retrying", "step", what, "in", wait, "err", err)
+		if !sleep(ctx, wait) {
+			return fmt.Errorf("%s: %w", what, err)
+		}
+		wait = min(2*wait, 30*time.Second)
+	}
+}
+
+func nextOffsets(batch []kafka.Message) []store.Offset {
+	type tp struct {
+		topic string
+		part  int
+	}
+	idx := map[tp]int{}
+	var out []store.Offset
+	for _, m := range batch {
+		k := tp{m.Topic, m.Partition}
+		if i, ok := idx[k]; ok {
+			out[i].Next = max(out[i].Next, m.Offset+1)
+			continue
+		}
+		idx[k] = len(out)
+		out = append(out, store.Offset{Topic: m.Topic, Partition: m.Partition, Next: m.Offset + 1})
+	}
+	return out
+}
+
+func envelopes(items []item) []*envelope.Envelope {
+	out := make([]*envelope.Envelope, len(items))
+	for i, it := range items {
+		out[i] = it.env
+	}
+	return out
+}
+
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
