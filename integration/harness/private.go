@@ -17,9 +17,7 @@ import (
 type PrivateKafka struct {
 	// Brokers holds the broker's address.
 	Brokers []string
-
-	t   testing.TB
-	env []string
+	*Private
 }
 
 // StartPrivateKafka starts a broker on free loopback ports with its own
@@ -29,47 +27,80 @@ type PrivateKafka struct {
 func StartPrivateKafka(t testing.TB) *PrivateKafka {
 	t.Helper()
 	port, controller := freePort(t), freePort(t)
-	k := &PrivateKafka{
-		Brokers: []string{"127.0.0.1:" + strconv.Itoa(port)},
-		t:       t,
-		env: append(os.Environ(),
-			"SFSYNC_STACK_DIR="+t.TempDir(),
-			"SFSYNC_KAFKA_PORT="+strconv.Itoa(port),
-			"SFSYNC_KAFKA_CONTROLLER_PORT="+strconv.Itoa(controller),
-		),
-	}
-	if err := k.stack("up"); err != nil {
-		unavailable(t, "private kafka", err)
+	p := startPrivate(t, "kafka", "SFSYNC_KAFKA_PORT="+strconv.Itoa(port),
+		"SFSYNC_KAFKA_CONTROLLER_PORT="+strconv.Itoa(controller))
+	return &PrivateKafka{Brokers: []string{"127.0.0.1:" + strconv.Itoa(port)}, Private: p}
+}
+
+// StartPrivatePostgres starts a PostgreSQL server of t's own, as
+// [StartPrivateKafka] starts a broker, for tests that restart it; URL
+// connects to its database.
+func StartPrivatePostgres(t testing.TB) *Private {
+	t.Helper()
+	port := strconv.Itoa(freePort(t))
+	p := startPrivate(t, "postgres", "SFSYNC_PG_PORT="+port)
+	p.URL = "postgres://sfsync@127.0.0.1:" + port + "/sfsync?sslmode=disable"
+	return p
+}
+
+// StartPrivateRedis starts a Redis server of t's own, as
+// [StartPrivateKafka] starts a broker, for tests that stop it; URL
+// connects to it.
+func StartPrivateRedis(t testing.TB) *Private {
+	t.Helper()
+	port := strconv.Itoa(freePort(t))
+	p := startPrivate(t, "redis", "SFSYNC_REDIS_PORT="+port)
+	p.URL = "redis://127.0.0.1:" + port + "/0"
+	return p
+}
+
+// Private is one service of a test's own, run by the local stack script
+// with its own state directory and ports.
+type Private struct {
+	// URL connects to a private PostgreSQL or Redis; empty for Kafka.
+	URL string
+
+	t       testing.TB
+	service string
+	env     []string
+}
+
+func startPrivate(t testing.TB, service string, env ...string) *Private {
+	p := &Private{t: t, service: service,
+		env: append(append(os.Environ(), "SFSYNC_STACK_DIR="+t.TempDir()), env...)}
+	if err := p.stack("up"); err != nil {
+		unavailable(t, "private "+service, err)
 	}
 	t.Cleanup(func() {
-		if err := k.stack("down"); err != nil {
-			t.Errorf("stop private kafka: %v", err)
+		if err := p.stack("down"); err != nil {
+			t.Errorf("stop private %s: %v", service, err)
 		}
 	})
-	return k
+	return p
 }
 
-// Stop stops the broker gracefully; its data stays for Start.
-func (k *PrivateKafka) Stop() {
-	k.t.Helper()
-	if err := k.stack("down"); err != nil {
-		k.t.Fatalf("stop private kafka: %v", err)
+// Stop stops the service gracefully; its data stays for Start.
+func (p *Private) Stop() {
+	p.t.Helper()
+	if err := p.stack("down"); err != nil {
+		p.t.Fatalf("stop private %s: %v", p.service, err)
 	}
 }
 
-// Start starts the broker again after Stop and waits until it is healthy.
-func (k *PrivateKafka) Start() {
-	k.t.Helper()
-	if err := k.stack("up"); err != nil {
-		k.t.Fatalf("start private kafka: %v", err)
+// Start starts the service again after Stop and waits until it is
+// healthy.
+func (p *Private) Start() {
+	p.t.Helper()
+	if err := p.stack("up"); err != nil {
+		p.t.Fatalf("start private %s: %v", p.service, err)
 	}
 }
 
-func (k *PrivateKafka) stack(cmd string) error {
-	c := exec.Command("bash", stackScript(), cmd, "kafka")
-	c.Env = k.env
+func (p *Private) stack(cmd string) error {
+	c := exec.Command("bash", stackScript(), cmd, p.service)
+	c.Env = p.env
 	if out, err := c.CombinedOutput(); err != nil {
-		return fmt.Errorf("stack.sh %s kafka: %w\n%s", cmd, err, out)
+		return fmt.Errorf("stack.sh %s %s: %w\n%s", cmd, p.service, err, out)
 	}
 	return nil
 }
