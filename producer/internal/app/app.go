@@ -23,6 +23,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/segmentio/kafka-go"
+	"google.golang.org/grpc"
 
 	"github.com/sfsync/sfsync/producer/internal/checkpoint"
 	"github.com/sfsync/sfsync/producer/internal/config"
@@ -31,6 +32,7 @@ import (
 	"github.com/sfsync/sfsync/producer/internal/stream"
 	"github.com/sfsync/sfsync/salesforce/oauth"
 	"github.com/sfsync/sfsync/salesforce/pubsub"
+	"github.com/sfsync/sfsync/salesforce/rest"
 	schemacp "github.com/sfsync/sfsync/schemas/checkpoint"
 	"github.com/sfsync/sfsync/schemas/mapping"
 )
@@ -42,16 +44,24 @@ type Options struct {
 	// one-broker cluster, else 3), for local runs. Production topics are
 	// created by their operators, with the partition count they plan.
 	CreateTopics int
+	// Registry, when not nil, receives the producer's metrics and is
+	// served on /metrics, so that an embedding program (a test, a
+	// benchmark) can read them; the default is a new registry.
+	Registry *prometheus.Registry
 }
 
 // salesforce holds the connection to the org.
 type salesforce struct {
 	client *pubsub.Client
+	rest   *rest.Client
 	orgID  string
 }
 
-func connect(ctx context.Context, cfg *config.Config, log *slog.Logger) (*salesforce, error) {
+// connect logs in and dials the Pub/Sub API with the extra dial options
+// (metrics interceptors).
+func connect(ctx context.Context, cfg *config.Config, log *slog.Logger, dialOpts ...grpc.DialOption) (*salesforce, error) {
 	var creds pubsub.Credentials
+	restCreds := rest.StaticCredentials(rest.Token{AccessToken: cfg.Salesforce.AccessToken, InstanceURL: cfg.Salesforce.InstanceURL})
 	orgID := cfg.Salesforce.OrgID
 	if cfg.Salesforce.Grant != "" {
 		oc, err := cfg.Salesforce.OAuth()
@@ -69,24 +79,33 @@ func connect(ctx context.Context, cfg *config.Config, log *slog.Logger) (*salesf
 		}
 		orgID = tok.OrgID
 		creds = pubsub.OAuthCredentials(ts)
+		restCreds = rest.OAuthCredentials(ts)
 	}
 	pc, err := cfg.Salesforce.PubSub(creds)
 	if err != nil {
 		return nil, err
 	}
 	pc.Logger = log
+	pc.DialOptions = append(pc.DialOptions, dialOpts...)
+	rc, err := rest.New(rest.Config{Credentials: restCreds, Logger: log, HTTPClient: &http.Client{Timeout: pollTimeout}})
+	if err != nil {
+		return nil, fmt.Errorf("salesforce rest: %w", err)
+	}
 	client, err := pubsub.Dial(ctx, pc)
 	if err != nil {
 		return nil, fmt.Errorf("salesforce pub/sub at %s: %w", cfg.Salesforce.PubSubEndpoint, err)
 	}
-	return &salesforce{client: client, orgID: orgID}, nil
+	return &salesforce{client: client, rest: rc, orgID: orgID}, nil
 }
 
 // Run runs the producer until ctx is done, then drains within the
 // configured shutdown timeout and returns nil; or returns the first error
 // a stream cannot recover from.
 func Run(ctx context.Context, cfg *config.Config, opts Options, log *slog.Logger) error {
-	reg := prometheus.NewRegistry()
+	reg := opts.Registry
+	if reg == nil {
+		reg = prometheus.NewRegistry()
+	}
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	var ready atomic.Bool
 	srv, err := serveHTTP(cfg.MetricsAddr, reg, &ready, log)
@@ -119,7 +138,8 @@ func Run(ctx context.Context, cfg *config.Config, opts Options, log *slog.Logger
 		return err
 	}
 
-	sf, err := connect(ctx, cfg, log)
+	metrics := stream.NewMetrics(reg)
+	sf, err := connect(ctx, cfg, log, metrics.CreditsDialOption())
 	if err != nil {
 		return err
 	}
@@ -145,7 +165,6 @@ func Run(ctx context.Context, cfg *config.Config, opts Options, log *slog.Logger
 	producerID, _ := os.Hostname()
 	producerID = fmt.Sprintf("%s/%d", producerID, os.Getpid())
 
-	metrics := stream.NewMetrics(reg)
 	norm := normalize.New(cfg.Mapping, sf.orgID)
 	var streams []*stream.Stream
 	for _, topic := range cfg.Mapping.Topics() {
@@ -184,6 +203,13 @@ func Run(ctx context.Context, cfg *config.Config, opts Options, log *slog.Logger
 		streams = append(streams, st)
 	}
 
+	ctx, stop := context.WithCancel(ctx)
+	var polling sync.WaitGroup
+	defer func() { stop(); polling.Wait() }()
+	if every := cfg.Salesforce.LimitsPollInterval; every > 0 {
+		poller := newLimitsPoller(sf.rest, every, reg, log)
+		polling.Go(func() { poller.run(ctx) })
+	}
 	ready.Store(true)
 	log.Info("producer running", "org", sf.orgID, "streams", len(streams), "metrics", cfg.MetricsAddr)
 	return runAll(ctx, streams)

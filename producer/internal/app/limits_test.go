@@ -1,0 +1,173 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/sfsync/sfsync/salesforce/oauth"
+	"github.com/sfsync/sfsync/salesforce/rest"
+	"github.com/sfsync/sfsync/salesforce/sffake"
+)
+
+// logBuffer collects log lines; it is safe for concurrent use.
+type logBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+// take returns the lines written since the last take.
+func (l *logBuffer) take() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	s := l.b.String()
+	l.b.Reset()
+	return s
+}
+
+// value returns the value of the gauge or counter name, with the label
+// limit=limit when limit is not empty, and whether it exists.
+func value(t *testing.T, reg *prometheus.Registry, name, limit string) (float64, bool) {
+	t.Helper()
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, fam := range families {
+		if fam.GetName() != name {
+			continue
+		}
+		for _, m := range fam.GetMetric() {
+			match := limit == ""
+			for _, l := range m.GetLabel() {
+				match = match || l.GetName() == "limit" && l.GetValue() == limit
+			}
+			if match {
+				return m.GetGauge().GetValue() + m.GetCounter().GetValue(), true
+			}
+		}
+	}
+	return 0, false
+}
+
+func restClient(t *testing.T, s *sffake.Server) *rest.Client {
+	t.Helper()
+	c, err := rest.New(rest.Config{
+		Credentials: rest.StaticCredentials(rest.Token{AccessToken: oauth.Secret(s.AccessToken()), InstanceURL: s.URL()}),
+		MaxRetries:  -1,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// TestLimitsPoller reads the delivery allocation from sffake as it is
+// used up and freed again: gauges follow it, one warning when it falls
+// under 10 %, one info line when it is back.
+func TestLimitsPoller(t *testing.T) {
+	t.Parallel()
+	s, err := sffake.Start(sffake.WithLimit(sffake.LimitDailyDeliveredPlatformEvents, 1000))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	reg := prometheus.NewRegistry()
+	logs := &logBuffer{}
+	p := newLimitsPoller(restClient(t, s), time.Minute, reg, slog.New(slog.NewTextHandler(logs, nil)))
+	ctx := context.Background()
+	gauges := func() (maxValue, remaining float64) {
+		maxValue, okMax := value(t, reg, "sfsync_producer_salesforce_limit_max", limitDelivered)
+		remaining, okRem := value(t, reg, "sfsync_producer_salesforce_limit_remaining", limitDelivered)
+		if !okMax || !okRem {
+			t.Fatal("no gauges of " + limitDelivered)
+		}
+		return maxValue, remaining
+	}
+
+	p.poll(ctx)
+	if maxValue, remaining := gauges(); maxValue != 1000 || remaining != 1000 {
+		t.Fatalf("max %v remaining %v, want 1000 and 1000", maxValue, remaining)
+	}
+	if published, ok := value(t, reg, "sfsync_producer_salesforce_limit_max", limitPublished); !ok || published != 250_000 {
+		t.Errorf("%s max %v (%v), want 250000", limitPublished, published, ok)
+	}
+	if l := logs.take(); l != "" {
+		t.Errorf("logs with the allocation unused:\n%s", l)
+	}
+
+	s.ExhaustLimit(sffake.LimitDailyDeliveredPlatformEvents)
+	p.poll(ctx)
+	if _, remaining := gauges(); remaining != 0 {
+		t.Fatalf("remaining %v after exhausting, want 0", remaining)
+	}
+	if l := logs.take(); strings.Count(l, "level=WARN") != 1 || !strings.Contains(l, "limit="+limitDelivered) || !strings.Contains(l, "subscription.limit.exceeded") {
+		t.Errorf("want one warning naming the limit, got:\n%s", l)
+	}
+	p.poll(ctx)
+	if l := logs.take(); l != "" {
+		t.Errorf("warned again while still low:\n%s", l)
+	}
+
+	s.ResetLimits()
+	p.poll(ctx)
+	if _, remaining := gauges(); remaining != 1000 {
+		t.Fatalf("remaining %v after the window reset, want 1000", remaining)
+	}
+	if l := logs.take(); !strings.Contains(l, "level=INFO") || !strings.Contains(l, "available again") {
+		t.Errorf("want an info line on recovery, got:\n%s", l)
+	}
+	if failures, _ := value(t, reg, "sfsync_producer_salesforce_limits_poll_failures_total", ""); failures != 0 {
+		t.Errorf("failures %v, want 0", failures)
+	}
+}
+
+// TestLimitsPollerFailures runs the poller against a /limits that fails,
+// then recovers: failures are counted and logged, polling goes on, and
+// the gauges appear once a read succeeds.
+func TestLimitsPollerFailures(t *testing.T) {
+	t.Parallel()
+	s, err := sffake.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	s.FailNextHTTP(2, sffake.HTTPFault{Status: 500, ErrorCode: "UNKNOWN_EXCEPTION", Message: "boom"})
+	reg := prometheus.NewRegistry()
+	logs := &logBuffer{}
+	p := newLimitsPoller(restClient(t, s), 10*time.Millisecond, reg, slog.New(slog.NewTextHandler(logs, nil)))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); p.run(ctx) }()
+
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if _, ok := value(t, reg, "sfsync_producer_salesforce_limit_remaining", limitDelivered); ok {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no gauge after the faults; logs:\n%s", logs.take())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	cancel()
+	<-done
+	if failures, _ := value(t, reg, "sfsync_producer_salesforce_limits_poll_failures_total", ""); failures != 2 {
+		t.Errorf("failures %v, want 2", failures)
+	}
+	if l := logs.take(); strings.Count(l, "salesforce limits not read") != 2 || strings.Contains(l, s.AccessToken()) {
+		t.Errorf("want two warnings without the token, got:\n%s", l)
+	}
+}
