@@ -108,6 +108,14 @@ type Config struct {
 	Logger *slog.Logger
 	// Metrics records the stream's metrics; nil records none.
 	Metrics *Metrics
+	// Keys, when set, gives each event's envelopes their records'
+	// partition keys before they are written; *keys.Resolver is one. If
+	// it fails, nothing of the event is written and the stream
+	// resubscribes from its safe position when the error has a
+	// Temporary method that returns true, or stops.
+	Keys interface {
+		Resolve(ctx context.Context, envs []envelope.Envelope) error
+	}
 }
 
 // Stream is one running subscription. Run it once.
@@ -178,7 +186,7 @@ func (s *Stream) Run(ctx context.Context) error {
 			if err := s.onRefusedReplayID(ctx, err); err != nil {
 				return err
 			}
-		case pubsub.IsRetryable(err) || isKafkaFailure(err):
+		case pubsub.IsRetryable(err) || isKafkaFailure(err) || isKeysFailure(err):
 			s.cfg.Metrics.resubscribed(s.cfg.Topic, cause(err))
 			d := s.cfg.Backoff.Next()
 			s.log.Warn("stream interrupted; resubscribing", "err", err, "after", d, "resume_after", fmt.Sprintf("%x", s.pos))
@@ -198,6 +206,8 @@ func cause(err error) string {
 	switch {
 	case isKafkaFailure(err):
 		return "kafka"
+	case isKeysFailure(err):
+		return "partition_keys"
 	case errors.Is(err, pubsub.ErrStalled):
 		return "stalled"
 	case errors.Is(err, pubsub.ErrAuth):
@@ -213,6 +223,15 @@ func cause(err error) string {
 var errKafka = errors.New("kafka write failed")
 
 func isKafkaFailure(err error) bool { return errors.Is(err, errKafka) }
+
+// errKeys marks a session ended by a failed partition key lookup.
+var errKeys = errors.New("partition keys not resolved")
+
+// isKeysFailure reports a failed partition key lookup that may pass.
+func isKeysFailure(err error) bool {
+	var t interface{ Temporary() bool }
+	return errors.Is(err, errKeys) && errors.As(err, &t) && t.Temporary()
+}
 
 func (s *Stream) onRefusedReplayID(ctx context.Context, err error) error {
 	if s.cfg.Policy == PolicyFail {
@@ -314,6 +333,11 @@ func (s *Stream) read(ctx context.Context, sub *pubsub.Subscription, tracker *ch
 				return err
 			}
 			continue
+		}
+		if s.cfg.Keys != nil {
+			if err := s.cfg.Keys.Resolve(ctx, envs); err != nil {
+				return fmt.Errorf("%w: %w", errKeys, err)
+			}
 		}
 		tk := tracker.Delivered(ev.ReplayID, len(envs))
 		obj := s.cfg.Mapping.Object(envs[0].Entity)
