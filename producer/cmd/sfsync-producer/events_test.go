@@ -140,7 +140,7 @@ metrics_addr: 127.0.0.1:0
 		!c.Values["Id"].Equal(envelope.StringValue(assoc)) {
 		t.Errorf("CREATE values %v", c.Values)
 	}
-	if got[1].EventID != got[0].EventID+":gap" || got[3].EventID != got[2].EventID+":gap" {
+	if got[1].EventID != got[0].EventID || got[3].EventID != got[2].EventID || got[0].EventID == got[2].EventID {
 		t.Errorf("GAP event ids %s, %s for events %s, %s", got[1].EventID, got[3].EventID, got[0].EventID, got[2].EventID)
 	}
 	if !(got[0].CommitNumber < got[2].CommitNumber && got[2].CommitNumber < got[4].CommitNumber) {

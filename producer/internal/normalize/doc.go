@@ -36,8 +36,8 @@
 //     as nulled), and the key; the changed fields are the carried ones.
 //   - UPDATE: the carried fields with values, and the carried null fields
 //     the event's changed fields name (as nulls, listed as nulled); the
-//     changed fields are the carried fields the event names, so that every
-//     listed field has its value.
+//     changed fields are the mapped fields the event names, carried or
+//     not.
 //   - DELETE: no values, but the partition key comes from the carried
 //     partition key field, so a record's DELETE meets its other changes on
 //     one partition.
@@ -47,10 +47,9 @@
 // and UNDELETE; for UPDATE, those its changed fields name, or any when it
 // names none), the record's envelope is followed by a GAP_CREATE,
 // GAP_UPDATE or GAP_UNDELETE envelope with no values, so that the
-// reconciler re-reads the record. Its event id is the event's with
-// [GapEventIDSuffix] appended, so it is neither taken for a duplicate of
-// the data envelope nor missed as a duplicate when the event is delivered
-// again.
+// reconciler re-reads the record. It has the same event id, record id and
+// version as the data envelope: duplicates are recognised by event id,
+// record id and change type together.
 //
 // Platform events have no commit number. Their envelopes take the commit
 // timestamp from the event's CreatedDate; the commit number from

@@ -16,11 +16,6 @@ const (
 	fieldCreatedByID = "CreatedById"
 )
 
-// GapEventIDSuffix ends the event id of the GAP_ envelope that follows
-// the envelope of a platform event not carrying every value the change
-// touched, so that the two are never taken for duplicates of each other.
-const GapEventIDSuffix = ":gap"
-
 // platformEnvelopes returns the envelopes of ev, a platform event on a
 // topic that feeds objs.
 func (n *Normalizer) platformEnvelopes(ev *pubsub.Event, objs []*mapping.Object) ([]envelope.Envelope, error) {
@@ -117,7 +112,6 @@ func (n *Normalizer) platformEnvelopes(ev *pubsub.Event, objs []*mapping.Object)
 		out = append(out, e)
 		if hasGap {
 			g := e
-			g.EventID = ev.ID + GapEventIDSuffix
 			g.ChangeType = gap
 			g.ChangedFields, g.NulledFields, g.Values = nil, nil, nil
 			out = append(out, g)
@@ -202,6 +196,9 @@ func carry(obj *mapping.Object, rec map[string]any, ct envelope.ChangeType, chan
 		}
 		touched := ct != envelope.ChangeUpdate || changed == nil || listed(changed, strings.ToLower(f.Name)) || listed(changed, strings.ToLower(f.Source))
 		named := ct == envelope.ChangeUpdate && changed != nil && touched
+		if named {
+			c.changed = append(c.changed, f.Name) // carried or not
+		}
 		var raw any
 		ok := false
 		if evField := obj.Event.Carrier(f.Name); evField != "" {
@@ -221,7 +218,9 @@ func carry(obj *mapping.Object, rec map[string]any, ct envelope.ChangeType, chan
 			}
 			c.values[f.Name] = envelope.NullValue()
 			c.nulled = append(c.nulled, f.Name)
-			c.changed = append(c.changed, f.Name)
+			if ct != envelope.ChangeUpdate {
+				c.changed = append(c.changed, f.Name)
+			}
 			continue
 		}
 		v, err := convert(f, raw)
@@ -234,7 +233,7 @@ func carry(obj *mapping.Object, rec map[string]any, ct envelope.ChangeType, chan
 				c.partitionKey = s
 			}
 		}
-		if ct != envelope.ChangeUpdate || named {
+		if ct != envelope.ChangeUpdate {
 			c.changed = append(c.changed, f.Name)
 		}
 	}
