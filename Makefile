@@ -69,6 +69,20 @@ test-full: ## the same suites at full size, then each fuzz target for FUZZTIME
 		done); \
 	done
 
+# The bench-* targets; `make bench` runs them all.
+BENCH_TARGETS := $(shell sed -n 's/^\(bench-[a-z-]*\):.*/\1/p' $(firstword $(MAKEFILE_LIST)))
+
+.PHONY: bench
+bench: $(BENCH_TARGETS) ## every bench-* target, against the local stack
+
+.PHONY: bench-producer
+bench-producer: ## benchmark sffake -> producer -> Kafka against raw decoding (SFSYNC_BENCH_EVENTS)
+	@$(call with-services,cd producer && go test -run '^$$' -bench '^BenchmarkProducer$$' -benchtime 1x -count 1 -timeout 30m ./internal/app/)
+
+.PHONY: run-producer
+run-producer: ## sfemu with churn -> sfsync-producer -> local Kafka in one terminal; Ctrl-C stops
+	@deploy/local/run-producer.sh
+
 .PHONY: lint
 lint: ## gofmt, go vet and golangci-lint over every module; shellcheck over the scripts
 	@unformatted=$$(gofmt -l $(MODULES)); \
