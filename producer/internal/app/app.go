@@ -27,6 +27,7 @@ import (
 
 	"github.com/sfsync/sfsync/producer/internal/checkpoint"
 	"github.com/sfsync/sfsync/producer/internal/config"
+	"github.com/sfsync/sfsync/producer/internal/keys"
 	"github.com/sfsync/sfsync/producer/internal/normalize"
 	"github.com/sfsync/sfsync/producer/internal/sink"
 	"github.com/sfsync/sfsync/producer/internal/stream"
@@ -166,6 +167,10 @@ func Run(ctx context.Context, cfg *config.Config, opts Options, log *slog.Logger
 	producerID = fmt.Sprintf("%s/%d", producerID, os.Getpid())
 
 	norm := normalize.New(cfg.Mapping, sf.orgID)
+	resolver, err := keys.New(keys.Config{Mapping: cfg.Mapping, Salesforce: sf.rest, Capacity: cfg.PartitionKeyCache, Logger: log, Registerer: reg})
+	if err != nil {
+		return err
+	}
 	var streams []*stream.Stream
 	for _, topic := range cfg.Mapping.Topics() {
 		sub := topic
@@ -194,7 +199,7 @@ func Run(ctx context.Context, cfg *config.Config, opts Options, log *slog.Logger
 			},
 			Capacity: cfg.Subscription.Capacity, StallTimeout: cfg.Subscription.StallTimeout,
 			Backoff: cfg.Subscription.Backoff(), CheckpointInterval: cfg.CheckpointInterval,
-			DrainTimeout: cfg.ShutdownTimeout, Logger: log, Metrics: metrics,
+			DrainTimeout: cfg.ShutdownTimeout, Logger: log, Metrics: metrics, Keys: resolver,
 		})
 		if err != nil {
 			return err

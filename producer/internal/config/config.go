@@ -34,6 +34,7 @@ const (
 	DefaultBackoffMax         = pubsub.DefaultBackoffMax
 	DefaultCheckpointInterval = time.Second
 	DefaultShutdownTimeout    = 30 * time.Second
+	DefaultPartitionKeyCache  = 1_000_000 // keys.DefaultCapacity
 	DefaultMetricsAddr        = "127.0.0.1:9464"
 	DefaultLogLevel           = "info"
 	DefaultLogFormat          = "text"
@@ -65,6 +66,12 @@ type Config struct {
 	// ShutdownTimeout bounds the drain, flush and checkpoint after
 	// SIGTERM; the default is 30s.
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+	// PartitionKeyCache is how many records' partition keys the producer
+	// remembers, over all objects, to key the updates and deletes whose
+	// change events do not carry the partition key field without asking
+	// Salesforce; the least recently used are forgotten first. An entry
+	// takes about 50 bytes; the default is 1000000.
+	PartitionKeyCache int `yaml:"partition_key_cache"`
 	// MetricsAddr is the host:port serving /metrics, /healthz and
 	// /readyz; the default is 127.0.0.1:9464, loopback only.
 	MetricsAddr string `yaml:"metrics_addr"`
@@ -304,6 +311,7 @@ func (c *Config) setDefaults() {
 	defDur(&c.Subscription.BackoffMax, DefaultBackoffMax)
 	defDur(&c.CheckpointInterval, DefaultCheckpointInterval)
 	defDur(&c.ShutdownTimeout, DefaultShutdownTimeout)
+	defInt(&c.PartitionKeyCache, DefaultPartitionKeyCache)
 	def(&c.MetricsAddr, DefaultMetricsAddr)
 	def(&c.LogLevel, DefaultLogLevel)
 	def(&c.LogFormat, DefaultLogFormat)

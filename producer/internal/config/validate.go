@@ -68,6 +68,9 @@ func (c *Config) check() []Problem {
 	}
 	positive(k, "checkpoint_interval", c.CheckpointInterval)
 	positive(k, "shutdown_timeout", c.ShutdownTimeout)
+	if c.PartitionKeyCache < 1 {
+		k.bad("partition_key_cache", "must be >= 1, got %d", c.PartitionKeyCache)
+	}
 	hostPort(k, "metrics_addr", c.MetricsAddr)
 	if !slices.Contains([]string{"debug", "info", "warn", "error"}, c.LogLevel) {
 		k.bad("log_level", "must be one of debug, info, warn, error, got %q", c.LogLevel)
