@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/sfsync/sfsync/schemas/mapping"
 )
@@ -212,4 +213,49 @@ func widens(have string, want mapping.Type) bool {
 		return false
 	}
 	return want.Kind == mapping.KindText || (want.Kind == mapping.KindVarchar && want.Length >= n)
+}
+
+// Plan reports what [Store.Migrate] would do, without doing it, for
+// sfsync-consumer --check: it runs the same migration in a transaction
+// that it rolls back, and returns the statements Migrate would execute
+// (none when the database already matches the mapping) or the
+// [ErrSchemaConflict] Migrate would return.
+func (s *Store) Plan(ctx context.Context) ([]string, error) {
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("plan migration: %w", err)
+	}
+	defer func() { _ = tx.Rollback(ctx) }()
+	rec := &recordingTx{Tx: tx}
+	var problems []string
+	for _, t := range s.order {
+		p, err := migrateTable(ctx, rec, t)
+		if err != nil {
+			return nil, err
+		}
+		problems = append(problems, p...)
+	}
+	if len(problems) > 0 {
+		return rec.stmts, fmt.Errorf("%w:\n  %s", ErrSchemaConflict, strings.Join(problems, "\n  "))
+	}
+	var exists bool
+	if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_class WHERE relname = $1 AND relnamespace = current_schema()::regnamespace)`,
+		OffsetsTable).Scan(&exists); err != nil {
+		return nil, fmt.Errorf("plan migration: %w", err)
+	}
+	if !exists {
+		rec.stmts = append(rec.stmts, "CREATE TABLE "+OffsetsTable+" (...)")
+	}
+	return rec.stmts, nil
+}
+
+// recordingTx records the statements executed through it.
+type recordingTx struct {
+	pgx.Tx
+	stmts []string
+}
+
+func (r *recordingTx) Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
+	r.stmts = append(r.stmts, sql)
+	return r.Tx.Exec(ctx, sql, args...)
 }
