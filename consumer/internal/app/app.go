@@ -1,0 +1,284 @@
+// Package app wires the consumer from its configuration: PostgreSQL (the
+// store, migrated at start), Redis (the optional duplicate filter), the
+// Kafka writer for dead letters and GAP markers, the pipeline, and the
+// HTTP endpoints (/metrics, /healthz, /readyz). It also holds --check
+// ([Check]) and the dead-letter tools ([ListDeadLetters],
+// [ReplayDeadLetters]). main only parses flags and calls them.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/redis/go-redis/v9"
+	"github.com/segmentio/kafka-go"
+
+	"github.com/sfsync/sfsync/consumer/internal/config"
+	"github.com/sfsync/sfsync/consumer/internal/dedup"
+	"github.com/sfsync/sfsync/consumer/internal/pipeline"
+	"github.com/sfsync/sfsync/consumer/internal/store"
+	"github.com/sfsync/sfsync/schemas/envelope"
+)
+
+// Run runs the consumer until ctx is done, then finishes the batch in
+// progress within cfg.ShutdownTimeout and returns nil. It waits for
+// PostgreSQL to answer, migrates the schema (a conflict with the mapping
+// stops it with the conflict's message), carries on without Redis when
+// Redis does not answer, and creates the dead-letter and re-fetch topics
+// when missing. reg receives the metrics and is served on /metrics; nil
+// uses a new registry.
+func Run(ctx context.Context, cfg *config.Config, log *slog.Logger, reg *prometheus.Registry) error {
+	if reg == nil {
+		reg = prometheus.NewRegistry()
+	}
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	metrics := pipeline.NewMetrics(reg)
+
+	var consuming atomic.Bool
+	var pool atomic.Pointer[pgxpool.Pool]
+	ready := func(ctx context.Context) error {
+		if !consuming.Load() {
+			return errors.New("not consuming: no consumer group generation yet")
+		}
+		p := pool.Load()
+		if p == nil {
+			return errors.New("postgresql not connected")
+		}
+		ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		defer cancel()
+		if err := p.Ping(ctx); err != nil {
+			return fmt.Errorf("postgresql: %w", err)
+		}
+		return nil
+	}
+	srv, err := serveHTTP(cfg.MetricsAddr, reg, ready, log)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(sctx)
+	}()
+
+	p, err := connectPostgres(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	if p == nil {
+		return nil // ctx ended while waiting
+	}
+	defer p.Close()
+	st := store.New(p, cfg.Mapping)
+	if err := st.Migrate(ctx); err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return fmt.Errorf("postgresql schema: %w", err)
+	}
+	pool.Store(p)
+
+	transport, err := cfg.Kafka.Transport()
+	if err != nil {
+		return err
+	}
+	dialer, err := cfg.Kafka.Dialer()
+	if err != nil {
+		return err
+	}
+	if err := ensureTopics(ctx, cfg, transport, log); err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return err
+	}
+	writer := newWriter(cfg, transport)
+	defer writer.Close()
+
+	var filter pipeline.Dedup // nil without Redis: not a typed nil
+	if cfg.Redis.URL != "" {
+		client, err := newRedis(cfg)
+		if err != nil {
+			return err
+		}
+		defer client.Close()
+		pctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		if err := client.Ping(pctx).Err(); err != nil {
+			log.Warn("redis does not answer; carrying on, the duplicate filter resumes when it does", "redis", cfg.Redis.URL, "err", err)
+		}
+		cancel()
+		filter = dedup.New(client, cfg.Redis.Prefix, cfg.Redis.TTL)
+	} else {
+		log.Info("no redis.url: running without the duplicate filter")
+	}
+
+	codec, err := envelope.NewCodec()
+	if err != nil {
+		return err
+	}
+	c, err := pipeline.New(pipeline.Config{
+		Group: cfg.Kafka.Group, Brokers: cfg.Kafka.Brokers, Dialer: dialer, Topics: cfg.Kafka.Topics,
+		DeadLetterTopic: cfg.Kafka.DeadLetterTopic, RefetchTopic: cfg.Kafka.RefetchTopic,
+		Codec: codec, Store: st, Writer: writer, Dedup: filter,
+		BatchSize: cfg.Batch.Size, BatchWait: cfg.Batch.Wait, DrainTimeout: cfg.ShutdownTimeout,
+		Logger: log, Metrics: metrics, Ready: consuming.Store,
+	})
+	if err != nil {
+		return err
+	}
+	log.Info("consumer running", "group", cfg.Kafka.Group, "topics", strings.Join(cfg.Kafka.Topics, ","),
+		"postgres", cfg.Postgres.URL, "metrics", cfg.MetricsAddr)
+	return c.Run(ctx)
+}
+
+// connectPostgres opens a pool and waits until PostgreSQL answers,
+// retrying with backoff; it returns nil, nil when ctx ends first.
+func connectPostgres(ctx context.Context, cfg *config.Config, log *slog.Logger) (*pgxpool.Pool, error) {
+	pc, err := pgxpool.ParseConfig(string(cfg.Postgres.URL))
+	if err != nil {
+		// Validate parsed it already; do not quote it again.
+		return nil, fmt.Errorf("postgres.url %s: cannot be parsed", cfg.Postgres.URL)
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, pc)
+	if err != nil {
+		return nil, fmt.Errorf("postgresql at %s: %w", cfg.Postgres.URL, err)
+	}
+	wait := 200 * time.Millisecond
+	for {
+		pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		err := pool.Ping(pctx)
+		cancel()
+		if err == nil {
+			log.Info("postgresql connected", "postgres", cfg.Postgres.URL)
+			return pool, nil
+		}
+		if ctx.Err() != nil {
+			pool.Close()
+			return nil, nil
+		}
+		log.Warn("postgresql does not answer; retrying", "postgres", cfg.Postgres.URL, "in", wait, "err", err)
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			pool.Close()
+			return nil, nil
+		case <-t.C:
+		}
+		wait = min(2*wait, 5*time.Second)
+	}
+}
+
+// newRedis returns a client for cfg.Redis.URL.
+func newRedis(cfg *config.Config) (*redis.Client, error) {
+	opts, err := redis.ParseURL(string(cfg.Redis.URL))
+	if err != nil {
+		return nil, fmt.Errorf("redis.url %s: cannot be parsed", cfg.Redis.URL)
+	}
+	return redis.NewClient(opts), nil
+}
+
+// newWriter returns the writer of dead letters, GAP markers and replays:
+// the topic is set per message, and a write returns once every in-sync
+// replica holds it.
+func newWriter(cfg *config.Config, transport *kafka.Transport) *kafka.Writer {
+	return &kafka.Writer{
+		Addr: kafka.TCP(cfg.Kafka.Brokers...), Transport: transport,
+		RequiredAcks: kafka.RequireAll, Balancer: kafka.Murmur2Balancer{Consistent: true},
+		BatchTimeout: 5 * time.Millisecond,
+	}
+}
+
+// serveHTTP serves /metrics, /healthz (the process answers) and /readyz
+// (ready returns nil) on addr.
+func serveHTTP(addr string, reg *prometheus.Registry, ready func(context.Context) error, log *slog.Logger) (*http.Server, error) {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		if err := ready(r.Context()); err != nil {
+			http.Error(w, err.Error(), http.StatusServiceUnavailable)
+			return
+		}
+		_, _ = w.Write([]byte("ready\n"))
+	})
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("metrics_addr %s: %w", addr, err)
+	}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("http server", "err", err)
+		}
+	}()
+	return srv, nil
+}
+
+// kafkaClient returns an admin client for cfg's brokers.
+func kafkaClient(cfg *config.Config, transport *kafka.Transport) *kafka.Client {
+	return &kafka.Client{Addr: kafka.TCP(cfg.Kafka.Brokers...), Transport: transport, Timeout: 30 * time.Second}
+}
+
+// topicPartitions returns the partition count of every topic Kafka
+// knows, and the number of brokers.
+func topicPartitions(ctx context.Context, cfg *config.Config, client *kafka.Client) (map[string]int, int, error) {
+	md, err := client.Metadata(ctx, &kafka.MetadataRequest{})
+	if err != nil {
+		return nil, 0, fmt.Errorf("kafka at %s: %w", strings.Join(cfg.Kafka.Brokers, ","), err)
+	}
+	existing := map[string]int{}
+	for _, t := range md.Topics {
+		if t.Error == nil {
+			existing[t.Name] = len(t.Partitions)
+		}
+	}
+	return existing, len(md.Brokers), nil
+}
+
+// ensureTopics creates the dead-letter and re-fetch topics when missing
+// (one partition each), and warns about missing envelope topics, which
+// the producer or their operators create.
+func ensureTopics(ctx context.Context, cfg *config.Config, transport *kafka.Transport, log *slog.Logger) error {
+	client := kafkaClient(cfg, transport)
+	existing, brokers, err := topicPartitions(ctx, cfg, client)
+	if err != nil {
+		return err
+	}
+	for _, t := range cfg.Kafka.Topics {
+		if _, ok := existing[t]; !ok {
+			log.Warn("kafka topic missing: the consumer reads it only once it exists and the consumer group rebalances (restart the consumer after creating it)", "topic", t)
+		}
+	}
+	var create []kafka.TopicConfig
+	for _, t := range []string{cfg.Kafka.DeadLetterTopic, cfg.Kafka.RefetchTopic} {
+		if _, ok := existing[t]; !ok {
+			create = append(create, kafka.TopicConfig{Topic: t, NumPartitions: 1, ReplicationFactor: min(3, brokers)})
+		}
+	}
+	if len(create) == 0 {
+		return nil
+	}
+	resp, err := client.CreateTopics(ctx, &kafka.CreateTopicsRequest{Topics: create})
+	if err != nil {
+		return fmt.Errorf("create kafka topics: %w", err)
+	}
+	for _, t := range create {
+		if err := resp.Errors[t.Topic]; err != nil && !errors.Is(err, kafka.TopicAlreadyExists) {
+			return fmt.Errorf("create kafka topic %s: %w", t.Topic, err)
+		}
+		log.Info("created kafka topic", "topic", t.Topic, "partitions", t.NumPartitions, "replication", t.ReplicationFactor)
+	}
+	return nil
+}
