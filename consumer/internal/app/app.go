@@ -258,7 +258,7 @@ func ensureTopics(ctx context.Context, cfg *config.Config, transport *kafka.Tran
 	}
 	for _, t := range cfg.Kafka.Topics {
 		if _, ok := existing[t]; !ok {
-			log.Warn("kafka topic missing: the consumer reads it only once it exists and the consumer group rebalances (restart the consumer after creating it)", "topic", t)
+			log.Warn("kafka topic missing: nothing is read from it until it is created", "topic", t)
 		}
 	}
 	var create []kafka.TopicConfig
