@@ -79,6 +79,14 @@ bench: $(BENCH_TARGETS) ## every bench-* target, against the local stack
 bench-producer: ## benchmark sffake -> producer -> Kafka against raw decoding (SFSYNC_BENCH_EVENTS)
 	@$(call with-services,cd producer && go test -run '^$$' -bench '^BenchmarkProducer$$' -benchtime 1x -count 1 -timeout 30m ./internal/app/)
 
+# Envelopes `make bench-consumer` preloads; the benchmark's own default,
+# without make, is 20,000.
+SFSYNC_BENCH_ENVELOPES ?= 1000000
+
+.PHONY: bench-consumer
+bench-consumer: ## drain SFSYNC_BENCH_ENVELOPES from Kafka into PostgreSQL, with and without Redis, against a raw COPY
+	@$(call with-services,cd consumer && SFSYNC_BENCH_ENVELOPES=$(SFSYNC_BENCH_ENVELOPES) go test -run '^$$' -bench '^BenchmarkDrain$$' -benchtime 1x -count 1 -timeout 60m ./internal/pipeline/)
+
 .PHONY: run-producer
 run-producer: ## sfemu with churn -> sfsync-producer -> local Kafka in one terminal; Ctrl-C stops
 	@deploy/local/run-producer.sh
