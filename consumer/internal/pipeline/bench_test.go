@@ -56,8 +56,8 @@ func benchEnv(b *testing.B, name string, def, least int) int {
 // It preloads SFSYNC_BENCH_ENVELOPES (default 20,000) Account envelopes
 // into a topic of 6 partitions, keyed and balanced as the producer does:
 // half are CREATEs of distinct accounts with every mapped field filled,
-// interleaved in commit order with UPDATEs of two to five fields of
-// accounts already created. Each iteration then drains the topic from
+// interleaved in commit order with UPDATEs of one to four fields (and
+// LastModifiedDate and LastModifiedById) of accounts already created. Each iteration then drains the topic from
 // the beginning with a fresh consumer group into a fresh schema, timed
 // from Run until PostgreSQL's offsets cover every envelope (group join
 // included), with Redis as the duplicate filter (fresh key prefix) or
