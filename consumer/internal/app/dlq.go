@@ -201,9 +201,6 @@ func ReplayDeadLetters(ctx context.Context, cfg *config.Config, opts ReplayOptio
 			fmt.Fprintf(out, "%d dead letters %s, %d skipped as already replayed\n", len(chosen), verb, skipped)
 			return nil
 		}
-		if err := forget(ctx, cfg, chosen); err != nil {
-			return err
-		}
 		transport, err := cfg.Kafka.Transport()
 		if err != nil {
 			return err
@@ -304,33 +301,6 @@ func republished(cfg *config.Config, d *DeadLetter) kafka.Message {
 	}
 	hs = append(hs, kafka.Header{Key: HeaderReplayedFrom, Value: fmt.Appendf(nil, "%s:%d:%d", cfg.Kafka.DeadLetterTopic, d.Partition, d.Offset)})
 	return kafka.Message{Topic: d.OriginTopic, Key: d.msg.Key, Value: d.msg.Value, Headers: hs}
-}
-
-// forget deletes the duplicate filter's keys of the chosen envelopes:
-// the pipeline may have recorded a dead-lettered envelope as seen. The
-// key is the pipeline's: prefix + event id/record id/change type.
-func forget(ctx context.Context, cfg *config.Config, chosen []*DeadLetter) error {
-	if cfg.Redis.URL == "" {
-		return nil
-	}
-	var keys []string
-	for _, d := range chosen {
-		if d.env != nil {
-			keys = append(keys, cfg.Redis.Prefix+d.env.EventID+"/"+d.env.RecordID+"/"+d.env.ChangeType.String())
-		}
-	}
-	if len(keys) == 0 {
-		return nil
-	}
-	client, err := newRedis(cfg)
-	if err != nil {
-		return err
-	}
-	defer client.Close()
-	if err := client.Del(ctx, keys...).Err(); err != nil {
-		return fmt.Errorf("redis at %s: forget the replayed envelopes: %w", cfg.Redis.URL, err)
-	}
-	return nil
 }
 
 func key(topic string, partition int, offset int64) string {

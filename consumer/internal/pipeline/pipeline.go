@@ -136,6 +136,9 @@ func (c *Consumer) Run(ctx context.Context) error {
 		ID: c.cfg.Group, Brokers: c.cfg.Brokers, Dialer: c.cfg.Dialer, Topics: c.cfg.Topics,
 		SessionTimeout: c.cfg.SessionTimeout, RebalanceTimeout: c.cfg.RebalanceTimeout,
 		StartOffset: kafka.FirstOffset,
+		// Topics created after the start (by the producer) and partitions
+		// added later are picked up by a rebalance.
+		WatchPartitionChanges: true, PartitionWatchInterval: 5 * time.Second,
 		ErrorLogger: kafka.LoggerFunc(func(msg string, args ...any) {
 			c.log.Debug("kafka group", "msg", fmt.Sprintf(msg, args...))
 		}),
@@ -208,8 +211,8 @@ func (c *Consumer) offsets(ctx context.Context, topic string) (map[int]int64, er
 	wait := c.cfg.RetryBackoff
 	for {
 		o, err := c.cfg.Store.Offsets(ctx, c.cfg.Group, topic)
-		if err == nil {
-			return o, nil
+		if err == nil || ctx.Err() != nil {
+			return o, err
 		}
 		c.log.Warn("reading offsets from PostgreSQL failed; retrying", "topic", topic, "err", err)
 		if !sleep(ctx, wait) {
@@ -374,21 +377,25 @@ func (c *Consumer) process(ctx context.Context, batch []kafka.Message) error {
 		return err
 	})
 	var poison permanent
+	var dead []bool
 	if errors.As(err, &poison) {
 		c.log.Warn("batch refused by PostgreSQL; applying its records one by one", "records", len(data), "err", poison.err)
-		res, err = c.applyOneByOne(ctx, data, offsets)
+		res, dead, err = c.applyOneByOne(ctx, data, offsets)
 	}
 	if err != nil {
 		return err
 	}
 	now := time.Now()
 	c.m.observeBatch(len(batch), now.Sub(start))
+	// Only applied envelopes are marked seen: a dead-lettered one must get
+	// through when it is replayed after a fix.
 	keys := make([]string, 0, len(data))
 	for i, it := range data {
-		keys = append(keys, dedupKey(it.env))
-		if res.Changed != nil {
-			c.m.observeApplied(it.env.Entity, res.Changed[i], it.env.CommitTimestamp, now)
+		if dead != nil && dead[i] {
+			continue
 		}
+		keys = append(keys, dedupKey(it.env))
+		c.m.observeApplied(it.env.Entity, res.Changed[i], it.env.CommitTimestamp, now)
 	}
 	if c.cfg.Dedup != nil {
 		if err := c.cfg.Dedup.Mark(ctx, keys); err != nil {
@@ -399,10 +406,12 @@ func (c *Consumer) process(ctx context.Context, batch []kafka.Message) error {
 }
 
 // applyOneByOne applies each envelope of a refused batch in its own
-// transaction, dead-letters those PostgreSQL refuses, then stores the
-// batch's offsets. Changed is filled for the envelopes applied.
-func (c *Consumer) applyOneByOne(ctx context.Context, data []item, offsets []store.Offset) (store.Result, error) {
-	res := store.Result{Changed: make([]bool, len(data))}
+// transaction, dead-letters those PostgreSQL refuses (dead[i] is set),
+// then stores the batch's offsets. Changed is filled for the envelopes
+// applied.
+func (c *Consumer) applyOneByOne(ctx context.Context, data []item, offsets []store.Offset) (res store.Result, dead []bool, err error) {
+	res.Changed = make([]bool, len(data))
+	dead = make([]bool, len(data))
 	for i, it := range data {
 		err := c.retry(ctx, "apply one", func(ctx context.Context) error {
 			r, err := c.cfg.Store.Apply(ctx, store.Batch{Group: c.cfg.Group, Envelopes: []*envelope.Envelope{it.env}})
@@ -416,18 +425,19 @@ func (c *Consumer) applyOneByOne(ctx context.Context, data []item, offsets []sto
 		})
 		var poison permanent
 		if errors.As(err, &poison) {
+			dead[i] = true
 			dl := c.deadLetter(it.msg, "apply", poison.err)
 			err = c.retry(ctx, "write dead letter", func(ctx context.Context) error { return c.write(ctx, []kafka.Message{dl}) })
 		}
 		if err != nil {
-			return res, err
+			return res, dead, err
 		}
 	}
-	err := c.retry(ctx, "store offsets", func(ctx context.Context) error {
+	err = c.retry(ctx, "store offsets", func(ctx context.Context) error {
 		_, err := c.cfg.Store.Apply(ctx, store.Batch{Group: c.cfg.Group, Offsets: offsets})
 		return err
 	})
-	return res, err
+	return res, dead, err
 }
 
 // filter drops the items Redis has seen, in one round trip; without

@@ -277,6 +277,14 @@ func TestPoisonAndMarkers(t *testing.T) {
 	if n := r.count(`SELECT count(*) FROM account WHERE id = $1`, gap.RecordID); n != 0 {
 		t.Fatal("a GAP marker was applied as data")
 	}
+	// Only applied envelopes are marked seen, so a replayed dead letter
+	// gets through.
+	for _, e := range []*envelope.Envelope{good, tooBig} {
+		n, err := r.redis.Client().Exists(context.Background(), r.redis.Prefix+dedupKey(e)).Result()
+		if err != nil || (n == 1) != (e == good) {
+			t.Errorf("redis key of %s: exists=%d (%v)", e.RecordID, n, err)
+		}
+	}
 	if got := testutil.ToFloat64(m.deadLetters.WithLabelValues(r.topic, "apply")); got != 1 {
 		t.Fatalf("apply dead letters = %v", got)
 	}

@@ -1,0 +1,148 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/sfsync/sfsync/integration/harness"
+)
+
+// report logs what the replicas did, duplicates included.
+func report(t *testing.T, what string, replicas ...*proc) {
+	t.Helper()
+	var applied, unchanged, hits float64
+	for _, r := range replicas {
+		applied += max(r.metric(`sfsync_consumer_envelopes_applied_total`), 0)
+		unchanged += max(r.metricWith(`sfsync_consumer_envelopes_applied_total`, `result="unchanged"`), 0)
+		hits += max(r.metric(`sfsync_consumer_dedup_hits_total`), 0)
+	}
+	t.Logf("%s: PostgreSQL equals Salesforce; the last replicas applied %.0f envelopes, %.0f of them without effect (duplicates or older), and skipped %.0f as seen by Redis",
+		what, applied, unchanged, hits)
+}
+
+// background runs the churn in the background and returns a wait.
+func (p *pipeline) background(n int, rate float64) (wait func()) {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		p.churn(context.Background(), n, rate)
+	}()
+	return func() { <-done }
+}
+
+// TestEndToEnd streams generated changes through the emulator, the
+// producer and two consumer replicas, and checks that every row and field
+// in PostgreSQL equals the emulator's records: 2,000 changes in `make
+// test`, 100,000 under SFSYNC_TEST_FULL=1 (make test-full).
+func TestEndToEnd(t *testing.T) {
+	t.Parallel()
+	p := newPipeline(t, sized(300, 5000), services{})
+	a, b := p.consumer("consumer-a", true), p.consumer("consumer-b", true)
+	p.waitAssigned(a, b)
+	changes := sized(2000, 100000)
+	p.churn(context.Background(), changes, 0)
+	p.converge(time.Duration(sized(2, 15)) * time.Minute)
+	report(t, fmt.Sprintf("%d changes, 2 replicas", changes), a, b)
+}
+
+// TestConsumerKilled kills the consumer with SIGKILL at random moments
+// while changes stream, restarting it each time.
+func TestConsumerKilled(t *testing.T) {
+	t.Parallel()
+	p := newPipeline(t, 200, services{})
+	wait := p.background(sized(1500, 20000), 300)
+	rng := rand.New(rand.NewPCG(1, uint64(time.Now().UnixNano())))
+	kills := sized(5, 20)
+	c := p.consumer("consumer", true)
+	for i := range kills {
+		time.Sleep(time.Duration(300+rng.IntN(900)) * time.Millisecond)
+		c.kill()
+		c = p.consumer(fmt.Sprintf("consumer-%d", i+1), true)
+	}
+	wait()
+	p.converge(3 * time.Minute)
+	report(t, fmt.Sprintf("%d SIGKILLs", kills), c)
+}
+
+// TestRedisFlushedAndStopped empties Redis, then stops it, while changes
+// stream; the consumer carries on without it and uses it again when it
+// returns.
+func TestRedisFlushedAndStopped(t *testing.T) {
+	t.Parallel()
+	rd := harness.StartPrivateRedis(t)
+	p := newPipeline(t, 200, services{redisURL: rd.URL})
+	c := p.consumer("consumer", true)
+	wait := p.background(sized(1500, 20000), 300)
+	opts, err := redis.ParseURL(rd.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := redis.NewClient(opts)
+	defer client.Close()
+	time.Sleep(time.Second)
+	if err := client.FlushAll(context.Background()).Err(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(time.Second)
+	rd.Stop()
+	time.Sleep(2 * time.Second)
+	rd.Start()
+	wait()
+	p.converge(3 * time.Minute)
+	if c.metric("sfsync_consumer_dedup_errors_total") < 1 {
+		t.Error("no Redis failure was counted while Redis was down")
+	}
+	report(t, "Redis flushed, stopped for 2s and started", c)
+}
+
+// TestPostgresRestarted restarts PostgreSQL while changes stream; batches
+// in flight are retried, never dead-lettered.
+func TestPostgresRestarted(t *testing.T) {
+	t.Parallel()
+	pg := harness.StartPrivatePostgres(t)
+	p := newPipeline(t, 200, services{dbURL: pg.URL})
+	c := p.consumer("consumer", true)
+	wait := p.background(sized(1500, 20000), 300)
+	time.Sleep(2 * time.Second)
+	pg.Stop()
+	time.Sleep(2 * time.Second)
+	pg.Start()
+	wait()
+	p.converge(3 * time.Minute)
+	if n := c.metric("sfsync_consumer_dead_letters_total"); n > 0 {
+		t.Errorf("%v records dead-lettered during a PostgreSQL restart", n)
+	}
+	if c.metric("sfsync_consumer_batch_retries_total") < 1 {
+		t.Error("no batch was retried across the restart")
+	}
+	report(t, "PostgreSQL restarted", c)
+}
+
+// TestRebalance grows the group from one replica to two and back while
+// changes stream.
+func TestRebalance(t *testing.T) {
+	t.Parallel()
+	p := newPipeline(t, 200, services{})
+	a := p.consumer("consumer-a", true)
+	p.waitAssigned(a)
+	wait := p.background(sized(1500, 20000), 300)
+	time.Sleep(time.Second)
+	b := p.consumer("consumer-b", true)
+	p.waitAssigned(b)
+	if got := a.metric("sfsync_consumer_partitions_assigned"); got >= 30 {
+		t.Errorf("replica a still owns %v partitions with two replicas", got)
+	}
+	time.Sleep(time.Second)
+	b.stop()
+	wait()
+	p.converge(3 * time.Minute)
+	if got := a.metric("sfsync_consumer_partitions_assigned"); got != 30 {
+		t.Errorf("replica a owns %v partitions after b left, want all 30", got)
+	}
+	report(t, "1 -> 2 -> 1 replicas", a)
+}

@@ -1,0 +1,400 @@
+package e2e
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/segmentio/kafka-go"
+
+	"github.com/sfsync/sfsync/integration/harness"
+	"github.com/sfsync/sfsync/salesforce/sffake"
+	"github.com/sfsync/sfsync/salesforce/sffake/load"
+	"github.com/sfsync/sfsync/schemas/mapping"
+)
+
+// bins holds the binaries TestMain builds.
+var bins string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "sfsync-e2e-bin-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	cmd := exec.Command("go", "build", "-o", dir+"/", "./producer/cmd/sfsync-producer", "./consumer/cmd/sfsync-consumer")
+	cmd.Dir = repoRoot()
+	if out, err := cmd.CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "go build: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	bins = dir
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+func repoRoot() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(file), "..", "..")
+}
+
+// full reports whether the full-size runs are asked for (make test-full).
+func full() bool { return os.Getenv("SFSYNC_TEST_FULL") == "1" }
+
+// sized returns small in `make test` and big under SFSYNC_TEST_FULL=1.
+func sized(small, big int) int {
+	if full() {
+		return big
+	}
+	return small
+}
+
+// pipeline is one test's Salesforce emulator, producer, and the services
+// and configuration its consumers use.
+type pipeline struct {
+	t       *testing.T
+	srv     *sffake.Server
+	world   *load.World
+	mapping *mapping.Mapping
+	kafka   *harness.Kafka
+	dir     string
+	group   string
+	dbURL   string
+	pool    *pgxpool.Pool
+	// redisURL is empty for consumers without the duplicate filter.
+	redisURL, redisPrefix string
+	producer              *proc
+}
+
+type services struct {
+	dbURL    string // default: a schema of the shared PostgreSQL
+	redisURL string // default: the shared Redis
+}
+
+// newPipeline starts the emulator with a seeded territory org and the
+// producer streaming all five territory objects into topics of the test.
+func newPipeline(t *testing.T, accounts int, svc services) *pipeline {
+	t.Helper()
+	k := harness.NewKafka(t)
+	srv, err := sffake.Start(sffake.WithTerritoryChangeEvents(), sffake.WithKeepalive(time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = srv.Close() })
+	world, err := load.Seed(context.Background(), srv, load.Dataset{Accounts: accounts, Users: 20}, 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &pipeline{t: t, srv: srv, world: world, kafka: k, dir: t.TempDir(), group: k.Group("consumer")}
+	text := testMapping(t, k)
+	if p.mapping, err = mapping.Parse("mapping.yaml", []byte(text)); err != nil {
+		t.Fatal(err)
+	}
+	write(t, filepath.Join(p.dir, "mapping.yaml"), text)
+	var topics []string
+	for _, o := range p.mapping.Objects {
+		topics = append(topics, o.KafkaTopic)
+	}
+	for _, name := range append(topics, k.TopicName("producer-dlq"), k.TopicName("reconcile"),
+		k.TopicName("consumer-dlq"), k.TopicName("refetch")) {
+		k.Topic(strings.TrimPrefix(name, k.TopicName("")), 6)
+	}
+	// The producer creates its compacted checkpoint topic itself.
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		_, _ = k.Client().DeleteTopics(ctx, &kafka.DeleteTopicsRequest{Topics: []string{k.TopicName("checkpoints")}})
+	})
+	if svc.dbURL == "" {
+		pg := harness.NewPostgres(t)
+		p.dbURL, p.pool = pg.URL, pg.Pool()
+	} else {
+		p.dbURL = svc.dbURL
+		if p.pool, err = pgxpool.New(context.Background(), svc.dbURL); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(p.pool.Close)
+	}
+	if svc.redisURL == "" {
+		r := harness.NewRedis(t)
+		p.redisURL, p.redisPrefix = r.URL, r.Prefix
+	} else {
+		p.redisURL, p.redisPrefix = svc.redisURL, "e2e:"
+	}
+	write(t, filepath.Join(p.dir, "producer.yaml"), fmt.Sprintf(`
+mapping: mapping.yaml
+salesforce:
+  pubsub_endpoint: %s
+  plaintext: true
+  access_token: %s
+  instance_url: %s
+  org_id: %s
+kafka:
+  brokers: [%s]
+  checkpoint_topic: %s
+  dead_letter_topic: %s
+replay:
+  reconcile_topic: %s
+subscription:
+  start: earliest
+checkpoint_interval: 100ms
+shutdown_timeout: 10s
+metrics_addr: 127.0.0.1:0
+`, srv.PubSubAddr(), srv.AccessToken(), srv.URL(), srv.OrgID(), strings.Join(k.Brokers, ", "),
+		k.TopicName("checkpoints"), k.TopicName("producer-dlq"), k.TopicName("reconcile")))
+	p.producer = p.start("producer", filepath.Join(bins, "sfsync-producer"), "--config", filepath.Join(p.dir, "producer.yaml"), "--create-topics", "6")
+	return p
+}
+
+// testMapping is the territory mapping with the test's own Kafka topics.
+func testMapping(t *testing.T, k *harness.Kafka) string {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(repoRoot(), "schemas", "mappings", "territory.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	header := regexp.MustCompile(`^  ([A-Za-z0-9_]+):\s*$`)
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	for sc.Scan() {
+		line := sc.Text()
+		if strings.HasPrefix(line, "    kafka_topic:") {
+			continue
+		}
+		out.WriteString(line + "\n")
+		if m := header.FindStringSubmatch(line); m != nil {
+			fmt.Fprintf(&out, "    kafka_topic: %s\n", k.TopicName(strings.ToLower(m[1])))
+		}
+	}
+	return out.String()
+}
+
+func write(t *testing.T, path, text string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// consumer starts a consumer replica, with or without Redis.
+func (p *pipeline) consumer(name string, withRedis bool) *proc {
+	p.t.Helper()
+	redis := ""
+	if withRedis {
+		redis = fmt.Sprintf("  url: %s\n  prefix: %q\n", p.redisURL, p.redisPrefix)
+	}
+	cfg := filepath.Join(p.dir, name+".yaml")
+	k := p.kafka
+	port := freePort(p.t)
+	write(p.t, cfg, fmt.Sprintf(`
+mapping: mapping.yaml
+kafka:
+  brokers: [%s]
+  group: %s
+  dead_letter_topic: %s
+  refetch_topic: %s
+postgres:
+  url: %q
+redis:
+%sbatch:
+  size: 500
+  wait: 20ms
+shutdown_timeout: 10s
+metrics_addr: 127.0.0.1:%d
+`, strings.Join(k.Brokers, ", "), p.group, k.TopicName("consumer-dlq"), k.TopicName("refetch"), p.dbURL, redis, port))
+	pr := p.start(name, filepath.Join(bins, "sfsync-consumer"), "--config", cfg)
+	pr.metrics = fmt.Sprintf("http://127.0.0.1:%d", port)
+	return pr
+}
+
+// waitAssigned waits until every replica owns at least one partition.
+func (p *pipeline) waitAssigned(replicas ...*proc) {
+	p.t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for _, r := range replicas {
+		for r.metric("sfsync_consumer_partitions_assigned") < 1 {
+			if time.Now().After(deadline) {
+				p.t.Fatalf("%s owns no partition after 60s", r.name)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+}
+
+// churn makes n changes at up to rate transactions/s, without GAP events
+// (those are the reconciler's), and returns when they are done.
+func (p *pipeline) churn(ctx context.Context, n int, rate float64) {
+	p.t.Helper()
+	mix := load.DefaultMix
+	mix.Gap = 0
+	if _, err := p.world.Churn(ctx, load.Churn{Rate: rate, Mix: mix, MaxOps: n}); err != nil {
+		p.t.Fatal(err)
+	}
+}
+
+// converge waits until PostgreSQL equals the emulator, or fails the test
+// with the differences after timeout.
+func (p *pipeline) converge(timeout time.Duration) {
+	p.t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		diffs, err := Compare(context.Background(), p.pool, p.srv, p.mapping, 20)
+		if err == nil && len(diffs) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			var b strings.Builder
+			for _, d := range diffs {
+				b.WriteString("\n  " + d.String())
+			}
+			p.t.Fatalf("PostgreSQL does not equal Salesforce after %s (%v):%s", timeout, err, b.String())
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+}
+
+// proc is a running binary of the pipeline.
+type proc struct {
+	t       *testing.T
+	name    string
+	cmd     *exec.Cmd
+	logs    *syncBuffer
+	done    chan struct{}
+	metrics string // base URL of its metrics, once known
+	waitErr error
+}
+
+var metricsAddr = regexp.MustCompile(`(?:metrics|listening)[^\n]*?(127\.0\.0\.1:\d+)`)
+
+func (p *pipeline) start(name, bin string, args ...string) *proc {
+	p.t.Helper()
+	pr := &proc{t: p.t, name: name, cmd: exec.Command(bin, args...), logs: &syncBuffer{}, done: make(chan struct{})}
+	pr.cmd.Stdout, pr.cmd.Stderr = pr.logs, pr.logs
+	if err := pr.cmd.Start(); err != nil {
+		p.t.Fatal(err)
+	}
+	go func() {
+		pr.waitErr = pr.cmd.Wait()
+		close(pr.done)
+	}()
+	p.t.Cleanup(func() {
+		pr.stop()
+		if p.t.Failed() {
+			p.t.Logf("%s log (end):\n%s", name, tail(pr.logs.String(), 4000))
+		}
+	})
+	return pr
+}
+
+// stop sends SIGTERM and waits up to 30s, then kills.
+func (pr *proc) stop() {
+	select {
+	case <-pr.done:
+		return
+	default:
+	}
+	_ = pr.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-pr.done:
+	case <-time.After(30 * time.Second):
+		pr.t.Errorf("%s did not stop within 30s of SIGTERM", pr.name)
+		_ = pr.cmd.Process.Kill()
+		<-pr.done
+	}
+}
+
+// kill sends SIGKILL and waits for the process to end.
+func (pr *proc) kill() {
+	_ = pr.cmd.Process.Kill()
+	<-pr.done
+}
+
+// metric returns the sum of every series of the counter or gauge name on
+// pr's metrics endpoint, or -1 when it cannot be read.
+func (pr *proc) metric(name string) float64 { return pr.sum(name, "") }
+
+func (pr *proc) sum(name, label string) float64 {
+	if pr.metrics == "" {
+		m := metricsAddr.FindStringSubmatch(pr.logs.String())
+		if m == nil {
+			return -1
+		}
+		pr.metrics = "http://" + m[1]
+	}
+	client := &http.Client{Timeout: 2 * time.Second}
+	resp, err := client.Get(pr.metrics + "/metrics")
+	if err != nil {
+		return -1
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	total := 0.0
+	for _, line := range strings.Split(string(body), "\n") {
+		if !strings.HasPrefix(line, name) || (len(line) > len(name) && line[len(name)] != '{' && line[len(name)] != ' ') ||
+			!strings.Contains(line, label) {
+			continue
+		}
+		if v, err := strconv.ParseFloat(line[strings.LastIndexByte(line, ' ')+1:], 64); err == nil {
+			total += v
+		}
+	}
+	return total
+}
+
+// metricWith is metric restricted to the series whose labels contain
+// label, such as result="unchanged".
+func (pr *proc) metricWith(name, label string) float64 {
+	return pr.sum(name, label)
+}
+
+func tail(s string, n int) string {
+	if len(s) > n {
+		return "..." + s[len(s)-n:]
+	}
+	return s
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// syncBuffer is a bytes.Buffer safe for concurrent writes and reads.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
