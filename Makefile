@@ -31,7 +31,7 @@ endef
 
 .PHONY: help
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
 .PHONY: up
 up: ## start Kafka, PostgreSQL and Redis as local processes (installs what is missing)
@@ -86,6 +86,10 @@ SFSYNC_BENCH_ENVELOPES ?= 1000000
 .PHONY: bench-consumer
 bench-consumer: ## drain SFSYNC_BENCH_ENVELOPES from Kafka into PostgreSQL, with and without Redis, against a raw COPY
 	@$(call with-services,cd consumer && SFSYNC_BENCH_ENVELOPES=$(SFSYNC_BENCH_ENVELOPES) go test -run '^$$' -bench '^BenchmarkDrain$$' -benchtime 1x -count 1 -timeout 60m ./internal/pipeline/)
+
+.PHONY: demo
+demo: ## the whole pipeline on a fresh demo stack: sfemu, producer, two consumers, live figures; Ctrl-C stops all
+	@deploy/local/demo.sh
 
 .PHONY: run-producer
 run-producer: ## sfemu with churn -> sfsync-producer -> local Kafka in one terminal; Ctrl-C stops
