@@ -1,0 +1,140 @@
+// Package publish writes the reconciler's corrective envelopes to Kafka:
+// SNAPSHOT envelopes with a record's full state and DELETE envelopes, on
+// the object's Kafka topic and keyed by its partition key as the producer
+// keys them, so that the consumer stays the only writer of rows and its
+// version guards order them with the stream.
+package publish
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+
+	"github.com/sfsync/sfsync/schemas/envelope"
+	"github.com/sfsync/sfsync/schemas/mapping"
+)
+
+// Version is the order the consumer gives a corrective envelope among a
+// record's changes: it wins over every change older than it and loses to
+// every newer one.
+type Version struct {
+	Commit int64
+	Seq    int32
+}
+
+// BaseVersion stamps backfill snapshots: older than every streamed
+// change, so the stream, which resumes from a position recorded before
+// the snapshot, overrides them wherever it says more.
+var BaseVersion = Version{Commit: 0, Seq: 1}
+
+// Writer writes Kafka records; *kafka.Writer is one.
+type Writer interface {
+	WriteMessages(ctx context.Context, msgs ...kafka.Message) error
+}
+
+// Publisher encodes and writes corrective envelopes. It is safe for
+// concurrent use when its Writer is.
+type Publisher struct {
+	w      Writer
+	codec  *envelope.Codec
+	orgID  string
+	origin string
+	now    func() time.Time
+}
+
+// New returns a Publisher writing through w. origin names the run in
+// event ids and the source channel (e.g. "reconciler/verify"), orgID is
+// the Salesforce org.
+func New(w Writer, codec *envelope.Codec, orgID, origin string) *Publisher {
+	return &Publisher{w: w, codec: codec, orgID: orgID, origin: origin, now: time.Now}
+}
+
+// NewWriter returns the Kafka writer the publisher should use: acks from
+// every in-sync replica and the producer's partitioner (murmur2, as Java
+// clients), so that corrective envelopes land on the partition of the
+// record's other changes.
+func NewWriter(brokers []string, transport kafka.RoundTripper) *kafka.Writer {
+	return &kafka.Writer{
+		Addr: kafka.TCP(brokers...), Transport: transport,
+		Balancer:     kafka.Murmur2Balancer{Consistent: true},
+		RequiredAcks: kafka.RequireAll, BatchSize: 500, BatchTimeout: 5 * time.Millisecond,
+	}
+}
+
+// Change is one corrective envelope to publish.
+type Change struct {
+	Object *mapping.Object
+	// RecordID is the record's id.
+	RecordID string
+	// Type is envelope.ChangeSnapshot or envelope.ChangeDelete.
+	Type envelope.ChangeType
+	// Values is the full state of a SNAPSHOT: every mapped field but the
+	// key, NULL included.
+	Values map[string]envelope.Value
+	// PartitionKey keys the record; "" keys it by the partition key field
+	// of Values, else by the record id.
+	PartitionKey string
+	// Version orders the envelope among the record's changes.
+	Version Version
+	// Modstamp is the record's SystemModstamp, the envelope's commit time.
+	Modstamp time.Time
+}
+
+// Publish writes changes and returns once Kafka holds them all.
+func (p *Publisher) Publish(ctx context.Context, changes []Change) error {
+	if len(changes) == 0 {
+		return nil
+	}
+	msgs := make([]kafka.Message, 0, len(changes))
+	now := p.now()
+	for _, c := range changes {
+		e := p.envelope(c, now)
+		value, err := p.codec.Encode(nil, &e)
+		if err != nil {
+			return fmt.Errorf("encode %s %s: %w", c.Object.Name, c.RecordID, err)
+		}
+		msgs = append(msgs, kafka.Message{
+			Topic: c.Object.KafkaTopic, Key: []byte(e.PartitionKey), Value: value,
+			Headers: []kafka.Header{{Key: "sfsync-change-type", Value: []byte(e.ChangeType.String())}},
+		})
+	}
+	if err := p.w.WriteMessages(ctx, msgs...); err != nil {
+		return fmt.Errorf("publish %d corrective envelopes: %w", len(msgs), err)
+	}
+	return nil
+}
+
+func (p *Publisher) envelope(c Change, now time.Time) envelope.Envelope {
+	e := envelope.Envelope{
+		EventID:         fmt.Sprintf("%s/%d.%d", p.origin, c.Version.Commit, c.Version.Seq),
+		OrgID:           p.orgID,
+		SourceChannel:   p.origin,
+		Entity:          c.Object.Name,
+		RecordID:        c.RecordID,
+		ChangeType:      c.Type,
+		CommitTimestamp: c.Modstamp,
+		CommitNumber:    c.Version.Commit,
+		SequenceNumber:  c.Version.Seq,
+		ProducedAt:      now,
+		PartitionKey:    c.PartitionKey,
+	}
+	if c.Type == envelope.ChangeSnapshot {
+		e.Values = make(map[string]envelope.Value, len(c.Values)+1)
+		for k, v := range c.Values {
+			e.Values[k] = v
+			e.ChangedFields = append(e.ChangedFields, k)
+		}
+		e.Values[c.Object.Key] = envelope.StringValue(c.RecordID)
+	}
+	if e.PartitionKey == "" {
+		e.PartitionKey = c.RecordID
+		if c.Object.PartitionKey != c.Object.Key {
+			if s, ok := c.Values[c.Object.PartitionKey].AsString(); ok && s != "" {
+				e.PartitionKey = s
+			}
+		}
+	}
+	return e
+}
