@@ -244,24 +244,42 @@ func (c *Consumer) consume(ctx context.Context, gen *kafka.Generation, parts []p
 		}()
 	}
 	defer wg.Wait()
-	for {
-		batch, ok := c.collect(ctx, msgs)
-		if !ok {
-			return
+	// Decoding runs one batch ahead of applying, so that the consumer's
+	// CPU work overlaps PostgreSQL's.
+	decodedBatches := make(chan *decoded, 1)
+	decodeCtx, stopDecoding := context.WithCancel(ctx)
+	defer stopDecoding()
+	go func() {
+		defer close(decodedBatches)
+		for {
+			batch, ok := c.collect(decodeCtx, msgs)
+			if !ok {
+				return
+			}
+			select {
+			case decodedBatches <- c.decode(batch):
+			case <-decodeCtx.Done():
+				return // not applied: read again by the next owner
+			}
 		}
+	}()
+	for d := range decodedBatches {
 		// A batch in progress finishes within DrainTimeout of the end of
 		// the generation or of shutdown.
 		work, cancel := context.WithCancel(context.WithoutCancel(ctx))
 		stop := context.AfterFunc(ctx, func() { time.AfterFunc(c.cfg.DrainTimeout, cancel) })
-		err := c.process(work, batch)
+		err := c.process(work, d)
 		stop()
 		cancel()
 		if err != nil {
-			c.log.Warn("batch abandoned; its records are read again", "records", len(batch), "err", err)
+			c.log.Warn("batch abandoned; its records are read again", "records", len(d.batch), "err", err)
+			stopDecoding()
+			for range decodedBatches {
+			}
 			return
 		}
 		commits := map[string]map[int]int64{}
-		for _, m := range batch {
+		for _, m := range d.batch {
 			if commits[m.Topic] == nil {
 				commits[m.Topic] = map[int]int64{}
 			}
@@ -338,27 +356,40 @@ type item struct {
 	env *envelope.Envelope
 }
 
-// process runs one batch through the stages, retrying transient
-// failures until ctx ends.
-func (c *Consumer) process(ctx context.Context, batch []kafka.Message) error {
+// decoded is a batch after decoding: the envelopes to apply, and the
+// records for the dead-letter and re-fetch topics.
+type decoded struct {
+	batch []kafka.Message
+	data  []item
+	out   []kafka.Message
+}
+
+// decode decodes a batch and sorts its records.
+func (c *Consumer) decode(batch []kafka.Message) *decoded {
 	c.m.observeConsumed(batch)
-	var data []item
-	var out []kafka.Message // dead letters and forwarded markers
+	d := &decoded{batch: batch}
 	for _, m := range batch {
 		e, err := c.cfg.Codec.Decode(m.Value)
 		if err != nil {
-			out = append(out, c.deadLetter(m, "decode", err))
+			d.out = append(d.out, c.deadLetter(m, "decode", err))
 			continue
 		}
 		if !apply.Applies(e.ChangeType) {
-			out = append(out, kafka.Message{Topic: c.cfg.RefetchTopic, Key: m.Key, Value: m.Value, Headers: m.Headers})
+			d.out = append(d.out, kafka.Message{Topic: c.cfg.RefetchTopic, Key: m.Key, Value: m.Value, Headers: m.Headers})
 			if c.m != nil {
 				c.m.forwarded.WithLabelValues(e.ChangeType.String()).Inc()
 			}
 			continue
 		}
-		data = append(data, item{msg: m, env: e})
+		d.data = append(d.data, item{msg: m, env: e})
 	}
+	return d
+}
+
+// process runs a decoded batch through the remaining stages, retrying
+// transient failures until ctx ends.
+func (c *Consumer) process(ctx context.Context, d *decoded) error {
+	batch, data, out := d.batch, d.data, d.out
 	data = c.filter(ctx, data)
 	if err := c.retry(ctx, "write dead letters and markers", func(ctx context.Context) error {
 		return c.write(ctx, out)
