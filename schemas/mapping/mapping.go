@@ -153,6 +153,9 @@ type Field struct {
 	Column string
 	// Type is the PostgreSQL type of the column. Required.
 	Type Type
+	// Sensitive marks a field whose values must not be shown: drift
+	// reports name the field but hide its values. Default: false.
+	Sensitive bool
 	// Pos is where the field is declared.
 	Pos Position
 }

@@ -16,7 +16,7 @@ const FormatVersion = 1
 var (
 	topKeys    = []string{"version", "objects"}
 	objectKeys = []string{"table", "key", "partition_key", "sync", "topic", "event", "kafka_topic", "fields"}
-	fieldKeys  = []string{"type", "column", "source"}
+	fieldKeys  = []string{"type", "column", "source", "sensitive"}
 	eventKeys  = []string{"object_field", "record_id", "change_type", "changed_fields", "values"}
 )
 
@@ -545,7 +545,7 @@ func (p *parser) fields(o *Object, e entry) []*Field {
 }
 
 // field parses one field: either `Name: type` or a mapping with type and
-// optional column and source.
+// optional column, source and sensitive.
 func (p *parser) field(object string, key, value *node) *Field {
 	name := key.text
 	where := object + "." + name
@@ -589,6 +589,17 @@ func (p *parser) field(object string, key, value *node) *Field {
 				}
 			}
 		}
+		if e, ok := entries["sensitive"]; ok {
+			if text, ok := p.scalar(e, where, "sensitive"); ok {
+				switch text {
+				case "true":
+					f.Sensitive = true
+				case "false":
+				default:
+					p.problemf(e.value, "%s: sensitive must be true or false, not %q", where, text)
+				}
+			}
+		}
 		e, ok := entries["type"]
 		if !ok {
 			p.problemf(key, "%s: missing type", where)
@@ -596,7 +607,7 @@ func (p *parser) field(object string, key, value *node) *Field {
 		}
 		typeEntry = e
 	default:
-		p.problemf(value, "%s: a field must be a type, or a mapping with type and optional column and source", where)
+		p.problemf(value, "%s: a field must be a type, or a mapping with type and optional column, source and sensitive", where)
 		return nil
 	}
 	text, ok := p.scalar(typeEntry, where, "type")

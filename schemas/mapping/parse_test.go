@@ -121,6 +121,12 @@ func TestParseDefaultsAndOptions(t *testing.T) {
 				t.Errorf("sync %v, topic %q, topics %v", o.Sync, o.Topic, m.Topics())
 			}
 		}},
+		{"sensitive field", "objects:\n  Contact:\n    fields:\n      Id: text\n      Email: {type: text, sensitive: true}\n      Phone: {type: text, sensitive: false}\n", func(t *testing.T, m *Mapping) {
+			o := m.Objects[0]
+			if o.Field("Id").Sensitive || !o.Field("Email").Sensitive || o.Field("Phone").Sensitive {
+				t.Errorf("sensitive: Id %v, Email %v, Phone %v", o.Field("Id").Sensitive, o.Field("Email").Sensitive, o.Field("Phone").Sensitive)
+			}
+		}},
 		{"key other than Id, matched case-insensitively", "objects:\n  Thing__c:\n    key: external_id__c\n    fields:\n      External_Id__c: text\n", func(t *testing.T, m *Mapping) {
 			if o := m.Objects[0]; o.Key != "External_Id__c" || o.PartitionKey != "External_Id__c" {
 				t.Errorf("key %s, partition key %s", o.Key, o.PartitionKey)
@@ -247,12 +253,13 @@ func TestParseErrors(t *testing.T) {
 		{"bad type parameter", "objects:\n  Account:\n    fields:\n      Id: varchar(0)\n", []string{`m.yaml:4:11: Account.Id: bad type "varchar(0)": length must be 1 to 10485760`}},
 		{"missing type", "objects:\n  Account:\n    fields:\n      Id:\n", []string{"m.yaml:4:7: Account.Id: missing type"}},
 		{"missing type in mapping", "objects:\n  Account:\n    fields:\n      Id: {column: id}\n", []string{"m.yaml:4:7: Account.Id: missing type"}},
-		{"field is a list", "objects:\n  Account:\n    fields:\n      Id: [text]\n", []string{"m.yaml:4:11: Account.Id: a field must be a type, or a mapping with type and optional column and source"}},
+		{"field is a list", "objects:\n  Account:\n    fields:\n      Id: [text]\n", []string{"m.yaml:4:11: Account.Id: a field must be a type, or a mapping with type and optional column, source and sensitive"}},
 		{"unknown field key", "objects:\n  Account:\n    fields:\n      Id: {type: text, colum: id}\n", []string{`m.yaml:4:24: Account.Id: unknown key "colum" (did you mean column?)`}},
 		{"duplicate field key", "objects:\n  Account:\n    fields:\n      Id: {type: text, type: uuid}\n", []string{`m.yaml:4:24: Account.Id: duplicate key "type" (first at line 4)`}},
 		{"bad field name", "objects:\n  Account:\n    fields:\n      Id: text\n      Billing City: text\n", []string{`m.yaml:5:7: Account: bad field name "Billing City": ` + nameRule}},
 		{"field name ending in underscore", "objects:\n  Account:\n    fields:\n      Id: text\n      Name_: text\n", []string{`m.yaml:5:7: Account: bad field name "Name_": ` + nameRule}},
 		{"duplicate field", "objects:\n  Account:\n    fields:\n      Id: text\n      Name: text\n      name: text\n", []string{"m.yaml:6:7: Account: duplicate field name (first at line 5)"}},
+		{"bad sensitive", "objects:\n  Account:\n    fields:\n      Id: {type: text, sensitive: yes}\n", []string{`m.yaml:4:35: Account.Id: sensitive must be true or false, not "yes"`}},
 		{"bad column", "objects:\n  Account:\n    fields:\n      Id: {column: Id, type: text}\n", []string{`m.yaml:4:20: Account.Id: bad column name "Id": ` + sqlRule}},
 		{"reserved column", "objects:\n  Account:\n    fields:\n      Id: text\n      V: {column: _sfsync_version, type: bigint}\n", []string{`m.yaml:5:19: Account.V: bad column name "_sfsync_version": the prefix _sfsync is reserved for sfsync's own columns`}},
 		{"derived column too long", "objects:\n  Account:\n    fields:\n      Id: text\n      " + strings.Repeat("F", 64) + ": text\n", []string{`m.yaml:5:7: Account.` + strings.Repeat("F", 64) + `: bad column name "` + strings.Repeat("f", 64) + `": ` + sqlRule + " (set column)"}},
