@@ -337,3 +337,40 @@ func TestGapAndOverflowEvents(t *testing.T) {
 		t.Fatalf("overflow event %v %v", overflow.header, overflow.nonNull())
 	}
 }
+
+// TestUnannouncedChanges checks that an unannounced transaction changes
+// records but publishes only its gap entries.
+func TestUnannouncedChanges(t *testing.T) {
+	t.Parallel()
+	s := start(t)
+	c, ctx := client(t, s)
+	d := newDecoder(t, ctx, c)
+	id, err := s.Create("Account", map[string]any{"Name": "before"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Transact(func(tx *sffake.Tx) error {
+		tx.Unannounced()
+		if err := tx.Update(id, map[string]any{"Name": "after"}); err != nil {
+			return err
+		}
+		return tx.Gap("Account", "GAP_UPDATE", id)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if rec, _ := s.Record(id); rec.Fields["Name"] != "after" {
+		t.Fatalf("the unannounced update was not made: %v", rec.Fields["Name"])
+	}
+	sub := subscribe(t, ctx, c, &eventbus.FetchRequest{TopicName: "/data/AccountChangeEvent", ReplayPreset: eventbus.ReplayPreset_EARLIEST, NumRequested: 10})
+	evs, _ := collect(t, sub, 2)
+	if got := d.change(evs[1]).header["changeType"]; got != "GAP_UPDATE" {
+		t.Fatalf("second event is %v, want only the GAP_UPDATE after the create", got)
+	}
+	if _, err := s.Create("Account", map[string]any{"Name": "next"}); err != nil {
+		t.Fatal(err)
+	}
+	evs, _ = collect(t, sub, 1)
+	if got := d.change(evs[0]).header["changeType"]; got != "CREATE" {
+		t.Fatalf("next event is %v, want the next CREATE (no UPDATE of the unannounced transaction)", got)
+	}
+}

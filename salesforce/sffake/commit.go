@@ -51,6 +51,9 @@ type firing struct {
 // commit publishes the change events of tx; s.mu is held. It returns the
 // triggers to fire once the lock is released.
 func (s *Server) commit(tx *Tx) (Commit, []firing, error) {
+	if tx.unannounced {
+		tx.changes = slices.DeleteFunc(tx.changes, func(ch *change) bool { return !strings.HasPrefix(ch.typ, "GAP_") })
+	}
 	if len(tx.changes) == 0 {
 		return Commit{}, nil, nil
 	}

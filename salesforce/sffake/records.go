@@ -122,7 +122,16 @@ type Tx struct {
 	// saved holds each touched record as it was before the transaction,
 	// nil for records it created.
 	saved map[string]*record
+	// unannounced drops the transaction's data change events.
+	unannounced bool
 }
+
+// Unannounced makes the transaction's record changes publish no change
+// events and fire no triggers, as when Salesforce loses them: only its
+// [Tx.Gap] and [Tx.Overflow] entries are published, so that subscribers
+// learn of the changes only by re-reading the records. For tests of gap
+// handling; real orgs do this on their own.
+func (tx *Tx) Unannounced() { tx.unannounced = true }
 
 // change is one change event to be.
 type change struct {
