@@ -1,0 +1,72 @@
+package diff
+
+import (
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Metrics records what verifies find and repair. A nil *Metrics records
+// nothing. It is safe for concurrent use.
+type Metrics struct {
+	driftFound *prometheus.CounterVec
+	repaired   *prometheus.CounterVec
+	lastTime   *prometheus.GaugeVec
+	lastDur    *prometheus.GaugeVec
+	lastDrift  *prometheus.GaugeVec
+}
+
+// NewMetrics registers the reconciler's drift metrics on reg:
+//
+//	sfsync_reconciler_drift_found_total{object,kind}      differences found (kind missing, extra, different)
+//	sfsync_reconciler_repaired_total{object}              corrective envelopes published for them
+//	sfsync_reconciler_last_verify_timestamp_seconds{mode} when the last verify of the mode ended
+//	sfsync_reconciler_last_verify_duration_seconds{mode}  how long it took
+//	sfsync_reconciler_last_verify_drift{object}           differences the object's last verify found
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	m := &Metrics{
+		driftFound: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "sfsync_reconciler_drift_found_total",
+			Help: "Differences between PostgreSQL and Salesforce found by verifies, by object and kind (missing, extra, different).",
+		}, []string{"object", "kind"}),
+		repaired: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "sfsync_reconciler_repaired_total",
+			Help: "Differences repaired by publishing a corrective envelope, by object.",
+		}, []string{"object"}),
+		lastTime: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "sfsync_reconciler_last_verify_timestamp_seconds",
+			Help: "Unix time the last verify of each mode (full, incremental) ended.",
+		}, []string{"mode"}),
+		lastDur: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "sfsync_reconciler_last_verify_duration_seconds",
+			Help: "How long the last verify of each mode took, grace periods included.",
+		}, []string{"mode"}),
+		lastDrift: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "sfsync_reconciler_last_verify_drift",
+			Help: "Differences the last verify of each object found.",
+		}, []string{"object"}),
+	}
+	reg.MustRegister(m.driftFound, m.repaired, m.lastTime, m.lastDur, m.lastDrift)
+	return m
+}
+
+// observe records the outcome of one object's verify.
+func (m *Metrics) observe(r *Result) {
+	if m == nil {
+		return
+	}
+	for kind, n := range map[Kind]int{Missing: r.Missing, Extra: r.Extra, Different: r.Different} {
+		m.driftFound.WithLabelValues(r.Object, string(kind)).Add(float64(n))
+	}
+	m.repaired.WithLabelValues(r.Object).Add(float64(r.Repaired))
+	m.lastDrift.WithLabelValues(r.Object).Set(float64(r.Drift()))
+}
+
+// verified records the end of a verify of every object in mode.
+func (m *Metrics) verified(mode Mode, end time.Time, took time.Duration) {
+	if m == nil {
+		return
+	}
+	m.lastTime.WithLabelValues(string(mode)).Set(float64(end.UnixNano()) / 1e9)
+	m.lastDur.WithLabelValues(string(mode)).Set(took.Seconds())
+}
