@@ -105,9 +105,9 @@ type Poller struct {
 	m       *metrics
 	objects []*mapping.Object
 
-	mu      sync.Mutex
-	ready   bool
-	state   map[*mapping.Object]*objectState
+	mu    sync.Mutex
+	ready bool
+	state map[*mapping.Object]*objectState
 }
 
 // objectState is what the Poller remembers of an object between polls.
