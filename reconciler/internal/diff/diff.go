@@ -144,7 +144,7 @@ type Config struct {
 	// Default 2,000.
 	SegmentRows int
 	// Fanout is the number of sub-ranges a differing range is split into
-	// at each bisection step. Default 16.
+	// at each bisection step. Default 64.
 	Fanout int
 	// LeafRows is the size of a range, in Salesforce records, below which
 	// bisection stops and rows are compared one by one. Default 32.
@@ -179,7 +179,7 @@ func New(db DB, src Source, cfg Config) *Differ {
 		cfg.SegmentRows = 2000
 	}
 	if cfg.Fanout < 2 {
-		cfg.Fanout = 16
+		cfg.Fanout = 64
 	}
 	if cfg.LeafRows <= 0 {
 		cfg.LeafRows = 32
@@ -271,54 +271,101 @@ func (d *Differ) fullCandidates(ctx context.Context, t *table, res *Result) ([]s
 	fb := folded(bounds)
 	nseg := len(fb) + 1
 	res.Stats.Segments = nseg
-	pgAgg, err := t.aggregates(ctx, d.db, fb, nil)
-	if err != nil {
-		return nil, err
+	// PostgreSQL hashes its segments while Salesforce streams.
+	type aggs struct {
+		m   map[int32]agg
+		err error
 	}
-	for _, a := range pgAgg {
-		res.Stats.PostgresRows += a.n
+	pgDone := make(chan aggs, 1)
+	go func() {
+		m, err := t.aggregates(ctx, d.db, fb, nil)
+		pgDone <- aggs{m, err}
+	}()
+	var pgAgg map[int32]agg
+	wait := func() error {
+		if pgAgg == nil {
+			a := <-pgDone
+			if a.err != nil {
+				return a.err
+			}
+			pgAgg = a.m
+		}
+		return nil
 	}
 
 	// Stream Salesforce once, in id order, keeping the rows of a segment
 	// only when its hash differs. Salesforce orders ids ignoring case as
 	// the segments do; a row out of that order still counts, and a
-	// segment it reopens is read again.
+	// segment it reopens is read again. Segments that end before
+	// PostgreSQL's hashes are ready keep their rows until they are.
 	sfAgg := make([]agg, nseg)
 	kept := map[int][]keyHash{}
 	dropped := make([]bool, nseg)
 	reread := map[int]bool{}
+	var pending []int
 	cur := 0
 	closeSegment := func(s int) {
+		if pgAgg == nil {
+			select {
+			case a := <-pgDone:
+				pgDone <- a
+				if a.err != nil {
+					pending = append(pending, s)
+					return
+				}
+				pgAgg = a.m
+				for _, p := range pending {
+					if sfAgg[p] == pgAgg[int32(p)] {
+						dropped[p] = true
+						delete(kept, p)
+					}
+				}
+				pending = nil
+			default:
+				pending = append(pending, s)
+				return
+			}
+		}
 		if sfAgg[s] == pgAgg[int32(s)] {
 			dropped[s] = true
 			delete(kept, s)
 		}
 	}
-	for row, err := range d.src.Query(ctx, t.obj, "", false) {
-		if err != nil {
-			return nil, err
-		}
-		if row.Deleted {
-			continue
-		}
-		res.Stats.SalesforceRows++
-		s := bucketOf(fb, row.ID)
-		kh := keyHash{id: row.ID, h: t.sfHash(row.ID, row.Values)}
-		sfAgg[s].add(kh.h)
-		switch {
-		case s > cur:
-			for i := cur; i < s; i++ {
-				closeSegment(i)
+	stream := func() error {
+		for row, err := range d.src.Query(ctx, t.obj, "", false) {
+			if err != nil {
+				return err
 			}
-			cur = s
-		case s < cur && dropped[s]:
-			reread[s] = true
-			continue
+			if row.Deleted {
+				continue
+			}
+			res.Stats.SalesforceRows++
+			s := bucketOf(fb, row.ID)
+			kh := keyHash{id: row.ID, h: t.sfHash(row.ID, row.Values)}
+			sfAgg[s].add(kh.h)
+			switch {
+			case s > cur:
+				for i := cur; i < s; i++ {
+					closeSegment(i)
+				}
+				cur = s
+			case s < cur && dropped[s]:
+				reread[s] = true
+				continue
+			}
+			kept[s] = append(kept[s], kh)
 		}
-		kept[s] = append(kept[s], kh)
+		return nil
 	}
-	for i := cur; i < nseg; i++ {
-		closeSegment(i)
+	err = stream()
+	if werr := wait(); err == nil {
+		err = werr
+	}
+	if err != nil {
+		return nil, err
+	}
+	for _, a := range pgAgg {
+		res.Stats.PostgresRows += a.n
 	}
 	var spans []span
 	for s := range nseg {
