@@ -65,9 +65,9 @@ func (t *table) aggregates(ctx context.Context, db DB, thresholds []string, want
 	if want != nil {
 		// The filter on b is evaluated before the hash, so that only
 		// the wanted rows are hashed.
-		q = fmt.Sprintf(`SELECT b, count(*), bit_xor(%s) FROM (SELECT %s AS b, * FROM %s WHERE NOT _sf_deleted) s WHERE b = ANY($2)`,
+		q = fmt.Sprintf(`SELECT b, count(*), bit_xor(%s) FROM (SELECT %s AS b, * FROM %s WHERE NOT _sf_deleted) s WHERE ($2::boolean[])[b + 1]`,
 			t.hash, t.bucketSQL(), t.name)
-		args = append(args, want)
+		args = append(args, mask(len(thresholds), want))
 	}
 	rows, err := db.Query(ctx, q+" GROUP BY b", args...)
 	if err != nil {
@@ -92,9 +92,9 @@ type keyHash struct {
 // hashes returns the key and row hash of every live row in the buckets
 // want of thresholds.
 func (t *table) hashes(ctx context.Context, db DB, thresholds []string, want []int32) ([]keyHash, error) {
-	q := fmt.Sprintf(`SELECT %s::text, %s FROM (SELECT %s AS b, * FROM %s WHERE NOT _sf_deleted) s WHERE b = ANY($2)`,
+	q := fmt.Sprintf(`SELECT %s::text, %s FROM (SELECT %s AS b, * FROM %s WHERE NOT _sf_deleted) s WHERE ($2::boolean[])[b + 1]`,
 		t.key, t.hash, t.bucketSQL(), t.name)
-	rows, err := db.Query(ctx, q, folded(thresholds), want)
+	rows, err := db.Query(ctx, q, folded(thresholds), mask(len(thresholds), want))
 	if err != nil {
 		return nil, fmt.Errorf("read %s row hashes: %w", t.obj.Table, err)
 	}
@@ -105,6 +105,17 @@ func (t *table) hashes(ctx context.Context, db DB, thresholds []string, want []i
 		return nil, fmt.Errorf("read %s row hashes: %w", t.obj.Table, err)
 	}
 	return out, nil
+}
+
+// mask returns the buckets want of n thresholds as a boolean array
+// indexed by bucket (from 1 in SQL), so that a row's test costs one
+// lookup however many buckets are wanted.
+func mask(n int, want []int32) []bool {
+	m := make([]bool, n+1)
+	for _, b := range want {
+		m[b] = true
+	}
+	return m
 }
 
 func folded(keys []string) []string {
