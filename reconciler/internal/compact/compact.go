@@ -1,0 +1,557 @@
+package compact
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/segmentio/kafka-go"
+
+	"github.com/sfsync/sfsync/reconciler/internal/publish"
+	"github.com/sfsync/sfsync/schemas/envelope"
+	"github.com/sfsync/sfsync/schemas/mapping"
+)
+
+// Table is the reconciler's table of watermarks, one row per object and
+// latest-state topic.
+const Table = "sfsync_reconciler_compact"
+
+// DefaultSuffix is appended to an object's Kafka topic to name its
+// latest-state topic.
+const DefaultSuffix = ".latest"
+
+// Origin is the source channel of the envelopes in latest-state topics.
+const Origin = "reconciler/compact"
+
+// TopicName returns the latest-state topic of obj: its Kafka topic
+// followed by suffix, or by [DefaultSuffix] when suffix is "".
+func TopicName(obj *mapping.Object, suffix string) string {
+	if suffix == "" {
+		suffix = DefaultSuffix
+	}
+	return obj.KafkaTopic + suffix
+}
+
+// DB runs SQL; *pgxpool.Pool is one.
+type DB interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// Writer writes Kafka records; *kafka.Writer is one.
+type Writer interface {
+	WriteMessages(ctx context.Context, msgs ...kafka.Message) error
+}
+
+// Config configures a [Compactor].
+type Config struct {
+	// Mapping names the objects; every one gets a latest-state topic.
+	// Required.
+	Mapping *mapping.Mapping
+	// DB is the consumer's PostgreSQL database. Required.
+	DB DB
+	// Codec encodes the envelopes. Required.
+	Codec *envelope.Codec
+	// OrgID is the Salesforce org id put in the envelopes.
+	OrgID string
+	// Brokers are the Kafka bootstrap addresses. Required.
+	Brokers []string
+	// Transport carries admin requests and, when Writer is nil, the
+	// writes. Default: kafka.DefaultTransport.
+	Transport kafka.RoundTripper
+	// Writer writes the latest-state records; it must hash keys to
+	// partitions consistently. Default: publish.NewWriter(Brokers,
+	// Transport).
+	Writer Writer
+	// Suffix names the latest-state topics (see [TopicName]). Default:
+	// [DefaultSuffix].
+	Suffix string
+	// Partitions is the partition count of the topics EnsureTopics
+	// creates. Default: that of the object's Kafka topic, or 1 when it
+	// does not exist.
+	Partitions int
+	// ReplicationFactor of the topics EnsureTopics creates. Default: the
+	// number of brokers, at most 3.
+	ReplicationFactor int
+	// Interval is the time between passes over the tables. Default: 5s.
+	Interval time.Duration
+	// Overlap is how far before the watermark each pass starts reading.
+	// It must exceed the longest consumer transaction. Default: 30s.
+	Overlap time.Duration
+	// BatchSize is the most records written to Kafka at once. Default:
+	// 1000.
+	BatchSize int
+	// Logger logs. Default: slog.Default().
+	Logger *slog.Logger
+	// Registerer registers the metrics; nil records none.
+	Registerer prometheus.Registerer
+}
+
+// Validate reports a missing required field.
+func (c *Config) Validate() error {
+	switch {
+	case c.Mapping == nil:
+		return errors.New("compact: no mapping")
+	case c.DB == nil:
+		return errors.New("compact: no database")
+	case c.Codec == nil:
+		return errors.New("compact: no codec")
+	case len(c.Brokers) == 0:
+		return errors.New("compact: no brokers")
+	}
+	return nil
+}
+
+func (c *Config) setDefaults() {
+	if c.Transport == nil {
+		c.Transport = kafka.DefaultTransport
+	}
+	if c.Writer == nil && len(c.Brokers) > 0 {
+		c.Writer = publish.NewWriter(c.Brokers, c.Transport)
+	}
+	if c.Suffix == "" {
+		c.Suffix = DefaultSuffix
+	}
+	if c.Interval <= 0 {
+		c.Interval = 5 * time.Second
+	}
+	if c.Overlap <= 0 {
+		c.Overlap = 30 * time.Second
+	}
+	if c.BatchSize <= 0 {
+		c.BatchSize = 1000
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+}
+
+// ErrNotCompacted is returned by [Compactor.EnsureTopics] for an existing
+// latest-state topic whose cleanup.policy is not compact.
+var ErrNotCompacted = errors.New("latest-state topic is not compacted")
+
+// Compactor maintains the latest-state topics. Its methods must not be
+// called concurrently.
+type Compactor struct {
+	cfg   Config
+	log   *slog.Logger
+	m     *metrics
+	state map[*mapping.Object]*objectState
+
+	mu    sync.Mutex
+	ready bool
+}
+
+// objectState is what the Compactor remembers of an object between
+// passes.
+type objectState struct {
+	loaded    bool
+	watermark time.Time
+	// seen holds the _sf_synced_at published for rows synced within
+	// Overlap of the watermark, so they are not published again.
+	seen map[string]time.Time
+}
+
+// New checks cfg, fills in its defaults and returns a Compactor.
+func New(cfg Config) (*Compactor, error) {
+	cfg.setDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	m, err := newMetrics(cfg.Registerer)
+	if err != nil {
+		return nil, err
+	}
+	c := &Compactor{cfg: cfg, log: cfg.Logger, m: m, state: map[*mapping.Object]*objectState{}}
+	for _, o := range cfg.Mapping.Objects {
+		c.state[o] = &objectState{seen: map[string]time.Time{}}
+	}
+	return c, nil
+}
+
+// Topic returns the latest-state topic of obj.
+func (c *Compactor) Topic(obj *mapping.Object) string { return TopicName(obj, c.cfg.Suffix) }
+
+// Run makes sure the topics exist and are compacted, then follows
+// PostgreSQL every Interval until ctx ends, and returns nil. It returns
+// an error when a topic cannot be created or is not compacted
+// ([ErrNotCompacted]); a failed pass is logged and retried at the next
+// interval.
+func (c *Compactor) Run(ctx context.Context) error {
+	if err := c.EnsureTopics(ctx); err != nil {
+		return err
+	}
+	t := time.NewTicker(c.cfg.Interval)
+	defer t.Stop()
+	for {
+		_ = c.Sync(ctx) // logged
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+	}
+}
+
+// Sync makes one pass over every object's table and returns the errors
+// of the objects that failed, joined.
+func (c *Compactor) Sync(ctx context.Context) error {
+	var errs []error
+	for _, o := range c.cfg.Mapping.Objects {
+		if err := c.SyncObject(ctx, o); err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			c.m.failures.WithLabelValues(o.Name).Inc()
+			c.log.Error("compact: pass failed; retrying at the next interval", "object", o.Name, "err", err)
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// SyncObject publishes the rows of obj's table synced since the last
+// pass to its latest-state topic. A table the consumer has not created
+// yet is skipped.
+func (c *Compactor) SyncObject(ctx context.Context, obj *mapping.Object) error {
+	st, ok := c.state[obj]
+	if !ok {
+		return fmt.Errorf("compact %s: not an object of the mapping", obj.Name)
+	}
+	if err := c.ensureTable(ctx); err != nil {
+		return err
+	}
+	topic := c.Topic(obj)
+	if !st.loaded {
+		err := c.cfg.DB.QueryRow(ctx, `SELECT watermark FROM `+Table+` WHERE object = $1 AND topic = $2`, obj.Name, topic).Scan(&st.watermark)
+		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+			return fmt.Errorf("compact %s: read watermark: %w", obj.Name, err)
+		}
+		st.loaded = true
+	}
+	from := time.Time{}
+	if !st.watermark.IsZero() {
+		from = st.watermark.Add(-c.cfg.Overlap)
+	}
+	q := fmt.Sprintf(`SELECT %s, _sf_deleted, _sf_base_commit, _sf_base_seq, _sf_versions, _sf_commit_timestamp, _sf_synced_at
+FROM %s WHERE _sf_synced_at > $1 ORDER BY _sf_synced_at`, selectList(obj), pgx.Identifier{obj.Table}.Sanitize())
+	rows, err := c.cfg.DB.Query(ctx, q, from)
+	if undefinedTable(err) {
+		c.log.Debug("compact: no table yet", "object", obj.Name, "table", obj.Table)
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("compact %s: %w", obj.Name, err)
+	}
+	defer rows.Close()
+	keyIdx := -1
+	for i, f := range obj.Fields {
+		if f.Name == obj.Key {
+			keyIdx = i
+		}
+	}
+	n := len(obj.Fields)
+	text := make([]*string, n)
+	var (
+		deleted    bool
+		base       publish.Version
+		versions   []byte
+		commitTS   *time.Time
+		syncedAt   time.Time
+		batch      []kafka.Message
+		batchSeen  = map[string]time.Time{}
+		batchWater time.Time
+		tombstones int
+	)
+	dest := make([]any, 0, n+6)
+	for i := range text {
+		dest = append(dest, &text[i])
+	}
+	dest = append(dest, &deleted, &base.Commit, &base.Seq, &versions, &commitTS, &syncedAt)
+	flush := func() error {
+		if len(batch) > 0 {
+			if err := c.cfg.Writer.WriteMessages(ctx, batch...); err != nil {
+				return fmt.Errorf("compact %s: write %s: %w", obj.Name, topic, err)
+			}
+			c.m.published.WithLabelValues(obj.Name, "state").Add(float64(len(batch) - tombstones))
+			c.m.published.WithLabelValues(obj.Name, "tombstone").Add(float64(tombstones))
+		}
+		if batchWater.After(st.watermark) {
+			_, err := c.cfg.DB.Exec(ctx, `INSERT INTO `+Table+` (object, topic, watermark) VALUES ($1, $2, $3)
+ON CONFLICT (object, topic) DO UPDATE SET watermark = excluded.watermark, updated_at = now()`, obj.Name, topic, batchWater)
+			if err != nil {
+				return fmt.Errorf("compact %s: store watermark: %w", obj.Name, err)
+			}
+			st.watermark = batchWater
+			c.m.watermark.WithLabelValues(obj.Name).Set(float64(batchWater.UnixMicro()) / 1e6)
+		}
+		for id, ts := range batchSeen {
+			st.seen[id] = ts
+		}
+		floor := st.watermark.Add(-c.cfg.Overlap)
+		for id, ts := range st.seen {
+			if !ts.After(floor) {
+				delete(st.seen, id)
+			}
+		}
+		batch, batchSeen, tombstones = batch[:0], map[string]time.Time{}, 0
+		return nil
+	}
+	now := time.Now()
+	for rows.Next() {
+		if err := rows.Scan(dest...); err != nil {
+			return fmt.Errorf("compact %s: %w", obj.Name, err)
+		}
+		if text[keyIdx] == nil {
+			continue
+		}
+		id := *text[keyIdx]
+		if syncedAt.After(batchWater) {
+			batchWater = syncedAt
+		}
+		if ts, ok := st.seen[id]; ok && ts.Equal(syncedAt) {
+			continue
+		}
+		batchSeen[id] = syncedAt
+		msg := kafka.Message{Topic: topic, Key: []byte(id)}
+		if deleted {
+			tombstones++
+		} else {
+			e, err := c.envelope(obj, id, text, base, versions, commitTS, now)
+			if err != nil {
+				return err
+			}
+			if msg.Value, err = c.cfg.Codec.Encode(nil, e); err != nil {
+				return fmt.Errorf("compact %s %s: %w", obj.Name, id, err)
+			}
+		}
+		batch = append(batch, msg)
+		if len(batch) >= c.cfg.BatchSize {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("compact %s: %w", obj.Name, err)
+	}
+	return flush()
+}
+
+// envelope builds the SNAPSHOT envelope of a live row.
+func (c *Compactor) envelope(obj *mapping.Object, id string, text []*string, base publish.Version, versions []byte, commitTS *time.Time, now time.Time) (*envelope.Envelope, error) {
+	v, err := newest(base, versions)
+	if err != nil {
+		return nil, fmt.Errorf("compact %s %s: %w", obj.Name, id, err)
+	}
+	e := &envelope.Envelope{
+		EventID: fmt.Sprintf("%s/%d.%d", Origin, v.Commit, v.Seq), OrgID: c.cfg.OrgID, SourceChannel: Origin,
+		Entity: obj.Name, RecordID: id, ChangeType: envelope.ChangeSnapshot,
+		CommitNumber: v.Commit, SequenceNumber: v.Seq, ProducedAt: now, PartitionKey: id,
+		Values: make(map[string]envelope.Value, len(obj.Fields)), ChangedFields: make([]string, 0, len(obj.Fields)),
+	}
+	if commitTS != nil {
+		e.CommitTimestamp = *commitTS
+	}
+	for i, f := range obj.Fields {
+		val, err := fieldValue(f, text[i])
+		if err != nil {
+			return nil, fmt.Errorf("compact %s %s: column %s: %w", obj.Name, id, f.Column, err)
+		}
+		e.Values[f.Name] = val
+		e.ChangedFields = append(e.ChangedFields, f.Name)
+		if f.Name == obj.PartitionKey && obj.PartitionKey != obj.Key {
+			if s, ok := val.AsString(); ok && s != "" {
+				e.PartitionKey = s
+			}
+		}
+	}
+	return e, nil
+}
+
+// newest returns the newest version of a row: the greatest of its base
+// version and the versions in its _sf_versions column.
+func newest(base publish.Version, versions []byte) (publish.Version, error) {
+	v := base
+	if len(versions) == 0 {
+		return v, nil
+	}
+	var except map[string][2]int64
+	if err := json.Unmarshal(versions, &except); err != nil {
+		return publish.Version{}, fmt.Errorf("decode _sf_versions: %w", err)
+	}
+	for _, x := range except {
+		if x[0] > v.Commit || x[0] == v.Commit && int32(x[1]) > v.Seq {
+			v = publish.Version{Commit: x[0], Seq: int32(x[1])}
+		}
+	}
+	return v, nil
+}
+
+func (c *Compactor) ensureTable(ctx context.Context) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.ready {
+		return nil
+	}
+	_, err := c.cfg.DB.Exec(ctx, `CREATE TABLE IF NOT EXISTS `+Table+` (
+	object text NOT NULL,
+	topic text NOT NULL,
+	watermark timestamptz NOT NULL,
+	updated_at timestamptz NOT NULL DEFAULT now(),
+	PRIMARY KEY (object, topic)
+)`)
+	if err != nil {
+		return fmt.Errorf("create %s: %w", Table, err)
+	}
+	c.ready = true
+	return nil
+}
+
+// resetWatermarks forgets the watermarks of topic, whose records are
+// gone (a topic just created), so that every row is published again.
+func (c *Compactor) resetWatermarks(ctx context.Context, topic string) error {
+	if err := c.ensureTable(ctx); err != nil {
+		return err
+	}
+	if _, err := c.cfg.DB.Exec(ctx, `DELETE FROM `+Table+` WHERE topic = $1`, topic); err != nil {
+		return fmt.Errorf("reset watermarks of %s: %w", topic, err)
+	}
+	for o, st := range c.state {
+		if c.Topic(o) == topic {
+			st.loaded, st.watermark, st.seen = false, time.Time{}, map[string]time.Time{}
+		}
+	}
+	return nil
+}
+
+// undefinedTable reports whether err says a table does not exist.
+func undefinedTable(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && pgErr.Code == "42P01"
+}
+
+// EnsureTopics creates the missing latest-state topics with
+// cleanup.policy=compact and checks that the existing ones are compacted;
+// one that is not stops it with an error wrapping [ErrNotCompacted] that
+// names the topic and how to fix it.
+func (c *Compactor) EnsureTopics(ctx context.Context) error {
+	client := &kafka.Client{Addr: kafka.TCP(c.cfg.Brokers...), Transport: c.cfg.Transport, Timeout: 30 * time.Second}
+	var topics []string
+	streamTopic := map[string]string{} // latest-state topic → the object's Kafka topic
+	for _, o := range c.cfg.Mapping.Objects {
+		t := c.Topic(o)
+		if _, ok := streamTopic[t]; !ok {
+			topics = append(topics, t)
+			streamTopic[t] = o.KafkaTopic
+		}
+	}
+	md, err := client.Metadata(ctx, &kafka.MetadataRequest{})
+	if err != nil {
+		return fmt.Errorf("compact: kafka metadata: %w", err)
+	}
+	partitions := map[string]int{}
+	for _, t := range md.Topics {
+		if t.Error == nil {
+			partitions[t.Name] = len(t.Partitions)
+		}
+	}
+	var existing []string
+	var create []kafka.TopicConfig
+	for _, t := range topics {
+		if _, ok := partitions[t]; ok {
+			existing = append(existing, t)
+			continue
+		}
+		n := c.cfg.Partitions
+		if n <= 0 {
+			n = max(1, partitions[streamTopic[t]])
+		}
+		rf := c.cfg.ReplicationFactor
+		if rf <= 0 {
+			rf = min(3, len(md.Brokers))
+		}
+		create = append(create, kafka.TopicConfig{Topic: t, NumPartitions: n, ReplicationFactor: rf,
+			ConfigEntries: []kafka.ConfigEntry{{ConfigName: "cleanup.policy", ConfigValue: "compact"}}})
+	}
+	if len(existing) > 0 {
+		req := &kafka.DescribeConfigsRequest{}
+		for _, t := range existing {
+			req.Resources = append(req.Resources, kafka.DescribeConfigRequestResource{
+				ResourceType: kafka.ResourceTypeTopic, ResourceName: t, ConfigNames: []string{"cleanup.policy"}})
+		}
+		resp, err := client.DescribeConfigs(ctx, req)
+		if err != nil {
+			return fmt.Errorf("compact: describe topics: %w", err)
+		}
+		for _, r := range resp.Resources {
+			if r.Error != nil {
+				return fmt.Errorf("compact: describe topic %s: %w", r.ResourceName, r.Error)
+			}
+			for _, e := range r.ConfigEntries {
+				if e.ConfigName == "cleanup.policy" && !strings.Contains(e.ConfigValue, "compact") {
+					return fmt.Errorf("compact: %w: topic %s exists with cleanup.policy=%s; set it with "+
+						"kafka-configs.sh --alter --entity-type topics --entity-name %s --add-config cleanup.policy=compact, "+
+						"or choose another suffix for the latest-state topics", ErrNotCompacted, r.ResourceName, e.ConfigValue, r.ResourceName)
+				}
+			}
+		}
+	}
+	if len(create) == 0 {
+		return nil
+	}
+	resp, err := client.CreateTopics(ctx, &kafka.CreateTopicsRequest{Topics: create})
+	if err != nil {
+		return fmt.Errorf("compact: create kafka topics: %w", err)
+	}
+	for _, t := range create {
+		err := resp.Errors[t.Topic]
+		if errors.Is(err, kafka.TopicAlreadyExists) {
+			continue // created meanwhile by another replica
+		}
+		if err != nil {
+			return fmt.Errorf("compact: create kafka topic %s: %w", t.Topic, err)
+		}
+		c.log.Info("created latest-state topic", "topic", t.Topic, "partitions", t.NumPartitions, "replication", t.ReplicationFactor)
+		if err := c.resetWatermarks(ctx, t.Topic); err != nil {
+			return err
+		}
+		if err := waitForLeaders(ctx, client, t.Topic, t.NumPartitions); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// waitForLeaders polls metadata until every partition of a topic just
+// created has a leader, so that reads and writes right after work.
+func waitForLeaders(ctx context.Context, client *kafka.Client, topic string, partitions int) error {
+	for {
+		md, err := client.Metadata(ctx, &kafka.MetadataRequest{Topics: []string{topic}})
+		if err == nil && len(md.Topics) == 1 && md.Topics[0].Error == nil {
+			ready := 0
+			for _, p := range md.Topics[0].Partitions {
+				if p.Error == nil && p.Leader.Host != "" {
+					ready++
+				}
+			}
+			if ready == partitions {
+				return nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("compact: waiting for the partition leaders of %s: %w", topic, ctx.Err())
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
