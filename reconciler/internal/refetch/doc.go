@@ -19,7 +19,8 @@
 //     may have been undeleted since).
 //   - GAP_OVERFLOW (record id [pubsub.OverflowRecordID]): every record of
 //     the entity whose SystemModstamp is at or after the envelope's commit
-//     timestamp (queryAll) is published the same way.
+//     timestamp (less [Config.OverflowLookback]; queryAll) is published
+//     the same way.
 //
 // Every envelope published carries the version (commit number, sequence
 // number) of the GAP envelope that asked for it, so that it beats what

@@ -73,6 +73,13 @@ type Config struct {
 	// BatchWait is how long a poll waits for more records once it has
 	// one. Default: 100ms.
 	BatchWait time.Duration
+	// OverflowLookback widens the re-fetch after a GAP_OVERFLOW to the
+	// records stamped this long before the envelope's commit timestamp:
+	// a long transaction stamps records as it changes them, before it
+	// commits. Re-fetching more records is harmless (they are published
+	// with their current state). Default: 0, SystemModstamp at or after
+	// the commit timestamp.
+	OverflowLookback time.Duration
 	// RetryMin and RetryMax bound the backoff between attempts at a
 	// failed poll. Default: 1s and 1m.
 	RetryMin, RetryMax time.Duration
@@ -345,7 +352,7 @@ func (r *Refetcher) handleMarkers(ctx context.Context, msgs []kafka.Message) err
 				ids[e.RecordID] = marker{version: v, ts: e.CommitTimestamp}
 			}
 		case envelope.ChangeGapOverflow:
-			overflows = append(overflows, overflow{obj: obj, version: v, since: e.CommitTimestamp})
+			overflows = append(overflows, overflow{obj: obj, version: v, since: e.CommitTimestamp.Add(-r.cfg.OverflowLookback)})
 		default:
 			r.skip(msg, "invalid", fmt.Errorf("change type %s is not a gap", e.ChangeType))
 		}
