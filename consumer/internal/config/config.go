@@ -1,15 +1,12 @@
 package config
 
 import (
-	"fmt"
 	"log/slog"
-	"net/url"
-	"reflect"
-	"regexp"
-	"strings"
 	"time"
 
 	"github.com/sfsync/sfsync/schemas/mapping"
+	"github.com/sfsync/sfsync/schemas/svcconfig"
+	"github.com/sfsync/sfsync/schemas/svcconfig/kafkaconf"
 )
 
 // Defaults of [Config] fields. A field left out of the file and the
@@ -43,7 +40,7 @@ const EnvPrefix = "SFSYNC_CONSUMER_"
 type Config struct {
 	// MappingFile is the mapping file (see package mapping), relative to
 	// the configuration file's directory; required.
-	MappingFile string `yaml:"mapping"`
+	MappingFile string `yaml:"mapping" svcconfig:"file"`
 	// Kafka says where envelopes come from and dead letters go.
 	Kafka Kafka `yaml:"kafka"`
 	// Postgres is the database the records are applied to.
@@ -72,15 +69,10 @@ type Config struct {
 
 // Kafka configures the Kafka client, the consumer group and its topics.
 type Kafka struct {
-	// Brokers are the bootstrap host:port addresses; required.
-	Brokers []string `yaml:"brokers"`
-	// ClientID is the client id brokers see in logs and quotas; the
-	// default is sfsync-consumer.
-	ClientID string `yaml:"client_id"`
-	// TLS configures TLS to the brokers; the default is plaintext.
-	TLS TLS `yaml:"tls"`
-	// SASL configures SASL authentication; the default is none.
-	SASL SASL `yaml:"sasl"`
+	// Conn holds the brokers, client id (the default is
+	// sfsync-consumer), TLS and SASL; its Transport and Dialer make the
+	// kafka-go clients.
+	kafkaconf.Conn `yaml:",inline"`
 	// Group is the consumer group, also the key of the consumed offsets
 	// in PostgreSQL; the default is sfsync-consumer.
 	Group string `yaml:"group"`
@@ -99,51 +91,24 @@ type Kafka struct {
 }
 
 // TLS configures TLS to the brokers.
-type TLS struct {
-	// Enabled turns TLS on; the default is false. The other fields
-	// require it.
-	Enabled bool `yaml:"enabled"`
-	// CAFile is a PEM file of the certificate authorities trusted for the
-	// brokers; the default is the system roots (enough for MSK).
-	CAFile string `yaml:"ca_file"`
-	// CertFile and KeyFile are a PEM client certificate and its key, for
-	// mutual TLS; both or neither. The default is none.
-	CertFile string `yaml:"cert_file"`
-	KeyFile  string `yaml:"key_file"`
-	// InsecureSkipVerify accepts any broker certificate, for development
-	// only; the default is false, and true is reported by
-	// [Config.Warnings].
-	InsecureSkipVerify bool `yaml:"insecure_skip_verify"`
-}
+type TLS = kafkaconf.TLS
+
+// SASL configures SASL authentication to the brokers.
+type SASL = kafkaconf.SASL
 
 // SASL mechanisms.
 const (
-	MechanismPlain       = "PLAIN"
-	MechanismSCRAMSHA256 = "SCRAM-SHA-256"
-	MechanismSCRAMSHA512 = "SCRAM-SHA-512"
-	MechanismAWSMSKIAM   = "AWS_MSK_IAM"
+	MechanismPlain       = kafkaconf.MechanismPlain
+	MechanismSCRAMSHA256 = kafkaconf.MechanismSCRAMSHA256
+	MechanismSCRAMSHA512 = kafkaconf.MechanismSCRAMSHA512
+	MechanismAWSMSKIAM   = kafkaconf.MechanismAWSMSKIAM
 )
 
 // Mechanisms are the accepted values of [SASL.Mechanism].
-var Mechanisms = []string{MechanismPlain, MechanismSCRAMSHA256, MechanismSCRAMSHA512, MechanismAWSMSKIAM}
+var Mechanisms = kafkaconf.Mechanisms
 
-// SASL configures SASL authentication to the brokers.
-type SASL struct {
-	// Mechanism is PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 or AWS_MSK_IAM;
-	// the default, empty, is no SASL. AWS_MSK_IAM requires TLS and takes
-	// AWS credentials from the default chain (environment, shared
-	// config, web identity, instance or task role).
-	Mechanism string `yaml:"mechanism"`
-	// Username is the SASL user; required with PLAIN and SCRAM, refused
-	// with AWS_MSK_IAM.
-	Username string `yaml:"username"`
-	// Password is the SASL password; required with PLAIN and SCRAM,
-	// refused with AWS_MSK_IAM. It never prints.
-	Password Secret `yaml:"password"`
-	// AWSRegion is the MSK cluster's AWS region, e.g. eu-west-1;
-	// required with AWS_MSK_IAM, refused otherwise.
-	AWSRegion string `yaml:"aws_region"`
-}
+// DialTimeout bounds connecting to a broker, TLS and SASL included.
+const DialTimeout = kafkaconf.DialTimeout
 
 // Postgres configures the database.
 type Postgres struct {
@@ -218,161 +183,21 @@ func (c *Config) setDefaults() {
 	def(&c.LogFormat, DefaultLogFormat)
 }
 
-// redactedText is what a secret prints as.
-const redactedText = "[REDACTED]"
+// Secret is a credential; it prints as "[REDACTED]" (see
+// [svcconfig.Secret]).
+type Secret = svcconfig.Secret
 
-// Secret is a credential. It prints as "[REDACTED]" with every fmt verb
-// and in log/slog, so that a Secret inside a struct cannot leak through
-// logs or errors. Convert it with string(s) where the value is needed.
-type Secret string
-
-// String returns "[REDACTED]".
-func (Secret) String() string { return redactedText }
-
-// GoString returns `config.Secret("[REDACTED]")`.
-func (Secret) GoString() string { return `config.Secret("` + redactedText + `")` }
-
-// Format writes "[REDACTED]" whatever the verb.
-func (s Secret) Format(f fmt.State, verb rune) {
-	if verb == 'v' && f.Flag('#') {
-		_, _ = f.Write([]byte(s.GoString()))
-		return
-	}
-	_, _ = f.Write([]byte(redactedText))
-}
-
-// LogValue returns "[REDACTED]" for log/slog.
-func (Secret) LogValue() slog.Value { return slog.StringValue(redactedText) }
-
-// MarshalJSON returns "[REDACTED]" as a JSON string.
-func (Secret) MarshalJSON() ([]byte, error) { return []byte(`"` + redactedText + `"`), nil }
-
-// MarshalText returns "[REDACTED]".
-func (Secret) MarshalText() ([]byte, error) { return []byte(redactedText), nil }
-
-// URL is a connection string that may hold a password: a URL such as
-// postgres://user:password@host/db, or PostgreSQL's keyword=value form.
-// It prints, with every fmt verb and in log/slog, as [URL.Redacted].
-// Convert it with string(u) to connect.
-type URL string
-
-// Redacted returns u with its password, if any, replaced by xxxxx; a
-// string that does not parse as a URL prints as "[REDACTED]" whole.
-func (u URL) Redacted() string {
-	s := string(u)
-	if s == "" {
-		return ""
-	}
-	if !strings.Contains(s, "://") {
-		return kvPassword.ReplaceAllString(s, "${1}xxxxx")
-	}
-	p, err := url.Parse(s)
-	if err != nil {
-		return redactedText
-	}
-	q := p.Query()
-	masked := false
-	for k := range q {
-		if strings.EqualFold(k, "password") || strings.EqualFold(k, "sslpassword") {
-			q.Set(k, "xxxxx")
-			masked = true
-		}
-	}
-	if masked {
-		p.RawQuery = q.Encode()
-	}
-	return p.Redacted()
-}
-
-// kvPassword matches the password settings of a keyword=value string.
-var kvPassword = regexp.MustCompile(`(?i)((?:^|\s)(?:ssl)?password\s*=\s*)('(?:[^'\\]|\\.)*'|\S*)`)
-
-// String returns [URL.Redacted].
-func (u URL) String() string { return u.Redacted() }
-
-// GoString returns [URL.Redacted], quoted.
-func (u URL) GoString() string { return fmt.Sprintf("config.URL(%q)", u.Redacted()) }
-
-// Format writes [URL.Redacted] whatever the verb.
-func (u URL) Format(f fmt.State, verb rune) {
-	if verb == 'v' && f.Flag('#') {
-		_, _ = f.Write([]byte(u.GoString()))
-		return
-	}
-	_, _ = f.Write([]byte(u.Redacted()))
-}
-
-// LogValue returns [URL.Redacted] for log/slog.
-func (u URL) LogValue() slog.Value { return slog.StringValue(u.Redacted()) }
-
-// MarshalText returns [URL.Redacted], for JSON and other encoders.
-func (u URL) MarshalText() ([]byte, error) { return []byte(u.Redacted()), nil }
+// URL is a connection string that may hold a password; it prints with
+// the password masked (see [svcconfig.URL]).
+type URL = svcconfig.URL
 
 // String returns c as "key=value" pairs in file order, secrets shown as
 // [REDACTED] when set and URLs without their password.
-func (c Config) String() string {
-	var b strings.Builder
-	b.WriteString("config.Config{")
-	first := true
-	walk(reflect.ValueOf(&c).Elem(), "", func(path string, v reflect.Value) {
-		if !first {
-			b.WriteByte(' ')
-		}
-		first = false
-		b.WriteString(path)
-		b.WriteByte('=')
-		b.WriteString(display(v))
-	})
-	b.WriteByte('}')
-	return b.String()
-}
+func (c Config) String() string { return "config.Config{" + svcconfig.Format(&c) + "}" }
 
 // GoString is [Config.String], so that %#v redacts too.
 func (c Config) GoString() string { return c.String() }
 
 // LogValue logs every setting as nested groups, secrets as [REDACTED]
 // when set and URLs without their password.
-func (c Config) LogValue() slog.Value {
-	return groupValue(reflect.ValueOf(&c).Elem())
-}
-
-func groupValue(v reflect.Value) slog.Value {
-	var attrs []slog.Attr
-	t := v.Type()
-	for i := range t.NumField() {
-		name := yamlName(t.Field(i))
-		if name == "" {
-			continue
-		}
-		f := v.Field(i)
-		if isStruct(f) {
-			attrs = append(attrs, slog.Attr{Key: name, Value: groupValue(f)})
-			continue
-		}
-		attrs = append(attrs, slog.String(name, display(f)))
-	}
-	return slog.GroupValue(attrs...)
-}
-
-// display formats a leaf value; secrets show only whether they are set.
-func display(v reflect.Value) string {
-	switch v.Type() {
-	case secretType:
-		if v.String() == "" {
-			return `""`
-		}
-		return redactedText
-	case urlType:
-		return fmt.Sprintf("%q", URL(v.String()).Redacted())
-	case durationType:
-		return time.Duration(v.Int()).String()
-	}
-	switch v.Kind() {
-	case reflect.String:
-		return fmt.Sprintf("%q", v.String())
-	case reflect.Slice:
-		return fmt.Sprintf("%q", v.Interface())
-	default:
-		return fmt.Sprint(v.Interface())
-	}
-}
+func (c Config) LogValue() slog.Value { return svcconfig.LogValue(&c) }

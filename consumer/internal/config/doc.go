@@ -11,9 +11,9 @@
 // github.com/aws/aws-msk-iam-sasl-signer-go), [Postgres.URL] and
 // [Redis.URL] for the stores.
 //
-// The Kafka part (kafka.go, and the TLS and SASL checks) and the generic
-// YAML loader (load.go, fields.go, env.go) are copies of the producer's:
-// services do not import each other.
+// The YAML loader, the environment overrides, the redaction and the
+// Kafka connection settings are the conventions every sfsync service
+// shares, in schemas/svcconfig and schemas/svcconfig/kafkaconf.
 //
 // Secrets never print: kafka.sasl.password is a [Secret], shown as
 // "[REDACTED]", and postgres.url and redis.url are [URL] values, shown

@@ -1,68 +1,20 @@
 package config
 
 import (
-	"cmp"
-	"errors"
-	"fmt"
-	"os"
-	"path/filepath"
-	"reflect"
-	"slices"
-	"strconv"
-	"strings"
-
-	"github.com/goccy/go-yaml"
-	"github.com/goccy/go-yaml/ast"
-	yamlparser "github.com/goccy/go-yaml/parser"
+	"github.com/sfsync/sfsync/schemas/svcconfig"
 )
 
-// ErrInvalid is wrapped by every configuration error.
-var ErrInvalid = errors.New("invalid consumer configuration")
+// ErrInvalid is wrapped by every configuration error; it is
+// [svcconfig.ErrInvalid], shared by every service.
+var ErrInvalid = svcconfig.ErrInvalid
 
-// Problem is one thing wrong with a configuration.
-type Problem struct {
-	// Where is "file:line", "$VARIABLE" for an environment override, the
-	// file alone when the key is absent, or "" when unknown.
-	Where string
-	// Path is the key, e.g. "kafka.sasl.mechanism" or "kafka.brokers[1]";
-	// "" for problems of the file as a whole.
-	Path string
-	// Message says what is wrong; it never contains a secret.
-	Message string
-}
-
-// String returns "where: path: message".
-func (p Problem) String() string {
-	s := p.Message
-	if p.Path != "" {
-		s = p.Path + ": " + s
-	}
-	if p.Where != "" {
-		s = p.Where + ": " + s
-	}
-	return s
-}
+// Problem is one thing wrong with a configuration: where, the key path,
+// and the message.
+type Problem = svcconfig.Problem
 
 // ValidationError lists every problem of a configuration, one per line.
-// It wraps [ErrInvalid].
-type ValidationError struct {
-	Problems []Problem
-}
-
-// Error returns the problems, one per line.
-func (e *ValidationError) Error() string {
-	lines := make([]string, len(e.Problems))
-	for i, p := range e.Problems {
-		lines[i] = p.String()
-	}
-	return strings.Join(lines, "\n")
-}
-
-// Unwrap returns [ErrInvalid].
-func (e *ValidationError) Unwrap() error { return ErrInvalid }
-
-// maxFile bounds the size of a configuration file.
-const maxFile = 1 << 20
+// It wraps [ErrInvalid]; its Service is "consumer".
+type ValidationError = svcconfig.ValidationError
 
 // Load reads the YAML file at path, applies the environment overrides
 // that lookup finds (pass os.LookupEnv; see [Config.ApplyEnv]), fills in
@@ -72,350 +24,23 @@ const maxFile = 1 << 20
 // at once, as a *[ValidationError] whose lines name the file and line, or
 // the variable, of each.
 func Load(path string, lookup func(string) (string, bool)) (*Config, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("read config: %w", err)
+	c := &Config{}
+	if err := svcconfig.Load(path, c, c.options(lookup)); err != nil {
+		return nil, err
 	}
-	if len(data) > maxFile {
-		return nil, &ValidationError{Problems: []Problem{{Where: path, Message: fmt.Sprintf("larger than %d bytes: not a configuration file", maxFile)}}}
-	}
-	return Parse(path, data, lookup)
+	return c, nil
 }
 
 // Parse is [Load] for data read from a file called name.
 func Parse(name string, data []byte, lookup func(string) (string, bool)) (*Config, error) {
-	src := &source{file: name, lines: map[string]int{}, env: map[string]string{}}
 	c := &Config{}
-	src.decodeFile(data, c)
-	src.resolve(c)
-	if lookup != nil {
-		src.problems = append(src.problems, c.applyEnv(lookup, src)...)
+	if err := svcconfig.Parse(name, data, c, c.options(lookup)); err != nil {
+		return nil, err
 	}
-	c.setDefaults()
-	for _, p := range c.check() {
-		if !src.failed(p.Path) {
-			src.problems = append(src.problems, p)
-		}
-	}
-	if len(src.problems) == 0 {
-		return c, nil
-	}
-	for i := range src.problems {
-		if src.problems[i].Where == "" {
-			src.problems[i].Where = src.where(src.problems[i].Path)
-		}
-	}
-	src.sort()
-	return nil, &ValidationError{Problems: src.problems}
+	return c, nil
 }
 
-// source records where each setting came from, to place problems.
-type source struct {
-	file     string
-	lines    map[string]int    // key path → line in the file
-	env      map[string]string // key path → environment variable
-	problems []Problem
-	bad      []string // paths whose value could not be decoded
-}
-
-func (s *source) problem(path, format string, args ...any) {
-	s.problems = append(s.problems, Problem{Path: path, Message: fmt.Sprintf(format, args...)})
-	s.bad = append(s.bad, path)
-}
-
-// failed reports whether path, or a key enclosing it or inside it, could
-// not be decoded, so that Validate's view of it is not worth reporting.
-func (s *source) failed(path string) bool {
-	for _, b := range s.bad {
-		if b == "" || b == path || path != "" && (strings.HasPrefix(b, path+".") || strings.HasPrefix(b, path+"[")) ||
-			strings.HasPrefix(path, b+".") || strings.HasPrefix(path, b+"[") {
-			return true
-		}
-	}
-	return false
-}
-
-// where returns the place of the key path: the variable that set it or
-// an enclosing key, or else the line of the key or of its closest
-// enclosing key in the file, or else the file.
-func (s *source) where(path string) string {
-	for p := path; p != ""; p = parent(p) {
-		if v, ok := s.env[p]; ok {
-			return "$" + v
-		}
-		if n, ok := s.lines[p]; ok {
-			return s.file + ":" + strconv.Itoa(n)
-		}
-	}
-	return s.file
-}
-
-// sort orders problems by line in the file, then the others in the
-// order found.
-func (s *source) sort() {
-	line := func(p Problem) int {
-		rest, ok := strings.CutPrefix(p.Where, s.file+":")
-		if !ok {
-			return 1 << 30
-		}
-		n, err := strconv.Atoi(rest)
-		if err != nil {
-			return 1 << 30
-		}
-		return n
-	}
-	slices.SortStableFunc(s.problems, func(a, b Problem) int { return cmp.Compare(line(a), line(b)) })
-}
-
-// forget drops the file lines of path and its children, once the
-// environment has replaced its value.
-func (s *source) forget(path string) {
-	for p := range s.lines {
-		if p == path || strings.HasPrefix(p, path+".") || strings.HasPrefix(p, path+"[") {
-			delete(s.lines, p)
-		}
-	}
-}
-
-// parent returns the path of the enclosing key: "a.b[1].c" → "a.b[1]" →
-// "a.b" → "a" → "".
-func parent(p string) string {
-	i := strings.LastIndexAny(p, ".[")
-	if i < 0 {
-		return ""
-	}
-	return p[:i]
-}
-
-// decodeFile decodes the YAML data onto c, recording lines and
-// problems: syntax errors, unknown keys, duplicate keys and values of the
-// wrong type.
-func (s *source) decodeFile(data []byte, c *Config) {
-	// Duplicate keys are reported by decode, with their path.
-	tree, err := yamlparser.ParseBytes(data, 0, yamlparser.AllowDuplicateMapKey())
-	if err != nil {
-		p := Problem{Where: s.file, Message: err.Error()}
-		var ye yaml.Error
-		if errors.As(err, &ye) {
-			p.Message = ye.GetMessage()
-			if tk := ye.GetToken(); tk != nil && tk.Position != nil {
-				p.Where = fmt.Sprintf("%s:%d", s.file, tk.Position.Line)
-			}
-		}
-		s.problems = append(s.problems, p)
-		s.bad = append(s.bad, "") // nothing else is worth reporting
-		return
-	}
-	var docs []*ast.DocumentNode
-	for _, d := range tree.Docs {
-		if d != nil && d.Body != nil {
-			docs = append(docs, d)
-		}
-	}
-	switch len(docs) {
-	case 0:
-		return
-	case 1:
-	default:
-		s.problems = append(s.problems, Problem{Where: fmt.Sprintf("%s:%d", s.file, line(docs[1].Body)), Message: "want one YAML document, found a second"})
-		s.bad = append(s.bad, "")
-		return
-	}
-	s.decode(docs[0].Body, reflect.ValueOf(c).Elem(), "")
-}
-
-// line returns the line of n, or 0.
-func line(n ast.Node) int {
-	if n == nil {
-		return 0
-	}
-	if tk := n.GetToken(); tk != nil && tk.Position != nil {
-		return tk.Position.Line
-	}
-	return 0
-}
-
-// unwrap removes anchors and tags around a value.
-func unwrap(n ast.Node) ast.Node {
-	for {
-		switch t := n.(type) {
-		case *ast.AnchorNode:
-			n = t.Value
-		case *ast.TagNode:
-			n = t.Value
-		default:
-			return n
-		}
-	}
-}
-
-// pairs returns the key-value pairs of a mapping node, or false.
-func pairs(n ast.Node) ([]*ast.MappingValueNode, bool) {
-	switch t := n.(type) {
-	case *ast.MappingNode:
-		return t.Values, true
-	case *ast.MappingValueNode:
-		return []*ast.MappingValueNode{t}, true
-	}
-	return nil, false
-}
-
-// scalar returns the text of a scalar node, or false.
-func scalar(n ast.Node) (string, bool) {
-	switch t := n.(type) {
-	case *ast.StringNode:
-		return t.Value, true
-	case *ast.LiteralNode:
-		if t.Value == nil {
-			return "", true
-		}
-		return t.Value.Value, true
-	case *ast.IntegerNode, *ast.FloatNode, *ast.BoolNode, *ast.InfinityNode, *ast.NanNode:
-		if tk := t.GetToken(); tk != nil {
-			return tk.Value, true
-		}
-	}
-	return "", false
-}
-
-// keyText returns the text of a mapping key.
-func keyText(k ast.MapKeyNode) string {
-	if s, ok := scalar(unwrap(k)); ok {
-		return s
-	}
-	if k.IsMergeKey() {
-		return "<<"
-	}
-	if tk := k.GetToken(); tk != nil {
-		return tk.Value
-	}
-	return ""
-}
-
-// decode sets v, the setting at path, from the node n.
-func (s *source) decode(n ast.Node, v reflect.Value, path string) {
-	n = unwrap(n)
-	if n == nil {
-		return
-	}
-	if _, ok := n.(*ast.NullNode); ok {
-		return // an empty key leaves the default
-	}
-	if _, ok := n.(*ast.AliasNode); ok {
-		s.problem(path, "aliases are not supported")
-		return
-	}
-	switch {
-	case isStruct(v):
-		ps, ok := pairs(n)
-		if !ok {
-			s.problem(path, "must be a mapping of keys, got %s", describe(n))
-			return
-		}
-		prefix := ""
-		if path != "" {
-			prefix = path + "."
-		}
-		for _, mv := range ps {
-			key := keyText(mv.Key)
-			kp := prefix + key
-			if first, dup := s.lines[kp]; dup {
-				s.lines[kp] = line(mv.Key)
-				s.problem(kp, "defined twice (first at line %d)", first)
-				continue
-			}
-			s.lines[kp] = line(mv.Key)
-			f, ok := field(v, key)
-			if !ok {
-				s.problem(kp, "unknown key%s", suggest(prefix, key, keys(v.Type())))
-				continue
-			}
-			s.decode(mv.Value, f, kp)
-		}
-	case v.Kind() == reflect.Slice:
-		seq, ok := n.(*ast.SequenceNode)
-		if !ok {
-			s.problem(path, "must be a list such as [a, b], got %s", describe(n))
-			return
-		}
-		list := make([]string, 0, len(seq.Values))
-		for i, item := range seq.Values {
-			ip := fmt.Sprintf("%s[%d]", path, i)
-			s.lines[ip] = line(item)
-			text, ok := scalar(unwrap(item))
-			if !ok {
-				s.problem(ip, "must be a string, got %s", describe(item))
-				continue
-			}
-			list = append(list, text)
-		}
-		v.Set(reflect.ValueOf(list))
-	default:
-		text, ok := scalar(n)
-		if !ok {
-			s.problem(path, "must be a %s, got %s", kindName(v), describe(n))
-			return
-		}
-		if err := setScalar(v, text); err != nil {
-			s.problem(path, "%v", err)
-		}
-	}
-}
-
-// describe names the kind of a YAML value for messages. It quotes no
-// scalar, lest a secret be written under the wrong key; see quote.
-func describe(n ast.Node) string {
-	n = unwrap(n)
-	switch n.(type) {
-	case *ast.MappingNode, *ast.MappingValueNode:
-		return "a mapping"
-	case *ast.SequenceNode:
-		return "a list"
-	case *ast.NullNode:
-		return "null"
-	case *ast.AliasNode:
-		return "an alias"
-	}
-	switch n.(type) {
-	case *ast.IntegerNode, *ast.FloatNode, *ast.InfinityNode, *ast.NanNode:
-		return "a number"
-	case *ast.BoolNode:
-		return "a boolean"
-	case *ast.StringNode, *ast.LiteralNode:
-		return "a string"
-	}
-	return "an unsupported value"
-}
-
-// quote returns a scalar's text quoted and shortened, or describe's
-// answer; only for settings that are never secret.
-func quote(n ast.Node) string {
-	if text, ok := scalar(unwrap(n)); ok {
-		if len(text) > 40 {
-			text = text[:40] + "…"
-		}
-		return strconv.Quote(text)
-	}
-	return describe(n)
-}
-
-// resolve makes relative file names from the file relative to its
-// directory.
-func (s *source) resolve(c *Config) {
-	dir := filepath.Dir(s.file)
-	for path, p := range c.files() {
-		if _, fromFile := s.lines[path]; fromFile && *p != "" && !filepath.IsAbs(*p) {
-			*p = filepath.Join(dir, *p)
-		}
-	}
-}
-
-// files returns the settings that name files, by path.
-func (c *Config) files() map[string]*string {
-	return map[string]*string{
-		"mapping":             &c.MappingFile,
-		"kafka.tls.ca_file":   &c.Kafka.TLS.CAFile,
-		"kafka.tls.cert_file": &c.Kafka.TLS.CertFile,
-		"kafka.tls.key_file":  &c.Kafka.TLS.KeyFile,
-	}
+// options are the consumer's conventions for svcconfig.
+func (c *Config) options(lookup func(string) (string, bool)) svcconfig.Options {
+	return svcconfig.Options{Service: "consumer", EnvPrefix: EnvPrefix, Env: lookup, Defaults: c.setDefaults, Check: c.check}
 }

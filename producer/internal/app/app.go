@@ -62,7 +62,7 @@ type salesforce struct {
 // (metrics interceptors).
 func connect(ctx context.Context, cfg *config.Config, log *slog.Logger, dialOpts ...grpc.DialOption) (*salesforce, error) {
 	var creds pubsub.Credentials
-	restCreds := rest.StaticCredentials(rest.Token{AccessToken: cfg.Salesforce.AccessToken, InstanceURL: cfg.Salesforce.InstanceURL})
+	restCreds := rest.StaticCredentials(rest.Token{AccessToken: cfg.Salesforce.StaticToken(), InstanceURL: cfg.Salesforce.InstanceURL})
 	orgID := cfg.Salesforce.OrgID
 	if cfg.Salesforce.Grant != "" {
 		oc, err := cfg.Salesforce.OAuth()

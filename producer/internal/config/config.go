@@ -1,15 +1,14 @@
 package config
 
 import (
-	"fmt"
 	"log/slog"
-	"reflect"
-	"strings"
 	"time"
 
 	"github.com/sfsync/sfsync/salesforce/oauth"
 	"github.com/sfsync/sfsync/salesforce/pubsub"
 	"github.com/sfsync/sfsync/schemas/mapping"
+	"github.com/sfsync/sfsync/schemas/svcconfig"
+	"github.com/sfsync/sfsync/schemas/svcconfig/kafkaconf"
 )
 
 // Defaults of [Config] fields. A field left out of the file and the
@@ -51,7 +50,7 @@ const EnvPrefix = "SFSYNC_PRODUCER_"
 type Config struct {
 	// MappingFile is the mapping file (see package mapping), relative to
 	// the configuration file's directory; required.
-	MappingFile string `yaml:"mapping"`
+	MappingFile string `yaml:"mapping" svcconfig:"file"`
 	// Salesforce says where events come from and how to authenticate.
 	Salesforce Salesforce `yaml:"salesforce"`
 	// Kafka says where records go.
@@ -86,49 +85,11 @@ type Config struct {
 }
 
 // Salesforce configures the Pub/Sub API connection and its
-// authentication. Exactly one of two auth forms is required: an OAuth
-// grant (Grant with ClientID and the grant's credentials), or a static
-// AccessToken with InstanceURL and OrgID, for sfemu and development.
+// authentication: the connection settings every service shares (see
+// [svcconfig.Salesforce]: exactly one of an OAuth grant or a static
+// access token) and the producer's own.
 type Salesforce struct {
-	// LoginURL is the OAuth login host: https://login.salesforce.com (the
-	// default), https://test.salesforce.com, or the org's My Domain URL,
-	// which the client_credentials grant requires.
-	LoginURL string `yaml:"login_url"`
-	// PubSubEndpoint is the Pub/Sub API host:port; the default is
-	// api.pubsub.salesforce.com:7443.
-	PubSubEndpoint string `yaml:"pubsub_endpoint"`
-	// Plaintext speaks gRPC without TLS, for sfemu only; the default is
-	// false (TLS).
-	Plaintext bool `yaml:"plaintext"`
-	// CAFile is a PEM file of the certificate authorities trusted for the
-	// Pub/Sub endpoint; the default is the system roots.
-	CAFile string `yaml:"ca_file"`
-
-	// Grant is the OAuth flow, jwt_bearer or client_credentials; no
-	// default. It selects the OAuth auth form.
-	Grant string `yaml:"grant"`
-	// ClientID is the connected app's consumer key; required with Grant.
-	ClientID string `yaml:"client_id"`
-	// ClientSecret is the consumer secret; required with
-	// client_credentials, refused otherwise. It never prints.
-	ClientSecret oauth.Secret `yaml:"client_secret"`
-	// Username is the integration user, the JWT's subject; required with
-	// jwt_bearer, refused otherwise.
-	Username string `yaml:"username"`
-	// PrivateKeyFile is the PEM RSA private key signing JWT assertions;
-	// required with jwt_bearer, refused otherwise. It is read when
-	// needed, never kept.
-	PrivateKeyFile string `yaml:"private_key_file"`
-
-	// AccessToken is a static access token; it selects the static auth
-	// form and never prints. No default.
-	AccessToken oauth.Secret `yaml:"access_token"`
-	// InstanceURL is the org's URL, e.g. https://acme.my.salesforce.com;
-	// required with AccessToken, refused otherwise (OAuth returns it).
-	InstanceURL string `yaml:"instance_url"`
-	// OrgID is the org id (15 or 18 characters, 00D…); required with
-	// AccessToken, refused otherwise (OAuth returns it).
-	OrgID string `yaml:"org_id"`
+	svcconfig.Salesforce `yaml:",inline"`
 
 	// LimitsPollInterval is how often the producer reads the org's
 	// /limits resource (a REST call, which counts against
@@ -142,15 +103,10 @@ type Salesforce struct {
 // acks from all in-sync replicas (see RequiredAcks): a replay id is
 // checkpointed only once every record up to it is durable.
 type Kafka struct {
-	// Brokers are the bootstrap host:port addresses; required.
-	Brokers []string `yaml:"brokers"`
-	// ClientID is the client id brokers see in logs and quotas; the
-	// default is sfsync-producer.
-	ClientID string `yaml:"client_id"`
-	// TLS configures TLS to the brokers; the default is plaintext.
-	TLS TLS `yaml:"tls"`
-	// SASL configures SASL authentication; the default is none.
-	SASL SASL `yaml:"sasl"`
+	// Conn holds the brokers, client id (the default is
+	// sfsync-producer), TLS and SASL; its Transport and Dialer make the
+	// kafka-go clients.
+	kafkaconf.Conn `yaml:",inline"`
 	// RequiredAcks can only be "all", its default: it is here to be
 	// visible, not to be changed.
 	RequiredAcks string `yaml:"required_acks"`
@@ -176,51 +132,24 @@ type Kafka struct {
 }
 
 // TLS configures TLS to the brokers.
-type TLS struct {
-	// Enabled turns TLS on; the default is false. The other fields
-	// require it.
-	Enabled bool `yaml:"enabled"`
-	// CAFile is a PEM file of the certificate authorities trusted for the
-	// brokers; the default is the system roots (enough for MSK).
-	CAFile string `yaml:"ca_file"`
-	// CertFile and KeyFile are a PEM client certificate and its key, for
-	// mutual TLS; both or neither. The default is none.
-	CertFile string `yaml:"cert_file"`
-	KeyFile  string `yaml:"key_file"`
-	// InsecureSkipVerify accepts any broker certificate, for development
-	// only; the default is false, and true is reported by
-	// [Config.Warnings].
-	InsecureSkipVerify bool `yaml:"insecure_skip_verify"`
-}
+type TLS = kafkaconf.TLS
+
+// SASL configures SASL authentication to the brokers.
+type SASL = kafkaconf.SASL
 
 // SASL mechanisms.
 const (
-	MechanismPlain       = "PLAIN"
-	MechanismSCRAMSHA256 = "SCRAM-SHA-256"
-	MechanismSCRAMSHA512 = "SCRAM-SHA-512"
-	MechanismAWSMSKIAM   = "AWS_MSK_IAM"
+	MechanismPlain       = kafkaconf.MechanismPlain
+	MechanismSCRAMSHA256 = kafkaconf.MechanismSCRAMSHA256
+	MechanismSCRAMSHA512 = kafkaconf.MechanismSCRAMSHA512
+	MechanismAWSMSKIAM   = kafkaconf.MechanismAWSMSKIAM
 )
 
 // Mechanisms are the accepted values of [SASL.Mechanism].
-var Mechanisms = []string{MechanismPlain, MechanismSCRAMSHA256, MechanismSCRAMSHA512, MechanismAWSMSKIAM}
+var Mechanisms = kafkaconf.Mechanisms
 
-// SASL configures SASL authentication to the brokers.
-type SASL struct {
-	// Mechanism is PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 or AWS_MSK_IAM;
-	// the default, empty, is no SASL. AWS_MSK_IAM requires TLS and takes
-	// AWS credentials from the default chain (environment, shared
-	// config, web identity, instance or task role).
-	Mechanism string `yaml:"mechanism"`
-	// Username is the SASL user; required with PLAIN and SCRAM, refused
-	// with AWS_MSK_IAM.
-	Username string `yaml:"username"`
-	// Password is the SASL password; required with PLAIN and SCRAM,
-	// refused with AWS_MSK_IAM. It never prints.
-	Password oauth.Secret `yaml:"password"`
-	// AWSRegion is the MSK cluster's AWS region, e.g. eu-west-1;
-	// required with AWS_MSK_IAM, refused otherwise.
-	AWSRegion string `yaml:"aws_region"`
-}
+// DialTimeout bounds connecting to a broker, TLS and SASL included.
+const DialTimeout = kafkaconf.DialTimeout
 
 // Replay policies: what to do when Salesforce refuses a stored replay id
 // as invalid or expired.
@@ -324,67 +253,11 @@ func (s Subscription) Backoff() pubsub.Backoff {
 
 // String returns c as "key=value" pairs in file order, secrets shown as
 // [REDACTED] when set.
-func (c Config) String() string {
-	var b strings.Builder
-	b.WriteString("config.Config{")
-	first := true
-	walk(reflect.ValueOf(&c).Elem(), "", func(path string, v reflect.Value) {
-		if !first {
-			b.WriteByte(' ')
-		}
-		first = false
-		b.WriteString(path)
-		b.WriteByte('=')
-		b.WriteString(display(v))
-	})
-	b.WriteByte('}')
-	return b.String()
-}
+func (c Config) String() string { return "config.Config{" + svcconfig.Format(&c) + "}" }
 
 // GoString is [Config.String], so that %#v redacts too.
 func (c Config) GoString() string { return c.String() }
 
 // LogValue logs every setting as nested groups, secrets as [REDACTED]
 // when set.
-func (c Config) LogValue() slog.Value {
-	return groupValue(reflect.ValueOf(&c).Elem())
-}
-
-func groupValue(v reflect.Value) slog.Value {
-	var attrs []slog.Attr
-	t := v.Type()
-	for i := range t.NumField() {
-		name := yamlName(t.Field(i))
-		if name == "" {
-			continue
-		}
-		f := v.Field(i)
-		if f.Kind() == reflect.Struct && f.Type() != durationType {
-			attrs = append(attrs, slog.Attr{Key: name, Value: groupValue(f)})
-			continue
-		}
-		attrs = append(attrs, slog.String(name, display(f)))
-	}
-	return slog.GroupValue(attrs...)
-}
-
-// display formats a leaf value; secrets show only whether they are set.
-func display(v reflect.Value) string {
-	switch v.Type() {
-	case secretType:
-		if v.String() == "" {
-			return `""`
-		}
-		return "[REDACTED]"
-	case durationType:
-		return time.Duration(v.Int()).String()
-	}
-	switch v.Kind() {
-	case reflect.String:
-		return fmt.Sprintf("%q", v.String())
-	case reflect.Slice:
-		return fmt.Sprintf("%q", v.Interface())
-	default:
-		return fmt.Sprint(v.Interface())
-	}
-}
+func (c Config) LogValue() slog.Value { return svcconfig.LogValue(&c) }

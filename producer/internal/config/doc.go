@@ -10,8 +10,15 @@
 // SCRAM-SHA-512, and AWS MSK IAM through SASL/OAUTHBEARER with tokens from
 // github.com/aws/aws-msk-iam-sasl-signer-go).
 //
+// The YAML loader, the environment overrides, the redaction, and the
+// Salesforce and Kafka connection settings are the conventions every
+// sfsync service shares, in schemas/svcconfig and
+// schemas/svcconfig/kafkaconf; this package adds the producer's own
+// settings and turns the Salesforce settings into oauth and pubsub
+// configurations.
+//
 // Secrets (client_secret, access_token, kafka.sasl.password) are
-// [oauth.Secret] values: they print as "[REDACTED]" with every fmt verb,
-// in log/slog and in errors. Private keys are read only when needed and
-// never kept in a Config.
+// [svcconfig.Secret] values: they print as "[REDACTED]" with every fmt
+// verb, in log/slog and in errors. Private keys are read only when
+// needed and never kept in a Config.
 package config

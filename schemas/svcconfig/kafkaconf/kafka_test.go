@@ -1,4 +1,4 @@
-package config
+package kafkaconf
 
 import (
 	"bytes"
@@ -31,10 +31,9 @@ func TestTransportAndDialer(t *testing.T) {
 	} {
 		t.Run(tc.scenario, func(t *testing.T) {
 			t.Parallel()
-			path, _ := fixture(t, base+"  client_id: test-client\n"+tc.kafka)
-			c, err := Load(path, nil)
-			if err != nil {
-				t.Fatal(err)
+			c, dir := load(t, "kafka:\n  brokers: [127.0.0.1:19092]\n  client_id: test-client\n"+tc.kafka)
+			if ps := append(c.Kafka.Problems(), c.Kafka.SecurityProblems()...); len(ps) > 0 {
+				t.Fatalf("problems in %s: %v", dir, ps)
 			}
 			tr, err := c.Kafka.Transport()
 			if err != nil {
@@ -67,7 +66,7 @@ func TestTransportAndDialer(t *testing.T) {
 				if tr.TLS.RootCAs == nil || len(tr.TLS.Certificates) != 1 || !tr.TLS.InsecureSkipVerify {
 					t.Errorf("tls %+v", tr.TLS)
 				}
-				if w := c.Warnings(); len(w) != 1 {
+				if w := c.Kafka.Warnings(); len(w) != 1 {
 					t.Errorf("warnings %q", w)
 				}
 			}
@@ -87,12 +86,12 @@ func TestTransportErrors(t *testing.T) {
 	files(t, dir)
 	for _, tc := range []struct {
 		scenario string
-		k        Kafka
+		k        Conn
 		want     string
 	}{
-		{"ca unreadable", Kafka{TLS: TLS{Enabled: true, CAFile: filepath.Join(dir, "none.pem")}}, "kafka.tls.ca_file: cannot read " + filepath.Join(dir, "none.pem") + ": no such file or directory"},
-		{"unknown mechanism", Kafka{SASL: SASL{Mechanism: "GSSAPI"}}, `kafka.sasl.mechanism: unknown mechanism "GSSAPI"`},
-		{"msk without region", Kafka{SASL: SASL{Mechanism: MechanismAWSMSKIAM}}, "kafka.sasl.aws_region: is required with mechanism AWS_MSK_IAM"},
+		{"ca unreadable", Conn{TLS: TLS{Enabled: true, CAFile: filepath.Join(dir, "none.pem")}}, "kafka.tls.ca_file: cannot read " + filepath.Join(dir, "none.pem") + ": no such file or directory"},
+		{"unknown mechanism", Conn{SASL: SASL{Mechanism: "GSSAPI"}}, `kafka.sasl.mechanism: unknown mechanism "GSSAPI"`},
+		{"msk without region", Conn{SASL: SASL{Mechanism: MechanismAWSMSKIAM}}, "kafka.sasl.aws_region: is required with mechanism AWS_MSK_IAM"},
 	} {
 		if _, err := tc.k.Transport(); err == nil || err.Error() != tc.want {
 			t.Errorf("%s: Transport: %v, want %s", tc.scenario, err, tc.want)

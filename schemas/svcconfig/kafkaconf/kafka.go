@@ -1,4 +1,4 @@
-package config
+package kafkaconf
 
 import (
 	"context"
@@ -14,6 +14,8 @@ import (
 	"github.com/segmentio/kafka-go/sasl"
 	"github.com/segmentio/kafka-go/sasl/plain"
 	"github.com/segmentio/kafka-go/sasl/scram"
+
+	"github.com/sfsync/sfsync/schemas/svcconfig"
 )
 
 // DialTimeout bounds connecting to a broker, TLS and SASL included.
@@ -22,7 +24,7 @@ const DialTimeout = 10 * time.Second
 // Transport returns a kafka-go transport for writers, with the TLS and
 // SASL settings of k and its client id. Building it touches no network
 // and, for AWS_MSK_IAM, no AWS API: tokens are made at each connection.
-func (k *Kafka) Transport() (*kafka.Transport, error) {
+func (k *Conn) Transport() (*kafka.Transport, error) {
 	tlsCfg, mech, err := k.security()
 	if err != nil {
 		return nil, err
@@ -31,8 +33,8 @@ func (k *Kafka) Transport() (*kafka.Transport, error) {
 }
 
 // Dialer returns a kafka-go dialer, for readers and admin connections
-// such as --check's, with the same settings as [Kafka.Transport].
-func (k *Kafka) Dialer() (*kafka.Dialer, error) {
+// such as --check's, with the same settings as [Conn.Transport].
+func (k *Conn) Dialer() (*kafka.Dialer, error) {
 	tlsCfg, mech, err := k.security()
 	if err != nil {
 		return nil, err
@@ -40,7 +42,7 @@ func (k *Kafka) Dialer() (*kafka.Dialer, error) {
 	return &kafka.Dialer{ClientID: k.ClientID, Timeout: DialTimeout, DualStack: true, TLS: tlsCfg, SASLMechanism: mech}, nil
 }
 
-func (k *Kafka) security() (*tls.Config, sasl.Mechanism, error) {
+func (k *Conn) security() (*tls.Config, sasl.Mechanism, error) {
 	tlsCfg, err := k.TLS.config()
 	if err != nil {
 		return nil, nil, err
@@ -59,7 +61,7 @@ func (t *TLS) config() (*tls.Config, error) {
 	}
 	cfg := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: t.InsecureSkipVerify} //nolint:gosec // insecure only when configured, and warned about
 	if t.CAFile != "" {
-		pool, err := loadCAs(t.CAFile)
+		pool, err := svcconfig.LoadCAs(t.CAFile)
 		if err != nil {
 			return nil, fmt.Errorf("kafka.tls.ca_file: %w", err)
 		}
@@ -82,7 +84,7 @@ func loadKeyPair(certFile, keyFile string) (tls.Certificate, error) {
 	if err != nil {
 		var pe *fs.PathError
 		if errors.As(err, &pe) {
-			return tls.Certificate{}, errors.New(fileError(pe.Path, err))
+			return tls.Certificate{}, errors.New(svcconfig.FileError(pe.Path, err))
 		}
 		return tls.Certificate{}, fmt.Errorf("cannot load the key pair %s and %s: %w", certFile, keyFile, err)
 	}

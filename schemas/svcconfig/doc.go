@@ -1,0 +1,29 @@
+// Package svcconfig holds the conventions every sfsync service's
+// configuration follows, so that each service writes only its own
+// settings: one YAML file plus SFSYNC_<SERVICE>_<KEY PATH> environment
+// overrides, decoded onto a plain Go struct and validated with messages
+// naming the file and line, or the variable, of every problem, and
+// suggesting the key meant when one is misspelt.
+//
+// A service declares its Config as nested structs whose fields carry
+// `yaml:"key"` tags (settings are strings, booleans, ints,
+// [time.Duration], string lists, and maps of Kafka topic to partition
+// count; a pointer to a bool, int or duration tells an absent setting,
+// nil until its default is given, from its zero value), marks the settings naming files with `svcconfig:"file"` (taken
+// relative to the configuration file's directory), and may embed shared
+// sections with `yaml:",inline"`. It calls [Load] with [Options] naming
+// its environment prefix, its defaults and its checks, and formats
+// itself with [Format] and [LogValue].
+//
+// The parts shared by the services live here too: the [Salesforce]
+// connection settings (Pub/Sub endpoint, OAuth grant or static token)
+// and their checks, and [Checker] for the checks every service makes
+// (host:port, durations, topic names, the mapping file, logging). Kafka
+// connection settings (TLS, SASL, kafka-go dialers) are in the
+// subpackage kafkaconf, so that a module without Kafka does not link
+// kafka-go and the AWS signer.
+//
+// Secrets never print: a [Secret] shows as "[REDACTED]", and a [URL]
+// with its password masked, with every fmt verb, in log/slog, in JSON,
+// and in [Format] and [LogValue]. Problems never quote a secret.
+package svcconfig

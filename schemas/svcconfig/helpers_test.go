@@ -1,0 +1,126 @@
+package svcconfig
+
+import (
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/pem"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// testConfig is a service configuration using every kind of setting.
+type testConfig struct {
+	MappingFile string         `yaml:"mapping" svcconfig:"file"`
+	Salesforce  testSalesforce `yaml:"salesforce"`
+	Postgres    struct {
+		URL URL `yaml:"url"`
+	} `yaml:"postgres"`
+	Topics     []string       `yaml:"topics"`
+	Partitions map[string]int `yaml:"partitions"`
+	Tuning     struct {
+		Size     int            `yaml:"size"`
+		Wait     time.Duration  `yaml:"wait"`
+		Repair   *bool          `yaml:"repair"`
+		Every    *time.Duration `yaml:"every"`
+		Verbose  bool           `yaml:"verbose"`
+		internal int
+	} `yaml:"tuning"`
+	LogLevel  string `yaml:"log_level"`
+	LogFormat string `yaml:"log_format"`
+	Ignored   string `yaml:"-"`
+}
+
+// testSalesforce embeds the shared settings with one of its own.
+type testSalesforce struct {
+	Salesforce `yaml:",inline"`
+	PollEvery  time.Duration `yaml:"poll_every"`
+}
+
+func (c *testConfig) setDefaults() {
+	c.Salesforce.SetDefaults()
+	if c.Tuning.Size == 0 {
+		c.Tuning.Size = 100
+	}
+	if c.Tuning.Repair == nil {
+		t := true
+		c.Tuning.Repair = &t
+	}
+	if c.Tuning.Every == nil {
+		d := time.Hour
+		c.Tuning.Every = &d
+	}
+	if c.LogLevel == "" {
+		c.LogLevel = "info"
+	}
+	if c.LogFormat == "" {
+		c.LogFormat = "text"
+	}
+}
+
+func (c *testConfig) check() []Problem {
+	k := &Checker{}
+	k.Mapping("mapping", c.MappingFile)
+	k.Add(c.Salesforce.Problems()...)
+	for i, t := range c.Topics {
+		k.Topics(nil, Topic{Path: "topics[" + string(rune('0'+i%10)) + "]", Name: t})
+	}
+	k.AtLeast("tuning.size", c.Tuning.Size, 1)
+	if c.Tuning.Wait != 0 {
+		k.Positive("tuning.wait", c.Tuning.Wait)
+	}
+	k.Logging(c.LogLevel, c.LogFormat)
+	return k.Problems
+}
+
+func (c *testConfig) options(env map[string]string) Options {
+	o := Options{Service: "test", EnvPrefix: "SFSYNC_TEST_", Defaults: c.setDefaults, Check: c.check}
+	if env != nil {
+		o.Env = func(k string) (string, bool) {
+			v, ok := env[k]
+			return v, ok
+		}
+	}
+	return o
+}
+
+// mappingFile is the absolute path of the bundled mapping.
+var mappingFile = sync.OnceValue(func() string {
+	p, err := filepath.Abs("../mappings/territory.yaml")
+	if err != nil {
+		panic(err)
+	}
+	return p
+})
+
+var rsaKey = sync.OnceValue(func() *rsa.PrivateKey {
+	k, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		panic(err)
+	}
+	return k
+})
+
+// fixture writes text, with {{mapping}} replaced, as service.yaml in a
+// new directory with an RSA key (rsa.key), a file without PEM
+// (text.txt) and an invalid mapping (bad-mapping.yaml); it returns the
+// file's path and the directory.
+func fixture(t *testing.T, text string) (path, dir string) {
+	t.Helper()
+	dir = t.TempDir()
+	write := func(name string, data []byte) {
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("rsa.key", pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(rsaKey())}))
+	write("text.txt", []byte("no PEM here\n"))
+	write("bad-mapping.yaml", []byte("version: 1\nobjects:\n  Account:\n    table: account\n    fieldz: {}\n"))
+	path = filepath.Join(dir, "service.yaml")
+	write("service.yaml", []byte(strings.ReplaceAll(text, "{{mapping}}", mappingFile())))
+	return path, dir
+}
