@@ -1,0 +1,250 @@
+package config
+
+import (
+	"log/slog"
+	"time"
+
+	"github.com/sfsync/sfsync/schemas/mapping"
+	"github.com/sfsync/sfsync/schemas/svcconfig"
+	"github.com/sfsync/sfsync/schemas/svcconfig/kafkaconf"
+)
+
+// Defaults of [Config] fields. A field left out of the file and the
+// environment takes its default; so does one set to its zero value,
+// except verify.full_every and verify.repair and compact.enabled, where
+// 0 and false are meaningful.
+const (
+	DefaultKafkaClientID    = "sfsync-reconciler"
+	DefaultGroup            = "sfsync-reconciler"
+	DefaultRefetchTopic     = "sfsync.refetch"
+	DefaultReconcileTopic   = "sfsync.reconcile-requests"
+	DefaultCheckpointTopic  = "sfsync.checkpoints"
+	DefaultCompactedSuffix  = ".latest"
+	DefaultVerifyInterval   = 5 * time.Minute
+	DefaultVerifyWindow     = 15 * time.Minute
+	DefaultVerifyGrace      = 30 * time.Second
+	DefaultFullEvery        = 24 * time.Hour
+	DefaultRepair           = true
+	DefaultPollInterval     = time.Minute
+	DefaultDeleteCheckEvery = 10
+	DefaultCompact          = true
+	DefaultPageSize         = 10_000
+	DefaultShutdownTimeout  = 10 * time.Second
+	DefaultMetricsAddr      = "127.0.0.1:9467"
+	DefaultLogLevel         = "info"
+	DefaultLogFormat        = "text"
+)
+
+// EnvPrefix starts the name of every environment override: the key path
+// upper-cased, dots and underscores both becoming "_", e.g.
+// SFSYNC_RECONCILER_POSTGRES_URL for postgres.url.
+const EnvPrefix = "SFSYNC_RECONCILER_"
+
+// Config is the reconciler's configuration, parsed once in main by
+// [Load]. A Config is a plain value and not safe for concurrent
+// mutation; its String, GoString and LogValue never show a secret.
+type Config struct {
+	// MappingFile is the mapping file (see package mapping), relative to
+	// the configuration file's directory; required.
+	MappingFile string `yaml:"mapping" svcconfig:"file"`
+	// Salesforce says which org to read and how to authenticate.
+	Salesforce Salesforce `yaml:"salesforce"`
+	// Kafka says where corrective events go and where requests come from.
+	Kafka Kafka `yaml:"kafka"`
+	// Postgres is the database compared with Salesforce.
+	Postgres Postgres `yaml:"postgres"`
+	// Verify tunes the comparison of PostgreSQL with Salesforce.
+	Verify Verify `yaml:"verify"`
+	// Poll tunes the polling of the mapped objects that Salesforce does
+	// not stream.
+	Poll Poll `yaml:"poll"`
+	// Compact tunes the compacted latest-state topics.
+	Compact Compact `yaml:"compact"`
+	// Backfill tunes the initial load.
+	Backfill Backfill `yaml:"backfill"`
+	// ShutdownTimeout bounds how long the work in progress may take to
+	// finish after SIGTERM; the default is 10s.
+	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+	// MetricsAddr is the host:port serving /metrics, /healthz and
+	// /readyz; the default is 127.0.0.1:9467, loopback only.
+	MetricsAddr string `yaml:"metrics_addr"`
+	// LogLevel is debug, info, warn or error; the default is info.
+	LogLevel string `yaml:"log_level"`
+	// LogFormat is text or json; the default is text.
+	LogFormat string `yaml:"log_format"`
+
+	// Mapping is the mapping read from MappingFile by [Config.Validate];
+	// nil until then.
+	Mapping *mapping.Mapping `yaml:"-"`
+}
+
+// Salesforce configures the connection to the org: the Pub/Sub API
+// endpoint and the OAuth grant or static token shared with REST and
+// Bulk API 2.0; see [svcconfig.Salesforce] for the keys, the same as the
+// producer's.
+type Salesforce struct {
+	svcconfig.Salesforce `yaml:",inline"`
+}
+
+// Kafka configures the Kafka client and the reconciler's topics.
+type Kafka struct {
+	// Conn holds the brokers, client id (the default is
+	// sfsync-reconciler), TLS and SASL; its Transport and Dialer make the
+	// kafka-go clients.
+	kafkaconf.Conn `yaml:",inline"`
+	// Group is the consumer group reading the re-fetch and reconcile
+	// requests; the default is sfsync-reconciler.
+	Group string `yaml:"group"`
+	// RefetchTopic carries the consumer's GAP_* and GAP_OVERFLOW
+	// envelopes, whose records the reconciler reads again; the default
+	// is sfsync.refetch.
+	RefetchTopic string `yaml:"refetch_topic"`
+	// ReconcileTopic carries the reconciliation requests, such as the
+	// producer's after a refused replay id; the default is
+	// sfsync.reconcile-requests.
+	ReconcileTopic string `yaml:"reconcile_topic"`
+	// CheckpointTopic is the producer's compacted topic of replay
+	// checkpoints, where a backfill records the replay position the
+	// stream resumes from; the default is sfsync.checkpoints.
+	CheckpointTopic string `yaml:"checkpoint_topic"`
+	// CompactedSuffix names the compacted latest-state topic of each
+	// envelope topic: the topic's name then the suffix, e.g.
+	// sfsync.account.latest; the default is .latest.
+	CompactedSuffix string `yaml:"compacted_suffix"`
+}
+
+// TLS configures TLS to the brokers.
+type TLS = kafkaconf.TLS
+
+// SASL configures SASL authentication to the brokers.
+type SASL = kafkaconf.SASL
+
+// Postgres configures the database.
+type Postgres struct {
+	// URL is the connection string, as a URL
+	// (postgres://user:password@host:5432/db?sslmode=verify-full) or in
+	// keyword=value form; required. The tables are those the consumer
+	// creates, in the first schema of its search_path. Its password
+	// never prints; better set it in SFSYNC_RECONCILER_POSTGRES_URL or
+	// PGPASSWORD.
+	URL svcconfig.URL `yaml:"url"`
+}
+
+// Verify tunes the comparison of PostgreSQL with Salesforce. The
+// incremental loop compares, every Interval, the records Salesforce
+// changed within the last Window but Grace; a full comparison of every
+// record runs every FullEvery.
+type Verify struct {
+	// Interval is how often the incremental loop runs; the default is 5m.
+	Interval time.Duration `yaml:"interval"`
+	// Window is how far back each incremental run looks at Salesforce's
+	// SystemModstamp; the default is 15m. It must be at least Interval,
+	// so that consecutive runs overlap.
+	Window time.Duration `yaml:"window"`
+	// Grace leaves out the changes younger than it, which the stream may
+	// not have applied yet; the default is 30s.
+	Grace time.Duration `yaml:"grace"`
+	// FullEvery is how often every record is compared; the default is
+	// 24h, and 0 disables the full comparison. Never nil after [Load]
+	// or [Default].
+	FullEvery *time.Duration `yaml:"full_every"`
+	// Repair publishes corrective SNAPSHOT and DELETE envelopes for the
+	// drift found; false only reports it. The default is true. Never nil
+	// after [Load] or [Default].
+	Repair *bool `yaml:"repair"`
+}
+
+// Poll tunes the polling of objects without change events.
+type Poll struct {
+	// Interval is how often each polled object is queried for changes
+	// (one REST query); the default is 1m.
+	Interval time.Duration `yaml:"interval"`
+	// DeleteCheckEvery makes every Nth poll also look for deleted
+	// records (queryAll); the default is 10.
+	DeleteCheckEvery int `yaml:"delete_check_every"`
+}
+
+// Compact tunes the compacted latest-state topics.
+type Compact struct {
+	// Enabled keeps a compacted topic of each record's latest envelope
+	// per envelope topic (see Kafka.CompactedSuffix); the default is
+	// true. Never nil after [Load] or [Default].
+	Enabled *bool `yaml:"enabled"`
+}
+
+// Backfill tunes the initial load.
+type Backfill struct {
+	// PageSize caps the records of a Bulk API 2.0 result page
+	// (maxRecords), the unit of progress saved; the default is 10000.
+	PageSize int `yaml:"page_size"`
+}
+
+// Default returns the configuration with every default and nothing else:
+// no mapping, credentials, brokers or database.
+func Default() Config {
+	var c Config
+	c.setDefaults()
+	return c
+}
+
+// setDefaults gives every unset field its default, as kafka-go's Writer
+// and watermill do.
+func (c *Config) setDefaults() {
+	def := func(s *string, v string) {
+		if *s == "" {
+			*s = v
+		}
+	}
+	defDur := func(p *time.Duration, v time.Duration) {
+		if *p == 0 {
+			*p = v
+		}
+	}
+	defInt := func(p *int, v int) {
+		if *p == 0 {
+			*p = v
+		}
+	}
+	c.Salesforce.SetDefaults()
+	def(&c.Kafka.ClientID, DefaultKafkaClientID)
+	def(&c.Kafka.Group, DefaultGroup)
+	def(&c.Kafka.RefetchTopic, DefaultRefetchTopic)
+	def(&c.Kafka.ReconcileTopic, DefaultReconcileTopic)
+	def(&c.Kafka.CheckpointTopic, DefaultCheckpointTopic)
+	def(&c.Kafka.CompactedSuffix, DefaultCompactedSuffix)
+	defDur(&c.Verify.Interval, DefaultVerifyInterval)
+	defDur(&c.Verify.Window, DefaultVerifyWindow)
+	defDur(&c.Verify.Grace, DefaultVerifyGrace)
+	if c.Verify.FullEvery == nil {
+		c.Verify.FullEvery = ptr(DefaultFullEvery)
+	}
+	if c.Verify.Repair == nil {
+		c.Verify.Repair = ptr(DefaultRepair)
+	}
+	defDur(&c.Poll.Interval, DefaultPollInterval)
+	defInt(&c.Poll.DeleteCheckEvery, DefaultDeleteCheckEvery)
+	if c.Compact.Enabled == nil {
+		c.Compact.Enabled = ptr(DefaultCompact)
+	}
+	defInt(&c.Backfill.PageSize, DefaultPageSize)
+	defDur(&c.ShutdownTimeout, DefaultShutdownTimeout)
+	def(&c.MetricsAddr, DefaultMetricsAddr)
+	def(&c.LogLevel, DefaultLogLevel)
+	def(&c.LogFormat, DefaultLogFormat)
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// CompactedTopic returns the compacted latest-state topic of an envelope
+// topic: topic then Kafka.CompactedSuffix.
+func (c *Config) CompactedTopic(topic string) string { return topic + c.Kafka.CompactedSuffix }
+
+// String returns c as "key=value" pairs in file order, secrets shown as
+// [REDACTED] when set and the PostgreSQL URL without its password.
+func (c Config) String() string { return "config.Config{" + svcconfig.Format(&c) + "}" }
+
+// GoString is [Config.String], so that %#v redacts too.
+func (c Config) GoString() string { return c.String() }
+
+// LogValue logs every setting as nested groups, redacted as by String.
+func (c Config) LogValue() slog.Value { return svcconfig.LogValue(&c) }
