@@ -6,11 +6,12 @@
 #      so that the demo never mixes with data of an earlier run;
 #   2. builds sfemu, sfsync-producer, sfsync-consumer and sfsync-top;
 #   3. starts sfemu (the territory dataset, then churn at SFSYNC_DEMO_RATE
-#      transactions/s, default 100), the producer, and two consumer
-#      replicas in one consumer group, each logging to $SFSYNC_DEMO_DIR;
+#      transactions/s, default 100), the producer, two consumer replicas in
+#      one consumer group, and the reconciler (verifying every 30 seconds),
+#      each logging to $SFSYNC_DEMO_DIR;
 #   4. shows, every 2 seconds, events/s into Kafka and into PostgreSQL,
-#      freshness p50/p99 (Salesforce commit to PostgreSQL row), lag, and
-#      each replica's partitions.
+#      freshness p50/p99 (Salesforce commit to PostgreSQL row), lag, each
+#      replica's partitions, and the reconciler's last verify.
 #
 # Ctrl-C stops everything: the consumers and the producer drain, then
 # sfemu and the demo stack stop. Its data stays in $SFSYNC_DEMO_DIR until
@@ -59,7 +60,7 @@ eval "$(deploy/local/stack.sh env)"
 
 say "building into $bin"
 go build -o "$bin/" ./salesforce/cmd/sfemu ./producer/cmd/sfsync-producer \
-	./consumer/cmd/sfsync-consumer ./integration/cmd/sfsync-top
+	./consumer/cmd/sfsync-consumer ./reconciler/cmd/sfsync-reconciler ./integration/cmd/sfsync-top
 
 # start NAME HEALTH_URL CMD...: runs CMD in the background, logging to
 # $dir/NAME.log, and waits until HEALTH_URL answers.
@@ -107,7 +108,16 @@ for replica in 1 2; do
 		"$bin/sfsync-consumer" --config consumer/consumer.example.yaml
 done
 
+SFSYNC_RECONCILER_KAFKA_BROKERS=$SFSYNC_KAFKA_BROKERS \
+	SFSYNC_RECONCILER_POSTGRES_URL=$SFSYNC_DATABASE_URL \
+	SFSYNC_RECONCILER_VERIFY_INTERVAL=30s \
+	SFSYNC_RECONCILER_VERIFY_WINDOW=5m \
+	SFSYNC_RECONCILER_VERIFY_GRACE=10s \
+	start reconciler http://127.0.0.1:9467/healthz \
+	"$bin/sfsync-reconciler" --config reconciler/reconciler.example.yaml
+
 say "PostgreSQL: psql '$SFSYNC_DATABASE_URL'   Ctrl-C stops everything"
 sleep 2
 "$bin/sfsync-top" --producer http://127.0.0.1:9464 \
-	--consumer http://127.0.0.1:9465,http://127.0.0.1:9466 || true
+	--consumer http://127.0.0.1:9465,http://127.0.0.1:9466 \
+	--reconciler http://127.0.0.1:9467 || true

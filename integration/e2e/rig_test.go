@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -38,7 +39,8 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	cmd := exec.Command("go", "build", "-o", dir+"/", "./producer/cmd/sfsync-producer", "./consumer/cmd/sfsync-consumer")
+	cmd := exec.Command("go", "build", "-o", dir+"/", "./producer/cmd/sfsync-producer", "./consumer/cmd/sfsync-consumer",
+		"./reconciler/cmd/sfsync-reconciler")
 	cmd.Dir = repoRoot()
 	if out, err := cmd.CombinedOutput(); err != nil {
 		fmt.Fprintf(os.Stderr, "go build: %v\n%s", err, out)
@@ -86,6 +88,10 @@ type pipeline struct {
 type services struct {
 	dbURL    string // default: a schema of the shared PostgreSQL
 	redisURL string // default: the shared Redis
+	// noProducer leaves the producer to the test (p.startProducer).
+	noProducer bool
+	// poll lists objects the mapping marks `sync: poll`.
+	poll []string
 }
 
 // newPipeline starts the emulator with a seeded territory org and the
@@ -103,7 +109,7 @@ func newPipeline(t *testing.T, accounts int, svc services) *pipeline {
 		t.Fatal(err)
 	}
 	p := &pipeline{t: t, srv: srv, world: world, kafka: k, dir: t.TempDir(), group: k.Group("consumer")}
-	text := testMapping(t, k)
+	text := testMapping(t, k, svc.poll...)
 	if p.mapping, err = mapping.Parse("mapping.yaml", []byte(text)); err != nil {
 		t.Fatal(err)
 	}
@@ -112,16 +118,21 @@ func newPipeline(t *testing.T, accounts int, svc services) *pipeline {
 	for _, o := range p.mapping.Objects {
 		topics = append(topics, o.KafkaTopic)
 	}
+	// The producer creates its compacted checkpoint topic and the
+	// reconciler its compacted latest-state topics.
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		owned := []string{k.TopicName("checkpoints")}
+		for _, name := range topics {
+			owned = append(owned, name+".latest")
+		}
+		_, _ = k.Client().DeleteTopics(ctx, &kafka.DeleteTopicsRequest{Topics: owned})
+	})
 	for _, name := range append(topics, k.TopicName("producer-dlq"), k.TopicName("reconcile"),
 		k.TopicName("consumer-dlq"), k.TopicName("refetch")) {
 		k.Topic(strings.TrimPrefix(name, k.TopicName("")), 6)
 	}
-	// The producer creates its compacted checkpoint topic itself.
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		_, _ = k.Client().DeleteTopics(ctx, &kafka.DeleteTopicsRequest{Topics: []string{k.TopicName("checkpoints")}})
-	})
 	if svc.dbURL == "" {
 		pg := harness.NewPostgres(t)
 		p.dbURL, p.pool = pg.URL, pg.Pool()
@@ -151,6 +162,7 @@ kafka:
   checkpoint_topic: %s
   dead_letter_topic: %s
 replay:
+  policy: earliest
   reconcile_topic: %s
 subscription:
   start: earliest
@@ -159,12 +171,20 @@ shutdown_timeout: 10s
 metrics_addr: 127.0.0.1:0
 `, srv.PubSubAddr(), srv.AccessToken(), srv.URL(), srv.OrgID(), strings.Join(k.Brokers, ", "),
 		k.TopicName("checkpoints"), k.TopicName("producer-dlq"), k.TopicName("reconcile")))
-	p.producer = p.start("producer", filepath.Join(bins, "sfsync-producer"), "--config", filepath.Join(p.dir, "producer.yaml"), "--create-topics", "6")
+	if !svc.noProducer {
+		p.startProducer()
+	}
 	return p
 }
 
-// testMapping is the territory mapping with the test's own Kafka topics.
-func testMapping(t *testing.T, k *harness.Kafka) string {
+// startProducer starts (or restarts) the producer.
+func (p *pipeline) startProducer() {
+	p.producer = p.start("producer", filepath.Join(bins, "sfsync-producer"), "--config", filepath.Join(p.dir, "producer.yaml"), "--create-topics", "6")
+}
+
+// testMapping is the territory mapping with the test's own Kafka topics,
+// and the objects poll marked `sync: poll`.
+func testMapping(t *testing.T, k *harness.Kafka, poll ...string) string {
 	t.Helper()
 	data, err := os.ReadFile(filepath.Join(repoRoot(), "schemas", "mappings", "territory.yaml"))
 	if err != nil {
@@ -173,14 +193,19 @@ func testMapping(t *testing.T, k *harness.Kafka) string {
 	var out strings.Builder
 	header := regexp.MustCompile(`^  ([A-Za-z0-9_]+):\s*$`)
 	sc := bufio.NewScanner(bytes.NewReader(data))
+	polled := false
 	for sc.Scan() {
 		line := sc.Text()
-		if strings.HasPrefix(line, "    kafka_topic:") {
+		if strings.HasPrefix(line, "    kafka_topic:") || (polled && strings.HasPrefix(line, "    topic:")) {
 			continue
 		}
 		out.WriteString(line + "\n")
 		if m := header.FindStringSubmatch(line); m != nil {
 			fmt.Fprintf(&out, "    kafka_topic: %s\n", k.TopicName(strings.ToLower(m[1])))
+			polled = slices.Contains(poll, m[1])
+			if polled {
+				out.WriteString("    sync: poll\n")
+			}
 		}
 	}
 	return out.String()

@@ -1,0 +1,267 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sfsync/sfsync/salesforce/sffake"
+)
+
+// reconcilerConfig writes the reconciler's configuration for p and
+// returns its path.
+func (p *pipeline) reconcilerConfig(extra string) string {
+	p.t.Helper()
+	k := p.kafka
+	path := filepath.Join(p.dir, "reconciler.yaml")
+	write(p.t, path, fmt.Sprintf(`
+mapping: mapping.yaml
+salesforce:
+  pubsub_endpoint: %s
+  plaintext: true
+  access_token: %s
+  instance_url: %s
+  org_id: %s
+kafka:
+  brokers: [%s]
+  group: %s
+  refetch_topic: %s
+  reconcile_topic: %s
+  checkpoint_topic: %s
+postgres:
+  url: %q
+verify:
+  interval: 2s
+  window: 10m
+  grace: 1s
+shutdown_timeout: 10s
+metrics_addr: 127.0.0.1:%d
+%s`, p.srv.PubSubAddr(), p.srv.AccessToken(), p.srv.URL(), p.srv.OrgID(), strings.Join(k.Brokers, ", "),
+		k.Group("reconciler"), k.TopicName("refetch"), k.TopicName("reconcile"), k.TopicName("checkpoints"),
+		p.dbURL, freePort(p.t), extra))
+	return path
+}
+
+// verifyReport is the part of `verify --format json` the tests read.
+type verifyReport struct {
+	Objects []struct {
+		Object    string `json:"object"`
+		Compared  int    `json:"compared"`
+		Missing   int    `json:"missing"`
+		Extra     int    `json:"extra"`
+		Different int    `json:"different"`
+		Repaired  int    `json:"repaired"`
+	} `json:"objects"`
+}
+
+// verify runs `sfsync-reconciler verify` and returns its report and exit
+// status.
+func (p *pipeline) verify(cfg string, args ...string) (verifyReport, int) {
+	p.t.Helper()
+	cmd := exec.Command(filepath.Join(bins, "sfsync-reconciler"), append([]string{"verify", "--config", cfg, "--format", "json"}, args...)...)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		p.t.Fatal(err)
+	}
+	var r verifyReport
+	if code != 2 {
+		if err := json.Unmarshal(out, &r); err != nil {
+			p.t.Fatalf("verify output is not the JSON report (%v):\n%s\nstderr:\n%s", err, out, stderr.String())
+		}
+	} else {
+		p.t.Logf("verify exited 2:\n%s", stderr.String())
+	}
+	return r, code
+}
+
+func (r verifyReport) totals() (missing, extra, different, repaired int) {
+	for _, o := range r.Objects {
+		missing += o.Missing
+		extra += o.Extra
+		different += o.Different
+		repaired += o.Repaired
+	}
+	return
+}
+
+// TestDriftRepaired edits, deletes and adds rows by hand in PostgreSQL;
+// verify finds exactly those, repairs them through Kafka, and then finds
+// nothing.
+func TestDriftRepaired(t *testing.T) {
+	t.Parallel()
+	p := newPipeline(t, 200, services{})
+	p.consumer("consumer", true)
+	p.churn(context.Background(), 300, 0)
+	p.converge(2 * time.Minute)
+	cfg := p.reconcilerConfig("")
+	if r, code := p.verify(cfg, "--full"); code != 0 {
+		t.Fatalf("verify of converged data exited %d: %+v", code, r)
+	}
+	ctx := context.Background()
+	accounts := p.srv.Records("Account", false)
+	for _, q := range []string{
+		fmt.Sprintf(`UPDATE account SET name = 'edited by hand' WHERE id = '%s'`, accounts[0].ID),
+		fmt.Sprintf(`DELETE FROM account WHERE id = '%s'`, accounts[1].ID),
+		`INSERT INTO account (id, name) VALUES ('001000000000XYZAAA', 'not in Salesforce')`,
+	} {
+		if _, err := p.pool.Exec(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r, code := p.verify(cfg, "--full", "--dry-run")
+	missing, extra, different, repaired := r.totals()
+	if code != 1 || missing != 1 || extra != 1 || different != 1 || repaired != 0 {
+		t.Fatalf("dry run: exit %d, missing %d extra %d different %d repaired %d; want 1, 1 1 1 0", code, missing, extra, different, repaired)
+	}
+	r, code = p.verify(cfg, "--full")
+	if _, _, _, repaired := r.totals(); code != 1 || repaired != 3 {
+		t.Fatalf("repair: exit %d, repaired %d; want 1 and 3", code, repaired)
+	}
+	p.converge(time.Minute)
+	if r, code := p.verify(cfg, "--full"); code != 0 {
+		t.Fatalf("verify after repair exited %d: %+v", code, r)
+	}
+}
+
+// TestGapsRepaired changes records in transactions whose events
+// Salesforce replaced by GAP_* and GAP_OVERFLOW events; the consumer
+// forwards them, the reconciler re-reads the records, and PostgreSQL ends
+// equal to Salesforce.
+func TestGapsRepaired(t *testing.T) {
+	t.Parallel()
+	p := newPipeline(t, 200, services{})
+	p.consumer("consumer", true)
+	p.start("reconciler", filepath.Join(bins, "sfsync-reconciler"), "--config", p.reconcilerConfig(""))
+	accounts := p.srv.Records("Account", false)
+	for i, acct := range accounts[:20] {
+		if _, err := p.srv.Transact(func(tx *sffake.Tx) error {
+			tx.Unannounced()
+			if err := tx.Update(acct.ID, map[string]any{"Name": fmt.Sprintf("gap %d", i)}); err != nil {
+				return err
+			}
+			return tx.Gap("Account", "GAP_UPDATE", acct.ID)
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var ids []string
+	for _, acct := range accounts[20:60] {
+		ids = append(ids, acct.ID)
+	}
+	if _, err := p.srv.Transact(func(tx *sffake.Tx) error {
+		tx.Unannounced()
+		if err := tx.UpdateMany(ids, map[string]any{"Rating": "Hot"}); err != nil {
+			return err
+		}
+		return tx.Overflow("Account")
+	}); err != nil {
+		t.Fatal(err)
+	}
+	p.converge(3 * time.Minute)
+}
+
+// TestExpiredReplayConverges stops the producer while Salesforce keeps
+// changing and then loses its retained events; the producer resumes from
+// the earliest retained event and asks for a reconciliation, which the
+// reconciler serves; PostgreSQL converges and verify is clean.
+func TestExpiredReplayConverges(t *testing.T) {
+	t.Parallel()
+	p := newPipeline(t, 200, services{})
+	p.consumer("consumer", true)
+	cfg := p.reconcilerConfig("")
+	p.start("reconciler", filepath.Join(bins, "sfsync-reconciler"), "--config", cfg)
+	p.churn(context.Background(), 200, 0)
+	p.converge(2 * time.Minute)
+	p.producer.stop()
+	p.churn(context.Background(), sized(300, 5000), 0)
+	p.srv.Purge() // past the retention window: the stored replay id is gone
+	p.churn(context.Background(), 100, 0)
+	p.startProducer()
+	p.converge(3 * time.Minute)
+	if r, code := p.verify(cfg, "--full"); code != 0 {
+		t.Fatalf("verify after the reconciliation exited %d: %+v", code, r)
+	}
+}
+
+// TestBackfillResumesThenStreams loads an org that existed before sfsync
+// with a backfill that is killed part-way and run again; the producer then
+// starts from the position the backfill recorded, and PostgreSQL ends
+// equal to Salesforce, changes made during and after the backfill
+// included.
+func TestBackfillResumesThenStreams(t *testing.T) {
+	t.Parallel()
+	p := newPipeline(t, sized(3000, 20000), services{noProducer: true})
+	p.consumer("consumer", true)
+	cfg := p.reconcilerConfig("backfill:\n  page_size: 200\n")
+	bf := p.start("backfill", filepath.Join(bins, "sfsync-reconciler"), "backfill", "--config", cfg)
+	time.Sleep(time.Second)
+	bf.kill()
+	bf = p.start("backfill-again", filepath.Join(bins, "sfsync-reconciler"), "backfill", "--config", cfg)
+	p.churn(context.Background(), 200, 0) // during the backfill
+	<-bf.done
+	if bf.waitErr != nil {
+		t.Fatalf("second backfill: %v\n%s", bf.waitErr, tail(bf.logs.String(), 3000))
+	}
+	p.startProducer()
+	p.churn(context.Background(), 300, 0) // after it
+	p.converge(3 * time.Minute)
+}
+
+// TestPollOnlyObject keeps Territory2 in sync without change events:
+// the reconciler polls it, and creates, updates and deletes reach
+// PostgreSQL.
+func TestPollOnlyObject(t *testing.T) {
+	t.Parallel()
+	p := newPipeline(t, 100, services{poll: []string{"Territory2"}})
+	p.consumer("consumer", true)
+	p.start("reconciler", filepath.Join(bins, "sfsync-reconciler"), "--config", p.reconcilerConfig("poll:\n  interval: 1s\n  delete_check_every: 1\n"))
+	p.converge(2 * time.Minute)
+	terrs := p.srv.Records("Territory2", false)
+	if err := p.srv.Update(terrs[0].ID, map[string]any{"Description": "changed by a poll test"}); err != nil {
+		t.Fatal(err)
+	}
+	rec, _ := p.srv.Record(terrs[1].ID)
+	fields := map[string]any{}
+	for _, f := range []string{"Name", "DeveloperName", "Territory2ModelId", "Territory2TypeId"} {
+		fields[f] = rec.Fields[f]
+	}
+	fields["Name"], fields["DeveloperName"] = "Polled", "Polled"
+	if _, err := p.srv.Create("Territory2", fields); err != nil {
+		t.Fatal(err)
+	}
+	p.converge(time.Minute)
+}
+
+// TestCompactedEqualsSalesforce checks the compacted latest-state topics,
+// read from the beginning, against Salesforce once the stream has caught
+// up.
+func TestCompactedEqualsSalesforce(t *testing.T) {
+	t.Parallel()
+	p := newPipeline(t, 150, services{})
+	p.consumer("consumer", true)
+	cfg := p.reconcilerConfig("")
+	p.start("reconciler", filepath.Join(bins, "sfsync-reconciler"), "--config", cfg)
+	p.churn(context.Background(), 300, 0)
+	p.converge(2 * time.Minute)
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		r, code := p.verify(cfg, "--full", "--against", "compacted")
+		if code == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the compacted topics still differ from Salesforce (exit %d): %+v", code, r)
+		}
+		time.Sleep(2 * time.Second)
+	}
+}

@@ -1,0 +1,128 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/sfsync/sfsync/reconciler/internal/config"
+	"github.com/sfsync/sfsync/reconciler/internal/publish"
+	"github.com/sfsync/sfsync/salesforce/oauth"
+	"github.com/sfsync/sfsync/salesforce/pubsub"
+	"github.com/sfsync/sfsync/salesforce/rest"
+	"github.com/sfsync/sfsync/schemas/envelope"
+)
+
+// restTimeout bounds one REST call (a query page).
+const restTimeout = 2 * time.Minute
+
+// Connect builds the Deps of cfg: logs in to Salesforce (an OAuth grant,
+// or the static token), opens the PostgreSQL pool and the Kafka writer.
+// PubSub is returned only when withPubSub is set (backfill records replay
+// positions with it). Close releases them.
+func Connect(ctx context.Context, cfg *config.Config, log *slog.Logger, reg prometheus.Registerer, withPubSub bool) (*Deps, *pubsub.Client, error) {
+	restCreds := rest.StaticCredentials(rest.Token{AccessToken: cfg.Salesforce.StaticToken(), InstanceURL: cfg.Salesforce.InstanceURL})
+	var psCreds pubsub.Credentials
+	orgID := cfg.Salesforce.OrgID
+	if cfg.Salesforce.Grant != "" {
+		oc, err := cfg.Salesforce.OAuth()
+		if err != nil {
+			return nil, nil, err
+		}
+		client, err := oauth.NewClient(oc)
+		if err != nil {
+			return nil, nil, fmt.Errorf("salesforce oauth: %w", err)
+		}
+		ts := oauth.NewTokenSource(client)
+		tok, err := ts.Token(ctx)
+		if err != nil {
+			return nil, nil, fmt.Errorf("salesforce login at %s: %w", cfg.Salesforce.LoginURL, err)
+		}
+		orgID = tok.OrgID
+		restCreds, psCreds = rest.OAuthCredentials(ts), pubsub.OAuthCredentials(ts)
+	}
+	rc, err := rest.New(rest.Config{Credentials: restCreds, Logger: log, HTTPClient: &http.Client{Timeout: restTimeout}})
+	if err != nil {
+		return nil, nil, fmt.Errorf("salesforce rest: %w", err)
+	}
+	var ps *pubsub.Client
+	if withPubSub {
+		pc, err := cfg.Salesforce.PubSub(psCreds)
+		if err != nil {
+			return nil, nil, err
+		}
+		pc.Logger = log
+		if ps, err = pubsub.Dial(ctx, pc); err != nil {
+			return nil, nil, fmt.Errorf("salesforce pub/sub at %s: %w", cfg.Salesforce.PubSubEndpoint, err)
+		}
+	}
+	pool, err := pgxpool.New(ctx, string(cfg.Postgres.URL))
+	if err != nil {
+		return nil, nil, fmt.Errorf("postgres %s: %w", cfg.Postgres.URL.Redacted(), err)
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, nil, fmt.Errorf("postgres %s: %w", cfg.Postgres.URL.Redacted(), err)
+	}
+	transport, err := cfg.Kafka.Transport()
+	if err != nil {
+		pool.Close()
+		return nil, nil, err
+	}
+	dialer, err := cfg.Kafka.Dialer()
+	if err != nil {
+		pool.Close()
+		return nil, nil, err
+	}
+	codec, err := envelope.NewCodec()
+	if err != nil {
+		pool.Close()
+		return nil, nil, err
+	}
+	d := &Deps{
+		Mapping: cfg.Mapping, OrgID: orgID, REST: rc, DB: pool,
+		Brokers: cfg.Kafka.Brokers, Dialer: dialer, Transport: transport,
+		Writer: publish.NewWriter(cfg.Kafka.Brokers, transport), Codec: codec, Logger: log, Registry: reg,
+	}
+	return d, ps, nil
+}
+
+// Close releases the connections of d.
+func (d *Deps) Close() {
+	_ = d.Writer.Close()
+	d.DB.Close()
+}
+
+// ServeHTTP serves /metrics, /healthz and /readyz (ready once ready
+// returns nil) on addr until the returned server is shut down.
+func ServeHTTP(addr string, reg *prometheus.Registry, ready func(context.Context) error, log *slog.Logger) (*http.Server, error) {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		if err := ready(r.Context()); err != nil {
+			http.Error(w, err.Error(), http.StatusServiceUnavailable)
+			return
+		}
+		_, _ = w.Write([]byte("ready\n"))
+	})
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("metrics_addr %s: %w", addr, err)
+	}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("http server", "err", err)
+		}
+	}()
+	return srv, nil
+}
