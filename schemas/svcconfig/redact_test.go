@@ -89,7 +89,7 @@ func TestFormat(t *testing.T) {
 func TestURLProblem(t *testing.T) {
 	t.Parallel()
 	u := URL("postgres://u:S3CRET@h/db")
-	_, uerr := url.Parse("postgres://u:S3CRET@h:x/db")
+	_, uerr := url.Parse("postgres://u:S3CRET@h:x/db") //nolint:staticcheck // a URL that does not parse, on purpose
 	for _, tc := range []struct {
 		err  error
 		want string

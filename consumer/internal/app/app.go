@@ -74,10 +74,10 @@ func Run(ctx context.Context, cfg *config.Config, log *slog.Logger, reg *prometh
 
 	p, err := connectPostgres(ctx, cfg, log)
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil // ctx ended while waiting
+		}
 		return err
-	}
-	if p == nil {
-		return nil // ctx ended while waiting
 	}
 	defer p.Close()
 	st := store.New(p, cfg.Mapping)
@@ -143,7 +143,7 @@ func Run(ctx context.Context, cfg *config.Config, log *slog.Logger, reg *prometh
 }
 
 // connectPostgres opens a pool and waits until PostgreSQL answers,
-// retrying with backoff; it returns nil, nil when ctx ends first.
+// retrying with backoff; it returns ctx's error when ctx ends first.
 func connectPostgres(ctx context.Context, cfg *config.Config, log *slog.Logger) (*pgxpool.Pool, error) {
 	pc, err := pgxpool.ParseConfig(string(cfg.Postgres.URL))
 	if err != nil {
@@ -165,7 +165,7 @@ func connectPostgres(ctx context.Context, cfg *config.Config, log *slog.Logger) 
 		}
 		if ctx.Err() != nil {
 			pool.Close()
-			return nil, nil
+			return nil, ctx.Err()
 		}
 		log.Warn("postgresql does not answer; retrying", "postgres", cfg.Postgres.URL, "in", wait, "err", err)
 		t := time.NewTimer(wait)
@@ -173,7 +173,7 @@ func connectPostgres(ctx context.Context, cfg *config.Config, log *slog.Logger) 
 		case <-ctx.Done():
 			t.Stop()
 			pool.Close()
-			return nil, nil
+			return nil, ctx.Err()
 		case <-t.C:
 		}
 		wait = min(2*wait, 5*time.Second)

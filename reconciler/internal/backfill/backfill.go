@@ -423,7 +423,7 @@ func (r *runner) bulkRead(ctx context.Context, obj *mapping.Object, st objectSta
 	for rows.Next() {
 		row, err := source.FromMap(obj, rows.Row().Map())
 		if err != nil {
-			out.wait()
+			_ = out.wait() // let the publishes in flight end; the error at hand is the one to report
 			return fmt.Errorf("backfill %s: bulk job %s: %w", obj.Name, st.JobID, err)
 		}
 		if !row.Deleted {
@@ -453,7 +453,7 @@ func (r *runner) bulkRead(ctx context.Context, obj *mapping.Object, st objectSta
 		}
 	}
 	if err := rows.Err(); err != nil {
-		out.wait()
+		_ = out.wait() // let the publishes in flight end; the error at hand is the one to report
 		return fmt.Errorf("backfill %s: %w", obj.Name, err)
 	}
 	// A job without rows has no page end.
@@ -483,7 +483,7 @@ func (r *runner) restRead(ctx context.Context, obj *mapping.Object, total int64,
 	batch := make([]publish.Change, 0, r.cfg.BatchSize)
 	for row, err := range reader.Query(ctx, obj, "", false) {
 		if err != nil {
-			out.wait()
+			_ = out.wait() // let the publishes in flight end; the error at hand is the one to report
 			return fmt.Errorf("backfill %s: %w", obj.Name, err)
 		}
 		if row.Deleted {

@@ -43,7 +43,7 @@ func Value(t mapping.Type, raw any) (envelope.Value, error) {
 	}
 	v, err := fromText(t, s)
 	if err != nil {
-		return envelope.Value{}, fmt.Errorf("%w: %q for %s: %v", ErrBadValue, s, t, err)
+		return envelope.Value{}, fmt.Errorf("%w: %q for %s: %w", ErrBadValue, s, t, err)
 	}
 	return v, nil
 }
