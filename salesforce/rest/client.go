@@ -85,6 +85,11 @@ func StaticCredentials(tok Token) Credentials { return staticCreds{tok} }
 type staticCreds struct{ tok Token }
 
 func (c staticCreds) Token(context.Context) (Token, error) { return c.tok, nil }
+
+// String and GoString keep the token out of %v and %#v of a Config: fmt
+// does not call the Secret's own formatting on an unexported field.
+func (staticCreds) String() string   { return "static credentials [REDACTED]" }
+func (staticCreds) GoString() string { return "static credentials [REDACTED]" }
 func (staticCreds) Invalidate(Token)                       {}
 
 // Config configures a [Client]. [New] copies it.
