@@ -102,7 +102,7 @@ func (c staticCreds) Token(context.Context) (Token, error) { return c.tok, nil }
 // does not call the Secret's own formatting on an unexported field.
 func (staticCreds) String() string   { return "static credentials [REDACTED]" }
 func (staticCreds) GoString() string { return "static credentials [REDACTED]" }
-func (staticCreds) Invalidate(Token)                       {}
+func (staticCreds) Invalidate(Token) {}
 
 // Config configures a [Client].
 type Config struct {
