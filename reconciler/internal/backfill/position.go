@@ -315,6 +315,7 @@ func (r *runner) settle(ctx context.Context, topics []string, saved map[string]p
 			}
 			saved[t] = p
 			r.log.InfoContext(ctx, "backfill: the producer already has a checkpoint; left as it is", "topic", t, "producer", cp.ProducerID)
+			r.prog.note("%s: the producer already has a checkpoint (by %s); left as it is", t, cp.ProducerID)
 			continue
 		}
 		if _, ok := saved[t]; !ok {
@@ -324,6 +325,7 @@ func (r *runner) settle(ctx context.Context, topics []string, saved map[string]p
 	// Record the missing positions, all topics at once: each may wait for
 	// a keepalive.
 	if len(record) > 0 {
+		r.prog.note("recording the replay position of %d topics (up to a keepalive interval each)", len(record))
 		pctx, cancel := context.WithTimeout(ctx, r.cfg.PositionTimeout)
 		defer cancel()
 		ids := make([][]byte, len(record))
@@ -359,6 +361,7 @@ func (r *runner) settle(ctx context.Context, topics []string, saved map[string]p
 		if cp, ok := existing[checkpoint.Key(r.cfg.OrgID, t)]; ok {
 			p.Checkpoint = CheckpointKept
 			r.log.InfoContext(ctx, "backfill: the producer already has a checkpoint; left as it is", "topic", t, "producer", cp.ProducerID)
+			r.prog.note("%s: the producer already has a checkpoint (by %s); left as it is", t, cp.ProducerID)
 		} else {
 			cp := checkpoint.Checkpoint{OrgID: r.cfg.OrgID, Subscription: t, ReplayID: p.ReplayID, UpdatedAt: r.now().UTC(), ProducerID: ProducerID}
 			if err := cps.save(ctx, cp); err != nil {
@@ -366,6 +369,7 @@ func (r *runner) settle(ctx context.Context, topics []string, saved map[string]p
 			}
 			p.Checkpoint = CheckpointWritten
 			r.log.InfoContext(ctx, "backfill: replay position written as the producer's checkpoint", "topic", t, "checkpoint_topic", cps.topic)
+			r.prog.note("%s: replay position recorded and written as the producer's checkpoint", t)
 		}
 		if err := r.state.savePosition(ctx, p); err != nil {
 			return err

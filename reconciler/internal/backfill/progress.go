@@ -87,6 +87,13 @@ func (p *progress) end() {
 		p.object, count(p.done), now.Sub(p.started).Round(time.Second), count(int64(p.rate(now))))
 }
 
+// note writes a line of its own, between objects.
+func (p *progress) note(format string, args ...any) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	fmt.Fprintf(p.out, "backfill: "+format+"\n", args...)
+}
+
 // skip reports an object finished by an earlier attempt.
 func (p *progress) skip(obj string, done int64) {
 	p.mu.Lock()
