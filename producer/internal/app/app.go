@@ -31,7 +31,7 @@ import (
 	"github.com/sfsync/sfsync/producer/internal/normalize"
 	"github.com/sfsync/sfsync/producer/internal/sink"
 	"github.com/sfsync/sfsync/producer/internal/stream"
-	"github.com/sfsync/sfsync/salesforce/oauth"
+	"github.com/sfsync/sfsync/salesforce/login"
 	"github.com/sfsync/sfsync/salesforce/pubsub"
 	"github.com/sfsync/sfsync/salesforce/rest"
 	schemacp "github.com/sfsync/sfsync/schemas/checkpoint"
@@ -61,42 +61,15 @@ type salesforce struct {
 // connect logs in and dials the Pub/Sub API with the extra dial options
 // (metrics interceptors).
 func connect(ctx context.Context, cfg *config.Config, log *slog.Logger, dialOpts ...grpc.DialOption) (*salesforce, error) {
-	var creds pubsub.Credentials
-	restCreds := rest.StaticCredentials(rest.Token{AccessToken: cfg.Salesforce.StaticToken(), InstanceURL: cfg.Salesforce.InstanceURL})
-	orgID := cfg.Salesforce.OrgID
-	if cfg.Salesforce.Grant != "" {
-		oc, err := cfg.Salesforce.OAuth()
-		if err != nil {
-			return nil, err
-		}
-		client, err := oauth.NewClient(oc)
-		if err != nil {
-			return nil, fmt.Errorf("salesforce oauth: %w", err)
-		}
-		ts := oauth.NewTokenSource(client)
-		tok, err := ts.Token(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("salesforce login at %s: %w", cfg.Salesforce.LoginURL, err)
-		}
-		orgID = tok.OrgID
-		creds = pubsub.OAuthCredentials(ts)
-		restCreds = rest.OAuthCredentials(ts)
-	}
-	pc, err := cfg.Salesforce.PubSub(creds)
+	ss, err := login.Open(ctx, &cfg.Salesforce.Salesforce, login.Options{Logger: log, HTTPClient: &http.Client{Timeout: pollTimeout}})
 	if err != nil {
 		return nil, err
 	}
-	pc.Logger = log
-	pc.DialOptions = append(pc.DialOptions, dialOpts...)
-	rc, err := rest.New(rest.Config{Credentials: restCreds, Logger: log, HTTPClient: &http.Client{Timeout: pollTimeout}})
+	client, err := ss.DialPubSub(ctx, dialOpts...)
 	if err != nil {
-		return nil, fmt.Errorf("salesforce rest: %w", err)
+		return nil, err
 	}
-	client, err := pubsub.Dial(ctx, pc)
-	if err != nil {
-		return nil, fmt.Errorf("salesforce pub/sub at %s: %w", cfg.Salesforce.PubSubEndpoint, err)
-	}
-	return &salesforce{client: client, rest: rc, orgID: orgID}, nil
+	return &salesforce{client: client, rest: ss.REST, orgID: ss.OrgID}, nil
 }
 
 // Run runs the producer until ctx is done, then drains within the

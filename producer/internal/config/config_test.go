@@ -2,19 +2,16 @@ package config
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/sfsync/sfsync/salesforce/oauth"
-	"github.com/sfsync/sfsync/salesforce/pubsub"
+	"github.com/sfsync/sfsync/salesforce/login"
 )
 
 func TestExampleFile(t *testing.T) {
@@ -41,22 +38,8 @@ func TestExampleFile(t *testing.T) {
 	if w := c.Warnings(); len(w) != 0 {
 		t.Errorf("warnings: %q", w)
 	}
-	if _, err := c.Salesforce.OAuth(); !errors.Is(err, ErrNoGrant) {
-		t.Errorf("OAuth: %v, want ErrNoGrant", err)
-	}
-	ps, err := c.Salesforce.PubSub(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if ps.Endpoint != "127.0.0.1:7011" || !ps.Plaintext || ps.RootCAs != nil {
-		t.Errorf("pubsub config %+v", ps)
-	}
-	if err := ps.Validate(); err != nil {
-		t.Error(err)
-	}
-	tok, err := ps.Credentials.Token(context.Background())
-	if err != nil || string(tok.AccessToken) != "sfemu-local-dev-token" || tok.InstanceURL != "http://127.0.0.1:7012" || tok.TenantID != "00D000000000001EAA" {
-		t.Errorf("token %+v, %v", tok, err)
+	if ps, err := login.PubSubConfig(&c.Salesforce.Salesforce, nil); err != nil || ps.Validate() != nil {
+		t.Errorf("pubsub config %+v, %v", ps, err)
 	}
 	if tr, err := c.Kafka.Transport(); err != nil || tr.TLS != nil || tr.SASL != nil || tr.ClientID != "sfsync-producer" {
 		t.Errorf("transport %+v, %v", tr, err)
@@ -139,7 +122,10 @@ func TestValidateWithoutSource(t *testing.T) {
 	}
 }
 
-func TestOAuthGrants(t *testing.T) {
+// TestGrantFiles checks that the key and CA files of the OAuth grants
+// are taken from the configuration file's directory; salesforce/login
+// tests what they become.
+func TestGrantFiles(t *testing.T) {
 	t.Parallel()
 	for _, key := range []string{"pkcs1.key", "pkcs8.key"} {
 		path, dir := fixture(t, sf+"  grant: jwt_bearer\n  client_id: app\n  username: u@x\n  private_key_file: "+key+"\n  login_url: https://test.salesforce.com\n")
@@ -147,37 +133,17 @@ func TestOAuthGrants(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		oc, err := c.Salesforce.OAuth()
-		if err != nil {
-			t.Fatal(err)
+		if c.Salesforce.PrivateKeyFile != filepath.Join(dir, key) {
+			t.Errorf("private_key_file %q not taken from the file's directory", c.Salesforce.PrivateKeyFile)
 		}
-		data, _ := os.ReadFile(filepath.Join(dir, key))
-		if oc.Grant != oauth.GrantJWTBearer || oc.LoginURL != "https://test.salesforce.com" || oc.ClientID != "app" || oc.Username != "u@x" || string(oc.PrivateKey) != string(data) {
-			t.Errorf("%s: %v", key, oc)
-		}
-		if err := oc.Validate(); err != nil {
-			t.Error(err)
-		}
-		if _, err := c.Salesforce.PubSub(nil); err == nil {
-			t.Error("PubSub without credentials succeeded with a grant")
-		}
-		creds := pubsub.StaticCredentials(pubsub.Token{AccessToken: "x"})
-		if ps, err := c.Salesforce.PubSub(creds); err != nil || ps.Endpoint != DefaultPubSubEndpoint || ps.Plaintext {
-			t.Errorf("pubsub %+v, %v", ps, err)
+		if oc, err := login.OAuthConfig(&c.Salesforce.Salesforce); err != nil || oc.Validate() != nil {
+			t.Errorf("%s: %v, %v", key, oc, err)
 		}
 	}
 	path, dir := fixture(t, sf+"  grant: client_credentials\n  client_id: app\n  client_secret: cs-secret-value\n  login_url: https://acme.my.salesforce.com\n  ca_file: ca.pem\n")
 	c, err := Load(path, nil)
 	if err != nil {
 		t.Fatal(err)
-	}
-	oc, err := c.Salesforce.OAuth()
-	if err != nil || oc.Grant != oauth.GrantClientCredentials || string(oc.ClientSecret) != "cs-secret-value" || oc.Validate() != nil {
-		t.Errorf("%v, %v", oc, err)
-	}
-	ps, err := c.Salesforce.PubSub(pubsub.StaticCredentials(pubsub.Token{}))
-	if err != nil || ps.RootCAs == nil {
-		t.Errorf("pubsub %+v, %v", ps, err)
 	}
 	if c.Salesforce.CAFile != filepath.Join(dir, "ca.pem") {
 		t.Errorf("ca_file %q not taken from the file's directory", c.Salesforce.CAFile)
@@ -224,7 +190,7 @@ func TestSecretsNeverShow(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	oc, err := c.Salesforce.OAuth()
+	oc, err := login.OAuthConfig(&c.Salesforce.Salesforce)
 	if err != nil {
 		t.Fatal(err)
 	}

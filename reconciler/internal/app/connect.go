@@ -15,9 +15,8 @@ import (
 
 	"github.com/sfsync/sfsync/reconciler/internal/config"
 	"github.com/sfsync/sfsync/reconciler/internal/publish"
-	"github.com/sfsync/sfsync/salesforce/oauth"
+	"github.com/sfsync/sfsync/salesforce/login"
 	"github.com/sfsync/sfsync/salesforce/pubsub"
-	"github.com/sfsync/sfsync/salesforce/rest"
 	"github.com/sfsync/sfsync/schemas/envelope"
 )
 
@@ -29,39 +28,14 @@ const restTimeout = 2 * time.Minute
 // PubSub is returned only when withPubSub is set (backfill records replay
 // positions with it). Close releases them.
 func Connect(ctx context.Context, cfg *config.Config, log *slog.Logger, reg prometheus.Registerer, withPubSub bool) (*Deps, *pubsub.Client, error) {
-	restCreds := rest.StaticCredentials(rest.Token{AccessToken: cfg.Salesforce.StaticToken(), InstanceURL: cfg.Salesforce.InstanceURL})
-	var psCreds pubsub.Credentials
-	orgID := cfg.Salesforce.OrgID
-	if cfg.Salesforce.Grant != "" {
-		oc, err := cfg.Salesforce.OAuth()
-		if err != nil {
-			return nil, nil, err
-		}
-		client, err := oauth.NewClient(oc)
-		if err != nil {
-			return nil, nil, fmt.Errorf("salesforce oauth: %w", err)
-		}
-		ts := oauth.NewTokenSource(client)
-		tok, err := ts.Token(ctx)
-		if err != nil {
-			return nil, nil, fmt.Errorf("salesforce login at %s: %w", cfg.Salesforce.LoginURL, err)
-		}
-		orgID = tok.OrgID
-		restCreds, psCreds = rest.OAuthCredentials(ts), pubsub.OAuthCredentials(ts)
-	}
-	rc, err := rest.New(rest.Config{Credentials: restCreds, Logger: log, HTTPClient: &http.Client{Timeout: restTimeout}})
+	ss, err := login.Open(ctx, &cfg.Salesforce.Salesforce, login.Options{Logger: log, HTTPClient: &http.Client{Timeout: restTimeout}})
 	if err != nil {
-		return nil, nil, fmt.Errorf("salesforce rest: %w", err)
+		return nil, nil, err
 	}
 	var ps *pubsub.Client
 	if withPubSub {
-		pc, err := cfg.Salesforce.PubSub(psCreds)
-		if err != nil {
+		if ps, err = ss.DialPubSub(ctx); err != nil {
 			return nil, nil, err
-		}
-		pc.Logger = log
-		if ps, err = pubsub.Dial(ctx, pc); err != nil {
-			return nil, nil, fmt.Errorf("salesforce pub/sub at %s: %w", cfg.Salesforce.PubSubEndpoint, err)
 		}
 	}
 	pool, err := pgxpool.New(ctx, string(cfg.Postgres.URL))
@@ -88,7 +62,7 @@ func Connect(ctx context.Context, cfg *config.Config, log *slog.Logger, reg prom
 		return nil, nil, err
 	}
 	d := &Deps{
-		Mapping: cfg.Mapping, OrgID: orgID, REST: rc, DB: pool,
+		Mapping: cfg.Mapping, OrgID: ss.OrgID, REST: ss.REST, DB: pool,
 		Brokers: cfg.Kafka.Brokers, Dialer: dialer, Transport: transport,
 		Writer: publish.NewWriter(cfg.Kafka.Brokers, transport), Codec: codec, Logger: log, Registry: reg,
 	}

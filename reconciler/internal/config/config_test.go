@@ -2,7 +2,6 @@ package config
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -12,9 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sfsync/sfsync/salesforce/oauth"
-	"github.com/sfsync/sfsync/salesforce/pubsub"
-	"github.com/sfsync/sfsync/schemas/svcconfig"
+	"github.com/sfsync/sfsync/salesforce/login"
 )
 
 // base is a valid configuration of nine lines; cases append to it.
@@ -65,22 +62,8 @@ func TestExampleFile(t *testing.T) {
 	if w := c.Warnings(); len(w) != 0 {
 		t.Errorf("warnings: %q", w)
 	}
-	if _, err := c.Salesforce.OAuth(); !errors.Is(err, ErrNoGrant) {
-		t.Errorf("OAuth: %v, want ErrNoGrant", err)
-	}
-	ps, err := c.Salesforce.PubSub(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if ps.Endpoint != "127.0.0.1:7011" || !ps.Plaintext || ps.RootCAs != nil || ps.Validate() != nil {
-		t.Errorf("pubsub config %+v", ps)
-	}
-	tok, err := ps.Credentials.Token(context.Background())
-	if err != nil || string(tok.AccessToken) != "sfemu-local-dev-token" || tok.InstanceURL != "http://127.0.0.1:7012" || tok.TenantID != "00D000000000001EAA" {
-		t.Errorf("token %+v, %v", tok, err)
-	}
-	if c.Salesforce.StaticToken() != oauth.Secret("sfemu-local-dev-token") {
-		t.Error("static token")
+	if ps, err := login.PubSubConfig(&c.Salesforce.Salesforce, nil); err != nil || ps.Validate() != nil {
+		t.Errorf("pubsub config %+v, %v", ps, err)
 	}
 	if tr, err := c.Kafka.Transport(); err != nil || tr.TLS != nil || tr.SASL != nil || tr.ClientID != "sfsync-reconciler" {
 		t.Errorf("transport %+v, %v", tr, err)
@@ -242,7 +225,10 @@ func TestLoadProblems(t *testing.T) {
 	}
 }
 
-func TestOAuth(t *testing.T) {
+// TestGrantFiles checks that the key and CA files of an OAuth grant are
+// taken from the configuration file's directory; salesforce/login tests
+// what they become.
+func TestGrantFiles(t *testing.T) {
 	t.Parallel()
 	cfg := strings.Replace(base, "  access_token: sfemu-local-dev-token\n  instance_url: http://127.0.0.1:7012\n  org_id: 00D000000000001EAA\n",
 		"  grant: jwt_bearer\n  client_id: app\n  username: u@x\n  private_key_file: pkcs8.key\n  login_url: https://test.salesforce.com\n  ca_file: ca.pem\n", 1)
@@ -251,22 +237,11 @@ func TestOAuth(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	oc, err := c.Salesforce.OAuth()
-	if err != nil || oc.Grant != oauth.GrantJWTBearer || oc.ClientID != "app" || oc.Username != "u@x" || oc.PrivateKey == "" || oc.Validate() != nil {
-		t.Errorf("%v, %v", oc, err)
-	}
-	if _, err := c.Salesforce.PubSub(nil); err == nil {
-		t.Error("PubSub without credentials succeeded with a grant")
-	}
-	ps, err := c.Salesforce.PubSub(pubsub.StaticCredentials(pubsub.Token{AccessToken: "x"}))
-	if err != nil || ps.RootCAs == nil || ps.Endpoint != svcconfig.DefaultPubSubEndpoint {
-		t.Errorf("pubsub %+v, %v", ps, err)
-	}
-	if c.Salesforce.CAFile != filepath.Join(dir, "ca.pem") || c.Salesforce.StaticToken() != "" {
+	if c.Salesforce.CAFile != filepath.Join(dir, "ca.pem") || c.Salesforce.PrivateKeyFile != filepath.Join(dir, "pkcs8.key") {
 		t.Errorf("salesforce %v", c.Salesforce)
 	}
-	if svcconfig.DefaultLoginURL != oauth.DefaultLoginURL || svcconfig.DefaultPubSubEndpoint != pubsub.DefaultEndpoint {
-		t.Error("svcconfig's Salesforce defaults differ from the salesforce module's")
+	if oc, err := login.OAuthConfig(&c.Salesforce.Salesforce); err != nil || oc.Validate() != nil {
+		t.Errorf("%v, %v", oc, err)
 	}
 }
 
