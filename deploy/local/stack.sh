@@ -70,7 +70,9 @@ alive_pid() {
 # working directory counts too).
 in_stack() {
 	local pid=$1 cmd cwd dir
-	cmd=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || return 1
+	# The process may end while we look: the shell's own redirection error
+	# is silenced by the braces.
+	cmd=$({ tr '\0' ' ' <"/proc/$pid/cmdline"; } 2>/dev/null) || return 1
 	cwd=$(readlink "/proc/$pid/cwd" 2>/dev/null) || cwd=""
 	for dir in "$STATE" "$PG_DIR"; do
 		if [[ $cmd == *"$dir"* || $cwd == "$dir"/* || $cwd == "$dir" ]]; then return 0; fi
