@@ -4,8 +4,8 @@
 // variable, of every problem.
 //
 // main calls [Load] once, passing os.LookupEnv, logs [Config.Warnings],
-// and builds its dependencies from the result: [Salesforce.OAuth] and
-// [Salesforce.PubSub] for Salesforce, [Kafka.Transport] and
+// and builds its dependencies from the result: the salesforce/login
+// package's Open for Salesforce, [Kafka.Transport] and
 // [Kafka.Dialer] for Kafka (TLS and SASL: PLAIN, SCRAM-SHA-256,
 // SCRAM-SHA-512, and AWS MSK IAM through SASL/OAUTHBEARER with tokens from
 // github.com/aws/aws-msk-iam-sasl-signer-go).

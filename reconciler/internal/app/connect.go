@@ -32,12 +32,6 @@ func Connect(ctx context.Context, cfg *config.Config, log *slog.Logger, reg prom
 	if err != nil {
 		return nil, nil, err
 	}
-	var ps *pubsub.Client
-	if withPubSub {
-		if ps, err = ss.DialPubSub(ctx); err != nil {
-			return nil, nil, err
-		}
-	}
 	pool, err := pgxpool.New(ctx, string(cfg.Postgres.URL))
 	if err != nil {
 		return nil, nil, fmt.Errorf("postgres %s: %w", cfg.Postgres.URL.Redacted(), err)
@@ -60,6 +54,13 @@ func Connect(ctx context.Context, cfg *config.Config, log *slog.Logger, reg prom
 	if err != nil {
 		pool.Close()
 		return nil, nil, err
+	}
+	var ps *pubsub.Client
+	if withPubSub {
+		if ps, err = ss.DialPubSub(ctx); err != nil {
+			pool.Close()
+			return nil, nil, err
+		}
 	}
 	d := &Deps{
 		Mapping: cfg.Mapping, OrgID: ss.OrgID, REST: ss.REST, DB: pool,

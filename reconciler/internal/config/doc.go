@@ -6,10 +6,9 @@
 // service, in schemas/svcconfig and schemas/svcconfig/kafkaconf.
 //
 // main calls [Load] once, passing os.LookupEnv, logs [Config.Warnings],
-// and builds its dependencies from the result: [Salesforce.OAuth],
-// [Salesforce.StaticToken] and [Salesforce.PubSub] for Salesforce (REST
-// and Bulk API 2.0 queries, and the Pub/Sub subscription recording
-// replay positions), [Kafka.Transport] and [Kafka.Dialer] for Kafka, and
+// and builds its dependencies from the result: the salesforce/login
+// package's Open for Salesforce (REST and Bulk API 2.0 queries, and the
+// Pub/Sub subscription recording replay positions), [Kafka.Transport] and [Kafka.Dialer] for Kafka, and
 // [Postgres.URL] for the database compared with Salesforce.
 //
 // Secrets never print: client_secret, access_token and
