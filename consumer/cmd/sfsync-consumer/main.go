@@ -14,13 +14,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
 
 	"github.com/sfsync/sfsync/consumer/internal/app"
 	"github.com/sfsync/sfsync/consumer/internal/config"
+	"github.com/sfsync/sfsync/schemas/svcconfig/endpoint"
 )
 
 // defaultConfig is the configuration file read without --config.
@@ -67,7 +67,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, lookup fu
 	if cfg == nil {
 		return code
 	}
-	log := newLogger(cfg, stderr)
+	log := endpoint.Logger(cfg.LogLevel, cfg.LogFormat, stderr)
 	for _, w := range cfg.Warnings() {
 		log.Warn(w)
 	}
@@ -160,14 +160,4 @@ func dlq(ctx context.Context, args []string, path string, stdout, stderr io.Writ
 		return 1
 	}
 	return 0
-}
-
-func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
-	var level slog.Level
-	_ = level.UnmarshalText([]byte(cfg.LogLevel))
-	opts := &slog.HandlerOptions{Level: level}
-	if cfg.LogFormat == "json" {
-		return slog.New(slog.NewJSONHandler(w, opts))
-	}
-	return slog.New(slog.NewTextHandler(w, opts))
 }

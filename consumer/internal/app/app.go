@@ -11,8 +11,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
-	"net/http"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -20,7 +18,6 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/redis/go-redis/v9"
 	"github.com/segmentio/kafka-go"
 
@@ -29,6 +26,7 @@ import (
 	"github.com/sfsync/sfsync/consumer/internal/pipeline"
 	"github.com/sfsync/sfsync/consumer/internal/store"
 	"github.com/sfsync/sfsync/schemas/envelope"
+	"github.com/sfsync/sfsync/schemas/svcconfig/endpoint"
 )
 
 // Run runs the consumer until ctx is done, then finishes the batch in
@@ -62,7 +60,7 @@ func Run(ctx context.Context, cfg *config.Config, log *slog.Logger, reg *prometh
 		}
 		return nil
 	}
-	srv, err := serveHTTP(cfg.MetricsAddr, reg, ready, log)
+	srv, err := endpoint.Serve(cfg.MetricsAddr, reg, ready, log)
 	if err != nil {
 		return err
 	}
@@ -198,32 +196,6 @@ func newWriter(cfg *config.Config, transport *kafka.Transport) *kafka.Writer {
 		RequiredAcks: kafka.RequireAll, Balancer: kafka.Murmur2Balancer{Consistent: true},
 		BatchTimeout: 5 * time.Millisecond,
 	}
-}
-
-// serveHTTP serves /metrics, /healthz (the process answers) and /readyz
-// (ready returns nil) on addr.
-func serveHTTP(addr string, reg *prometheus.Registry, ready func(context.Context) error, log *slog.Logger) (*http.Server, error) {
-	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
-		if err := ready(r.Context()); err != nil {
-			http.Error(w, err.Error(), http.StatusServiceUnavailable)
-			return
-		}
-		_, _ = w.Write([]byte("ready\n"))
-	})
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return nil, fmt.Errorf("metrics_addr %s: %w", addr, err)
-	}
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	go func() {
-		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			log.Error("http server", "err", err)
-		}
-	}()
-	return srv, nil
 }
 
 // kafkaClient returns an admin client for cfg's brokers.

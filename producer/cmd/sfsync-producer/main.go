@@ -11,13 +11,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
 
 	"github.com/sfsync/sfsync/producer/internal/app"
 	"github.com/sfsync/sfsync/producer/internal/config"
+	"github.com/sfsync/sfsync/schemas/svcconfig/endpoint"
 )
 
 func main() {
@@ -54,7 +54,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, lookup fu
 		fmt.Fprintf(stderr, "sfsync-producer: %v\n", err)
 		return 2
 	}
-	log := newLogger(cfg, stderr)
+	log := endpoint.Logger(cfg.LogLevel, cfg.LogFormat, stderr)
 	for _, w := range cfg.Warnings() {
 		log.Warn(w)
 	}
@@ -74,14 +74,4 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, lookup fu
 	}
 	log.Info("sfsync-producer stopped")
 	return 0
-}
-
-func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
-	var level slog.Level
-	_ = level.UnmarshalText([]byte(cfg.LogLevel))
-	opts := &slog.HandlerOptions{Level: level}
-	if cfg.LogFormat == "json" {
-		return slog.New(slog.NewJSONHandler(w, opts))
-	}
-	return slog.New(slog.NewTextHandler(w, opts))
 }

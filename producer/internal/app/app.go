@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"sort"
@@ -21,7 +20,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/segmentio/kafka-go"
 	"google.golang.org/grpc"
 
@@ -36,6 +34,7 @@ import (
 	"github.com/sfsync/sfsync/salesforce/rest"
 	schemacp "github.com/sfsync/sfsync/schemas/checkpoint"
 	"github.com/sfsync/sfsync/schemas/mapping"
+	"github.com/sfsync/sfsync/schemas/svcconfig/endpoint"
 )
 
 // Options are the command-line choices that are not configuration.
@@ -82,7 +81,12 @@ func Run(ctx context.Context, cfg *config.Config, opts Options, log *slog.Logger
 	}
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	var ready atomic.Bool
-	srv, err := serveHTTP(cfg.MetricsAddr, reg, &ready, log)
+	srv, err := endpoint.Serve(cfg.MetricsAddr, reg, func(context.Context) error {
+		if !ready.Load() {
+			return errors.New("starting")
+		}
+		return nil
+	}, log)
 	if err != nil {
 		return err
 	}
@@ -218,32 +222,6 @@ func runAll(ctx context.Context, streams []*stream.Stream) error {
 type saverFunc func(ctx context.Context, id []byte) error
 
 func (f saverFunc) Save(ctx context.Context, id []byte) error { return f(ctx, id) }
-
-// serveHTTP serves /metrics, /healthz (the process answers) and /readyz
-// (connected and streaming) on addr.
-func serveHTTP(addr string, reg *prometheus.Registry, ready *atomic.Bool, log *slog.Logger) (*http.Server, error) {
-	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
-		if !ready.Load() {
-			http.Error(w, "starting", http.StatusServiceUnavailable)
-			return
-		}
-		_, _ = w.Write([]byte("ready\n"))
-	})
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return nil, fmt.Errorf("metrics_addr %s: %w", addr, err)
-	}
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	go func() {
-		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			log.Error("http server", "err", err)
-		}
-	}()
-	return srv, nil
-}
 
 // ensureTopics checks that every Kafka topic the producer writes exists:
 // it creates the dead-letter and reconcile topics when missing, and the

@@ -29,6 +29,7 @@ import (
 	"github.com/sfsync/sfsync/reconciler/internal/app"
 	"github.com/sfsync/sfsync/reconciler/internal/config"
 	"github.com/sfsync/sfsync/reconciler/internal/report"
+	"github.com/sfsync/sfsync/schemas/svcconfig/endpoint"
 )
 
 const defaultConfig = "reconciler.yaml"
@@ -106,7 +107,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, lookup fu
 			return 2
 		}
 	}
-	log := newLogger(cfg, stderr)
+	log := endpoint.Logger(cfg.LogLevel, cfg.LogFormat, stderr)
 	for _, w := range cfg.Warnings() {
 		log.Warn(w)
 	}
@@ -162,7 +163,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		return err
 	}
 	defer d.Close()
-	srv, err := app.ServeHTTP(cfg.MetricsAddr, reg, func(ctx context.Context) error { return d.DB.Ping(ctx) }, log)
+	srv, err := endpoint.Serve(cfg.MetricsAddr, reg, func(ctx context.Context) error { return d.DB.Ping(ctx) }, log)
 	if err != nil {
 		return err
 	}
@@ -179,14 +180,4 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		PollInterval: cfg.Poll.Interval, HardDeleteEvery: cfg.Poll.DeleteCheckEvery,
 		Compact: app.Compactor(d, cfg),
 	})
-}
-
-func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
-	var level slog.Level
-	_ = level.UnmarshalText([]byte(cfg.LogLevel))
-	opts := &slog.HandlerOptions{Level: level}
-	if cfg.LogFormat == "json" {
-		return slog.New(slog.NewJSONHandler(w, opts))
-	}
-	return slog.New(slog.NewTextHandler(w, opts))
 }
