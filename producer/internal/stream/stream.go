@@ -104,6 +104,11 @@ type Config struct {
 	// DrainTimeout bounds the wait for Kafka acknowledgements when the
 	// stream stops; the default is 30 s.
 	DrainTimeout time.Duration
+	// AllocationRetry is how long the stream waits before subscribing
+	// again when the org's event delivery allocation is used up; the
+	// default is 5 min. The allocation is a rolling 24-hour window, and
+	// Salesforce keeps the events for 72 hours, so waiting loses nothing.
+	AllocationRetry time.Duration
 	// Logger receives the stream's logs; the default discards them.
 	Logger *slog.Logger
 	// Metrics records the stream's metrics; nil records none.
@@ -157,6 +162,9 @@ func New(cfg Config) (*Stream, error) {
 	if cfg.DrainTimeout <= 0 {
 		cfg.DrainTimeout = 30 * time.Second
 	}
+	if cfg.AllocationRetry <= 0 {
+		cfg.AllocationRetry = 5 * time.Minute
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -174,7 +182,8 @@ func New(cfg Config) (*Stream, error) {
 // acknowledge what was written (up to DrainTimeout), saves the safe
 // replay id and returns nil. It returns an error for what resubscribing
 // cannot fix: a refused replay id under PolicyFail, a topic that does not
-// exist, missing permissions.
+// exist, missing permissions. A used-up delivery allocation is waited out
+// (AllocationRetry), not returned.
 func (s *Stream) Run(ctx context.Context) error {
 	for {
 		err := s.session(ctx)
@@ -185,6 +194,15 @@ func (s *Stream) Run(ctx context.Context) error {
 		case errors.Is(err, pubsub.ErrReplayIDCorrupted):
 			if err := s.onRefusedReplayID(ctx, err); err != nil {
 				return err
+			}
+		case errors.Is(err, pubsub.ErrAllocationExceeded):
+			s.cfg.Metrics.resubscribed(s.cfg.Topic, "allocation")
+			s.log.Error("the org's event delivery allocation is used up; subscribing again later (Salesforce keeps the events 72 h)",
+				"err", err, "after", s.cfg.AllocationRetry, "resume_after", fmt.Sprintf("%x", s.pos))
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-time.After(s.cfg.AllocationRetry):
 			}
 		case pubsub.IsRetryable(err) || isKafkaFailure(err) || isKeysFailure(err):
 			s.cfg.Metrics.resubscribed(s.cfg.Topic, cause(err))

@@ -577,3 +577,29 @@ func TestKafkaOutage(t *testing.T) {
 		t.Errorf("%d records in flight, window %d", peak.Load(), sinkWindow)
 	}
 }
+
+// TestWaitsOutAUsedUpAllocation uses up the org's delivery allocation
+// mid-run: the stream waits and subscribes again instead of stopping, and
+// once the allocation is back every change arrives.
+func TestWaitsOutAUsedUpAllocation(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	stop := f.runWith(stream.Config{AllocationRetry: 100 * time.Millisecond})
+	defer stop()
+	f.churn(100)
+	f.collect(100)
+	f.s.ExhaustLimit(sffake.LimitDailyDeliveredPlatformEvents)
+	f.s.DropStreams()
+	f.churn(100)
+	deadline := time.Now().Add(30 * time.Second)
+	for f.resubscribes("allocation") < 2 {
+		if time.Now().After(deadline) {
+			t.Fatal("the stream did not wait out the used-up allocation")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	f.s.ResetLimits()
+	if records, _ := f.collect(200); records < 200 {
+		t.Fatalf("read %d records for 200 changes", records)
+	}
+}
