@@ -99,7 +99,10 @@ type services struct {
 func newPipeline(t *testing.T, accounts int, svc services) *pipeline {
 	t.Helper()
 	k := harness.NewKafka(t)
-	srv, err := sffake.Start(sffake.WithTerritoryChangeEvents(), sffake.WithKeepalive(time.Second))
+	// A delivery allocation far above a real org's 25,000-50,000 a day, as
+	// sfemu's default, so that the full-size runs are not cut off.
+	srv, err := sffake.Start(sffake.WithTerritoryChangeEvents(), sffake.WithKeepalive(time.Second),
+		sffake.WithLimit(sffake.LimitDailyDeliveredPlatformEvents, 1_000_000_000))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -284,6 +287,9 @@ func (p *pipeline) converge(timeout time.Duration) {
 		if err == nil && len(diffs) == 0 {
 			return
 		}
+		if p.producer != nil && p.producer.exited() {
+			p.t.Fatalf("the producer exited (%v) before PostgreSQL caught up:\n%s", p.producer.waitErr, tail(p.producer.logs.String(), 3000))
+		}
 		if time.Now().After(deadline) {
 			var b strings.Builder
 			for _, d := range diffs {
@@ -342,6 +348,16 @@ func (pr *proc) stop() {
 		pr.t.Errorf("%s did not stop within 30s of SIGTERM", pr.name)
 		_ = pr.cmd.Process.Kill()
 		<-pr.done
+	}
+}
+
+// exited reports whether the process has ended.
+func (pr *proc) exited() bool {
+	select {
+	case <-pr.done:
+		return true
+	default:
+		return false
 	}
 }
 
