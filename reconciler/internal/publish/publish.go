@@ -8,6 +8,7 @@ package publish
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/segmentio/kafka-go"
@@ -41,14 +42,19 @@ type Publisher struct {
 	codec  *envelope.Codec
 	orgID  string
 	origin string
-	now    func() time.Time
+	// run tells this Publisher's event ids from another's, so that the
+	// consumer's duplicate filter never takes a later run's envelope
+	// (a second backfill, a repeated repair) for one it has seen.
+	run string
+	now func() time.Time
 }
 
 // New returns a Publisher writing through w. origin names the run in
 // event ids and the source channel (e.g. "reconciler/verify"), orgID is
 // the Salesforce org.
 func New(w Writer, codec *envelope.Codec, orgID, origin string) *Publisher {
-	return &Publisher{w: w, codec: codec, orgID: orgID, origin: origin, now: time.Now}
+	return &Publisher{w: w, codec: codec, orgID: orgID, origin: origin, now: time.Now,
+		run: strconv.FormatInt(time.Now().UnixNano(), 36)}
 }
 
 // NewWriter returns the Kafka writer the publisher should use: acks from
@@ -108,7 +114,7 @@ func (p *Publisher) Publish(ctx context.Context, changes []Change) error {
 
 func (p *Publisher) envelope(c Change, now time.Time) envelope.Envelope {
 	e := envelope.Envelope{
-		EventID:         fmt.Sprintf("%s/%d.%d", p.origin, c.Version.Commit, c.Version.Seq),
+		EventID:         fmt.Sprintf("%s/%s/%d.%d", p.origin, p.run, c.Version.Commit, c.Version.Seq),
 		OrgID:           p.orgID,
 		SourceChannel:   p.origin,
 		Entity:          c.Object.Name,

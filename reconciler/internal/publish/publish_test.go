@@ -1,0 +1,79 @@
+package publish
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+
+	"github.com/sfsync/sfsync/integration/harness"
+	"github.com/sfsync/sfsync/schemas/envelope"
+	"github.com/sfsync/sfsync/schemas/mapping"
+)
+
+// TestPublish writes a SNAPSHOT and a DELETE through two publishers to
+// real Kafka and reads them back: full values with the key, the partition
+// key as the record key, the version, and event ids that differ between
+// publishers, so the consumer's duplicate filter never drops a later run.
+func TestPublish(t *testing.T) {
+	t.Parallel()
+	k := harness.NewKafka(t)
+	topic := k.Topic("account", 3)
+	m, err := mapping.Parse("m.yaml", []byte("version: 1\nobjects:\n  Account:\n    kafka_topic: "+topic+
+		"\n    partition_key: Territory_Key__c\n    fields:\n      Id: varchar(18)\n      Name: text\n      Territory_Key__c: varchar(18)\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	obj := m.Objects[0]
+	codec, err := envelope.NewCodec()
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := NewWriter(k.Brokers, nil)
+	defer w.Close()
+	ctx := context.Background()
+	values := map[string]envelope.Value{"Name": envelope.StringValue("Acme"), "Territory_Key__c": envelope.StringValue("0MI000000000001AAA")}
+	for _, p := range []*Publisher{New(w, codec, "00D", "reconciler/test"), New(w, codec, "00D", "reconciler/test")} {
+		err := p.Publish(ctx, []Change{
+			{Object: obj, RecordID: "001000000000001AAA", Type: envelope.ChangeSnapshot, Values: values, Version: Version{Commit: 7, Seq: 2}, Modstamp: time.Unix(1, 0)},
+			{Object: obj, RecordID: "001000000000002AAA", Type: envelope.ChangeDelete, PartitionKey: "0MI000000000002AAA", Version: BaseVersion},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Millisecond) // two publishers of one nanosecond would share a run id
+	}
+	r := kafka.NewReader(kafka.ReaderConfig{Brokers: k.Brokers, Topic: topic, GroupID: k.Group("read")})
+	defer r.Close()
+	rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	ids := map[string]bool{}
+	for range 4 {
+		msg, err := r.ReadMessage(rctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e, err := codec.Decode(msg.Value)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids[e.EventID] = true
+		switch e.ChangeType {
+		case envelope.ChangeSnapshot:
+			if string(msg.Key) != "0MI000000000001AAA" || e.CommitNumber != 7 || e.SequenceNumber != 2 {
+				t.Errorf("snapshot key %s version %d.%d", msg.Key, e.CommitNumber, e.SequenceNumber)
+			}
+			if id, _ := e.Values["Id"].AsString(); id != "001000000000001AAA" {
+				t.Errorf("snapshot without its key value: %v", e.Values)
+			}
+		case envelope.ChangeDelete:
+			if string(msg.Key) != "0MI000000000002AAA" || len(e.Values) != 0 {
+				t.Errorf("delete key %s values %v", msg.Key, e.Values)
+			}
+		}
+	}
+	if len(ids) != 4 {
+		t.Fatalf("event ids %v: want 4 distinct (two publishers, two changes each)", ids)
+	}
+}
