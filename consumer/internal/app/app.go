@@ -129,7 +129,7 @@ func Run(ctx context.Context, cfg *config.Config, log *slog.Logger, reg *prometh
 		Group: cfg.Kafka.Group, Brokers: cfg.Kafka.Brokers, Dialer: dialer, Topics: cfg.Kafka.Topics,
 		DeadLetterTopic: cfg.Kafka.DeadLetterTopic, RefetchTopic: cfg.Kafka.RefetchTopic,
 		Codec: codec, Store: st, Writer: writer, Dedup: filter,
-		BatchSize: cfg.Batch.Size, BatchWait: cfg.Batch.Wait, DrainTimeout: cfg.ShutdownTimeout,
+		BatchSize: cfg.Batch.Size, BatchWait: cfg.Batch.Wait, Lanes: cfg.Batch.Lanes, DrainTimeout: cfg.ShutdownTimeout,
 		Logger: log, Metrics: metrics, Ready: consuming.Store,
 	})
 	if err != nil {

@@ -19,6 +19,7 @@ const (
 	DefaultDedupTTL        = 72 * time.Hour
 	DefaultBatchSize       = 1000
 	DefaultBatchWait       = 50 * time.Millisecond
+	DefaultBatchLanes      = 2
 	DefaultShutdownTimeout = 10 * time.Second
 	DefaultMetricsAddr     = "127.0.0.1:9465"
 	DefaultLogLevel        = "info"
@@ -143,6 +144,9 @@ type Batch struct {
 	// Wait bounds how long a batch waits to fill after its first record;
 	// the default is 50ms.
 	Wait time.Duration `yaml:"wait"`
+	// Lanes is how many batches are applied at once, each by its own
+	// share of the partitions, in its own transaction; the default is 2.
+	Lanes int `yaml:"lanes"`
 }
 
 // Default returns the configuration with every default and nothing else:
@@ -177,6 +181,9 @@ func (c *Config) setDefaults() {
 		c.Batch.Size = DefaultBatchSize
 	}
 	defDur(&c.Batch.Wait, DefaultBatchWait)
+	if c.Batch.Lanes == 0 {
+		c.Batch.Lanes = DefaultBatchLanes
+	}
 	defDur(&c.ShutdownTimeout, DefaultShutdownTimeout)
 	def(&c.MetricsAddr, DefaultMetricsAddr)
 	def(&c.LogLevel, DefaultLogLevel)

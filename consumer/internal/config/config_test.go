@@ -123,8 +123,9 @@ func TestLoadProblems(t *testing.T) {
 				"{{file}}:9: redis.ttl: must be > 0, got -1h0m0s"},
 
 		// The rest.
-		{scenario: "process settings", yaml: base + "batch: {size: -1, wait: -1s}\nshutdown_timeout: -1s\nmetrics_addr: 9465\nlog_level: verbose\nlog_format: xml\n",
-			want: "{{file}}:6: batch.size: must be >= 1, got -1\n" +
+		{scenario: "process settings", yaml: base + "batch: {size: -1, wait: -1s, lanes: -2}\nshutdown_timeout: -1s\nmetrics_addr: 9465\nlog_level: verbose\nlog_format: xml\n",
+			want: "{{file}}:6: batch.lanes: must be >= 1, got -2\n" +
+				"{{file}}:6: batch.size: must be >= 1, got -1\n" +
 				"{{file}}:6: batch.wait: must be > 0, got -1s\n" +
 				"{{file}}:7: shutdown_timeout: must be > 0, got -1s\n" +
 				"{{file}}:8: metrics_addr: must be host:port, got \"9465\"\n" +

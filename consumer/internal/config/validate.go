@@ -35,6 +35,9 @@ func (c *Config) check() []Problem {
 	c.checkTopics(k)
 	c.Postgres.check(k)
 	c.Redis.check(k)
+	if c.Batch.Lanes < 1 {
+		k.Bad("batch.lanes", "must be >= 1, got %d", c.Batch.Lanes)
+	}
 	if c.Batch.Size < 1 {
 		k.Bad("batch.size", "must be >= 1, got %d", c.Batch.Size)
 	}

@@ -68,6 +68,9 @@ type Config struct {
 	// BatchWait bounds how long a batch waits to fill after its first
 	// record. Default 50ms.
 	BatchWait time.Duration
+	// Lanes is how many batches are applied at once, each by its own
+	// share of the partitions. Default 2.
+	Lanes int
 	// DrainTimeout is how long a batch in progress may take to finish
 	// after shutdown or a rebalance begins; past it, its transaction is
 	// rolled back. Default 10s.
@@ -116,6 +119,9 @@ func New(cfg Config) (*Consumer, error) {
 	}
 	if cfg.BatchSize <= 0 {
 		cfg.BatchSize = 1000
+	}
+	if cfg.Lanes <= 0 {
+		cfg.Lanes = 2
 	}
 	def(&cfg.BatchWait, 50*time.Millisecond)
 	def(&cfg.DrainTimeout, 10*time.Second)
@@ -234,16 +240,47 @@ func (c *Consumer) consume(ctx context.Context, gen *kafka.Generation, parts []p
 		<-ctx.Done()
 		return
 	}
-	msgs := make(chan kafka.Message, c.cfg.BatchSize)
+	// The partitions are shared out among lanes, each with its own batches
+	// and transactions, so that PostgreSQL applies several batches at
+	// once. A record whose changes come through partitions of two lanes is
+	// serialised by its advisory lock, and the rules do not depend on
+	// order. One lane's failure stops them all.
+	ctx, stopAll := context.WithCancel(ctx)
+	defer stopAll()
+	lanes := min(c.cfg.Lanes, len(parts))
+	var commitMu sync.Mutex
+	commit := func(offsets map[string]map[int]int64) {
+		commitMu.Lock()
+		defer commitMu.Unlock()
+		if err := gen.CommitOffsets(offsets); err != nil && ctx.Err() == nil {
+			c.log.Debug("committing offsets to Kafka failed (PostgreSQL holds them)", "err", err)
+		}
+	}
 	var wg sync.WaitGroup
-	for _, p := range parts {
+	for l := range lanes {
+		msgs := make(chan kafka.Message, c.cfg.BatchSize)
+		for i, p := range parts {
+			if i%lanes == l {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					c.read(ctx, p, msgs)
+				}()
+			}
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			c.read(ctx, p, msgs)
+			defer stopAll()
+			c.lane(ctx, msgs, commit)
 		}()
 	}
-	defer wg.Wait()
+	wg.Wait()
+}
+
+// lane collects, decodes and applies the batches of msgs until ctx ends
+// or a batch is abandoned, and commits their offsets to Kafka.
+func (c *Consumer) lane(ctx context.Context, msgs <-chan kafka.Message, commit func(map[string]map[int]int64)) {
 	// Decoding runs one batch ahead of applying, so that the consumer's
 	// CPU work overlaps PostgreSQL's.
 	decodedBatches := make(chan *decoded, 1)
@@ -278,19 +315,17 @@ func (c *Consumer) consume(ctx context.Context, gen *kafka.Generation, parts []p
 			}
 			return
 		}
-		commits := map[string]map[int]int64{}
+		offsets := map[string]map[int]int64{}
 		for _, m := range d.batch {
-			if commits[m.Topic] == nil {
-				commits[m.Topic] = map[int]int64{}
+			if offsets[m.Topic] == nil {
+				offsets[m.Topic] = map[int]int64{}
 			}
-			commits[m.Topic][m.Partition] = m.Offset + 1
+			offsets[m.Topic][m.Partition] = m.Offset + 1
 			if c.m != nil {
 				c.m.lag.WithLabelValues(m.Topic, strconv.Itoa(m.Partition)).Set(float64(max(m.HighWaterMark-m.Offset-1, 0)))
 			}
 		}
-		if err := gen.CommitOffsets(commits); err != nil && ctx.Err() == nil {
-			c.log.Debug("committing offsets to Kafka failed (PostgreSQL holds them)", "err", err)
-		}
+		commit(offsets)
 	}
 }
 
