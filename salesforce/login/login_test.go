@@ -2,63 +2,27 @@ package login
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/rsa"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"errors"
 	"fmt"
-	"math/big"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/sfsync/sfsync/salesforce/oauth"
 	"github.com/sfsync/sfsync/salesforce/pubsub"
 	"github.com/sfsync/sfsync/salesforce/sffake"
 	"github.com/sfsync/sfsync/schemas/svcconfig"
+	"github.com/sfsync/sfsync/schemas/svcconfig/svcconfigtest"
 )
 
-// rsaKey is one RSA key for all tests, as generating one is slow.
-var rsaKey = sync.OnceValue(func() *rsa.PrivateKey {
-	k, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		panic(err)
-	}
-	return k
-})
-
-// fixtures writes pkcs1.key, pkcs8.key (the same RSA key) and ca.pem (a
-// CA certificate) into a new directory and returns it.
+// fixtures writes the shared fixture files, among them pkcs1.key and
+// pkcs8.key (one RSA key) and ca.pem (a CA certificate), into a new
+// directory and returns it.
 func fixtures(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
-	pkcs8, err := x509.MarshalPKCS8PrivateKey(rsaKey())
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "sfsync test"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
-	}
-	cert, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &rsaKey().PublicKey, rsaKey())
-	if err != nil {
-		t.Fatal(err)
-	}
-	for name, block := range map[string]*pem.Block{
-		"pkcs1.key": {Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(rsaKey())},
-		"pkcs8.key": {Type: "PRIVATE KEY", Bytes: pkcs8},
-		"ca.pem":    {Type: "CERTIFICATE", Bytes: cert},
-	} {
-		if err := os.WriteFile(filepath.Join(dir, name), pem.EncodeToMemory(block), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
+	svcconfigtest.WriteFiles(t, dir)
 	return dir
 }
 

@@ -1,16 +1,10 @@
 package svcconfig
 
 import (
-	"crypto/rand"
-	"crypto/rsa"
-	"crypto/x509"
-	"encoding/pem"
-	"os"
-	"path/filepath"
-	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/sfsync/sfsync/schemas/svcconfig/svcconfigtest"
 )
 
 // testConfig is a service configuration using every kind of setting.
@@ -89,38 +83,13 @@ func (c *testConfig) options(env map[string]string) Options {
 }
 
 // mappingFile is the absolute path of the bundled mapping.
-var mappingFile = sync.OnceValue(func() string {
-	p, err := filepath.Abs("../mappings/territory.yaml")
-	if err != nil {
-		panic(err)
-	}
-	return p
-})
-
-var rsaKey = sync.OnceValue(func() *rsa.PrivateKey {
-	k, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		panic(err)
-	}
-	return k
-})
+var mappingFile = svcconfigtest.MappingFile
 
 // fixture writes text, with {{mapping}} replaced, as service.yaml in a
-// new directory with an RSA key (rsa.key), a file without PEM
-// (text.txt) and an invalid mapping (bad-mapping.yaml); it returns the
-// file's path and the directory.
+// new directory with the shared fixture files (an RSA key in rsa.key, a
+// file without PEM in text.txt, an invalid mapping in bad-mapping.yaml,
+// and more); it returns the file's path and the directory.
 func fixture(t *testing.T, text string) (path, dir string) {
 	t.Helper()
-	dir = t.TempDir()
-	write := func(name string, data []byte) {
-		if err := os.WriteFile(filepath.Join(dir, name), data, 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	write("rsa.key", pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(rsaKey())}))
-	write("text.txt", []byte("no PEM here\n"))
-	write("bad-mapping.yaml", []byte("version: 1\nobjects:\n  Account:\n    table: account\n    fieldz: {}\n"))
-	path = filepath.Join(dir, "service.yaml")
-	write("service.yaml", []byte(strings.ReplaceAll(text, "{{mapping}}", mappingFile())))
-	return path, dir
+	return svcconfigtest.Fixture(t, "service.yaml", text)
 }

@@ -1,0 +1,112 @@
+// Package svcconfigtest holds the fixtures that the configuration tests
+// of every sfsync service share: key and certificate files, an
+// environment lookup over a map, and configuration files beside the
+// bundled mapping. It is for tests only.
+package svcconfigtest
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"math/big"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// MappingFile returns the absolute path of the bundled territory mapping,
+// schemas/mappings/territory.yaml.
+func MappingFile() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(file), "..", "..", "mappings", "territory.yaml")
+}
+
+// RSAKey is one RSA key for all tests, as generating one is slow.
+var RSAKey = sync.OnceValue(func() *rsa.PrivateKey {
+	k, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		panic(err)
+	}
+	return k
+})
+
+// WriteFiles writes the fixture files into dir:
+//   - pkcs1.key (also rsa.key) and pkcs8.key: one RSA key, [RSAKey], in
+//     PKCS#1 and PKCS#8;
+//   - ec.key (also client.key): an EC key in PKCS#8;
+//   - ca.pem (also client.pem): a self-signed certificate of that EC key,
+//     usable as a CA and as a client certificate;
+//   - garbled.key: a PEM block that holds no key; text.txt: no PEM at all;
+//   - bad-mapping.yaml: a mapping with an unknown key.
+func WriteFiles(t testing.TB, dir string) {
+	t.Helper()
+	pkcs8, err := x509.MarshalPKCS8PrivateKey(RSAKey())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ec, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ecDER, err := x509.MarshalPKCS8PrivateKey(ec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "sfsync test"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
+	}
+	certDER, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &ec.PublicKey, ec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	write := func(name string, data []byte) {
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	block := func(typ string, der []byte) []byte { return pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}) }
+	pkcs1 := block("RSA PRIVATE KEY", x509.MarshalPKCS1PrivateKey(RSAKey()))
+	write("pkcs1.key", pkcs1)
+	write("rsa.key", pkcs1)
+	write("pkcs8.key", block("PRIVATE KEY", pkcs8))
+	write("ec.key", block("PRIVATE KEY", ecDER))
+	write("client.key", block("PRIVATE KEY", ecDER))
+	write("ca.pem", block("CERTIFICATE", certDER))
+	write("client.pem", block("CERTIFICATE", certDER))
+	write("garbled.key", block("RSA PRIVATE KEY", []byte("not DER")))
+	write("text.txt", []byte("no PEM here\n"))
+	write("bad-mapping.yaml", []byte("version: 1\nobjects:\n  Account:\n    table: account\n    fieldz: {}\n"))
+}
+
+// Env returns a lookup function, as os.LookupEnv, over m.
+func Env(m map[string]string) func(string) (string, bool) {
+	return func(k string) (string, bool) {
+		v, ok := m[k]
+		return v, ok
+	}
+}
+
+// Fixture writes text, with {{mapping}} replaced by [MappingFile], as the
+// file name in a new directory holding the [WriteFiles] files, and
+// returns its path and the directory.
+func Fixture(t testing.TB, name, text string) (path, dir string) {
+	t.Helper()
+	dir = t.TempDir()
+	WriteFiles(t, dir)
+	path = filepath.Join(dir, name)
+	if err := os.WriteFile(path, []byte(strings.ReplaceAll(text, "{{mapping}}", MappingFile())), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path, dir
+}
