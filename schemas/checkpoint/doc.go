@@ -2,7 +2,9 @@
 // the sfsync producer, which stores where each Pub/Sub API subscription
 // may resume, and the reconciler, which reads them to find suspected gaps.
 // One [Checkpoint] per subscription is written to a compacted Kafka topic
-// under the key [Checkpoint.Key], "<org id>|<subscription>".
+// under the key [Checkpoint.Key], "<org id>|<subscription>"; a [Store]
+// creates that topic, loads the newest checkpoint of every key and saves
+// new ones, for both services.
 //
 // # Wire format
 //

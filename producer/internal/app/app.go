@@ -23,7 +23,6 @@ import (
 	"github.com/segmentio/kafka-go"
 	"google.golang.org/grpc"
 
-	"github.com/sfsync/sfsync/producer/internal/checkpoint"
 	"github.com/sfsync/sfsync/producer/internal/config"
 	"github.com/sfsync/sfsync/producer/internal/keys"
 	"github.com/sfsync/sfsync/producer/internal/normalize"
@@ -103,7 +102,7 @@ func Run(ctx context.Context, cfg *config.Config, opts Options, log *slog.Logger
 	if err := ensureTopics(ctx, cfg, transport, opts, log); err != nil {
 		return err
 	}
-	store, err := checkpoint.NewStore(checkpoint.StoreConfig{Brokers: cfg.Kafka.Brokers, Topic: cfg.Kafka.CheckpointTopic, Transport: transport})
+	store, err := schemacp.NewStore(schemacp.StoreConfig{Brokers: cfg.Kafka.Brokers, Topic: cfg.Kafka.CheckpointTopic, Transport: transport})
 	if err != nil {
 		return err
 	}
@@ -159,7 +158,7 @@ func Run(ctx context.Context, cfg *config.Config, opts Options, log *slog.Logger
 			Topic: sub, Mapping: cfg.Mapping, Normalizer: norm, DeadLetterTopic: cfg.Kafka.DeadLetterTopic,
 			Subscriber: sf.client, Writer: snk,
 			Saver: saverFunc(func(ctx context.Context, id []byte) error {
-				return store.Save(ctx, checkpoint.Checkpoint{OrgID: sf.orgID, Subscription: sub, ReplayID: id, UpdatedAt: time.Now(), ProducerID: producerID})
+				return store.Save(ctx, schemacp.Checkpoint{OrgID: sf.orgID, Subscription: sub, ReplayID: id, UpdatedAt: time.Now(), ProducerID: producerID})
 			}),
 			Start: start, StartLatest: cfg.Subscription.Start == "latest",
 			Policy: stream.Policy(cfg.Replay.Policy),

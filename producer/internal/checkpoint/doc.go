@@ -6,13 +6,13 @@
 // across a crash; storing anything older only repeats them, which the
 // consumer's version guards make harmless.
 //
-// A [Store] keeps the stored positions durably in a compacted Kafka topic,
-// one record per subscription keyed "<org id>|<subscription>", whose value
-// is a [Checkpoint] framed with Avro single-object encoding by the schemas
-// module (package github.com/sfsync/sfsync/schemas/checkpoint). The
-// producer calls [Store.Load] once at start to resume every subscription,
-// and [Store.Save] with the tracker's safe position; Save returns only once
-// every in-sync replica has the record. Kafka rather than PostgreSQL holds
-// them so that the producer depends on no service but Salesforce and Kafka,
-// and a checkpoint is exactly as durable as the events it covers.
+// The schemas module's checkpoint.Store keeps the stored positions durably
+// in a compacted Kafka topic, one record per subscription keyed
+// "<org id>|<subscription>"; the reconciler's backfill writes the same
+// topic through it. The producer calls Store.Load once at start to resume
+// every subscription, and Store.Save with the tracker's safe position;
+// Save returns only once every in-sync replica has the record. Kafka
+// rather than PostgreSQL holds them so that the producer depends on no
+// service but Salesforce and Kafka, and a checkpoint is exactly as durable
+// as the events it covers.
 package checkpoint

@@ -287,7 +287,7 @@ type runner struct {
 	cfg   Config
 	log   *slog.Logger
 	state *store
-	cps   *checkpoints
+	cps   *checkpoint.Store
 	prog  *progress
 	now   func() time.Time
 }
@@ -317,10 +317,10 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 		prog: &progress{out: cfg.Out, tty: isTerminal(cfg.Out), interval: cfg.ProgressInterval, now: time.Now},
 	}
 	if len(topics) > 0 {
-		if r.cps, err = newCheckpoints(cfg.Brokers, cfg.Transport, cfg.CheckpointTopic); err != nil {
+		if r.cps, err = checkpoint.NewStore(checkpoint.StoreConfig{Brokers: cfg.Brokers, Transport: cfg.Transport, Topic: cfg.CheckpointTopic}); err != nil {
 			return sum, err
 		}
-		defer r.cps.close()
+		defer r.cps.Close()
 		if sum.Positions, err = r.recordPositions(ctx, topics); err != nil {
 			return sum, err
 		}

@@ -151,8 +151,7 @@ func eachRecord(t *testing.T, brokers []string, topic string, fn func(kafka.Mess
 				if rec.Offset < off {
 					continue
 				}
-				key, _ := readBytes(rec.Key)
-				value, _ := readBytes(rec.Value)
+				key, value := readAll(rec.Key), readAll(rec.Value)
 				fn(kafka.Message{Topic: topic, Partition: p.ID, Offset: rec.Offset, Key: key, Value: value})
 				off = rec.Offset + 1
 			}
@@ -416,17 +415,17 @@ func TestBackfillKeepsProducerCheckpoints(t *testing.T) {
 	r := newRig(t, 50)
 	ctx := context.Background()
 	mine := checkpoint.Checkpoint{OrgID: r.s.OrgID(), Subscription: "/data/AccountChangeEvent", ReplayID: []byte{0, 0, 0, 0, 0, 0, 0, 9}, UpdatedAt: time.Now().UTC().Truncate(time.Millisecond), ProducerID: "producer-1"}
-	cps, err := newCheckpoints(r.k.Brokers, kafka.DefaultTransport, r.cpTopic)
+	cps, err := checkpoint.NewStore(checkpoint.StoreConfig{Brokers: r.k.Brokers, Topic: r.cpTopic})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := cps.ensureTopic(ctx); err != nil {
+	if err := cps.EnsureTopic(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if err := cps.save(ctx, mine); err != nil {
+	if err := cps.Save(ctx, mine); err != nil {
 		t.Fatal(err)
 	}
-	cps.close()
+	cps.Close()
 	var out bytes.Buffer
 	cfg := r.config(&out)
 	cfg.Objects = []string{"Account", "Territory2"}
@@ -588,4 +587,14 @@ func TestProgressTerminal(t *testing.T) {
 	if count(1234567) != "1,234,567" || count(12) != "12" || count(-1000) != "-1,000" {
 		t.Error("count")
 	}
+}
+
+// readAll returns the bytes of a record key or value; nil for a null one.
+func readAll(b kafka.Bytes) []byte {
+	if b == nil {
+		return nil
+	}
+	defer b.Close()
+	out, _ := io.ReadAll(b)
+	return out
 }

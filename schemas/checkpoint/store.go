@@ -12,13 +12,7 @@ import (
 	"time"
 
 	"github.com/segmentio/kafka-go"
-
-	contract "github.com/sfsync/sfsync/schemas/checkpoint"
 )
-
-// Checkpoint is the stored replay position of one subscription, the
-// schemas module's contract type.
-type Checkpoint = contract.Checkpoint
 
 // Errors of [Store], for errors.Is.
 var (
@@ -110,7 +104,7 @@ type Store struct {
 	cfg    StoreConfig
 	client *kafka.Client
 	writer *kafka.Writer
-	codec  *contract.Codec
+	codec  *Codec
 
 	mu sync.Mutex // serialises writes so that the last call wins
 }
@@ -122,7 +116,7 @@ func NewStore(cfg StoreConfig) (*Store, error) {
 		return nil, err
 	}
 	cfg.setDefaults()
-	codec, err := contract.NewCodec()
+	codec, err := NewCodec()
 	if err != nil {
 		return nil, fmt.Errorf("checkpoint store: %w", err)
 	}
@@ -253,7 +247,7 @@ func (s *Store) verifyCompacted(ctx context.Context) error {
 
 // Save stores cp as the checkpoint of its subscription and returns once
 // every in-sync replica has acknowledged it. Saving the same checkpoint
-// twice is harmless. The error wraps [contract.ErrInvalid] when cp breaks
+// twice is harmless. The error wraps [ErrInvalid] when cp breaks
 // a rule of [Checkpoint.Validate].
 func (s *Store) Save(ctx context.Context, cp Checkpoint) error {
 	value, err := s.codec.Encode(nil, cp)
@@ -267,7 +261,7 @@ func (s *Store) Save(ctx context.Context, cp Checkpoint) error {
 // tombstone, and returns once every in-sync replica has acknowledged it.
 // The next Load no longer returns it.
 func (s *Store) Delete(ctx context.Context, orgID, subscription string) error {
-	return s.write(ctx, contract.Key(orgID, subscription), nil)
+	return s.write(ctx, Key(orgID, subscription), nil)
 }
 
 func (s *Store) write(ctx context.Context, key string, value []byte) error {

@@ -14,7 +14,6 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"github.com/sfsync/sfsync/integration/harness"
-	contract "github.com/sfsync/sfsync/schemas/checkpoint"
 )
 
 const org = "00D000000000001AAA"
@@ -243,7 +242,7 @@ func TestEnsureTopicRefusesDeletePolicy(t *testing.T) {
 func TestLoadRefusesCorruptRecords(t *testing.T) {
 	t.Parallel()
 	k := harness.NewKafka(t)
-	codec, err := contract.NewCodec()
+	codec, err := NewCodec()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -302,7 +301,7 @@ func TestSaveRefusesInvalid(t *testing.T) {
 	defer s.Close()
 	bad := cp("/data/AccountChangeEvent", 1)
 	bad.ReplayID = nil
-	if err := s.Save(context.Background(), bad); !errors.Is(err, contract.ErrInvalid) {
+	if err := s.Save(context.Background(), bad); !errors.Is(err, ErrInvalid) {
 		t.Errorf("Save error = %v, want ErrInvalid", err)
 	}
 }
