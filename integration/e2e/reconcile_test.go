@@ -5,11 +5,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/sfsync/sfsync/salesforce/sffake"
 )
@@ -196,27 +200,59 @@ func TestExpiredReplayConverges(t *testing.T) {
 }
 
 // TestBackfillResumesThenStreams loads an org that existed before sfsync
-// with a backfill that is killed part-way and run again; the producer then
-// starts from the position the backfill recorded, and PostgreSQL ends
-// equal to Salesforce, changes made during and after the backfill
-// included.
+// with a backfill that is killed half-way through its accounts and run
+// again; the second run must resume rather than start over. The
+// producer then starts from the position the backfill recorded, and
+// PostgreSQL ends equal to Salesforce, changes made during and after the
+// backfill included. SFSYNC_TEST_BACKFILL_ACCOUNTS sets the number of
+// accounts (make test-full: 1,000,000).
 func TestBackfillResumesThenStreams(t *testing.T) {
 	t.Parallel()
-	p := newPipeline(t, sized(3000, 20000), services{noProducer: true})
+	accounts := sized(3000, 20000)
+	if n, err := strconv.Atoi(os.Getenv("SFSYNC_TEST_BACKFILL_ACCOUNTS")); err == nil && n > 0 {
+		accounts = n
+	}
+	p := newPipeline(t, accounts, services{noProducer: true})
 	p.consumer("consumer", true)
-	cfg := p.reconcilerConfig("backfill:\n  page_size: 200\n")
+	// Bulk API 2.0 for every object, as only a bulk job resumes.
+	cfg := p.reconcilerConfig("backfill:\n  page_size: 200\n  bulk_threshold: 1\n")
 	bf := p.start("backfill", filepath.Join(bins, "sfsync-reconciler"), "backfill", "--config", cfg)
-	time.Sleep(time.Second)
+	done := p.waitBackfilled(bf, "Account", int64(accounts/2))
 	bf.kill()
+	t.Logf("backfill killed with %d of %d accounts published", done, accounts)
 	bf = p.start("backfill-again", filepath.Join(bins, "sfsync-reconciler"), "backfill", "--config", cfg)
 	p.churn(context.Background(), 200, 0) // during the backfill
 	<-bf.done
 	if bf.waitErr != nil {
 		t.Fatalf("second backfill: %v\n%s", bf.waitErr, tail(bf.logs.String(), 3000))
 	}
+	if !strings.Contains(bf.logs.String(), "backfill Account: resuming at") {
+		t.Fatalf("the second backfill did not resume the accounts:\n%s", tail(bf.logs.String(), 3000))
+	}
 	p.startProducer()
 	p.churn(context.Background(), 300, 0) // after it
-	p.converge(3 * time.Minute)
+	p.converge(3*time.Minute + time.Duration(accounts)*time.Millisecond)
+}
+
+// waitBackfilled waits until the backfill has saved at least n published
+// records of object and returns how many; it fails the test if the
+// backfill ends first.
+func (p *pipeline) waitBackfilled(bf *proc, object string, n int64) int64 {
+	p.t.Helper()
+	for {
+		var done int64
+		err := p.pool.QueryRow(context.Background(),
+			"SELECT records_done FROM sfsync_reconciler_backfill WHERE object = $1", object).Scan(&done)
+		switch {
+		case err == nil && done >= n:
+			return done
+		case err != nil && !errors.Is(err, pgx.ErrNoRows) && !strings.Contains(err.Error(), "does not exist"):
+			p.t.Fatalf("read the backfill's progress: %v", err)
+		case bf.exited():
+			p.t.Fatalf("the backfill ended (%v) before it published %d %s records:\n%s", bf.waitErr, n, object, tail(bf.logs.String(), 3000))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 // TestPollOnlyObject keeps Territory2 in sync without change events:

@@ -30,6 +30,7 @@ func runBackfill(ctx context.Context, cfg *config.Config, objects []string, runN
 		OrgID: d.OrgID, Brokers: d.Brokers, Transport: d.Transport, CheckpointTopic: cfg.Kafka.CheckpointTopic,
 		Publisher: publish.New(d.Writer, d.Codec, d.OrgID, "reconciler/backfill"), DB: d.DB,
 		RunName: runName, Out: stdout, Logger: log, PageSize: cfg.Backfill.PageSize,
+		BulkThreshold: cfg.Backfill.BulkThreshold,
 	})
 	if err != nil {
 		log.Error("backfill stopped; run the same command again to resume", "run", runName, "err", err)

@@ -29,6 +29,7 @@ const (
 	DefaultDeleteCheckEvery = 10
 	DefaultCompact          = true
 	DefaultPageSize         = 10_000
+	DefaultBulkThreshold    = 10_000
 	DefaultShutdownTimeout  = 10 * time.Second
 	DefaultMetricsAddr      = "127.0.0.1:9467"
 	DefaultLogLevel         = "info"
@@ -177,6 +178,11 @@ type Backfill struct {
 	// PageSize caps the records of a Bulk API 2.0 result page
 	// (maxRecords), the unit of progress saved; the default is 10000.
 	PageSize int `yaml:"page_size"`
+	// BulkThreshold is the record count from which an object is read
+	// with a Bulk API 2.0 job, whose progress survives a crash; smaller
+	// objects are read with one REST query and start over. The default
+	// is 10000; 1 reads every object with Bulk API 2.0.
+	BulkThreshold int `yaml:"bulk_threshold"`
 }
 
 // Default returns the configuration with every default and nothing else:
@@ -227,6 +233,7 @@ func (c *Config) setDefaults() {
 		c.Compact.Enabled = ptr(DefaultCompact)
 	}
 	defInt(&c.Backfill.PageSize, DefaultPageSize)
+	defInt(&c.Backfill.BulkThreshold, DefaultBulkThreshold)
 	defDur(&c.ShutdownTimeout, DefaultShutdownTimeout)
 	def(&c.MetricsAddr, DefaultMetricsAddr)
 	def(&c.LogLevel, DefaultLogLevel)

@@ -90,11 +90,11 @@ func TestSettings(t *testing.T) {
 		{scenario: "repair off", yaml: base + "verify:\n  repair: false\n", check: func(c *Config) bool { return !*c.Verify.Repair }},
 		{scenario: "compaction off", yaml: base + "compact:\n  enabled: false\n", check: func(c *Config) bool { return !*c.Compact.Enabled }},
 		{scenario: "empty key takes the default", yaml: base + "verify:\n  repair:\n", check: func(c *Config) bool { return *c.Verify.Repair }},
-		{scenario: "file values", yaml: base + "verify: {interval: 1m, window: 2m, grace: 5s, full_every: 12h}\npoll: {interval: 30s, delete_check_every: 3}\nbackfill: {page_size: 50_000}\n",
+		{scenario: "file values", yaml: base + "verify: {interval: 1m, window: 2m, grace: 5s, full_every: 12h}\npoll: {interval: 30s, delete_check_every: 3}\nbackfill: {page_size: 50_000, bulk_threshold: 1}\n",
 			check: func(c *Config) bool {
 				v := c.Verify
 				return v.Interval == time.Minute && v.Window == 2*time.Minute && v.Grace == 5*time.Second && *v.FullEvery == 12*time.Hour &&
-					c.Poll.Interval == 30*time.Second && c.Poll.DeleteCheckEvery == 3 && c.Backfill.PageSize == 50000
+					c.Poll.Interval == 30*time.Second && c.Poll.DeleteCheckEvery == 3 && c.Backfill.PageSize == 50000 && c.Backfill.BulkThreshold == 1
 			}},
 		{scenario: "env", yaml: base, env: map[string]string{
 			"SFSYNC_RECONCILER_VERIFY_FULL_EVERY":      "0",
@@ -182,10 +182,11 @@ func TestLoadProblems(t *testing.T) {
 			want: "{{file}}:12: verify.window: must be >= verify.interval (10m0s), so that consecutive runs overlap, got 5m0s\n" +
 				"{{file}}:13: verify.grace: must be less than verify.window (5m0s), got 5m0s\n" +
 				"{{file}}:14: verify.full_every: must be 0 (never) or at least verify.interval (10m0s), got 1m0s"},
-		{scenario: "poll and backfill", yaml: base + "poll: {interval: 10ms, delete_check_every: -1}\nbackfill: {page_size: -5}\n",
+		{scenario: "poll and backfill", yaml: base + "poll: {interval: 10ms, delete_check_every: -1}\nbackfill: {page_size: -5, bulk_threshold: -1}\n",
 			want: "{{file}}:10: poll.interval: must be at least 1s, as each poll is a REST API request, got 10ms\n" +
 				"{{file}}:10: poll.delete_check_every: must be >= 1, got -1\n" +
-				"{{file}}:11: backfill.page_size: must be >= 1, got -5"},
+				"{{file}}:11: backfill.page_size: must be >= 1, got -5\n" +
+				"{{file}}:11: backfill.bulk_threshold: must be >= 1, got -1"},
 		{scenario: "process settings", yaml: base + "shutdown_timeout: -1s\nmetrics_addr: 9467\nlog_level: verbose\nlog_format: xml\n",
 			want: "{{file}}:10: shutdown_timeout: must be > 0, got -1s\n" +
 				"{{file}}:11: metrics_addr: must be host:port, got \"9467\"\n" +

@@ -45,6 +45,7 @@ func (c *Config) check() []Problem {
 	}
 	k.AtLeast("poll.delete_check_every", c.Poll.DeleteCheckEvery, 1)
 	k.AtLeast("backfill.page_size", c.Backfill.PageSize, 1)
+	k.AtLeast("backfill.bulk_threshold", c.Backfill.BulkThreshold, 1)
 	k.Positive("shutdown_timeout", c.ShutdownTimeout)
 	k.HostPort("metrics_addr", c.MetricsAddr)
 	k.Logging(c.LogLevel, c.LogFormat)

@@ -301,6 +301,10 @@ func foldCompare(a, b string) int {
 	return 0
 }
 
+// maxNameBytes is the length of PostgreSQL's name type, whose values are
+// cut beyond it.
+const maxNameBytes = 63
+
 // table holds the SQL of one mapped object's table.
 type table struct {
 	obj    *mapping.Object
@@ -310,6 +314,9 @@ type table struct {
 	fields []*mapping.Field
 	// hash is the row hash expression; foldKey the order key expression.
 	hash, foldKey string
+	// bucketType is the type keys are bucketed as: name when every key
+	// fits its 63 bytes, text otherwise.
+	bucketType string
 }
 
 func newTable(obj *mapping.Object) *table {
@@ -331,6 +338,10 @@ func newTable(obj *mapping.Object) *table {
 	}
 	t.hash = "('x' || left(md5(" + strings.Join(cells, " || ") + "), 16))::bit(64)::bigint"
 	t.foldKey = "lower(" + t.key + "::text COLLATE \"C\")"
+	t.bucketType = "text"
+	if kt := obj.KeyField().Type; obj.Key == "Id" || kt.Kind == mapping.KindVarchar && kt.Length*utf8.UTFMax <= maxNameBytes {
+		t.bucketType = "name"
+	}
 	return t
 }
 

@@ -91,16 +91,23 @@ func TestCanonicalMatchesPostgres(t *testing.T) {
 			t.Errorf("%s: PostgreSQL hash %d, Go %d", c.scenario, h, rowHash(want))
 		}
 	}
-	// width_bucket counts the thresholds at most the key, as bucketOf.
-	thresholds := folded([]string{"001B", "001b2", "001c"})
-	for _, key := range []string{"001A", "001b", "001B1", "001B2", "001bz", "001C", "001d", ""} {
-		var got int
-		if err := pool.QueryRow(ctx, `SELECT width_bucket(lower($1::text COLLATE "C"), $2::text[])`, key, thresholds).Scan(&got); err != nil {
-			t.Fatal(err)
+	// width_bucket counts the thresholds at most the key, as bucketOf,
+	// over keys as name and as text.
+	thresholds := folded([]string{"001B", "001b2", "001c", "001c~", "001cZZZZZZZZZZZZZZZZ"})
+	for _, typ := range []string{"name", "text"} {
+		q := "SELECT " + bucketSQL(`lower($2::text COLLATE "C")`, typ)
+		for _, key := range []string{"001A", "001b", "001B1", "001B2", "001bz", "001C", "001c}", "001cz", "001CZZZZZZZZZZZZZZZZZ", "001d", ""} {
+			var got int
+			if err := pool.QueryRow(ctx, q, thresholds, key).Scan(&got); err != nil {
+				t.Fatal(err)
+			}
+			if want := bucketOf(thresholds, key); got != want {
+				t.Errorf("bucket of %q as %s: PostgreSQL %d, Go %d", key, typ, got, want)
+			}
 		}
-		if want := bucketOf(thresholds, key); got != want {
-			t.Errorf("bucket of %q: PostgreSQL %d, Go %d", key, got, want)
-		}
+	}
+	if typ := newTable(accountMapping(t, "t")).bucketType; typ != "name" {
+		t.Errorf("Id keys are bucketed as %s, want name", typ)
 	}
 }
 

@@ -3,6 +3,7 @@ package diff
 import (
 	"context"
 	"fmt"
+	"iter"
 	"strconv"
 	"strings"
 	"testing"
@@ -113,9 +114,21 @@ func pgText(v envelope.Value) any {
 
 // fill writes the Salesforce rows into obj's table as the consumer's
 // SNAPSHOT at version (commit, 1) would: live rows, base version set.
-// It copies text into a staging table and casts, so that any size loads
-// quickly.
 func fill(t testing.TB, pool *pgxpool.Pool, obj *mapping.Object, rows []source.Row, commit int64) {
+	t.Helper()
+	fillFrom(t, pool, obj, func(yield func(source.Row, error) bool) {
+		for _, r := range rows {
+			if !yield(r, nil) {
+				return
+			}
+		}
+	}, commit)
+}
+
+// fillFrom is fill for rows as they stream, so that any number of them
+// loads without being held: it copies text into a staging table and
+// casts. It returns the number of rows.
+func fillFrom(t testing.TB, pool *pgxpool.Pool, obj *mapping.Object, rows iter.Seq2[source.Row, error], commit int64) int64 {
 	t.Helper()
 	ctx := context.Background()
 	var cols, casts, stage []string
@@ -138,18 +151,25 @@ func fill(t testing.TB, pool *pgxpool.Pool, obj *mapping.Object, rows []source.R
 	for i, f := range obj.Fields {
 		names[i] = f.Column
 	}
-	src := pgx.CopyFromSlice(len(rows), func(i int) ([]any, error) {
+	next, stop := iter.Pull2(rows)
+	defer stop()
+	src := pgx.CopyFromFunc(func() ([]any, error) {
+		row, err, ok := next()
+		if !ok || err != nil {
+			return nil, err
+		}
 		out := make([]any, len(obj.Fields))
 		for j, f := range obj.Fields {
 			if f.Name == obj.Key {
-				out[j] = rows[i].ID
+				out[j] = row.ID
 			} else {
-				out[j] = pgText(rows[i].Values[f.Name])
+				out[j] = pgText(row.Values[f.Name])
 			}
 		}
 		return out, nil
 	})
-	if _, err := conn.CopyFrom(ctx, pgx.Identifier{stageName}, names, src); err != nil {
+	n, err := conn.CopyFrom(ctx, pgx.Identifier{stageName}, names, src)
+	if err != nil {
 		t.Fatal(err)
 	}
 	q := fmt.Sprintf("INSERT INTO %s (%s, _sf_base_commit, _sf_base_seq, _sf_commit_timestamp) SELECT %s, %d, 1, now() FROM %s",
@@ -160,6 +180,7 @@ func fill(t testing.TB, pool *pgxpool.Pool, obj *mapping.Object, rows []source.R
 	if _, err := conn.Exec(ctx, "DROP TABLE "+stageName); err != nil {
 		t.Fatal(err)
 	}
+	return n
 }
 
 // readAll reads every live record of obj.

@@ -51,9 +51,14 @@ func (t *table) boundaries(ctx context.Context, db DB, step int) ([]string, erro
 
 // bucketSQL returns the bucket expression of a row for the thresholds in
 // parameter $1 (folded keys, ascending): width_bucket gives 0 below the
-// first threshold and i from the i-th on, as [bucketOf] does.
-func (t *table) bucketSQL() string {
-	return "width_bucket(" + t.foldKey + ", $1::text[])"
+// first threshold and i from the i-th on, as [bucketOf] does. Over name,
+// a fixed-length type compared byte-wise, width_bucket searches the
+// thresholds by bisection; over text it walks them one by one, which
+// costs a minute per million rows at 6,400 thresholds (0.2s as name).
+func (t *table) bucketSQL() string { return bucketSQL(t.foldKey, t.bucketType) }
+
+func bucketSQL(foldKey, typ string) string {
+	return "width_bucket(" + foldKey + "::" + typ + ", $1::" + typ + "[])"
 }
 
 // aggregates returns the count and hash of the live rows in each bucket
