@@ -34,7 +34,7 @@ func Compare(ctx context.Context, pool *pgxpool.Pool, srv *sffake.Server, m *map
 		if err != nil {
 			return nil, err
 		}
-		for _, rec := range srv.Records(o.Name, true) {
+		for rec := range srv.EachRecord(o.Name, true) {
 			row, ok := rows[rec.ID]
 			delete(rows, rec.ID)
 			switch {

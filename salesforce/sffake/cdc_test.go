@@ -1,6 +1,7 @@
 package sffake_test
 
 import (
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -372,5 +373,43 @@ func TestUnannouncedChanges(t *testing.T) {
 	evs, _ = collect(t, sub, 1)
 	if got := d.change(evs[0]).header["changeType"]; got != "CREATE" {
 		t.Fatalf("next event is %v, want the next CREATE (no UPDATE of the unannounced transaction)", got)
+	}
+}
+
+// TestEachRecord checks that EachRecord yields what Records returns, in
+// the same order, and stops when asked.
+func TestEachRecord(t *testing.T) {
+	t.Parallel()
+	s := start(t, sffake.WithObject(invoiceObject))
+	var ids []string
+	for _, name := range []string{"A", "B", "C"} {
+		id, err := s.Create("Account", map[string]any{"Name": name})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	if _, err := s.Create("Invoice__c", map[string]any{"Name": "D"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Delete(ids[1]); err != nil {
+		t.Fatal(err)
+	}
+	for _, withDeleted := range []bool{false, true} {
+		var got []sffake.Record
+		for r := range s.EachRecord("Account", withDeleted) {
+			got = append(got, r)
+		}
+		if want := s.Records("Account", withDeleted); fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("withDeleted %v: EachRecord gave %v, Records %v", withDeleted, got, want)
+		}
+	}
+	n := 0
+	for range s.EachRecord("Account", true) {
+		n++
+		break
+	}
+	if n != 1 {
+		t.Errorf("EachRecord went on after break: %d", n)
 	}
 }

@@ -285,12 +285,63 @@ func (s *Server) query(text string, all bool, format func(q *soql.Query, rows []
 		return err
 	}
 	var rows []row
-	for _, r := range s.records {
+	keep := func(r *record) {
 		if r.obj.obj.Name == q.Object && (all || !r.deleted) {
 			rows = append(rows, row{s: s, r: r})
 		}
 	}
+	if recs, ok := s.idsOf(q.Where); ok {
+		for _, r := range recs {
+			keep(r)
+		}
+	} else {
+		for _, r := range s.records {
+			keep(r)
+		}
+	}
 	slices.SortFunc(rows, func(a, b row) int { return int(a.r.seq) - int(b.r.seq) })
+	rows = slices.CompactFunc(rows, func(a, b row) bool { return a.r == b.r })
 	format(q, soql.Run(q, rows, s.clock.Now()))
 	return nil
+}
+
+// idsOf returns the record ids a condition is limited to, as Salesforce
+// answers Id = and Id IN from its index: a condition "Id = x" or "Id IN
+// (…)", alone or as a term of an AND, whose ids are all stored as given
+// (an id in another case makes ok false, so that the records are
+// scanned). The condition itself still filters the records.
+func (s *Server) idsOf(where soql.Expr) (recs []*record, ok bool) {
+	var values []soql.Literal
+	switch e := where.(type) {
+	case *soql.Comparison:
+		if e.Op != soql.OpEq || !strings.EqualFold(e.Field, fieldID) {
+			return nil, false
+		}
+		values = []soql.Literal{e.Value}
+	case *soql.InExpr:
+		if e.Not || !strings.EqualFold(e.Field, fieldID) {
+			return nil, false
+		}
+		values = e.Values
+	case *soql.Logical:
+		if e.Op != soql.OpAnd {
+			return nil, false
+		}
+		for _, term := range e.Terms {
+			if recs, ok := s.idsOf(term); ok {
+				return recs, true
+			}
+		}
+		return nil, false
+	default:
+		return nil, false
+	}
+	for _, v := range values {
+		r, found := s.records[v.Value.Str()]
+		if v.Relative != "" || v.Value.Kind() != soql.KindString || !found {
+			return nil, false
+		}
+		recs = append(recs, r)
+	}
+	return recs, true
 }

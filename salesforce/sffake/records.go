@@ -1,7 +1,9 @@
 package sffake
 
 import (
+	"cmp"
 	"fmt"
+	"iter"
 	"maps"
 	"slices"
 	"time"
@@ -72,6 +74,42 @@ func (s *Server) Records(object string, withDeleted bool) []Record {
 		snaps[i] = r.snapshot()
 	}
 	return snaps
+}
+
+// EachRecord yields the records of an sObject in creation order, as
+// [Server.Records] returns them, one snapshot at a time: the org stays
+// locked only while each is copied, so that walking a large org neither
+// holds its API calls nor copies every record at once. A record changed
+// during the walk is seen as it is when reached; one created during it
+// is not seen.
+func (s *Server) EachRecord(object string, withDeleted bool) iter.Seq[Record] {
+	return func(yield func(Record) bool) {
+		type entry struct {
+			id  string
+			seq uint64
+		}
+		s.mu.Lock()
+		var recs []entry
+		for _, r := range s.records {
+			if r.obj.obj.Name == object {
+				recs = append(recs, entry{r.id, r.seq})
+			}
+		}
+		s.mu.Unlock()
+		slices.SortFunc(recs, func(a, b entry) int { return cmp.Compare(a.seq, b.seq) })
+		for _, e := range recs {
+			s.mu.Lock()
+			r, ok := s.records[e.id]
+			var snap Record
+			if ok = ok && (withDeleted || !r.deleted); ok {
+				snap = r.snapshot()
+			}
+			s.mu.Unlock()
+			if ok && !yield(snap) {
+				return
+			}
+		}
+	}
 }
 
 // Create creates a record of the object with the given field values in a

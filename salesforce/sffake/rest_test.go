@@ -179,6 +179,48 @@ func TestQueryAllIncludesDeleted(t *testing.T) {
 	}
 }
 
+// TestQueryByID checks that conditions on Id, which the emulator answers
+// from its record map, give what the same filter over every record gives:
+// deleted records, other objects, ids in another case, repeats and other
+// terms included.
+func TestQueryByID(t *testing.T) {
+	t.Parallel()
+	s := start(t, sffake.WithObject(invoiceObject))
+	a, _ := s.Create("Account", map[string]any{"Name": "A"})
+	b, _ := s.Create("Account", map[string]any{"Name": "B"})
+	gone, _ := s.Create("Account", map[string]any{"Name": "Gone"})
+	if err := s.Delete(gone); err != nil {
+		t.Fatal(err)
+	}
+	other, err := s.Create("Invoice__c", map[string]any{"Name": "C"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := func(resource, where string) string {
+		var res queryResult
+		restGet(t, s, s.AccessToken(), queryPath(resource, "SELECT Id FROM Account WHERE "+where), http.StatusOK, &res)
+		var out []string
+		for _, r := range res.Records {
+			out = append(out, r["Id"].(string))
+		}
+		return strings.Join(out, ",")
+	}
+	for _, tt := range []struct{ resource, where, want string }{
+		{"query", fmt.Sprintf("Id = '%s'", b), b},
+		{"query", fmt.Sprintf("Id IN ('%s', '%s', '%s', '%s')", b, a, b, other), a + "," + b},
+		{"query", fmt.Sprintf("Id IN ('%s', '%s')", a, gone), a},
+		{"queryAll", fmt.Sprintf("Id IN ('%s', '%s')", a, gone), a + "," + gone},
+		{"query", fmt.Sprintf("Id IN ('%s', '%s')", strings.ToLower(a), b), a + "," + b},
+		{"query", fmt.Sprintf("Name = 'B' AND Id IN ('%s', '%s')", a, b), b},
+		{"query", fmt.Sprintf("Name = 'B' OR Id = '%s'", a), a + "," + b},
+		{"query", fmt.Sprintf("Id NOT IN ('%s')", a), b},
+	} {
+		if got := ids(tt.resource, tt.where); got != tt.want {
+			t.Errorf("%s WHERE %s: got %s, want %s", tt.resource, tt.where, got, tt.want)
+		}
+	}
+}
+
 func TestQueryValues(t *testing.T) {
 	t.Parallel()
 	clock := sffake.NewManualClock(time.Date(2024, 1, 15, 10, 30, 0, 0, time.UTC))
