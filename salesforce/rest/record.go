@@ -1,14 +1,14 @@
 package rest
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/valyala/fastjson"
 )
 
 // maxDepth bounds the nesting of decoded JSON values.
@@ -240,17 +240,32 @@ func (d Date) In(loc *time.Location) time.Time {
 // IsZero reports whether d is the zero Date.
 func (d Date) IsZero() bool { return d == Date{} }
 
+// parsers reuse fastjson's parsed values from page to page.
+var parsers fastjson.ParserPool
+
 // decodeQueryResult decodes a query page, {"totalSize", "done",
-// "nextRecordsUrl", "records"}.
+// "nextRecordsUrl", "records"}. encoding/json checks the page, then
+// fastjson parses it: walking encoding/json's tokens cost 25 µs per
+// record, a third of reading a large object.
 func decodeQueryResult(data []byte) (QueryResult, error) {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	v, err := decodeValue(dec, 0)
+	if !json.Valid(data) {
+		// Decode for the position of the problem.
+		var v any
+		err := json.Unmarshal(data, &v)
+		if err == nil {
+			err = errors.New("not valid JSON")
+		}
+		return QueryResult{}, fmt.Errorf("decode query result: %w: %w", ErrMalformedResponse, err)
+	}
+	p := parsers.Get()
+	defer parsers.Put(p) // decodeValue copies all it keeps
+	root, err := p.ParseBytes(data)
 	if err != nil {
 		return QueryResult{}, fmt.Errorf("decode query result: %w: %w", ErrMalformedResponse, err)
 	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return QueryResult{}, fmt.Errorf("decode query result: %w: data after the result", ErrMalformedResponse)
+	v, err := decodeValue(root, 0)
+	if err != nil {
+		return QueryResult{}, fmt.Errorf("decode query result: %w: %w", ErrMalformedResponse, err)
 	}
 	q, ok := v.(QueryResult)
 	if !ok {
@@ -259,68 +274,63 @@ func decodeQueryResult(data []byte) (QueryResult, error) {
 	return q, nil
 }
 
-// decodeValue decodes the next JSON value, turning objects with
+// decodeValue converts a parsed JSON value, turning objects with
 // attributes into Record values and query-result objects into
-// QueryResult values.
-func decodeValue(dec *json.Decoder, depth int) (any, error) {
+// QueryResult values; numbers stay as their text, json.Number.
+func decodeValue(v *fastjson.Value, depth int) (any, error) {
 	if depth > maxDepth {
 		return nil, errors.New("nested too deep")
 	}
-	tok, err := dec.Token()
-	if err != nil {
-		return nil, unexpectedEOF(err)
-	}
-	switch t := tok.(type) {
-	case json.Delim:
-		switch t {
-		case '[':
-			out := []any{}
-			for dec.More() {
-				v, err := decodeValue(dec, depth+1)
-				if err != nil {
-					return nil, err
-				}
-				out = append(out, v)
+	switch v.Type() {
+	case fastjson.TypeObject:
+		o, _ := v.Object()
+		return decodeObject(o, depth)
+	case fastjson.TypeArray:
+		items, _ := v.Array()
+		out := make([]any, len(items))
+		for i, item := range items {
+			x, err := decodeValue(item, depth+1)
+			if err != nil {
+				return nil, err
 			}
-			if _, err := dec.Token(); err != nil {
-				return nil, unexpectedEOF(err)
-			}
-			return out, nil
-		case '{':
-			return decodeObject(dec, depth)
+			out[i] = x
 		}
-		return nil, fmt.Errorf("unexpected %v", t)
-	default:
-		return t, nil // nil, bool, json.Number or string
+		return out, nil
+	case fastjson.TypeString:
+		b, _ := v.StringBytes()
+		return string(b), nil
+	case fastjson.TypeNumber:
+		return json.Number(v.String()), nil
+	case fastjson.TypeTrue:
+		return true, nil
+	case fastjson.TypeFalse:
+		return false, nil
 	}
+	return nil, nil
 }
 
-// decodeObject decodes the members of an object whose '{' was read.
-func decodeObject(dec *json.Decoder, depth int) (any, error) {
-	var (
-		names  []string
-		fields = map[string]any{}
-	)
-	for dec.More() {
-		kt, err := dec.Token()
+// decodeObject converts the members of an object in order; of a
+// repeated name, the last value counts.
+func decodeObject(o *fastjson.Object, depth int) (any, error) {
+	names := make([]string, 0, o.Len())
+	fields := make(map[string]any, o.Len())
+	var err error
+	o.Visit(func(key []byte, item *fastjson.Value) {
 		if err != nil {
-			return nil, unexpectedEOF(err)
+			return
 		}
-		k, ok := kt.(string)
-		if !ok {
-			return nil, fmt.Errorf("object key %v", kt)
+		var x any
+		if x, err = decodeValue(item, depth+1); err != nil {
+			return
 		}
-		v, err := decodeValue(dec, depth+1)
-		if err != nil {
-			return nil, err
-		}
+		k := string(key)
 		if _, dup := fields[k]; !dup {
 			names = append(names, k)
 		}
-		fields[k] = v
-	}
-	if _, err := dec.Token(); err != nil {
-		return nil, unexpectedEOF(err)
+		fields[k] = x
+	})
+	if err != nil {
+		return nil, err
 	}
 	if attrs, ok := fields["attributes"]; ok {
 		return toRecord(names, fields, attrs)
@@ -389,11 +399,4 @@ func toQueryResult(fields map[string]any, recs any) (QueryResult, error) {
 		q.Records[i] = r
 	}
 	return q, nil
-}
-
-func unexpectedEOF(err error) error {
-	if errors.Is(err, io.EOF) {
-		return io.ErrUnexpectedEOF
-	}
-	return err
 }
