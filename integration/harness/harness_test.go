@@ -192,10 +192,13 @@ func TestRedisKeysDeletedAtCleanup(t *testing.T) {
 		prefix = r.Prefix
 		ctx := context.Background()
 		c := r.Client()
-		for i := range 5 {
-			if err := c.Set(ctx, fmt.Sprintf("%sk%d", prefix, i), i, time.Minute).Err(); err != nil {
-				t.Fatalf("set: %v", err)
-			}
+		// More keys than one scanned page of the cleanup.
+		pipe := c.Pipeline()
+		for i := range 25_000 {
+			pipe.Set(ctx, fmt.Sprintf("%sk%d", prefix, i), i, time.Minute)
+		}
+		if _, err := pipe.Exec(ctx); err != nil {
+			t.Fatalf("set: %v", err)
 		}
 	})
 	c := NewRedis(t).Client()
@@ -204,7 +207,7 @@ func TestRedisKeysDeletedAtCleanup(t *testing.T) {
 		t.Fatalf("keys: %v", err)
 	}
 	if len(keys) != 0 {
-		t.Errorf("keys left under %s: %v", prefix, keys)
+		t.Errorf("%d keys left under %s", len(keys), prefix)
 	}
 }
 

@@ -45,12 +45,22 @@ func NewRedis(t testing.TB) *Redis {
 		defer client.Close()
 		ctx, cancel := cleanupContext()
 		defer cancel()
-		iter := client.Scan(ctx, 0, r.Prefix+"*", 1000).Iterator()
-		for iter.Next(ctx) {
-			client.Del(ctx, iter.Val())
-		}
-		if err := iter.Err(); err != nil {
-			t.Errorf("redis cleanup of %s*: %v", r.Prefix, err)
+		// A key at a time, the millions of keys of a full-size run
+		// outlast the cleanup's deadline; a call per scanned page does
+		// not.
+		var cursor uint64
+		for {
+			keys, next, err := client.Scan(ctx, cursor, r.Prefix+"*", 10_000).Result()
+			if err == nil && len(keys) > 0 {
+				err = client.Unlink(ctx, keys...).Err()
+			}
+			if err != nil {
+				t.Errorf("redis cleanup of %s*: %v", r.Prefix, err)
+				return
+			}
+			if cursor = next; cursor == 0 {
+				return
+			}
 		}
 	})
 	return r
