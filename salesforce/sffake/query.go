@@ -305,10 +305,10 @@ func (s *Server) query(text string, all bool, format func(q *soql.Query, rows []
 	return nil
 }
 
-// idsOf returns the record ids a condition is limited to, as Salesforce
-// answers Id = and Id IN from its index: a condition "Id = x" or "Id IN
-// (…)", alone or as a term of an AND, whose ids are all stored as given
-// (an id in another case makes ok false, so that the records are
+// idsOf returns the records a condition is limited to, looked up by id as
+// Salesforce answers Id = and Id IN from its index: a condition "Id = x"
+// or "Id IN (…)", alone or as a term of an AND, whose ids are all stored
+// as given (an id in another case makes ok false, so that the records are
 // scanned). The condition itself still filters the records.
 func (s *Server) idsOf(where soql.Expr) (recs []*record, ok bool) {
 	var values []soql.Literal
