@@ -65,7 +65,7 @@ test-full: ## the same suites at full size, then each fuzz target for FUZZTIME
 # package's resume test, then the pipeline's backfill killed half-way and
 # resumed, followed by the stream.
 	@$(call with-services,SFSYNC_TEST_FULL=1 SFSYNC_TEST_BACKFILL_ACCOUNTS=$${SFSYNC_TEST_BACKFILL_ACCOUNTS:-1000000} \
-		go test -count=1 -timeout 90m -run 'TestBackfillResumes' ./reconciler/internal/backfill/ ./integration/e2e/)
+		go test -p 1 -count=1 -timeout 90m -run 'TestBackfillResumes' ./reconciler/internal/backfill/ ./integration/e2e/)
 	@for m in $(MODULES); do \
 		(cd "$$m" && for pkg in $$(go list ./...); do \
 			for f in $$(go test -list '^Fuzz' "$$pkg" | grep '^Fuzz' || true); do \
