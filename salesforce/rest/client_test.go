@@ -63,6 +63,44 @@ func TestQueryPaging(t *testing.T) {
 	}
 }
 
+// TestQueryFetchesAhead checks that the page after the one being read is
+// requested before the reader reaches it, and no page more.
+func TestQueryFetchesAhead(t *testing.T) {
+	t.Parallel()
+	s := start(t)
+	createAccounts(t, s, 450)
+	c := staticClient(t, s, rest.Config{})
+	requests := func() int64 {
+		l := s.Limits()["DailyApiRequests"]
+		return l.Max - l.Remaining
+	}
+	before := requests()
+	rows, err := c.Query(t.Context(), "SELECT Id FROM Account", rest.QueryOptions{BatchSize: 200})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rows.Next() {
+		t.Fatalf("no first record: %v", rows.Err())
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for requests()-before < 2 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the second page was not requested while the first was read (%d requests)", requests()-before)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	n := 1
+	for rows.Next() {
+		n++
+	}
+	if rows.Err() != nil || n != 450 {
+		t.Fatalf("%d records, %v", n, rows.Err())
+	}
+	if got := requests() - before; got != 3 {
+		t.Fatalf("%d requests for 3 pages", got)
+	}
+}
+
 func TestQueryAllIncludesDeleted(t *testing.T) {
 	t.Parallel()
 	s := start(t)

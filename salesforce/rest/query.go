@@ -38,7 +38,8 @@ func (o QueryOptions) header() (http.Header, error) {
 
 // Query runs a SOQL query and returns its rows, fetching the first page
 // before it returns so that a bad query fails here. Later pages are
-// fetched with ctx as the rows are read.
+// fetched with ctx one ahead of the rows read, so that reading a page
+// and fetching the next overlap.
 func (c *Client) Query(ctx context.Context, soql string, opts QueryOptions) (*Rows, error) {
 	return c.query(ctx, "query", soql, opts)
 }
@@ -58,7 +59,9 @@ func (c *Client) query(ctx context.Context, resource, soql string, opts QueryOpt
 	if err != nil {
 		return nil, err
 	}
-	return &Rows{c: c, ctx: ctx, header: h, page: page, i: -1, total: page.TotalSize}, nil
+	r := &Rows{c: c, ctx: ctx, header: h, page: page, i: -1, total: page.TotalSize}
+	r.fetchNext()
+	return r, nil
 }
 
 // QueryMore fetches the page at nextRecordsURL, the NextRecordsURL of a
@@ -105,6 +108,30 @@ type Rows struct {
 	total  int
 	rec    Record
 	err    error
+	// next delivers the page after page, fetched in the background; nil
+	// on the last page.
+	next chan pageResult
+}
+
+type pageResult struct {
+	page QueryResult
+	err  error
+}
+
+// fetchNext starts fetching the page after the current one. A Rows
+// abandoned before its end leaves that one request to finish on its own.
+func (r *Rows) fetchNext() {
+	r.next = nil
+	if r.page.Done || r.page.NextRecordsURL == "" {
+		return
+	}
+	next := make(chan pageResult, 1)
+	r.next = next
+	req := Request{Path: r.page.NextRecordsURL, Header: r.header}
+	go func() {
+		page, err := r.c.page(r.ctx, req)
+		next <- pageResult{page, err}
+	}()
 }
 
 // Next advances to the next record, fetching the next page when needed,
@@ -123,12 +150,13 @@ func (r *Rows) Next() bool {
 			r.rec = Record{}
 			return false
 		}
-		next, err := r.c.page(r.ctx, Request{Path: r.page.NextRecordsURL, Header: r.header})
-		if err != nil {
-			r.err = err
+		next := <-r.next
+		if next.err != nil {
+			r.err = next.err
 			return false
 		}
-		r.page, r.i = next, -1
+		r.page, r.i = next.page, -1
+		r.fetchNext()
 	}
 	r.i++
 	r.rec = r.page.Records[r.i]
