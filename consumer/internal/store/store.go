@@ -1,10 +1,12 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -347,6 +349,9 @@ func (s *Store) write(ctx context.Context, tx pgx.Tx, t *table, ids []string, re
 			commitTS[row] = &ts
 		}
 	}
+	if insert {
+		return s.copyIn(ctx, tx, t, colVals, deleted, baseCommit, baseSeq, versions, commitTS)
+	}
 	args := make([]any, 0, len(t.cols)+6)
 	var from, names []string
 	for i := range t.cols {
@@ -369,39 +374,88 @@ func (s *Store) write(ctx context.Context, tx pgx.Tx, t *table, ids []string, re
 	src := fmt.Sprintf("unnest(%s) AS u(%s)", strings.Join(from, ", "), strings.Join(names, ", "))
 	book := []string{colDeleted, colBaseCommit, colBaseSeq, colVersions, colCommitTS}
 	bookSrc := []string{"u.deleted", "u.base_commit", "u.base_seq", "u.versions", "u.commit_ts"}
-	var q strings.Builder
-	if insert {
-		var cols, vals []string
-		for i, c := range t.cols {
-			cols = append(cols, c.ident)
-			vals = append(vals, fmt.Sprintf("u.c%d::%s", i, c.field.Type))
+	var sets []string
+	for i, c := range t.cols {
+		if c.isKey {
+			continue
 		}
-		cols = append(append(cols, book...), colSyncedAt)
-		vals = append(append(vals, bookSrc...), "now()")
-		fmt.Fprintf(&q, "INSERT INTO %s (%s) SELECT %s FROM %s", t.ident,
-			strings.Join(cols, ", "), strings.Join(vals, ", "), src)
-	} else {
-		var sets []string
-		for i, c := range t.cols {
-			if c.isKey {
-				continue
-			}
-			sets = append(sets, fmt.Sprintf("%s = CASE WHEN substr(u.mask, %d, 1) = '1' THEN u.c%d::%s ELSE t.%s END",
-				c.ident, i+1, i, c.field.Type, c.ident))
-		}
-		for i, b := range book {
-			sets = append(sets, fmt.Sprintf("%s = %s", b, bookSrc[i]))
-		}
-		sets = append(sets, colSyncedAt+" = now()")
-		key := t.cols[t.key]
-		fmt.Fprintf(&q, "UPDATE %s AS t SET %s FROM %s WHERE t.%s = u.c%d::%s", t.ident,
-			strings.Join(sets, ", "), src, key.ident, t.key, key.field.Type)
+		sets = append(sets, fmt.Sprintf("%s = CASE WHEN substr(u.mask, %d, 1) = '1' THEN u.c%d::%s ELSE t.%s END",
+			c.ident, i+1, i, c.field.Type, c.ident))
 	}
+	for i, b := range book {
+		sets = append(sets, fmt.Sprintf("%s = %s", b, bookSrc[i]))
+	}
+	sets = append(sets, colSyncedAt+" = now()")
+	key := t.cols[t.key]
+	var q strings.Builder
+	fmt.Fprintf(&q, "UPDATE %s AS t SET %s FROM %s WHERE t.%s = u.c%d::%s", t.ident,
+		strings.Join(sets, ", "), src, key.ident, t.key, key.field.Type)
 	tag, err := tx.Exec(ctx, q.String(), args...)
 	if err != nil {
 		return 0, fmt.Errorf("write %s: %w", t.name, err)
 	}
 	return int(tag.RowsAffected()), nil
+}
+
+// copyIn inserts new rows with COPY, in PostgreSQL's text format, which
+// casts each value with its column type's input function as the UPDATE's
+// ::type does; _sf_synced_at takes its default, now().
+func (s *Store) copyIn(ctx context.Context, tx pgx.Tx, t *table, colVals [][]*string, deleted []bool,
+	baseCommit []int64, baseSeq []int32, versions []string, commitTS []*time.Time) (int, error) {
+	cols := make([]string, 0, len(t.cols)+5)
+	for _, c := range t.cols {
+		cols = append(cols, c.ident)
+	}
+	cols = append(cols, colDeleted, colBaseCommit, colBaseSeq, colVersions, colCommitTS)
+	var buf bytes.Buffer
+	for row := range deleted {
+		for i := range t.cols {
+			copyText(&buf, colVals[i][row])
+			buf.WriteByte('\t')
+		}
+		buf.WriteString(strconv.FormatBool(deleted[row]))
+		buf.WriteByte('\t')
+		buf.WriteString(strconv.FormatInt(baseCommit[row], 10))
+		buf.WriteByte('\t')
+		buf.WriteString(strconv.FormatInt(int64(baseSeq[row]), 10))
+		buf.WriteByte('\t')
+		copyText(&buf, &versions[row])
+		buf.WriteByte('\t')
+		if ts := commitTS[row]; ts != nil {
+			buf.WriteString(ts.UTC().Format(time.RFC3339Nano))
+		} else {
+			buf.WriteString(`\N`)
+		}
+		buf.WriteByte('\n')
+	}
+	tag, err := tx.Conn().PgConn().CopyFrom(ctx, &buf, "COPY "+t.ident+" ("+strings.Join(cols, ", ")+") FROM STDIN")
+	if err != nil {
+		return 0, fmt.Errorf("write %s: %w", t.name, err)
+	}
+	return int(tag.RowsAffected()), nil
+}
+
+// copyText writes v as a value of COPY's text format: \N for NULL, and
+// backslash, newline, carriage return and tab escaped.
+func copyText(buf *bytes.Buffer, v *string) {
+	if v == nil {
+		buf.WriteString(`\N`)
+		return
+	}
+	for i := 0; i < len(*v); i++ {
+		switch c := (*v)[i]; c {
+		case '\\':
+			buf.WriteString(`\\`)
+		case '\n':
+			buf.WriteString(`\n`)
+		case '\r':
+			buf.WriteString(`\r`)
+		case '\t':
+			buf.WriteString(`\t`)
+		default:
+			buf.WriteByte(c)
+		}
+	}
 }
 
 // writeOffsets records the next offsets of group's partitions; an offset

@@ -241,7 +241,8 @@ func TestApplyMatchesRules(t *testing.T) {
 			vals := map[string]envelope.Value{}
 			var nulled []string
 			if rapid.Bool().Draw(rt, "name") {
-				vals["Name"] = str(rapid.StringMatching(`[ab]{1,2}`).Draw(rt, "Name"))
+				// Characters COPY's text format escapes, and its NULL marker.
+				vals["Name"] = str(rapid.StringMatching(`[ab\\\t\n\r.Né]{1,3}`).Draw(rt, "Name"))
 			}
 			if rapid.Bool().Draw(rt, "employees") {
 				if rapid.Bool().Draw(rt, "null") {
