@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"os"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -246,8 +247,9 @@ func tracedPool(b *testing.B, url string) (*pgxpool.Pool, *sqlTimes) {
 	return pool, t
 }
 
-// sqlTimes adds up statement times by kind; it is a pgx.QueryTracer,
-// safe for concurrent use.
+// sqlTimes adds up statement times by kind (the COPY of new rows, sent
+// below pgx's tracing, is not among them); it is a pgx.QueryTracer and
+// a pgx.BatchTracer, safe for concurrent use.
 type sqlTimes struct {
 	mu    sync.Mutex
 	total map[string]time.Duration
@@ -275,6 +277,24 @@ func (t *sqlTimes) TraceQueryEnd(ctx context.Context, _ *pgx.Conn, _ pgx.TraceQu
 	t.total[s.kind] += d
 	t.count[s.kind]++
 	t.mu.Unlock()
+}
+
+// TraceBatchStart and TraceBatchEnd make sqlTimes a pgx.BatchTracer: a
+// batch counts as one statement whose kind joins its statements' kinds.
+func (t *sqlTimes) TraceBatchStart(ctx context.Context, _ *pgx.Conn, data pgx.TraceBatchStartData) context.Context {
+	var kinds []string
+	for _, q := range data.Batch.QueuedQueries {
+		if k := sqlKind(q.SQL); !slices.Contains(kinds, k) {
+			kinds = append(kinds, k)
+		}
+	}
+	return context.WithValue(ctx, sqlStartKey{}, sqlStart{kind: strings.Join(kinds, "+"), at: time.Now()})
+}
+
+func (t *sqlTimes) TraceBatchQuery(context.Context, *pgx.Conn, pgx.TraceBatchQueryData) {}
+
+func (t *sqlTimes) TraceBatchEnd(ctx context.Context, conn *pgx.Conn, _ pgx.TraceBatchEndData) {
+	t.TraceQueryEnd(ctx, conn, pgx.TraceQueryEndData{})
 }
 
 func (t *sqlTimes) reset() {

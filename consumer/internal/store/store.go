@@ -95,10 +95,12 @@ var ErrUnmapped = errors.New("entity is not in the mapping")
 
 // Apply applies b in one transaction: it locks the records' keys, reads
 // their cells' versions, merges the envelopes with [apply.Record.Apply],
-// writes the new and changed rows with one INSERT and one UPDATE per
-// table, and advances the offsets, all or nothing. Replicas that receive
-// changes to the same record through different partitions serialise on
-// the record's advisory lock.
+// writes the new rows with one COPY and the changed ones with one UPDATE
+// per table, and advances the offsets, all or nothing. Replicas that
+// receive changes to the same record through different partitions
+// serialise on the record's advisory lock. Besides BEGIN and COMMIT the
+// statements take three round trips: the locks with the reads, the
+// COPYs, and the UPDATEs with the offsets.
 func (s *Store) Apply(ctx context.Context, b Batch) (Result, error) {
 	byTable := map[*table][]int{}
 	var lockKeys []string
@@ -113,37 +115,45 @@ func (s *Store) Apply(ctx context.Context, b Batch) (Result, error) {
 		byTable[t] = append(byTable[t], i)
 		lockKeys = append(lockKeys, t.name+":"+e.RecordID)
 	}
+	var tables []*tableWork
+	for _, t := range s.order {
+		if idx := byTable[t]; len(idx) > 0 {
+			tables = append(tables, &tableWork{t: t, idx: idx, ids: recordIDs(b.Envelopes, idx)})
+		}
+	}
 	var res Result
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		res = Result{Changed: make([]bool, len(b.Envelopes))}
-		if len(lockKeys) > 0 {
-			// Sorted, so that two transactions take shared keys in the
-			// same order and never deadlock.
-			_, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(k) FROM (
-	SELECT DISTINCT hashtextextended(x, 0) AS k FROM unnest($1::text[]) AS x ORDER BY k OFFSET 0) AS keys`, lockKeys)
-			if err != nil {
-				return fmt.Errorf("lock records: %w", err)
-			}
+		if err := s.read(ctx, tx, lockKeys, tables); err != nil {
+			return err
 		}
-		for _, t := range s.order {
-			idx := byTable[t]
-			if len(idx) == 0 {
-				continue
-			}
-			rows, err := s.applyTable(ctx, tx, t, b.Envelopes, idx, res.Changed)
+		var updates statements
+		for _, w := range tables {
+			n, err := s.applyTable(ctx, tx, w, b.Envelopes, res.Changed, &updates)
 			if err != nil {
 				return err
 			}
-			res.Rows += rows
+			res.Rows += n
 		}
-		return writeOffsets(ctx, tx, b.Group, b.Offsets)
+		queueOffsets(&updates, b.Group, b.Offsets)
+		n, err := updates.send(ctx, tx)
+		res.Rows += n
+		return err
 	})
 	return res, err
 }
 
-// applyTable applies the envelopes envs[i] for i in idx, all of t,
-// setting changed[i], and returns the number of rows written.
-func (s *Store) applyTable(ctx context.Context, tx pgx.Tx, t *table, envs []*envelope.Envelope, idx []int, changed []bool) (int, error) {
+// tableWork is the part of a batch of one table: the indexes of its
+// envelopes, their distinct record ids, and the records as read.
+type tableWork struct {
+	t       *table
+	idx     []int
+	ids     []string
+	records map[string]*stored
+}
+
+// recordIDs returns the distinct record ids of envs[i] for i in idx.
+func recordIDs(envs []*envelope.Envelope, idx []int) []string {
 	ids := make([]string, 0, len(idx))
 	seen := map[string]bool{}
 	for _, i := range idx {
@@ -152,12 +162,51 @@ func (s *Store) applyTable(ctx context.Context, tx pgx.Tx, t *table, envs []*env
 			ids = append(ids, e.RecordID)
 		}
 	}
-	records, err := s.load(ctx, tx, t, ids)
-	if err != nil {
-		return 0, err
+	return ids
+}
+
+// lockSQL takes the advisory locks of the keys in $1, sorted, so that two
+// transactions take shared keys in the same order and never deadlock.
+const lockSQL = `SELECT pg_advisory_xact_lock(k) FROM (
+	SELECT DISTINCT hashtextextended(x, 0) AS k FROM unnest($1::text[]) AS x ORDER BY k OFFSET 0) AS keys`
+
+// read locks lockKeys and reads the versions of each table's records, in
+// one round trip: PostgreSQL runs the statements in order, so the reads
+// see the rows as they are once the locks are held.
+func (s *Store) read(ctx context.Context, tx pgx.Tx, lockKeys []string, tables []*tableWork) error {
+	b := &pgx.Batch{}
+	if len(lockKeys) > 0 {
+		b.Queue(lockSQL, lockKeys)
 	}
-	var inserts, updates []string
-	for _, i := range idx {
+	for _, w := range tables {
+		b.Queue(loadSQL(w.t), w.ids)
+	}
+	br := tx.SendBatch(ctx, b)
+	if len(lockKeys) > 0 {
+		if _, err := br.Exec(); err != nil {
+			_ = br.Close()
+			return fmt.Errorf("lock records: %w", err)
+		}
+	}
+	for _, w := range tables {
+		rows, err := br.Query()
+		if err == nil {
+			w.records, err = scanVersions(rows, w.t)
+		}
+		if err != nil {
+			_ = br.Close()
+			return err
+		}
+	}
+	return br.Close()
+}
+
+// applyTable merges w's envelopes into its records, setting changed[i],
+// COPYs the new rows in and queues the UPDATE of the changed ones; it
+// returns the number of rows inserted.
+func (s *Store) applyTable(ctx context.Context, tx pgx.Tx, w *tableWork, envs []*envelope.Envelope, changed []bool, updates *statements) (int, error) {
+	t, records := w.t, w.records
+	for _, i := range w.idx {
 		e := envs[i]
 		r, ok := records[e.RecordID]
 		if !ok {
@@ -166,31 +215,67 @@ func (s *Store) applyTable(ctx context.Context, tx pgx.Tx, t *table, envs []*env
 		}
 		changed[i] = r.rec.Apply(t.obj, e)
 	}
-	rows := 0
-	for _, id := range ids {
+	var inserts, changes []string
+	for _, id := range w.ids {
 		r := records[id]
 		switch {
 		case !r.dirty():
 		case r.exists:
-			updates = append(updates, id)
+			changes = append(changes, id)
 		default:
 			inserts = append(inserts, id)
 		}
 	}
-	for _, w := range []struct {
-		ids    []string
-		insert bool
-	}{{inserts, true}, {updates, false}} {
-		if len(w.ids) == 0 {
-			continue
-		}
-		n, err := s.write(ctx, tx, t, w.ids, records, w.insert)
+	if len(changes) > 0 {
+		rows, err := t.rows(changes, records)
 		if err != nil {
 			return 0, err
 		}
-		rows += n
+		sql, args := t.updateSQL(rows)
+		updates.add("write "+t.name, sql, args, true)
 	}
-	return rows, nil
+	if len(inserts) == 0 {
+		return 0, nil
+	}
+	rows, err := t.rows(inserts, records)
+	if err != nil {
+		return 0, err
+	}
+	return copyIn(ctx, tx, t, rows)
+}
+
+// statements are queued to be sent in one round trip.
+type statements struct {
+	b      pgx.Batch
+	labels []string
+	count  []bool // whether the statement's rows count as written
+}
+
+func (st *statements) add(label, sql string, args []any, count bool) {
+	st.b.Queue(sql, args...)
+	st.labels = append(st.labels, label)
+	st.count = append(st.count, count)
+}
+
+// send sends the statements and returns the rows written by those that
+// count.
+func (st *statements) send(ctx context.Context, tx pgx.Tx) (int, error) {
+	if len(st.labels) == 0 {
+		return 0, nil
+	}
+	br := tx.SendBatch(ctx, &st.b)
+	n := 0
+	for i, label := range st.labels {
+		tag, err := br.Exec()
+		if err != nil {
+			_ = br.Close()
+			return 0, fmt.Errorf("%s: %w", label, err)
+		}
+		if st.count[i] {
+			n += int(tag.RowsAffected())
+		}
+	}
+	return n, br.Close()
 }
 
 // stored is a record as read from its table: versions only, no values.
@@ -208,17 +293,18 @@ func (r *stored) dirty() bool {
 	return false
 }
 
-// load reads the versions of the records ids of t.
-func (s *Store) load(ctx context.Context, tx pgx.Tx, t *table, ids []string) (map[string]*stored, error) {
+// loadSQL reads the versions of t's records whose ids are in $1.
+func loadSQL(t *table) string {
 	key := t.cols[t.key]
-	q := fmt.Sprintf(`SELECT %s::text, %s, %s, %s, %s, %s FROM %s WHERE %s = ANY($1::%s[])`,
+	return fmt.Sprintf(`SELECT %s::text, %s, %s, %s, %s, %s FROM %s WHERE %s = ANY($1::%s[])`,
 		key.ident, colBaseCommit, colBaseSeq, colVersions, colDeleted, colCommitTS,
 		t.ident, key.ident, key.field.Type)
-	rows, err := tx.Query(ctx, q, ids)
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", t.name, err)
-	}
-	out := make(map[string]*stored, len(ids))
+}
+
+// scanVersions reads the rows of loadSQL.
+func scanVersions(rows pgx.Rows, t *table) (map[string]*stored, error) {
+	defer rows.Close()
+	out := map[string]*stored{}
 	for rows.Next() {
 		var id string
 		var base apply.Version
@@ -241,7 +327,10 @@ func (s *Store) load(ctx context.Context, tx pgx.Tx, t *table, ids []string) (ma
 		}
 		out[id] = r
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read %s: %w", t.name, err)
+	}
+	return out, nil
 }
 
 // cellNames returns the names of the cells of a record of obj: every
@@ -305,28 +394,35 @@ func decodeVersions(r *apply.Record, obj *mapping.Object, base apply.Version, da
 	return nil
 }
 
-// write inserts (insert) or updates the records ids of t: each column
-// travels as a text array and is cast in SQL; an update sets only the
-// dirty cells' columns, as a mask string says.
-func (s *Store) write(ctx context.Context, tx pgx.Tx, t *table, ids []string, records map[string]*stored, insert bool) (int, error) {
+// rowData holds rows to write, column by column, as text: each column's
+// values (nil for NULL and for cells an update leaves), which cells an
+// update sets (a mask string of '0' and '1' per column), and the
+// bookkeeping columns.
+type rowData struct {
+	cols       [][]*string
+	masks      []string
+	deleted    []bool
+	baseCommit []int64
+	baseSeq    []int32
+	versions   []string
+	commitTS   []*time.Time
+}
+
+// rows returns the records ids of t as rowData.
+func (t *table) rows(ids []string, records map[string]*stored) (*rowData, error) {
 	n := len(ids)
-	colVals := make([][]*string, len(t.cols))
-	for i := range colVals {
-		colVals[i] = make([]*string, n)
+	d := &rowData{cols: make([][]*string, len(t.cols)), masks: make([]string, n), deleted: make([]bool, n),
+		baseCommit: make([]int64, n), baseSeq: make([]int32, n), versions: make([]string, n), commitTS: make([]*time.Time, n)}
+	for i := range d.cols {
+		d.cols[i] = make([]*string, n)
 	}
-	masks := make([]string, n)
-	deleted := make([]bool, n)
-	baseCommit := make([]int64, n)
-	baseSeq := make([]int32, n)
-	versions := make([]string, n)
-	commitTS := make([]*time.Time, n)
 	mask := make([]byte, len(t.cols))
 	for row, id := range ids {
 		r := &records[id].rec
 		for i, c := range t.cols {
 			mask[i] = '0'
 			if c.isKey {
-				colVals[i][row] = &ids[row]
+				d.cols[i][row] = &ids[row]
 				continue
 			}
 			cell, ok := r.Cells[c.field.Name]
@@ -336,26 +432,30 @@ func (s *Store) write(ctx context.Context, tx pgx.Tx, t *table, ids []string, re
 			mask[i] = '1'
 			v, err := text(cell.Value, c.field.Type)
 			if err != nil {
-				return 0, fmt.Errorf("%s %s: field %s: %w", t.obj.Name, id, c.field.Name, err)
+				return nil, fmt.Errorf("%s %s: field %s: %w", t.obj.Name, id, c.field.Name, err)
 			}
-			colVals[i][row] = v
+			d.cols[i][row] = v
 		}
-		masks[row] = string(mask)
-		deleted[row] = r.Deleted()
+		d.masks[row] = string(mask)
+		d.deleted[row] = r.Deleted()
 		base, except := encodeVersions(r, t.obj)
-		baseCommit[row], baseSeq[row], versions[row] = base.Commit, base.Seq, string(except)
+		d.baseCommit[row], d.baseSeq[row], d.versions[row] = base.Commit, base.Seq, string(except)
 		if !r.CommitTimestamp.IsZero() {
 			ts := r.CommitTimestamp
-			commitTS[row] = &ts
+			d.commitTS[row] = &ts
 		}
 	}
-	if insert {
-		return s.copyIn(ctx, tx, t, colVals, deleted, baseCommit, baseSeq, versions, commitTS)
-	}
+	return d, nil
+}
+
+// updateSQL returns the UPDATE of existing rows: each column travels as a
+// text array and is cast in SQL, and only the dirty cells' columns are
+// set, as the mask says.
+func (t *table) updateSQL(d *rowData) (string, []any) {
 	args := make([]any, 0, len(t.cols)+6)
 	var from, names []string
 	for i := range t.cols {
-		args = append(args, colVals[i])
+		args = append(args, d.cols[i])
 		from = append(from, fmt.Sprintf("$%d::text[]", len(args)))
 		names = append(names, fmt.Sprintf("c%d", i))
 	}
@@ -364,16 +464,13 @@ func (s *Store) write(ctx context.Context, tx pgx.Tx, t *table, ids []string, re
 		typ  string
 		name string
 	}{
-		{deleted, "bool", "deleted"}, {baseCommit, "int8", "base_commit"}, {baseSeq, "int4", "base_seq"},
-		{versions, "jsonb", "versions"}, {commitTS, "timestamptz", "commit_ts"}, {masks, "text", "mask"},
+		{d.deleted, "bool", "deleted"}, {d.baseCommit, "int8", "base_commit"}, {d.baseSeq, "int4", "base_seq"},
+		{d.versions, "jsonb", "versions"}, {d.commitTS, "timestamptz", "commit_ts"}, {d.masks, "text", "mask"},
 	} {
 		args = append(args, a.val)
 		from = append(from, fmt.Sprintf("$%d::%s[]", len(args), a.typ))
 		names = append(names, a.name)
 	}
-	src := fmt.Sprintf("unnest(%s) AS u(%s)", strings.Join(from, ", "), strings.Join(names, ", "))
-	book := []string{colDeleted, colBaseCommit, colBaseSeq, colVersions, colCommitTS}
-	bookSrc := []string{"u.deleted", "u.base_commit", "u.base_seq", "u.versions", "u.commit_ts"}
 	var sets []string
 	for i, c := range t.cols {
 		if c.isKey {
@@ -382,46 +479,38 @@ func (s *Store) write(ctx context.Context, tx pgx.Tx, t *table, ids []string, re
 		sets = append(sets, fmt.Sprintf("%s = CASE WHEN substr(u.mask, %d, 1) = '1' THEN u.c%d::%s ELSE t.%s END",
 			c.ident, i+1, i, c.field.Type, c.ident))
 	}
-	for i, b := range book {
-		sets = append(sets, fmt.Sprintf("%s = %s", b, bookSrc[i]))
-	}
+	sets = append(sets, colDeleted+" = u.deleted", colBaseCommit+" = u.base_commit", colBaseSeq+" = u.base_seq",
+		colVersions+" = u.versions", colCommitTS+" = u.commit_ts")
 	sets = append(sets, colSyncedAt+" = now()")
 	key := t.cols[t.key]
-	var q strings.Builder
-	fmt.Fprintf(&q, "UPDATE %s AS t SET %s FROM %s WHERE t.%s = u.c%d::%s", t.ident,
-		strings.Join(sets, ", "), src, key.ident, t.key, key.field.Type)
-	tag, err := tx.Exec(ctx, q.String(), args...)
-	if err != nil {
-		return 0, fmt.Errorf("write %s: %w", t.name, err)
-	}
-	return int(tag.RowsAffected()), nil
+	return fmt.Sprintf("UPDATE %s AS t SET %s FROM unnest(%s) AS u(%s) WHERE t.%s = u.c%d::%s", t.ident,
+		strings.Join(sets, ", "), strings.Join(from, ", "), strings.Join(names, ", "), key.ident, t.key, key.field.Type), args
 }
 
 // copyIn inserts new rows with COPY, in PostgreSQL's text format, which
 // casts each value with its column type's input function as the UPDATE's
 // ::type does; _sf_synced_at takes its default, now().
-func (s *Store) copyIn(ctx context.Context, tx pgx.Tx, t *table, colVals [][]*string, deleted []bool,
-	baseCommit []int64, baseSeq []int32, versions []string, commitTS []*time.Time) (int, error) {
+func copyIn(ctx context.Context, tx pgx.Tx, t *table, d *rowData) (int, error) {
 	cols := make([]string, 0, len(t.cols)+5)
 	for _, c := range t.cols {
 		cols = append(cols, c.ident)
 	}
 	cols = append(cols, colDeleted, colBaseCommit, colBaseSeq, colVersions, colCommitTS)
 	var buf bytes.Buffer
-	for row := range deleted {
+	for row := range d.deleted {
 		for i := range t.cols {
-			copyText(&buf, colVals[i][row])
+			copyText(&buf, d.cols[i][row])
 			buf.WriteByte('\t')
 		}
-		buf.WriteString(strconv.FormatBool(deleted[row]))
+		buf.WriteString(strconv.FormatBool(d.deleted[row]))
 		buf.WriteByte('\t')
-		buf.WriteString(strconv.FormatInt(baseCommit[row], 10))
+		buf.WriteString(strconv.FormatInt(d.baseCommit[row], 10))
 		buf.WriteByte('\t')
-		buf.WriteString(strconv.FormatInt(int64(baseSeq[row]), 10))
+		buf.WriteString(strconv.FormatInt(int64(d.baseSeq[row]), 10))
 		buf.WriteByte('\t')
-		copyText(&buf, &versions[row])
+		copyText(&buf, &d.versions[row])
 		buf.WriteByte('\t')
-		if ts := commitTS[row]; ts != nil {
+		if ts := d.commitTS[row]; ts != nil {
 			buf.WriteString(ts.UTC().Format(time.RFC3339Nano))
 		} else {
 			buf.WriteString(`\N`)
@@ -458,12 +547,12 @@ func copyText(buf *bytes.Buffer, v *string) {
 	}
 }
 
-// writeOffsets records the next offsets of group's partitions; an offset
-// never moves backwards, so a replica that lost a partition cannot undo
-// the progress of the one that took it over.
-func writeOffsets(ctx context.Context, tx pgx.Tx, group string, offsets []Offset) error {
+// queueOffsets queues the recording of the next offsets of group's
+// partitions; an offset never moves backwards, so a replica that lost a
+// partition cannot undo the progress of the one that took it over.
+func queueOffsets(st *statements, group string, offsets []Offset) {
 	if len(offsets) == 0 {
-		return nil
+		return
 	}
 	topics := make([]string, len(offsets))
 	parts := make([]int32, len(offsets))
@@ -471,15 +560,11 @@ func writeOffsets(ctx context.Context, tx pgx.Tx, group string, offsets []Offset
 	for i, o := range offsets {
 		topics[i], parts[i], nexts[i] = o.Topic, int32(o.Partition), o.Next
 	}
-	_, err := tx.Exec(ctx, `INSERT INTO `+OffsetsTable+` (consumer_group, topic, partition, next_offset, updated_at)
+	st.add("write offsets", `INSERT INTO `+OffsetsTable+` (consumer_group, topic, partition, next_offset, updated_at)
 SELECT $1, t, p, n, now() FROM unnest($2::text[], $3::int4[], $4::int8[]) AS u(t, p, n)
 ON CONFLICT (consumer_group, topic, partition) DO UPDATE
 SET next_offset = greatest(`+OffsetsTable+`.next_offset, excluded.next_offset), updated_at = now()`,
-		group, topics, parts, nexts)
-	if err != nil {
-		return fmt.Errorf("write offsets: %w", err)
-	}
-	return nil
+		[]any{group, topics, parts, nexts}, false)
 }
 
 // Offsets returns the next offsets of group's partitions of topic, as
