@@ -93,6 +93,10 @@ SFSYNC_BENCH_ENVELOPES ?= 1000000
 bench-consumer: ## drain SFSYNC_BENCH_ENVELOPES from Kafka into PostgreSQL, with and without Redis, against a raw COPY
 	@$(call with-services,cd consumer && SFSYNC_BENCH_ENVELOPES=$(SFSYNC_BENCH_ENVELOPES) go test -run '^$$' -bench '^BenchmarkDrain$$' -benchtime 1x -count 1 -timeout 60m ./internal/pipeline/)
 
+.PHONY: bench-freshness
+bench-freshness: ## freshness of churn at SFSYNC_BENCH_RATE tx/s (about 1,000 events/s) through producer and two consumers, against design.md's 250 ms p99
+	@$(call with-services,go test -run '^$$' -bench '^BenchmarkFreshness$$' -benchtime 1x -count 1 -timeout 30m ./integration/e2e/)
+
 # Accounts `make bench-reconciler` verifies; the benchmark's own default,
 # without make, is 10,000.
 SFSYNC_BENCH_RECORDS ?= 1000000

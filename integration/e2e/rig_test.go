@@ -71,7 +71,7 @@ func sized(small, big int) int {
 // pipeline is one test's Salesforce emulator, producer, and the services
 // and configuration its consumers use.
 type pipeline struct {
-	t       *testing.T
+	t       testing.TB
 	srv     *sffake.Server
 	world   *load.World
 	mapping *mapping.Mapping
@@ -96,7 +96,7 @@ type services struct {
 
 // newPipeline starts the emulator with a seeded territory org and the
 // producer streaming all five territory objects into topics of the test.
-func newPipeline(t *testing.T, accounts int, svc services) *pipeline {
+func newPipeline(t testing.TB, accounts int, svc services) *pipeline {
 	t.Helper()
 	k := harness.NewKafka(t)
 	// A delivery allocation far above a real org's 25,000-50,000 a day, as
@@ -187,7 +187,7 @@ func (p *pipeline) startProducer() {
 
 // testMapping is the territory mapping with the test's own Kafka topics,
 // and the objects poll marked `sync: poll`.
-func testMapping(t *testing.T, k *harness.Kafka, poll ...string) string {
+func testMapping(t testing.TB, k *harness.Kafka, poll ...string) string {
 	t.Helper()
 	data, err := os.ReadFile(filepath.Join(repoRoot(), "schemas", "mappings", "territory.yaml"))
 	if err != nil {
@@ -214,7 +214,7 @@ func testMapping(t *testing.T, k *harness.Kafka, poll ...string) string {
 	return out.String()
 }
 
-func write(t *testing.T, path, text string) {
+func write(t testing.TB, path, text string) {
 	t.Helper()
 	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
 		t.Fatal(err)
@@ -303,7 +303,7 @@ func (p *pipeline) converge(timeout time.Duration) {
 
 // proc is a running binary of the pipeline.
 type proc struct {
-	t       *testing.T
+	t       testing.TB
 	name    string
 	cmd     *exec.Cmd
 	logs    *syncBuffer
@@ -412,7 +412,7 @@ func tail(s string, n int) string {
 	return s
 }
 
-func freePort(t *testing.T) int {
+func freePort(t testing.TB) int {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
