@@ -2,9 +2,7 @@ package e2e
 
 import (
 	"context"
-	"io"
 	"math"
-	"net/http"
 	"os"
 	"regexp"
 	"sort"
@@ -84,19 +82,11 @@ func freshness(b *testing.B, replicas ...*proc) histogram {
 	b.Helper()
 	sum := map[float64]float64{}
 	for _, r := range replicas {
-		if r.metric("sfsync_consumer_freshness_seconds_count") < 0 {
+		body, ok := r.scrape()
+		if !ok {
 			b.Fatalf("%s: metrics unreadable", r.name)
 		}
-		resp, err := (&http.Client{Timeout: 5 * time.Second}).Get(r.metrics + "/metrics")
-		if err != nil {
-			b.Fatal(err)
-		}
-		body, err := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if err != nil {
-			b.Fatal(err)
-		}
-		for line := range strings.SplitSeq(string(body), "\n") {
+		for line := range strings.SplitSeq(body, "\n") {
 			m := bucketLine.FindStringSubmatch(line)
 			if m == nil {
 				continue

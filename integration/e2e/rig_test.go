@@ -372,22 +372,12 @@ func (pr *proc) kill() {
 func (pr *proc) metric(name string) float64 { return pr.sum(name, "") }
 
 func (pr *proc) sum(name, label string) float64 {
-	if pr.metrics == "" {
-		m := metricsAddr.FindStringSubmatch(pr.logs.String())
-		if m == nil {
-			return -1
-		}
-		pr.metrics = "http://" + m[1]
-	}
-	client := &http.Client{Timeout: 2 * time.Second}
-	resp, err := client.Get(pr.metrics + "/metrics")
-	if err != nil {
+	body, ok := pr.scrape()
+	if !ok {
 		return -1
 	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
 	total := 0.0
-	for _, line := range strings.Split(string(body), "\n") {
+	for _, line := range strings.Split(body, "\n") {
 		if !strings.HasPrefix(line, name) || (len(line) > len(name) && line[len(name)] != '{' && line[len(name)] != ' ') ||
 			!strings.Contains(line, label) {
 			continue
@@ -397,6 +387,26 @@ func (pr *proc) sum(name, label string) float64 {
 		}
 	}
 	return total
+}
+
+// scrape returns the text of pr's metrics endpoint, false when it cannot
+// be read.
+func (pr *proc) scrape() (string, bool) {
+	if pr.metrics == "" {
+		m := metricsAddr.FindStringSubmatch(pr.logs.String())
+		if m == nil {
+			return "", false
+		}
+		pr.metrics = "http://" + m[1]
+	}
+	client := &http.Client{Timeout: 2 * time.Second}
+	resp, err := client.Get(pr.metrics + "/metrics")
+	if err != nil {
+		return "", false
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	return string(body), err == nil
 }
 
 // metricWith is metric restricted to the series whose labels contain

@@ -20,7 +20,6 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
-	"github.com/redis/go-redis/v9"
 	"github.com/segmentio/kafka-go"
 
 	"github.com/sfsync/sfsync/consumer/internal/dedup"
@@ -174,8 +173,6 @@ func (d *drain) once(b *testing.B, withRedis bool, i int) result {
 		r := harness.NewRedis(b)
 		client := r.Client()
 		cfg.Dedup = dedup.New(client, r.Prefix, time.Hour)
-		// The harness deletes keys one by one, too slowly for a million.
-		defer unlinkAll(b, client, r.Prefix)
 	}
 	c, err := New(cfg)
 	if err != nil {
@@ -347,30 +344,6 @@ func sqlKind(sql string) string {
 func appliedMetric(m *Metrics) int {
 	return int(testutil.ToFloat64(m.applied.WithLabelValues("Account", "changed")) +
 		testutil.ToFloat64(m.applied.WithLabelValues("Account", "unchanged")))
-}
-
-// unlinkAll deletes the keys under prefix, a thousand per round trip.
-func unlinkAll(b *testing.B, client *redis.Client, prefix string) {
-	ctx := context.Background()
-	var cursor uint64
-	for {
-		keys, next, err := client.Scan(ctx, cursor, prefix+"*", 10_000).Result()
-		if err != nil {
-			b.Errorf("redis cleanup: %v", err)
-			return
-		}
-		for len(keys) > 0 {
-			n := min(len(keys), 1000)
-			if err := client.Unlink(ctx, keys[:n]...).Err(); err != nil {
-				b.Errorf("redis cleanup: %v", err)
-				return
-			}
-			keys = keys[n:]
-		}
-		if cursor = next; cursor == 0 {
-			return
-		}
-	}
 }
 
 // applied returns how many envelopes of topic group has applied, from
