@@ -14,6 +14,15 @@ GOTESTFLAGS ?= -race -count=1 -timeout 20m
 # How long `make test-full` runs each fuzz target.
 FUZZTIME ?= 60s
 GOLANGCI_LINT_VERSION := v2.15.0
+# What `--version` prints, stamped into the binaries by the linker
+# (schemas/svcconfig/buildinfo): VERSION from `git describe`, "dev" outside
+# git; REVISION the commit, empty (printed as unknown) outside git. Both
+# can be given on the command line (make build VERSION=v1.2.3). Pass
+# LDFLAGS to any `go build` that makes a binary.
+VERSION = $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+REVISION = $(shell git rev-parse --verify --quiet HEAD 2>/dev/null)
+BUILDINFO := github.com/sfsync/sfsync/schemas/svcconfig/buildinfo
+LDFLAGS = -X $(BUILDINFO).version=$(VERSION) -X $(BUILDINFO).revision=$(REVISION)
 # apt-get as root, through sudo when not root.
 APT_GET := $(if $(filter 0,$(shell id -u)),,sudo) env DEBIAN_FRONTEND=noninteractive apt-get
 
@@ -46,10 +55,10 @@ status: ## print the state of each local service
 	@$(STACK) status
 
 .PHONY: build
-build: ## build every binary into bin/
+build: ## build every binary into bin/, stamped with VERSION and REVISION
 	@mkdir -p bin
 	@for m in $(MODULES); do \
-		if [ -d "$$m/cmd" ]; then (cd "$$m" && go build -o ../bin/ ./cmd/...); fi; \
+		if [ -d "$$m/cmd" ]; then (cd "$$m" && go build -ldflags '$(LDFLAGS)' -o ../bin/ ./cmd/...); fi; \
 	done
 	@ls bin
 

@@ -2,6 +2,7 @@
 // PostgreSQL, and inspects and replays its dead letters.
 //
 //	sfsync-consumer [--config FILE] [--check]
+//	sfsync-consumer --version
 //	sfsync-consumer dlq list [--config FILE] [--limit N] [--format table|json]
 //	sfsync-consumer dlq replay [--config FILE] [--dry-run] (--origin-offset TOPIC:PARTITION:OFFSET ... | --all)
 //
@@ -20,6 +21,7 @@ import (
 
 	"github.com/sfsync/sfsync/consumer/internal/app"
 	"github.com/sfsync/sfsync/consumer/internal/config"
+	"github.com/sfsync/sfsync/schemas/svcconfig/buildinfo"
 	"github.com/sfsync/sfsync/schemas/svcconfig/endpoint"
 )
 
@@ -37,8 +39,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, lookup fu
 	fs.SetOutput(stderr)
 	path := fs.String("config", defaultConfig, "the configuration file (YAML; see consumer.example.yaml)")
 	check := fs.Bool("check", false, "validate the configuration, connect to Kafka, PostgreSQL and Redis, check the topics and the schema, and exit")
+	showVersion := fs.Bool("version", false, "print the version and exit")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: sfsync-consumer [--config FILE] [--check]\n"+
+			"       sfsync-consumer --version\n"+
 			"       sfsync-consumer dlq list [--config FILE] [--limit N] [--format table|json]\n"+
 			"       sfsync-consumer dlq replay [--config FILE] [--dry-run] (--origin-offset TOPIC:PARTITION:OFFSET ... | --all)\n\n"+
 			"Applies sfsync envelopes from Kafka to PostgreSQL.\n"+
@@ -50,6 +54,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, lookup fu
 			return 0
 		}
 		return 2
+	}
+	if *showVersion {
+		fmt.Fprintln(stdout, buildinfo.String("sfsync-consumer"))
+		return 0
 	}
 	if rest := fs.Args(); len(rest) > 0 {
 		if rest[0] != "dlq" {

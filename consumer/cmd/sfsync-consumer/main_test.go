@@ -346,6 +346,20 @@ func TestCheck(t *testing.T) {
 	}
 }
 
+// TestVersion checks that --version prints the version and exits 0
+// without reading the configuration.
+func TestVersion(t *testing.T) {
+	t.Parallel()
+	var out, errs bytes.Buffer
+	args := []string{"--config", filepath.Join(t.TempDir(), "none.yaml"), "--version"}
+	if code := run(context.Background(), args, &out, &errs, func(string) (string, bool) { return "", false }); code != 0 {
+		t.Fatalf("exit %d, want 0; stderr:\n%s", code, errs.String())
+	}
+	if !strings.HasPrefix(out.String(), "sfsync-consumer ") {
+		t.Errorf("stdout does not start with the program name:\n%s", out.String())
+	}
+}
+
 func TestBadConfiguration(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()

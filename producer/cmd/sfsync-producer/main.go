@@ -1,6 +1,7 @@
 // Command sfsync-producer streams Salesforce change events into Kafka.
 //
 //	sfsync-producer --config producer.yaml [--check] [--create-topics N]
+//	sfsync-producer --version
 //
 // See the README and producer.example.yaml.
 package main
@@ -17,6 +18,7 @@ import (
 
 	"github.com/sfsync/sfsync/producer/internal/app"
 	"github.com/sfsync/sfsync/producer/internal/config"
+	"github.com/sfsync/sfsync/schemas/svcconfig/buildinfo"
 	"github.com/sfsync/sfsync/schemas/svcconfig/endpoint"
 )
 
@@ -32,8 +34,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, lookup fu
 	path := fs.String("config", "", "the configuration file (YAML; see producer.example.yaml); required")
 	check := fs.Bool("check", false, "validate the configuration, connect to Salesforce and Kafka, check the topics, and exit")
 	createTopics := fs.Int("create-topics", 0, "create the mapping's missing Kafka topics with this many partitions (local runs)")
+	showVersion := fs.Bool("version", false, "print the version and exit")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: sfsync-producer --config FILE [--check] [--create-topics N]\n\n"+
+		fmt.Fprintf(stderr, "usage: sfsync-producer --config FILE [--check] [--create-topics N]\n"+
+			"       sfsync-producer --version\n\n"+
 			"Streams Salesforce change events (Pub/Sub API) into Kafka as sfsync envelopes.\n"+
 			"Every configuration key can be overridden by %s<KEY PATH>, e.g. %s.\n\n", config.EnvPrefix, config.EnvName("kafka.brokers"))
 		fs.PrintDefaults()
@@ -43,6 +47,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, lookup fu
 			return 0
 		}
 		return 2
+	}
+	if *showVersion {
+		fmt.Fprintln(stdout, buildinfo.String("sfsync-producer"))
+		return 0
 	}
 	if *path == "" {
 		fmt.Fprintln(stderr, "sfsync-producer: --config is required")

@@ -208,6 +208,19 @@ func TestCheck(t *testing.T) {
 	}
 }
 
+// TestVersion checks that --version prints the version and exits 0
+// without --config.
+func TestVersion(t *testing.T) {
+	t.Parallel()
+	var out, errs syncBuffer
+	if code := run(context.Background(), []string{"--version"}, &out, &errs, noEnv); code != 0 {
+		t.Fatalf("exit %d, want 0; stderr:\n%s", code, errs.String())
+	}
+	if !strings.HasPrefix(out.String(), "sfsync-producer ") {
+		t.Errorf("stdout does not start with the program name:\n%s", out.String())
+	}
+}
+
 func TestBadConfiguration(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()

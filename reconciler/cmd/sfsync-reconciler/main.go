@@ -5,6 +5,7 @@
 //	sfsync-reconciler [--config FILE]            the service: GAP re-fetch, reconcile requests, poll-only objects, compacted topics, verify loop
 //	sfsync-reconciler verify [--config FILE] [--full] [--window D] [--objects A,B] [--dry-run] [--against postgres|compacted] [--format table|json]
 //	sfsync-reconciler backfill [--config FILE] [--objects A,B] [--run NAME]
+//	sfsync-reconciler --version
 //
 // verify exits 0 when in sync, 1 when drift was found, 2 on error. See the
 // README and reconciler.example.yaml.
@@ -29,6 +30,7 @@ import (
 	"github.com/sfsync/sfsync/reconciler/internal/app"
 	"github.com/sfsync/sfsync/reconciler/internal/config"
 	"github.com/sfsync/sfsync/reconciler/internal/report"
+	"github.com/sfsync/sfsync/schemas/svcconfig/buildinfo"
 	"github.com/sfsync/sfsync/schemas/svcconfig/endpoint"
 )
 
@@ -41,6 +43,7 @@ func main() {
 const usage = `usage: sfsync-reconciler [--config FILE]
        sfsync-reconciler verify [--config FILE] [--full] [--window D] [--objects A,B] [--dry-run] [--against postgres|compacted] [--format table|json]
        sfsync-reconciler backfill [--config FILE] [--objects A,B] [--run NAME]
+       sfsync-reconciler --version
 
 Proves that PostgreSQL equals Salesforce and repairs it through Kafka.
 Every configuration key can be overridden by SFSYNC_RECONCILER_<KEY PATH>.
@@ -58,6 +61,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, lookup fu
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, usage, "\n"); fs.PrintDefaults() }
 	path := fs.String("config", defaultConfig, "the configuration file (YAML; see reconciler.example.yaml)")
+	showVersion := fs.Bool("version", false, "print the version and exit")
 	var objects string
 	var vo app.VerifyOptions
 	var format, against, runName string
@@ -82,6 +86,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, lookup fu
 			return 0
 		}
 		return 2
+	}
+	if *showVersion {
+		fmt.Fprintln(stdout, buildinfo.String("sfsync-reconciler"))
+		return 0
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "sfsync-reconciler %s: unexpected argument %q\n", cmd, fs.Arg(0))

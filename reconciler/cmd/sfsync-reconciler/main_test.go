@@ -46,3 +46,30 @@ func TestUsageErrors(t *testing.T) {
 		t.Errorf("--help: exit %d:\n%s", code, errs.String())
 	}
 }
+
+// TestVersion checks that --version prints the version and exits 0 with
+// every command, without reading the configuration.
+func TestVersion(t *testing.T) {
+	t.Parallel()
+	missing := filepath.Join(t.TempDir(), "none.yaml")
+	for _, c := range []struct {
+		scenario string
+		args     []string
+	}{
+		{"service", []string{"--version"}},
+		{"verify", []string{"verify", "--version"}},
+		{"backfill", []string{"backfill", "--version"}},
+		{"missing config", []string{"--config", missing, "--version"}},
+	} {
+		t.Run(c.scenario, func(t *testing.T) {
+			t.Parallel()
+			var out, errs bytes.Buffer
+			if code := run(context.Background(), c.args, &out, &errs, noEnv); code != 0 {
+				t.Fatalf("exit %d, want 0; stderr:\n%s", code, errs.String())
+			}
+			if !strings.HasPrefix(out.String(), "sfsync-reconciler ") {
+				t.Errorf("stdout does not start with the program name:\n%s", out.String())
+			}
+		})
+	}
+}

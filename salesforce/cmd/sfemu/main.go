@@ -18,6 +18,7 @@ import (
 
 	"github.com/sfsync/sfsync/salesforce/internal/emu"
 	"github.com/sfsync/sfsync/salesforce/sffake"
+	"github.com/sfsync/sfsync/schemas/svcconfig/buildinfo"
 )
 
 func main() {
@@ -34,6 +35,7 @@ then changes at a steady rate, so that clients can watch change events.
 Usage:
   sfemu [flags]              run the emulator until SIGINT or SIGTERM
   sfemu tail [flags]         print the events of a topic (sfemu tail --help)
+  sfemu --version            print the version and exit
 
 The configuration file (--config, YAML; unknown keys are errors) holds,
 with their defaults:
@@ -106,12 +108,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		rate        = fs.Float64("rate", 0, "churn: most transactions per second (config churn.rate)")
 		noChurn     = fs.Bool("no-churn", false, "seed only, no churn (config churn.enabled: false)")
 		logLevel    = fs.String("log-level", "", "debug, info, warn or error (config log_level)")
+		showVersion = fs.Bool("version", false, "print the version and exit")
 	)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
 		}
 		return 2
+	}
+	if *showVersion {
+		fmt.Fprintln(stdout, buildinfo.String("sfemu"))
+		return 0
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "sfemu: unexpected argument %q\n", fs.Arg(0))

@@ -58,6 +58,7 @@ func TestCommandLine(t *testing.T) {
 			wantOut:    []string{"consumer_key: sfemu-local-dev-app", "consumer_secret: sfem… (redacted)", "token_ttl: 2h0m0s"},
 			notContain: "sfemu-local-dev-secret",
 		},
+		{scenario: "version", args: []string{"--version"}, code: 0, wantOut: []string{"sfemu "}},
 		{scenario: "tail needs a token", args: []string{"tail"}, code: 2, wantErr: []string{"--token or SFEMU_ACCESS_TOKEN is required"}},
 	} {
 		t.Run(tc.scenario, func(t *testing.T) {

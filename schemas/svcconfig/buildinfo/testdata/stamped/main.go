@@ -1,0 +1,12 @@
+// Command stamped prints its version, for TestLinkerFlags.
+package main
+
+import (
+	"fmt"
+
+	"github.com/sfsync/sfsync/schemas/svcconfig/buildinfo"
+)
+
+func main() {
+	fmt.Println(buildinfo.String("stamped"))
+}
