@@ -8,7 +8,8 @@
 #   deploy/docker/images.sh env                         print the SFSYNC_*_IMAGE variables for the local builds
 #
 #   base      sfsync-local/debian:<codename>  debootstrap minbase from the machine's apt mirror
-#             sfsync-local/golang:<go>        that + the Go toolchain from the Go module proxy
+#             sfsync-local/golang:<go>        that + the Go toolchain from the Go module proxy, trusting
+#                                             the machine's CA bundle (its module proxy's certificate)
 #             sfsync-local/static:nonroot     CA certificates, tzdata, passwd; the distroless/static stand-in
 #   deps      sfsync-local/kafka:<version>    Apache Kafka (KRaft) from Maven Central on Debian's JRE
 #             sfsync-local/postgres:15        Debian's PostgreSQL 15
@@ -93,11 +94,17 @@ debian_base() {
 
 go_base() {
 	have "$GO_IMAGE" && return 0
-	local dir
+	local dir ctx=$CACHE/golang-context
 	dir=$(go mod download -json "golang.org/toolchain@v0.0.1-$GO_VERSION.$(go env GOOS)-$(go env GOARCH)" |
 		sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
 	[ -d "$dir" ] || die "the Go module proxy did not serve golang.org/toolchain for $GO_VERSION"
-	build "$GO_IMAGE" "$HERE/base/golang.Dockerfile" "$dir" --build-arg DEBIAN_IMAGE="$DEBIAN_IMAGE"
+	rm -rf "$ctx" && mkdir -p "$ctx"
+	cp -r "$dir" "$ctx/go"
+	# The builder downloads modules through this machine's proxy, which may
+	# present a certificate of a CA only this machine trusts.
+	cp "${SSL_CERT_FILE:-/etc/ssl/certs/ca-certificates.crt}" "$ctx/ca-certificates.crt"
+	build "$GO_IMAGE" "$HERE/base/golang.Dockerfile" "$ctx" --build-arg DEBIAN_IMAGE="$DEBIAN_IMAGE"
+	rm -rf "$ctx"
 }
 
 base() {

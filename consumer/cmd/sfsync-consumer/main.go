@@ -2,7 +2,7 @@
 // PostgreSQL, and inspects and replays its dead letters.
 //
 //	sfsync-consumer [--config FILE] [--check]
-//	sfsync-consumer --version
+//	sfsync-consumer --version | --probe URL
 //	sfsync-consumer dlq list [--config FILE] [--limit N] [--format table|json]
 //	sfsync-consumer dlq replay [--config FILE] [--dry-run] (--origin-offset TOPIC:PARTITION:OFFSET ... | --all)
 //
@@ -40,9 +40,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, lookup fu
 	path := fs.String("config", defaultConfig, "the configuration file (YAML; see consumer.example.yaml)")
 	check := fs.Bool("check", false, "validate the configuration, connect to Kafka, PostgreSQL and Redis, check the topics and the schema, and exit")
 	showVersion := fs.Bool("version", false, "print the version and exit")
+	probe := fs.String("probe", "", endpoint.ProbeUsage)
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: sfsync-consumer [--config FILE] [--check]\n"+
-			"       sfsync-consumer --version\n"+
+			"       sfsync-consumer --version | --probe URL\n"+
 			"       sfsync-consumer dlq list [--config FILE] [--limit N] [--format table|json]\n"+
 			"       sfsync-consumer dlq replay [--config FILE] [--dry-run] (--origin-offset TOPIC:PARTITION:OFFSET ... | --all)\n\n"+
 			"Applies sfsync envelopes from Kafka to PostgreSQL.\n"+
@@ -58,6 +59,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, lookup fu
 	if *showVersion {
 		fmt.Fprintln(stdout, buildinfo.String("sfsync-consumer"))
 		return 0
+	}
+	if *probe != "" {
+		return endpoint.RunProbe(ctx, *probe, stderr)
 	}
 	if rest := fs.Args(); len(rest) > 0 {
 		if rest[0] != "dlq" {

@@ -1,7 +1,7 @@
 // Command sfsync-producer streams Salesforce change events into Kafka.
 //
 //	sfsync-producer --config producer.yaml [--check] [--create-topics N]
-//	sfsync-producer --version
+//	sfsync-producer --version | --probe URL
 //
 // See the README and producer.example.yaml.
 package main
@@ -35,9 +35,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, lookup fu
 	check := fs.Bool("check", false, "validate the configuration, connect to Salesforce and Kafka, check the topics, and exit")
 	createTopics := fs.Int("create-topics", 0, "create the mapping's missing Kafka topics with this many partitions (local runs)")
 	showVersion := fs.Bool("version", false, "print the version and exit")
+	probe := fs.String("probe", "", endpoint.ProbeUsage)
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: sfsync-producer --config FILE [--check] [--create-topics N]\n"+
-			"       sfsync-producer --version\n\n"+
+			"       sfsync-producer --version | --probe URL\n\n"+
 			"Streams Salesforce change events (Pub/Sub API) into Kafka as sfsync envelopes.\n"+
 			"Every configuration key can be overridden by %s<KEY PATH>, e.g. %s.\n\n", config.EnvPrefix, config.EnvName("kafka.brokers"))
 		fs.PrintDefaults()
@@ -51,6 +52,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, lookup fu
 	if *showVersion {
 		fmt.Fprintln(stdout, buildinfo.String("sfsync-producer"))
 		return 0
+	}
+	if *probe != "" {
+		return endpoint.RunProbe(ctx, *probe, stderr)
 	}
 	if *path == "" {
 		fmt.Fprintln(stderr, "sfsync-producer: --config is required")

@@ -43,7 +43,7 @@ func main() {
 const usage = `usage: sfsync-reconciler [--config FILE]
        sfsync-reconciler verify [--config FILE] [--full] [--window D] [--objects A,B] [--dry-run] [--against postgres|compacted] [--format table|json]
        sfsync-reconciler backfill [--config FILE] [--objects A,B] [--run NAME]
-       sfsync-reconciler --version
+       sfsync-reconciler --version | --probe URL
 
 Proves that PostgreSQL equals Salesforce and repairs it through Kafka.
 Every configuration key can be overridden by SFSYNC_RECONCILER_<KEY PATH>.
@@ -62,6 +62,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, lookup fu
 	fs.Usage = func() { fmt.Fprint(stderr, usage, "\n"); fs.PrintDefaults() }
 	path := fs.String("config", defaultConfig, "the configuration file (YAML; see reconciler.example.yaml)")
 	showVersion := fs.Bool("version", false, "print the version and exit")
+	probe := fs.String("probe", "", endpoint.ProbeUsage)
 	var objects string
 	var vo app.VerifyOptions
 	var format, against, runName string
@@ -90,6 +91,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, lookup fu
 	if *showVersion {
 		fmt.Fprintln(stdout, buildinfo.String("sfsync-reconciler"))
 		return 0
+	}
+	if *probe != "" {
+		return endpoint.RunProbe(ctx, *probe, stderr)
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "sfsync-reconciler %s: unexpected argument %q\n", cmd, fs.Arg(0))

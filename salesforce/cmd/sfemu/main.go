@@ -19,6 +19,7 @@ import (
 	"github.com/sfsync/sfsync/salesforce/internal/emu"
 	"github.com/sfsync/sfsync/salesforce/sffake"
 	"github.com/sfsync/sfsync/schemas/svcconfig/buildinfo"
+	"github.com/sfsync/sfsync/schemas/svcconfig/endpoint"
 )
 
 func main() {
@@ -36,6 +37,7 @@ Usage:
   sfemu [flags]              run the emulator until SIGINT or SIGTERM
   sfemu tail [flags]         print the events of a topic (sfemu tail --help)
   sfemu --version            print the version and exit
+  sfemu --probe URL          exit 0 when URL answers 2xx (a container health check)
 
 The configuration file (--config, YAML; unknown keys are errors) holds,
 with their defaults:
@@ -109,6 +111,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		noChurn     = fs.Bool("no-churn", false, "seed only, no churn (config churn.enabled: false)")
 		logLevel    = fs.String("log-level", "", "debug, info, warn or error (config log_level)")
 		showVersion = fs.Bool("version", false, "print the version and exit")
+		probe       = fs.String("probe", "", endpoint.ProbeUsage)
 	)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -119,6 +122,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if *showVersion {
 		fmt.Fprintln(stdout, buildinfo.String("sfemu"))
 		return 0
+	}
+	if *probe != "" {
+		return endpoint.RunProbe(ctx, *probe, stderr)
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "sfemu: unexpected argument %q\n", fs.Arg(0))

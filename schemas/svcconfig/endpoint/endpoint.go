@@ -4,6 +4,7 @@
 package endpoint
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -56,4 +57,38 @@ func Logger(level, format string, w io.Writer) *slog.Logger {
 		return slog.New(slog.NewJSONHandler(w, opts))
 	}
 	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// ProbeUsage documents the --probe flag of every sfsync binary.
+const ProbeUsage = "GET this `URL` (e.g. http://127.0.0.1:9464/readyz) and exit 0 when it answers 2xx, else 1: a container health check for images with no shell or curl"
+
+// Probe gets url and returns nil when it answers 2xx within timeout; the
+// error names the URL and what it answered.
+func Probe(ctx context.Context, url string, timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return fmt.Errorf("probe %s: %w", url, err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("probe: %w", err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+	if resp.StatusCode/100 != 2 {
+		return fmt.Errorf("probe %s: %s: %s", url, resp.Status, bytes.TrimSpace(body))
+	}
+	return nil
+}
+
+// RunProbe is the --probe flag: [Probe] with a 5 s timeout, its error on
+// stderr, and the exit status, 0 or 1.
+func RunProbe(ctx context.Context, url string, stderr io.Writer) int {
+	if err := Probe(ctx, url, 5*time.Second); err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	return 0
 }

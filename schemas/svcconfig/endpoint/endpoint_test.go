@@ -59,12 +59,25 @@ func TestServe(t *testing.T) {
 	if code, body := get(t, base+"/readyz"); code != http.StatusServiceUnavailable || !strings.Contains(body, "starting") {
 		t.Errorf("/readyz before ready: %d %q", code, body)
 	}
+	var stderr bytes.Buffer
+	if code := RunProbe(context.Background(), base+"/readyz", &stderr); code != 1 ||
+		!strings.Contains(stderr.String(), "503") || !strings.Contains(stderr.String(), "starting") {
+		t.Errorf("--probe /readyz before ready: exit %d, %q", code, stderr.String())
+	}
 	ready.Store(true)
 	if code, _ := get(t, base+"/readyz"); code != 200 {
 		t.Errorf("/readyz when ready: %d", code)
 	}
+	if code := RunProbe(context.Background(), base+"/readyz", io.Discard); code != 0 {
+		t.Errorf("--probe /readyz when ready: exit %d", code)
+	}
 	if _, err := Serve(addr, reg, nil, nil); err == nil || !strings.Contains(err.Error(), "metrics_addr "+addr) {
 		t.Errorf("a taken address: %v", err)
+	}
+	srv.Close()
+	stderr.Reset()
+	if code := RunProbe(context.Background(), base+"/healthz", &stderr); code != 1 || !strings.Contains(stderr.String(), addr) {
+		t.Errorf("--probe of a closed port: exit %d, %q", code, stderr.String())
 	}
 }
 
