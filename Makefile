@@ -136,3 +136,18 @@ lint: ## gofmt, go vet and golangci-lint over every module; shellcheck over the 
 .PHONY: generate
 generate: ## regenerate generated code (protobuf and friends) in every module
 	@for m in $(MODULES); do (cd "$$m" && go generate ./...); done
+
+# ------------------------------------------------------------- containers
+
+DOCKER_ENGINE := deploy/docker/engine.sh
+IMAGES := deploy/docker/images.sh
+
+.PHONY: images
+images: ## build every container image here (bases, Kafka, PostgreSQL, Redis, the four services); starts a Docker engine when none answers
+	@$(DOCKER_ENGINE) up
+	@$(IMAGES) all
+	@$(IMAGES) list
+
+.PHONY: compose-check
+compose-check: images ## the whole pipeline in deploy/compose.yaml from the local images: up, accounts in PostgreSQL, verify --full, down, nothing left
+	@eval "$$($(IMAGES) env)" && deploy/docker/compose-check.sh

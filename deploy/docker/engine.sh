@@ -68,7 +68,7 @@ install_compose() {
 	cp -r "$src" "$STATE/compose-src"
 	chmod -R u+w "$STATE/compose-src"
 	mkdir -p "$plugins"
-	(cd "$STATE/compose-src" && GOFLAGS=-mod=mod CGO_ENABLED=0 go build -trimpath \
+	(cd "$STATE/compose-src" && GOWORK=off GOFLAGS=-mod=mod CGO_ENABLED=0 go build -trimpath \
 		-ldflags "-s -w -X github.com/docker/compose/v5/internal.Version=$COMPOSE_VERSION" \
 		-o "$plugins/docker-compose" ./cmd) >"$STATE/compose-build.log" 2>&1 ||
 		{ tail -n 20 "$STATE/compose-build.log" >&2; die "building the compose plugin failed"; }

@@ -28,7 +28,8 @@ HERE=$ROOT/deploy/docker
 CACHE=${SFSYNC_DOCKER_DIR:-$ROOT/.cache/docker}
 mkdir -p "$CACHE"
 
-CODENAME=$(. /etc/os-release && echo "${VERSION_CODENAME:-bookworm}")
+CODENAME=$(sed -n 's/^VERSION_CODENAME=//p' /etc/os-release)
+CODENAME=${CODENAME:-bookworm}
 GO_VERSION=$(go env GOVERSION)
 KAFKA_VERSION=$(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$ROOT/deploy/local/kafka/pom.xml")
 
@@ -60,13 +61,14 @@ build() {
 	local tag=$1 file=$2 context=$3
 	shift 3
 	log "building $tag"
-	docker build --network host -q -t "$tag" -f "$file" "$@" "$context" >/dev/null ||
+	docker build --network host --force-rm -q -t "$tag" -f "$file" "$@" "$context" >/dev/null ||
 		die "docker build of $tag failed (rerun: docker build --network host -f $file $* $context)"
 }
 
 # apt_sources prints the machine's apt sources for CODENAME, one-line style,
 # so images install from the same mirror the machine does.
 apt_sources() {
+	# shellcheck disable=SC2016 # apt's own $(FIELD) placeholders
 	apt-get indextargets --format '$(SITE) $(CODENAME) $(COMPONENT)' 'Identifier: Packages' |
 		sort -u | awk '{print "deb " $1 " " $2 " " $3}'
 }
@@ -131,7 +133,7 @@ kafka_libs() {
 }
 
 deps() {
-	have "$DEBIAN_IMAGE" || debian_base
+	debian_base
 	build "$KAFKA_IMAGE" "$HERE/kafka/Dockerfile" "$(kafka_libs)" \
 		--build-arg DEBIAN_IMAGE="$DEBIAN_IMAGE" --build-arg KAFKA_VERSION="$KAFKA_VERSION"
 	build "$POSTGRES_IMAGE" "$HERE/postgres/Dockerfile" "$HERE/postgres" --build-arg DEBIAN_IMAGE="$DEBIAN_IMAGE"
@@ -139,7 +141,7 @@ deps() {
 }
 
 services() {
-	have "$GO_IMAGE" && have "$RUNTIME_IMAGE" || base
+	if ! have "$GO_IMAGE" || ! have "$RUNTIME_IMAGE"; then base; fi
 	local s
 	for s in "${SERVICES[@]}"; do
 		build "sfsync/$s:$VERSION" "$HERE/$s.Dockerfile" "$ROOT" \
