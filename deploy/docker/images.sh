@@ -128,7 +128,7 @@ kafka_libs() {
 			{ tail -n 20 "$CACHE/kafka-libs.log" >&2; die "maven could not resolve the Kafka jars"; }
 		cp "$ROOT/deploy/local/kafka/pom.xml" "$ctx/libs.done"
 	fi
-	cp "$HERE"/kafka/run "$HERE"/kafka/Dockerfile "$ctx/"
+	cp "$HERE"/kafka/run.sh "$HERE"/kafka/Dockerfile "$ctx/"
 	echo "$ctx"
 }
 

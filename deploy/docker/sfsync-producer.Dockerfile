@@ -10,7 +10,7 @@
 # The build stage is the same in the four service Dockerfiles and builds all
 # four binaries, so that building the four images compiles once: keep it so.
 ARG GO_IMAGE=golang:1.26-bookworm
-ARG RUNTIME_IMAGE=gcr.io/distroless/static-debian12:nonroot
+ARG RUNTIME_IMAGE=chainguard/static:latest
 
 FROM ${GO_IMAGE} AS build
 WORKDIR /src
