@@ -148,6 +148,10 @@ images: ## build every container image here (bases, Kafka, PostgreSQL, Redis, th
 	@$(IMAGES) all
 	@$(IMAGES) list
 
+.PHONY: test-images
+test-images: images ## check the service images: non-root, read-only root, static binary, CA certificates, labels that match --version
+	@SFSYNC_TEST_IMAGES=1 go test -count=1 ./integration/images/
+
 .PHONY: compose-check
 compose-check: images ## the whole pipeline in deploy/compose.yaml from the local images: up, accounts in PostgreSQL, verify --full, down, nothing left
 	@eval "$$($(IMAGES) env)" && deploy/docker/compose-check.sh
