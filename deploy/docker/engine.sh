@@ -86,7 +86,7 @@ up() {
 	command -v docker >/dev/null || apt_install docker.io
 	log "starting dockerd (overlay2, no iptables); log: $LOG"
 	as_root nohup dockerd --iptables=false --ip6tables=false --storage-driver=overlay2 \
-		--pidfile "$STATE/dockerd.own.pid" >"$LOG" 2>&1 </dev/null &
+		--pidfile "$PIDFILE" >"$LOG" 2>&1 </dev/null &
 	local deadline=$((SECONDS + START_TIMEOUT))
 	until answers; do
 		if [ $SECONDS -ge $deadline ]; then
@@ -95,7 +95,6 @@ up() {
 		fi
 		sleep 0.5
 	done
-	cp "$STATE/dockerd.own.pid" "$PIDFILE"
 	log "dockerd answers (pid $(cat "$PIDFILE"))"
 	install_compose
 }
