@@ -30,20 +30,9 @@ START_TIMEOUT=${SFSYNC_DOCKER_START_TIMEOUT:-60}
 COMPOSE_MODULE=github.com/docker/compose/v5
 COMPOSE_VERSION=${SFSYNC_COMPOSE_VERSION:-v5.6.0}
 
-log() { printf 'engine: %s\n' "$*" >&2; }
-die() { log "error: $*"; exit 1; }
-
-as_root() {
-	if [ "$(id -u)" -eq 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else
-		die "need root to run: $*"
-	fi
-}
-
-apt_install() {
-	log "installing $* with apt-get"
-	as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
-	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
-}
+LOG_NAME=engine
+# shellcheck source=deploy/lib.sh
+. "$ROOT/deploy/lib.sh"
 
 answers() { docker info >/dev/null 2>&1; }
 

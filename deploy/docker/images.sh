@@ -44,14 +44,9 @@ SERVICES=(sfsync-producer sfsync-consumer sfsync-reconciler sfemu)
 VERSION=$(git -C "$ROOT" describe --tags --always --dirty 2>/dev/null || echo dev)
 REVISION=$(git -C "$ROOT" rev-parse HEAD 2>/dev/null || echo unknown)
 
-log() { printf 'images: %s\n' "$*" >&2; }
-die() { log "error: $*"; exit 1; }
-
-as_root() {
-	if [ "$(id -u)" -eq 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else
-		die "need root to run: $*"
-	fi
-}
+LOG_NAME=images
+# shellcheck source=deploy/lib.sh
+. "$ROOT/deploy/lib.sh"
 
 have() { docker image inspect "$1" >/dev/null 2>&1; }
 
@@ -75,10 +70,7 @@ apt_sources() {
 
 debian_base() {
 	have "$DEBIAN_IMAGE" && return 0
-	command -v debootstrap >/dev/null || {
-		as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
-		as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null
-	}
+	command -v debootstrap >/dev/null || apt_install debootstrap
 	local mirror rootfs=$CACHE/rootfs-$CODENAME
 	mirror=$(apt_sources | awk -v c="$CODENAME" '$3 == c {print $2; exit}')
 	[ -n "$mirror" ] || die "no apt source for $CODENAME in this machine's apt configuration"
@@ -120,14 +112,7 @@ base() {
 kafka_libs() {
 	local ctx=$CACHE/kafka-context
 	mkdir -p "$ctx"
-	if ! { [ -s "$ctx/libs.done" ] && cmp -s "$ctx/libs.done" "$ROOT/deploy/local/kafka/pom.xml"; }; then
-		log "resolving Kafka $KAFKA_VERSION's jars from Maven Central"
-		rm -rf "$ctx/libs"
-		mvn -B -q -f "$ROOT/deploy/local/kafka/pom.xml" dependency:copy-dependencies \
-			-DincludeScope=runtime -DoutputDirectory="$ctx/libs" >"$CACHE/kafka-libs.log" 2>&1 ||
-			{ tail -n 20 "$CACHE/kafka-libs.log" >&2; die "maven could not resolve the Kafka jars"; }
-		cp "$ROOT/deploy/local/kafka/pom.xml" "$ctx/libs.done"
-	fi
+	maven_jars "$ROOT/deploy/local/kafka/pom.xml" "$ctx/libs" "$CACHE/kafka-libs.log"
 	cp "$HERE"/kafka/run.sh "$HERE"/kafka/Dockerfile "$ctx/"
 	echo "$ctx"
 }

@@ -35,20 +35,9 @@ PG_DB=sfsync
 # How long a service may take to become healthy, in seconds.
 START_TIMEOUT=${SFSYNC_STACK_START_TIMEOUT:-90}
 
-log() { printf 'stack: %s\n' "$*" >&2; }
-die() { log "error: $*"; exit 1; }
-
-as_root() {
-	if [ "$(id -u)" -eq 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else
-		die "need root to run: $* (install it by hand, or run as root)"
-	fi
-}
-
-apt_install() {
-	log "installing $* with apt-get"
-	as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
-	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
-}
+LOG_NAME=stack
+# shellcheck source=deploy/lib.sh
+. "$ROOT/deploy/lib.sh"
 
 # port_open reports whether something accepts TCP connections on HOST:$1.
 port_open() { (exec 3<>"/dev/tcp/$HOST/$1") 2>/dev/null; }
@@ -134,18 +123,7 @@ KAFKA_DIR="$STATE/kafka"
 KAFKA_PID="$KAFKA_DIR/kafka.pid"
 
 kafka_install() {
-	# A jar list written last marks a complete copy; a half copy is redone.
-	if [ -s "$KAFKA_DIR/libs.done" ] && cmp -s "$KAFKA_DIR/libs.done" "$HERE/kafka/pom.xml"; then
-		return 0
-	fi
-	command -v java >/dev/null || apt_install openjdk-17-jre-headless
-	command -v mvn >/dev/null || apt_install maven
-	log "kafka: resolving broker jars from Maven Central (first start only)"
-	rm -rf "$KAFKA_DIR/libs"
-	mvn -B -q -f "$HERE/kafka/pom.xml" dependency:copy-dependencies \
-		-DincludeScope=runtime -DoutputDirectory="$KAFKA_DIR/libs" >"$LOGS/kafka-install.log" 2>&1 ||
-		{ tail -n 30 "$LOGS/kafka-install.log" >&2; die "kafka: maven could not resolve the broker jars"; }
-	cp "$HERE/kafka/pom.xml" "$KAFKA_DIR/libs.done"
+	maven_jars "$HERE/kafka/pom.xml" "$KAFKA_DIR/libs" "$LOGS/kafka-install.log"
 }
 
 kafka_configure() {
