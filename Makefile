@@ -84,6 +84,23 @@ test-full: ## the same suites at full size, then each fuzz target for FUZZTIME
 		done); \
 	done
 
+# test-containers runs the harness and end-to-end suites with every service
+# in a container that the harness starts through Testcontainers (no local
+# stack, no registry: the local images), then fails if any container the
+# harness labelled is left.
+.PHONY: test-containers
+test-containers: ## harness and e2e tests on Testcontainers with the local images, then checks no container is left
+	@$(DOCKER_ENGINE) up
+	@$(IMAGES) deps
+	@unset SFSYNC_KAFKA_BROKERS SFSYNC_DATABASE_URL SFSYNC_REDIS_URL; \
+	eval "$$($(IMAGES) env)"; \
+	rc=0; go test $(GOTESTFLAGS) ./integration/harness/... ./integration/e2e/... || rc=$$?; \
+	left=$$(docker ps -aq --filter label=org.sfsync.harness); \
+	if [ -n "$$left" ]; then \
+		echo "containers left behind by the harness:"; docker ps -a --filter label=org.sfsync.harness; exit 1; \
+	fi; \
+	exit $$rc
+
 # The bench-* targets; `make bench` runs them all.
 BENCH_TARGETS := $(shell sed -n 's/^\(bench-[a-z-]*\):.*/\1/p' $(firstword $(MAKEFILE_LIST)))
 

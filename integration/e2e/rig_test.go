@@ -47,7 +47,7 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	bins = dir
-	code := m.Run()
+	code := harness.Run(m)
 	os.RemoveAll(dir)
 	os.Exit(code)
 }

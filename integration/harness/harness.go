@@ -10,8 +10,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/testcontainers/testcontainers-go"
 )
 
 // Environment variables the harness reads.
@@ -25,10 +23,28 @@ const (
 	// EnvRequireServices, set to 1, turns a missing service from a skip into
 	// a failure.
 	EnvRequireServices = "SFSYNC_REQUIRE_SERVICES"
+	// EnvKafkaImage names the image of the Kafka containers the harness
+	// starts; default apache/kafka:4.4.0.
+	EnvKafkaImage = "SFSYNC_KAFKA_IMAGE"
+	// EnvPostgresImage names the image of the PostgreSQL containers;
+	// default postgres:15.
+	EnvPostgresImage = "SFSYNC_POSTGRES_IMAGE"
+	// EnvRedisImage names the image of the Redis containers; default
+	// redis:7.
+	EnvRedisImage = "SFSYNC_REDIS_IMAGE"
 )
 
-// containerStartTimeout bounds how long Testcontainers may take to start one
-// service, image pull included.
+// Images the harness runs when the variables above are unset: the public
+// ones, which need a registry; `make images` builds stand-ins here.
+const (
+	defaultKafkaImage    = "apache/kafka:4.4.0"
+	defaultPostgresImage = "postgres:15"
+	defaultRedisImage    = "redis:7"
+)
+
+// containerStartTimeout bounds how long one container may take to start
+// and become ready, an image pull included. Generous: a JVM starting on a
+// busy two-core machine is slow.
 const containerStartTimeout = 5 * time.Minute
 
 // endpoint is one service's address, resolved once per test binary so that
@@ -46,11 +62,15 @@ var (
 )
 
 // resolve returns the address of a service: the value of envVar when set,
-// else what start returns from a container when a Docker engine answers.
-// When neither works it skips the test, or fails it when
-// SFSYNC_REQUIRE_SERVICES=1.
-func resolve(t testing.TB, ep *endpoint, service, envVar string, start func(context.Context) (string, error)) string {
+// else the address of a container of spec, started once per test binary
+// when a Docker engine answers. When neither works it skips the test, or
+// fails it when SFSYNC_REQUIRE_SERVICES=1. It fails the test when a
+// container is needed and the package's TestMain does not call [Run].
+func resolve(t testing.TB, ep *endpoint, envVar string, spec serviceSpec) string {
 	t.Helper()
+	if strings.TrimSpace(os.Getenv(envVar)) == "" {
+		requireRun(t)
+	}
 	ep.once.Do(func() {
 		if v := strings.TrimSpace(os.Getenv(envVar)); v != "" {
 			ep.addr = v
@@ -62,33 +82,17 @@ func resolve(t testing.TB, ep *endpoint, service, envVar string, start func(cont
 			ep.err = fmt.Errorf("%s is not set and no Docker engine answers: %w", envVar, err)
 			return
 		}
-		ep.addr, ep.err = start(ctx)
-		if ep.err != nil {
-			ep.err = fmt.Errorf("%s is not set and its container did not start: %w", envVar, ep.err)
+		c, err := startContainer(ctx, spec, "")
+		if err != nil {
+			ep.err = fmt.Errorf("%s is not set and its container did not start: %w", envVar, err)
+			return
 		}
+		ep.addr = c.addr()
 	})
 	if ep.err != nil {
-		unavailable(t, service, ep.err)
+		unavailable(t, spec.service, ep.err)
 	}
 	return ep.addr
-}
-
-// dockerHealthy reports whether a Docker engine answers Testcontainers.
-func dockerHealthy(ctx context.Context) (err error) {
-	// The provider panics on some broken Docker setups; that means no engine.
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("docker provider: %v", r)
-		}
-	}()
-	p, err := testcontainers.NewDockerProvider()
-	if err != nil {
-		return err
-	}
-	defer p.Close()
-	hctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	return p.Health(hctx)
 }
 
 // unavailable skips t, or fails it when SFSYNC_REQUIRE_SERVICES=1, saying
@@ -98,7 +102,9 @@ func unavailable(t testing.TB, service string, err error) {
 	msg := fmt.Sprintf("%s unavailable: %v\n"+
 		"start the local stack and point the tests at it:\n"+
 		"\tmake up && eval \"$(deploy/local/stack.sh env)\"\n"+
-		"or run everything with `make test`, which starts the stack itself", service, err)
+		"or run everything with `make test`, which starts the stack itself;\n"+
+		"or leave the SFSYNC_* addresses unset for containers: a Docker engine (deploy/docker/engine.sh up)\n"+
+		"and local images (make images && eval \"$(deploy/docker/images.sh env)\"), as `make test-containers` does", service, err)
 	if os.Getenv(EnvRequireServices) == "1" {
 		t.Fatalf("%s\n(%s=1: a missing service fails the test)", msg, EnvRequireServices)
 	}

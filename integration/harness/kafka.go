@@ -2,19 +2,18 @@ package harness
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/segmentio/kafka-go"
-	tckafka "github.com/testcontainers/testcontainers-go/modules/kafka"
+	"github.com/testcontainers/testcontainers-go/wait"
 )
-
-// kafkaImage is the image Testcontainers' kafka module (v0.40) knows how to
-// start in KRaft mode; the local stack runs Apache Kafka 4.x instead.
-const kafkaImage = "confluentinc/confluent-local:7.5.0"
 
 // Kafka is a test's view of a Kafka cluster. Topics and groups it names are
 // unique to the test. It is safe for concurrent use.
@@ -31,7 +30,7 @@ type Kafka struct {
 // can be found (see the package doc).
 func NewKafka(t testing.TB) *Kafka {
 	t.Helper()
-	addr := resolve(t, &kafkaEndpoint, "kafka", EnvKafkaBrokers, startKafka)
+	addr := resolve(t, &kafkaEndpoint, EnvKafkaBrokers, kafkaSpec())
 	var brokers []string
 	for _, b := range strings.Split(addr, ",") {
 		if b = strings.TrimSpace(b); b != "" {
@@ -61,16 +60,113 @@ func KafkaAt(t testing.TB, brokers []string) *Kafka {
 	return k
 }
 
-func startKafka(ctx context.Context) (string, error) {
-	c, err := tckafka.Run(ctx, kafkaImage, tckafka.WithClusterID("sfsync-tests"))
-	if err != nil {
-		return "", err
+// kafkaSpec is one KRaft node, broker and controller, configured as the
+// local stack's (deploy/local/stack.sh) through the apache/kafka image's
+// KAFKA_* variables. Its listener is on the host port inside the container
+// too, so that the advertised 127.0.0.1:port reaches it from the host and
+// from the broker itself.
+func kafkaSpec() serviceSpec {
+	clusterID := newClusterID()
+	return serviceSpec{
+		service:       "kafka",
+		imageEnv:      EnvKafkaImage,
+		defaultImage:  defaultKafkaImage,
+		containerPort: func(p int) int { return p },
+		env: func(p int) map[string]string {
+			port := strconv.Itoa(p)
+			return map[string]string{
+				"CLUSTER_ID":                                             clusterID,
+				"KAFKA_HEAP_OPTS":                                        "-Xms512m -Xmx512m",
+				"KAFKA_LISTENERS":                                        "PLAINTEXT://:" + port + ",CONTROLLER://:9093",
+				"KAFKA_ADVERTISED_LISTENERS":                             "PLAINTEXT://127.0.0.1:" + port,
+				"KAFKA_NODE_ID":                                          "1",
+				"KAFKA_PROCESS_ROLES":                                    "broker,controller",
+				"KAFKA_CONTROLLER_QUORUM_VOTERS":                         "1@localhost:9093",
+				"KAFKA_CONTROLLER_LISTENER_NAMES":                        "CONTROLLER",
+				"KAFKA_INTER_BROKER_LISTENER_NAME":                       "PLAINTEXT",
+				"KAFKA_LISTENER_SECURITY_PROTOCOL_MAP":                   "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+				"KAFKA_LOG_DIRS":                                         "/var/lib/kafka/data",
+				"KAFKA_NUM_PARTITIONS":                                   "1",
+				"KAFKA_DEFAULT_REPLICATION_FACTOR":                       "1",
+				"KAFKA_MIN_INSYNC_REPLICAS":                              "1",
+				"KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR":                 "1",
+				"KAFKA_OFFSETS_TOPIC_NUM_PARTITIONS":                     "10",
+				"KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR":         "1",
+				"KAFKA_TRANSACTION_STATE_LOG_MIN_ISR":                    "1",
+				"KAFKA_SHARE_COORDINATOR_STATE_TOPIC_REPLICATION_FACTOR": "1",
+				"KAFKA_SHARE_COORDINATOR_STATE_TOPIC_MIN_ISR":            "1",
+				"KAFKA_GROUP_INITIAL_REBALANCE_DELAY_MS":                 "0",
+				"KAFKA_AUTO_CREATE_TOPICS_ENABLE":                        "false",
+				"KAFKA_DELETE_TOPIC_ENABLE":                              "true",
+			}
+		},
+		addr: func(p int) string { return "127.0.0.1:" + strconv.Itoa(p) },
+		ready: func(p, n int) wait.Strategy {
+			addr := "127.0.0.1:" + strconv.Itoa(p)
+			return wait.ForAll(
+				// The log keeps the lines of earlier starts: the n-th start
+				// is up at the n-th line.
+				wait.ForLog("Kafka Server started").WithOccurrence(n).
+					WithStartupTimeout(containerStartTimeout).WithPollInterval(500*time.Millisecond),
+				wait.ForListeningPort(strconv.Itoa(p)+"/tcp").WithStartupTimeout(containerStartTimeout),
+				probe{what: "kafka metadata and group coordinator at " + addr, check: func(ctx context.Context) error {
+					return kafkaReady(ctx, addr)
+				}},
+			)
+		},
 	}
-	brokers, err := c.Brokers(ctx)
-	if err != nil {
-		return "", err
+}
+
+// newClusterID returns a random cluster id as Kafka writes one (a UUID in
+// unpadded URL-safe base64), never starting with '-', which the storage
+// tool's command line would take for an option (Kafka's Uuid.randomUuid
+// skips those too).
+func newClusterID() string {
+	for {
+		var id [16]byte
+		_, _ = rand.Read(id[:])
+		if s := base64.RawURLEncoding.EncodeToString(id[:]); s[0] != '-' {
+			return s
+		}
 	}
-	return strings.Join(brokers, ","), nil
+}
+
+// kafkaReady checks a new broker from the host: metadata lists it, and
+// consumer groups have a coordinator. A long-running broker has its offsets
+// topic; a new one creates it on the first group request, which on a busy
+// machine takes seconds that the first test's consumers would spend in
+// "coordinator not available".
+func kafkaReady(ctx context.Context, addr string) error {
+	c := &kafka.Client{Addr: kafka.TCP(addr), Timeout: 10 * time.Second}
+	md, err := c.Metadata(ctx, &kafka.MetadataRequest{})
+	if err != nil {
+		return err
+	}
+	if len(md.Brokers) == 0 {
+		return errors.New("no brokers in metadata")
+	}
+	fc, err := c.FindCoordinator(ctx, &kafka.FindCoordinatorRequest{Key: "sfsync-harness-ready", KeyType: kafka.CoordinatorKeyTypeConsumer})
+	if err == nil {
+		err = fc.Error
+	}
+	if err != nil {
+		return fmt.Errorf("group coordinator: %w", err)
+	}
+	md, err = c.Metadata(ctx, &kafka.MetadataRequest{Topics: []string{"__consumer_offsets"}})
+	if err != nil {
+		return err
+	}
+	for _, t := range md.Topics {
+		if t.Error != nil {
+			return fmt.Errorf("offsets topic: %w", t.Error)
+		}
+		for _, p := range t.Partitions {
+			if p.Error != nil || p.Leader.Host == "" {
+				return fmt.Errorf("offsets topic partition %d has no leader", p.ID)
+			}
+		}
+	}
+	return nil
 }
 
 // Client returns a kafka-go client for admin calls against the cluster.

@@ -4,16 +4,15 @@ import (
 	"context"
 	"fmt"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
-	tcpostgres "github.com/testcontainers/testcontainers-go/modules/postgres"
+	"github.com/testcontainers/testcontainers-go/wait"
 )
-
-const postgresImage = "postgres:15-alpine"
 
 // Postgres is a test's own PostgreSQL schema. It is safe for concurrent use.
 type Postgres struct {
@@ -31,7 +30,7 @@ type Postgres struct {
 // package doc).
 func NewPostgres(t testing.TB) *Postgres {
 	t.Helper()
-	base := resolve(t, &postgresEndpoint, "postgres", EnvDatabaseURL, startPostgres)
+	base := resolve(t, &postgresEndpoint, EnvDatabaseURL, postgresSpec())
 	schema := testID(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -63,17 +62,37 @@ func NewPostgres(t testing.TB) *Postgres {
 	return &Postgres{URL: u, Schema: schema, t: t}
 }
 
-func startPostgres(ctx context.Context) (string, error) {
-	c, err := tcpostgres.Run(ctx, postgresImage,
-		tcpostgres.WithDatabase("sfsync"),
-		tcpostgres.WithUsername("sfsync"),
-		tcpostgres.WithPassword("sfsync"),
-		tcpostgres.BasicWaitStrategies(),
-	)
-	if err != nil {
-		return "", err
+// postgresSpec is a server with database, user and password sfsync, set as
+// the local stack's: no fsync, 200 connections.
+func postgresSpec() serviceSpec {
+	url := func(p int) string {
+		return "postgres://sfsync:sfsync@127.0.0.1:" + strconv.Itoa(p) + "/sfsync?sslmode=disable"
 	}
-	return c.ConnectionString(ctx, "sslmode=disable")
+	return serviceSpec{
+		service:       "postgres",
+		imageEnv:      EnvPostgresImage,
+		defaultImage:  defaultPostgresImage,
+		containerPort: func(int) int { return 5432 },
+		env: func(int) map[string]string {
+			return map[string]string{"POSTGRES_USER": "sfsync", "POSTGRES_PASSWORD": "sfsync", "POSTGRES_DB": "sfsync"}
+		},
+		cmd:  []string{"postgres", "-c", "fsync=off", "-c", "max_connections=200"},
+		addr: url,
+		// A query over a connection from the host: the image's first start
+		// runs a server for its init scripts and restarts it, so an open
+		// port says nothing.
+		ready: func(p, _ int) wait.Strategy {
+			return probe{what: "postgres query on 127.0.0.1:" + strconv.Itoa(p), check: func(ctx context.Context) error {
+				conn, err := pgx.Connect(ctx, url(p))
+				if err != nil {
+					return err
+				}
+				defer conn.Close(context.Background())
+				_, err = conn.Exec(ctx, "SELECT 1")
+				return err
+			}}
+		},
+	}
 }
 
 // withSearchPath returns the connection string base with search_path set to

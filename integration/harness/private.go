@@ -1,6 +1,7 @@
 package harness
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"os"
@@ -8,24 +9,34 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
+	"strings"
 	"testing"
 )
 
-// PrivateKafka is a single Kafka broker of a test's own, run by the local
-// stack script, for tests that stop and start the broker without
-// disturbing the tests that share the stack's.
+// PrivateKafka is a single Kafka broker of a test's own, for tests that
+// stop and start the broker without disturbing the tests that share the
+// stack's or the container's.
 type PrivateKafka struct {
 	// Brokers holds the broker's address.
 	Brokers []string
 	*Private
 }
 
-// StartPrivateKafka starts a broker on free loopback ports with its own
-// data directory under t.TempDir, and stops it when the test ends. It
-// needs what `make up` needs (Java, Maven or its cache); when the broker
-// cannot start it skips t, or fails it when SFSYNC_REQUIRE_SERVICES=1.
+// StartPrivateKafka starts a broker of t's own and removes it when the test
+// ends. When SFSYNC_KAFKA_BROKERS is unset and a Docker engine answers, the
+// broker is a container (SFSYNC_KAFKA_IMAGE) published on a fixed port of
+// 127.0.0.1, so that it keeps its address across [Private.Stop] and
+// [Private.Start]; otherwise the local stack script runs it on free loopback
+// ports with its own data directory under t.TempDir, which needs what `make
+// up` needs (Java, Maven or its cache). When the broker cannot start it
+// skips t, or fails it when SFSYNC_REQUIRE_SERVICES=1.
 func StartPrivateKafka(t testing.TB) *PrivateKafka {
 	t.Helper()
+	if p := startPrivateContainer(t, EnvKafkaBrokers, kafkaSpec()); p != nil {
+		brokers := []string{p.c.addr()}
+		p.URL = ""
+		return &PrivateKafka{Brokers: brokers, Private: p}
+	}
 	port, controller := freePort(t), freePort(t)
 	p := startPrivate(t, "kafka", "SFSYNC_KAFKA_PORT="+strconv.Itoa(port),
 		"SFSYNC_KAFKA_CONTROLLER_PORT="+strconv.Itoa(controller))
@@ -33,10 +44,14 @@ func StartPrivateKafka(t testing.TB) *PrivateKafka {
 }
 
 // StartPrivatePostgres starts a PostgreSQL server of t's own, as
-// [StartPrivateKafka] starts a broker, for tests that restart it; URL
-// connects to its database.
+// [StartPrivateKafka] starts a broker (a container when
+// SFSYNC_DATABASE_URL is unset and Docker answers), for tests that restart
+// it; URL connects to its database.
 func StartPrivatePostgres(t testing.TB) *Private {
 	t.Helper()
+	if p := startPrivateContainer(t, EnvDatabaseURL, postgresSpec()); p != nil {
+		return p
+	}
 	port := strconv.Itoa(freePort(t))
 	p := startPrivate(t, "postgres", "SFSYNC_PG_PORT="+port)
 	p.URL = "postgres://sfsync@127.0.0.1:" + port + "/sfsync?sslmode=disable"
@@ -44,25 +59,56 @@ func StartPrivatePostgres(t testing.TB) *Private {
 }
 
 // StartPrivateRedis starts a Redis server of t's own, as
-// [StartPrivateKafka] starts a broker, for tests that stop it; URL
-// connects to it.
+// [StartPrivateKafka] starts a broker (a container when SFSYNC_REDIS_URL is
+// unset and Docker answers), for tests that stop it; URL connects to it.
+// It keeps no data across Stop, as the local stack's does not.
 func StartPrivateRedis(t testing.TB) *Private {
 	t.Helper()
+	if p := startPrivateContainer(t, EnvRedisURL, redisSpec()); p != nil {
+		return p
+	}
 	port := strconv.Itoa(freePort(t))
 	p := startPrivate(t, "redis", "SFSYNC_REDIS_PORT="+port)
 	p.URL = "redis://127.0.0.1:" + port + "/0"
 	return p
 }
 
-// Private is one service of a test's own, run by the local stack script
-// with its own state directory and ports.
+// Private is one service of a test's own: a container, or processes of the
+// local stack script with their own state directory and ports.
 type Private struct {
 	// URL connects to a private PostgreSQL or Redis; empty for Kafka.
 	URL string
 
 	t       testing.TB
 	service string
-	env     []string
+	env     []string          // for the stack script
+	c       *serviceContainer // or the container
+}
+
+// startPrivateContainer starts spec's service in a container of t's own,
+// removed when t ends, when envVar is unset and a Docker engine answers.
+// It returns nil otherwise, for the local stack script to run the service.
+func startPrivateContainer(t testing.TB, envVar string, spec serviceSpec) *Private {
+	t.Helper()
+	if strings.TrimSpace(os.Getenv(envVar)) != "" {
+		return nil
+	}
+	requireRun(t)
+	ctx, cancel := context.WithTimeout(context.Background(), containerStartTimeout)
+	defer cancel()
+	if dockerHealthy(ctx) != nil {
+		return nil
+	}
+	c, err := startContainer(ctx, spec, t.Name())
+	if err != nil {
+		unavailable(t, "private "+spec.service, err)
+	}
+	t.Cleanup(func() {
+		if err := c.remove(); err != nil {
+			t.Errorf("private %s: %v", spec.service, err)
+		}
+	})
+	return &Private{URL: c.addr(), t: t, service: spec.service, c: c}
 }
 
 func startPrivate(t testing.TB, service string, env ...string) *Private {
@@ -82,15 +128,31 @@ func startPrivate(t testing.TB, service string, env ...string) *Private {
 // Stop stops the service gracefully; its data stays for Start.
 func (p *Private) Stop() {
 	p.t.Helper()
+	if p.c != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), containerStartTimeout)
+		defer cancel()
+		if err := p.c.stop(ctx); err != nil {
+			p.t.Fatalf("stop private %s: %v", p.service, err)
+		}
+		return
+	}
 	if err := p.stack("down"); err != nil {
 		p.t.Fatalf("stop private %s: %v", p.service, err)
 	}
 }
 
-// Start starts the service again after Stop and waits until it is
-// healthy.
+// Start starts the service again after Stop, at the same address, and
+// waits until it is healthy.
 func (p *Private) Start() {
 	p.t.Helper()
+	if p.c != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), containerStartTimeout)
+		defer cancel()
+		if err := p.c.start(ctx); err != nil {
+			p.t.Fatalf("start private %s: %v", p.service, err)
+		}
+		return
+	}
 	if err := p.stack("up"); err != nil {
 		p.t.Fatalf("start private %s: %v", p.service, err)
 	}

@@ -16,6 +16,9 @@ func TestPrivatePostgresAndRedis(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if _, err := conn.Exec(ctx, `CREATE TABLE kept (id int); INSERT INTO kept VALUES (7)`); err != nil {
+		t.Fatal(err)
+	}
 	conn.Close(ctx)
 	pg.Stop()
 	if c, err := pgx.Connect(ctx, pg.URL); err == nil {
@@ -26,6 +29,10 @@ func TestPrivatePostgresAndRedis(t *testing.T) {
 	conn, err = pgx.Connect(ctx, pg.URL)
 	if err != nil {
 		t.Fatalf("after restart: %v", err)
+	}
+	var id int
+	if err := conn.QueryRow(ctx, `SELECT id FROM kept`).Scan(&id); err != nil || id != 7 {
+		t.Errorf("after restart: SELECT id FROM kept = %d, %v; want 7", id, err)
 	}
 	conn.Close(ctx)
 

@@ -3,14 +3,13 @@ package harness
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
-	tcredis "github.com/testcontainers/testcontainers-go/modules/redis"
+	"github.com/testcontainers/testcontainers-go/wait"
 )
-
-const redisImage = "redis:7"
 
 // Redis is a test's own key space in a Redis server. It is safe for
 // concurrent use.
@@ -28,7 +27,7 @@ type Redis struct {
 // t when none can be found (see the package doc).
 func NewRedis(t testing.TB) *Redis {
 	t.Helper()
-	url := resolve(t, &redisEndpoint, "redis", EnvRedisURL, startRedis)
+	url := resolve(t, &redisEndpoint, EnvRedisURL, redisSpec())
 	opts, err := redis.ParseURL(url)
 	if err != nil {
 		t.Fatalf("%s: %v", EnvRedisURL, err)
@@ -66,12 +65,30 @@ func NewRedis(t testing.TB) *Redis {
 	return r
 }
 
-func startRedis(ctx context.Context) (string, error) {
-	c, err := tcredis.Run(ctx, redisImage)
-	if err != nil {
-		return "", err
+// redisSpec is a server without persistence, as the local stack's: a
+// stopped one starts empty.
+func redisSpec() serviceSpec {
+	url := func(p int) string { return "redis://127.0.0.1:" + strconv.Itoa(p) + "/0" }
+	return serviceSpec{
+		service:       "redis",
+		imageEnv:      EnvRedisImage,
+		defaultImage:  defaultRedisImage,
+		containerPort: func(int) int { return 6379 },
+		env:           func(int) map[string]string { return nil },
+		cmd:           []string{"redis-server", "--save", "", "--appendonly", "no"},
+		addr:          url,
+		ready: func(p, _ int) wait.Strategy {
+			return probe{what: "redis ping on 127.0.0.1:" + strconv.Itoa(p), check: func(ctx context.Context) error {
+				opts, err := redis.ParseURL(url(p))
+				if err != nil {
+					return err
+				}
+				c := redis.NewClient(opts)
+				defer c.Close()
+				return c.Ping(ctx).Err()
+			}}
+		},
 	}
-	return c.ConnectionString(ctx)
 }
 
 // Client returns a client for the server, closed when the test ends. Keys

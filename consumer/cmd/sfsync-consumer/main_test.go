@@ -38,7 +38,7 @@ func TestMain(m *testing.M) {
 		fmt.Fprintf(os.Stderr, "go build: %v\n%s", err, out)
 		os.Exit(1)
 	}
-	code := m.Run()
+	code := harness.Run(m)
 	_ = os.RemoveAll(dir)
 	os.Exit(code)
 }
