@@ -288,6 +288,35 @@ const fetchMaxWait = 500 * time.Millisecond
 // or whose key is not its checkpoint's, is an error wrapping [ErrCorrupt]
 // that names the topic, partition and offset.
 func (s *Store) Load(ctx context.Context) (map[string]Checkpoint, error) {
+	return retryTemporary(ctx, loadAttempts, s.load)
+}
+
+// loadAttempts bounds how many times Load reads the topic when Kafka
+// answers with a temporary error, such as a partition whose leader was
+// elected a moment ago and does not serve it yet.
+const loadAttempts = 8
+
+// retryTemporary calls fn until it returns nil or an error that is not a
+// temporary Kafka error, at most attempts times, waiting 100 ms, 200 ms, ...
+// (at most 2 s) in between; it returns fn's last result.
+func retryTemporary[T any](ctx context.Context, attempts int, fn func(context.Context) (T, error)) (T, error) {
+	wait := 100 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		v, err := fn(ctx)
+		var kerr kafka.Error
+		if err == nil || !errors.As(err, &kerr) || !kerr.Temporary() || attempt == attempts {
+			return v, err
+		}
+		select {
+		case <-ctx.Done():
+			return v, err
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 2*time.Second)
+	}
+}
+
+func (s *Store) load(ctx context.Context) (map[string]Checkpoint, error) {
 	topic := s.cfg.Topic
 	md, err := s.client.Metadata(ctx, &kafka.MetadataRequest{Topics: []string{topic}})
 	if err != nil {

@@ -333,3 +333,30 @@ func TestStoreConfig(t *testing.T) {
 		t.Errorf("defaults: topic %s, partitions %d, replication %d", s.Topic(), s.cfg.Partitions, s.cfg.ReplicationFactor)
 	}
 }
+
+func TestRetryTemporary(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	calls := 0
+	got, err := retryTemporary(ctx, 5, func(context.Context) (int, error) {
+		if calls++; calls < 3 {
+			return 0, fmt.Errorf("list offsets: %w", kafka.NotLeaderForPartition)
+		}
+		return 42, nil
+	})
+	if got != 42 || err != nil || calls != 3 {
+		t.Fatalf("a leader elected late: got %d, %v after %d calls; want 42 after 3", got, err, calls)
+	}
+
+	calls = 0
+	_, err = retryTemporary(ctx, 5, func(context.Context) (int, error) { calls++; return 0, ErrCorrupt })
+	if !errors.Is(err, ErrCorrupt) || calls != 1 {
+		t.Fatalf("a permanent error: %v after %d calls; want it at once", err, calls)
+	}
+
+	calls = 0
+	_, err = retryTemporary(ctx, 3, func(context.Context) (int, error) { calls++; return 0, kafka.LeaderNotAvailable })
+	if !errors.Is(err, kafka.LeaderNotAvailable) || calls != 3 {
+		t.Fatalf("a temporary error that lasts: %v after %d calls; want it after 3", err, calls)
+	}
+}
