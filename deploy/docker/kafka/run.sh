@@ -66,7 +66,7 @@ LOG4J
 dirs=$(sed -n 's/^log.dirs=//p' "$CONFIG")
 if [ ! -f "${dirs%%,*}/meta.properties" ]; then
 	java -Xmx256m -cp "/opt/kafka/libs/*" kafka.tools.StorageTool format --ignore-formatted \
-		-t "$CLUSTER_ID" -c "$CONFIG"
+		--cluster-id="$CLUSTER_ID" --config="$CONFIG"
 fi
 # shellcheck disable=SC2086 # the option strings are split into words on purpose
 exec java ${KAFKA_HEAP_OPTS:--Xmx1G -Xms1G} ${KAFKA_JVM_PERFORMANCE_OPTS:--XX:+UseG1GC -XX:MaxGCPauseMillis=20} \
