@@ -128,33 +128,30 @@ func startPrivate(t testing.TB, service string, env ...string) *Private {
 // Stop stops the service gracefully; its data stays for Start.
 func (p *Private) Stop() {
 	p.t.Helper()
-	if p.c != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), containerStartTimeout)
-		defer cancel()
-		if err := p.c.stop(ctx); err != nil {
-			p.t.Fatalf("stop private %s: %v", p.service, err)
-		}
-		return
-	}
-	if err := p.stack("down"); err != nil {
-		p.t.Fatalf("stop private %s: %v", p.service, err)
-	}
+	p.toggle("stop", "down", (*serviceContainer).stop)
 }
 
 // Start starts the service again after Stop, at the same address, and
 // waits until it is healthy.
 func (p *Private) Start() {
 	p.t.Helper()
+	p.toggle("start", "up", (*serviceContainer).start)
+}
+
+// toggle stops or starts the service: its container with op, or its stack
+// script processes with the script's command cmd; verb names it in errors.
+func (p *Private) toggle(verb, cmd string, op func(*serviceContainer, context.Context) error) {
+	p.t.Helper()
+	var err error
 	if p.c != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), containerStartTimeout)
 		defer cancel()
-		if err := p.c.start(ctx); err != nil {
-			p.t.Fatalf("start private %s: %v", p.service, err)
-		}
-		return
+		err = op(p.c, ctx)
+	} else {
+		err = p.stack(cmd)
 	}
-	if err := p.stack("up"); err != nil {
-		p.t.Fatalf("start private %s: %v", p.service, err)
+	if err != nil {
+		p.t.Fatalf("%s private %s: %v", verb, p.service, err)
 	}
 }
 
