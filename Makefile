@@ -63,11 +63,11 @@ build: ## build every binary into bin/, stamped with VERSION and REVISION
 	@ls bin
 
 .PHONY: test
-test: ## unit and integration tests of every module, against the local stack
+test: helm ## unit and integration tests of every module, against the local stack
 	@$(call with-services,go test $(GOTESTFLAGS) $(addsuffix /...,$(addprefix ./,$(MODULES))))
 
 .PHONY: test-full
-test-full: ## the same suites at full size, then each fuzz target for FUZZTIME
+test-full: helm ## the same suites at full size, then each fuzz target for FUZZTIME
 	@$(call with-services,SFSYNC_TEST_FULL=1 go test $(GOTESTFLAGS) -timeout 90m $(addsuffix /...,$(addprefix ./,$(MODULES))))
 # The race detector caps the backfill tests at 100,000 and 20,000
 # accounts; the 1,000,000 the issue names run without it: the backfill
@@ -172,3 +172,24 @@ test-images: images ## check the service images: non-root, read-only root, stati
 .PHONY: compose-check
 compose-check: images ## the whole pipeline in deploy/compose.yaml from the local images: up, accounts in PostgreSQL, verify --full, down, nothing left
 	@eval "$$($(IMAGES) env)" && deploy/docker/compose-check.sh
+
+# ------------------------------------------------------------------- helm
+
+# The helm CLI, pinned, built from the Go module proxy into GOPATH/bin.
+HELM_VERSION := v4.3.2
+HELM_CHART := deploy/helm/sfsync
+
+# The helm CLI that deploy/helm's test and test-helm run, installed from the
+# Go module proxy when missing or of another version.
+.PHONY: helm
+helm:
+	@go version -m "$$(command -v helm 2>/dev/null || echo /nonexistent)" 2>/dev/null | grep -qE "^\s+mod\s+helm.sh/helm/v4\s+$(HELM_VERSION)\s" || \
+		GOWORK=off go install -ldflags "-X helm.sh/helm/v4/internal/version.version=$(HELM_VERSION)" helm.sh/helm/v4/cmd/helm@$(HELM_VERSION)
+
+.PHONY: test-helm
+test-helm: helm ## the Helm chart: helm lint and helm template with the default values and each example, then deploy/helm's Go test
+	@helm lint --strict $(HELM_CHART)
+	@for f in $(HELM_CHART)/examples/*.yaml; do echo "==> $$f"; helm lint --strict $(HELM_CHART) --values "$$f"; done
+	@helm template sfsync $(HELM_CHART) >/dev/null
+	@for f in $(HELM_CHART)/examples/*.yaml; do helm template sfsync $(HELM_CHART) --values "$$f" >/dev/null; done
+	@SFSYNC_REQUIRE_SERVICES=1 go test -count=1 ./deploy/helm/

@@ -223,6 +223,17 @@ func FileError(path string, err error) string {
 	return fmt.Sprintf("cannot read %s: %v", path, err)
 }
 
+// MetricsWarnings returns the start-up warning for a metrics_addr that
+// serves beyond this host, or nothing when addr is loopback or public
+// (the metrics_public setting) says that is intended, as in a
+// Kubernetes pod whose probes and scrapes arrive on its pod IP.
+func MetricsWarnings(addr string, public bool) []string {
+	if public || Loopback(addr) {
+		return nil
+	}
+	return []string{"metrics_addr: metrics are served beyond this host on " + addr + " (set metrics_public: true if intended)"}
+}
+
 // Loopback reports whether the host of addr is a loopback address or
 // localhost: a metrics_addr that is not is worth a warning.
 func Loopback(addr string) bool {

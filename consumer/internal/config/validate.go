@@ -121,8 +121,6 @@ func (r *Redis) check(k *svcconfig.Checker) {
 // development, for main to log at start.
 func (c *Config) Warnings() []string {
 	ws := c.Kafka.Conn.Warnings()
-	if !svcconfig.Loopback(c.MetricsAddr) {
-		ws = append(ws, "metrics_addr: metrics are served beyond this host on "+c.MetricsAddr)
-	}
+	ws = append(ws, svcconfig.MetricsWarnings(c.MetricsAddr, c.MetricsPublic)...)
 	return ws
 }

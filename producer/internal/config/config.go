@@ -74,6 +74,10 @@ type Config struct {
 	// MetricsAddr is the host:port serving /metrics, /healthz and
 	// /readyz; the default is 127.0.0.1:9464, loopback only.
 	MetricsAddr string `yaml:"metrics_addr"`
+	// MetricsPublic says that a MetricsAddr beyond loopback, such as
+	// 0.0.0.0:9464 in a Kubernetes pod, is intended: it is then not warned
+	// about at start. The default is false.
+	MetricsPublic bool `yaml:"metrics_public"`
 	// LogLevel is debug, info, warn or error; the default is info.
 	LogLevel string `yaml:"log_level"`
 	// LogFormat is text or json; the default is text.

@@ -120,8 +120,6 @@ func (c *Kafka) check(k *svcconfig.Checker) {
 func (c *Config) Warnings() []string {
 	ws := c.Kafka.Conn.Warnings()
 	ws = append(ws, c.Salesforce.Salesforce.Warnings()...)
-	if !svcconfig.Loopback(c.MetricsAddr) {
-		ws = append(ws, "metrics_addr: metrics are served beyond this host on "+c.MetricsAddr)
-	}
+	ws = append(ws, svcconfig.MetricsWarnings(c.MetricsAddr, c.MetricsPublic)...)
 	return ws
 }

@@ -257,7 +257,7 @@ func TestWarnings(t *testing.T) {
 	want := []string{
 		"kafka.sasl.mechanism: PLAIN without kafka.tls.enabled exposes the SASL exchange to the network",
 		"salesforce.plaintext: access tokens go unencrypted to sf.example.com:7011",
-		"metrics_addr: metrics are served beyond this host on 0.0.0.0:9467",
+		"metrics_addr: metrics are served beyond this host on 0.0.0.0:9467 (set metrics_public: true if intended)",
 		"verify.repair: false: drift is reported, not repaired",
 	}
 	if got := c.Warnings(); !reflect.DeepEqual(got, want) {
