@@ -22,6 +22,7 @@ COPY producer/go.mod producer/go.sum producer/
 COPY consumer/go.mod consumer/go.sum consumer/
 COPY reconciler/go.mod reconciler/go.sum reconciler/
 COPY integration/go.mod integration/go.sum integration/
+COPY deploy/go.mod deploy/go.sum deploy/
 RUN go mod download
 COPY . .
 ARG VERSION=dev
