@@ -307,7 +307,7 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 	sum := Summary{Run: cfg.RunName}
 	objs, _ := cfg.objects()
 	topics, _ := cfg.topics()
-	st, err := openStore(ctx, cfg.DB, cfg.RunName)
+	st, err := openStore(ctx, cfg.DB, cfg.RunName, runLockWait)
 	if err != nil {
 		return sum, err
 	}

@@ -598,3 +598,38 @@ func readAll(b kafka.Bytes) []byte {
 	out, _ := io.ReadAll(b)
 	return out
 }
+
+// TestRunLock checks that a second backfill of a run waits for the first's
+// lock, as after a kill while PostgreSQL has not yet ended the killed
+// session, and refuses with ErrRunning once the wait is over.
+func TestRunLock(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := harness.NewPostgres(t).Pool()
+	first, err := openStore(ctx, db, "initial", runLockWait)
+	if err != nil {
+		t.Fatal(err)
+	}
+	released := make(chan struct{})
+	go func() {
+		time.Sleep(500 * time.Millisecond)
+		first.close()
+		close(released)
+	}()
+	// runLockWait (30 s) is far beyond the half second the first holds it.
+	second, err := openStore(ctx, db, "initial", runLockWait)
+	if err != nil {
+		t.Fatalf("a lock released while waiting: %v", err)
+	}
+	<-released
+	defer second.close()
+
+	if _, err := openStore(ctx, db, "initial", 200*time.Millisecond); !errors.Is(err, ErrRunning) {
+		t.Fatalf("a lock held throughout: %v, want ErrRunning", err)
+	}
+	other, err := openStore(ctx, db, "other", runLockWait)
+	if err != nil {
+		t.Fatalf("another run's lock: %v", err)
+	}
+	other.close()
+}

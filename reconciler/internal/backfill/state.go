@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -63,9 +65,16 @@ type store struct {
 	lock *pgxpool.Conn
 }
 
+// runLockWait is how long a backfill waits for its run's lock before
+// refusing with [ErrRunning]: long enough for PostgreSQL to end the session
+// of a backfill that was just killed (the lock goes with it), short enough
+// not to hang behind one that really runs.
+const runLockWait = 30 * time.Second
+
 // openStore creates the tables when missing and takes the run's advisory
-// lock, held on a connection of its own until close.
-func openStore(ctx context.Context, db *pgxpool.Pool, run string) (*store, error) {
+// lock, held on a connection of its own until close, waiting for it up to
+// wait (runLockWait).
+func openStore(ctx context.Context, db *pgxpool.Pool, run string, wait time.Duration) (*store, error) {
 	if _, err := db.Exec(ctx, schemaSQL); err != nil {
 		return nil, fmt.Errorf("backfill state: create tables: %w", err)
 	}
@@ -73,17 +82,36 @@ func openStore(ctx context.Context, db *pgxpool.Pool, run string) (*store, error
 	if err != nil {
 		return nil, fmt.Errorf("backfill state: %w", err)
 	}
-	var ok bool
-	err = conn.QueryRow(ctx, `SELECT pg_try_advisory_lock(hashtextextended('sfsync_reconciler_backfill/' || current_schema() || '/' || $1, 0))`, run).Scan(&ok)
-	if err != nil {
+	if err := lockRun(ctx, conn.Conn(), run, wait); err != nil {
+		// The connection may hold the lock after all, or its setting.
+		_ = conn.Conn().Close(ctx)
 		conn.Release()
-		return nil, fmt.Errorf("backfill state: lock run %s: %w", run, err)
-	}
-	if !ok {
-		conn.Release()
-		return nil, fmt.Errorf("backfill run %s: %w", run, ErrRunning)
+		return nil, err
 	}
 	return &store{db: db, run: run, lock: conn}, nil
+}
+
+// lockNotAvailable is PostgreSQL's error code when lock_timeout passes.
+const lockNotAvailable = "55P03"
+
+// lockRun takes the run's session advisory lock on conn, waiting up to
+// wait (PostgreSQL's lock_timeout) for the session that holds it.
+func lockRun(ctx context.Context, conn *pgx.Conn, run string, wait time.Duration) error {
+	if _, err := conn.Exec(ctx, fmt.Sprintf("SET lock_timeout = %d", wait.Milliseconds())); err != nil {
+		return fmt.Errorf("backfill state: lock run %s: %w", run, err)
+	}
+	_, err := conn.Exec(ctx, `SELECT pg_advisory_lock(hashtextextended('sfsync_reconciler_backfill/' || current_schema() || '/' || $1, 0))`, run)
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == lockNotAvailable {
+		return fmt.Errorf("backfill run %s: %w (its lock is still held after %s)", run, ErrRunning, wait)
+	}
+	if err == nil {
+		_, err = conn.Exec(ctx, "RESET lock_timeout")
+	}
+	if err != nil {
+		return fmt.Errorf("backfill state: lock run %s: %w", run, err)
+	}
+	return nil
 }
 
 // close releases the run's lock.
