@@ -57,8 +57,10 @@
 // twice is harmless: the same envelopes, absorbed by the consumer's
 // guards. When the job or its locator is gone (Salesforce keeps results
 // for seven days), the object starts over, with a warning. Objects read
-// through REST are small and start over after a crash. Two runs of one
-// name at once are refused with [ErrRunning].
+// through REST are small and start over after a crash. A run holds a
+// PostgreSQL advisory lock on its name; a second run of the name waits up
+// to 30 s for it (a run killed a moment ago still holds it until
+// PostgreSQL ends its session), then is refused with [ErrRunning].
 //
 // # Progress
 //
