@@ -110,3 +110,40 @@ func Fixture(t testing.TB, name, text string) (path, dir string) {
 	}
 	return path, dir
 }
+
+// MetricsPublic checks a service's metrics_public wiring: a metrics_addr
+// beyond loopback is warned about unless metrics_public, from the file or
+// from the environment (prefix is the service's, e.g. SFSYNC_CONSUMER_),
+// says it is intended. warnings loads the service's base configuration
+// with extra appended and the environment env, and returns its warnings.
+func MetricsPublic(t *testing.T, prefix string, warnings func(t *testing.T, extra string, env map[string]string) []string) {
+	t.Helper()
+	const addr = "0.0.0.0:9999"
+	warning := "metrics_addr: metrics are served beyond this host on " + addr + " (set metrics_public: true if intended)"
+	for _, tc := range []struct {
+		scenario string
+		extra    string
+		env      map[string]string
+		want     bool
+	}{
+		{scenario: "loopback default"},
+		{scenario: "all interfaces", extra: "metrics_addr: " + addr + "\n", want: true},
+		{scenario: "all interfaces, not public", extra: "metrics_addr: " + addr + "\nmetrics_public: false\n", want: true},
+		{scenario: "all interfaces, public", extra: "metrics_addr: " + addr + "\nmetrics_public: true\n"},
+		{scenario: "public from env", extra: "metrics_addr: " + addr + "\n", env: map[string]string{prefix + "METRICS_PUBLIC": "true"}},
+		{scenario: "address and public from env", env: map[string]string{prefix + "METRICS_ADDR": addr, prefix + "METRICS_PUBLIC": "true"}},
+	} {
+		t.Run(tc.scenario, func(t *testing.T) {
+			t.Parallel()
+			var got []string
+			for _, w := range warnings(t, tc.extra, tc.env) {
+				if strings.HasPrefix(w, "metrics_addr:") {
+					got = append(got, w)
+				}
+			}
+			if tc.want && (len(got) != 1 || got[0] != warning) || !tc.want && len(got) != 0 {
+				t.Errorf("warnings %q; want the metrics_addr warning: %v", got, tc.want)
+			}
+		})
+	}
+}
