@@ -102,8 +102,8 @@ func TestTransportErrors(t *testing.T) {
 	}
 }
 
-// TestMSKIAM checks the OAUTHBEARER exchange with a stand-in for the
-// signer library, which would need AWS credentials.
+// TestMSKIAM checks the OAUTHBEARER exchange with a stand-in token
+// function; TestMSKIAMToken runs the real signer.
 func TestMSKIAM(t *testing.T) {
 	t.Parallel()
 	var gotRegion string
