@@ -87,15 +87,40 @@ type rendered struct {
 // values is the part of the chart's values the checks read, after
 // merging a values file over values.yaml.
 type values struct {
-	TopicPartitions int                          `json:"topicPartitions"`
-	Secrets         map[string]map[string]string `json:"secrets"`
-	Consumer        struct {
-		Replicas    int `json:"replicas"`
+	TopicPartitions int       `json:"topicPartitions"`
+	Secrets         secretMap `json:"secrets"`
+	Producer        struct {
+		Secrets secretMap `json:"secrets"`
+	} `json:"producer"`
+	Consumer struct {
+		Secrets     secretMap `json:"secrets"`
+		Replicas    int       `json:"replicas"`
 		Autoscaling struct {
 			Enabled bool `json:"enabled"`
 		} `json:"autoscaling"`
 	} `json:"consumer"`
+	Reconciler struct {
+		Secrets secretMap `json:"secrets"`
+	} `json:"reconciler"`
 	Mapping string `json:"mapping"`
+}
+
+// secretMap is a values `secrets` block: Secret references by setting.
+type secretMap map[string]map[string]string
+
+// declared returns the Secret name and key pairs a component may use: the
+// shared `secrets` and its own.
+func (v values) declared(component string) map[[2]string]bool {
+	own := map[string]secretMap{"producer": v.Producer.Secrets, "consumer": v.Consumer.Secrets, "reconciler": v.Reconciler.Secrets}
+	declared := map[[2]string]bool{}
+	for _, m := range []secretMap{v.Secrets, own[component]} {
+		for _, ref := range m {
+			if ref["name"] != "" {
+				declared[[2]string{ref["name"], ref["key"]}] = true
+			}
+		}
+	}
+	return declared
 }
 
 // helmBinary finds helm in PATH or GOPATH/bin, where `make test-helm`
@@ -276,20 +301,15 @@ func checkChart(t *testing.T, r rendered, v values) {
 	if got := cm.Data["mapping.yaml"]; got != v.Mapping {
 		t.Errorf("mapping.yaml is not the values' mapping")
 	}
-	declared := map[[2]string]bool{}
-	for _, ref := range v.Secrets {
-		if ref["name"] != "" {
-			declared[[2]string{ref["name"], ref["key"]}] = true
-		}
-	}
 	for _, component := range []string{"producer", "consumer", "reconciler"} {
 		d := r.deployments[component]
 		if d == nil {
 			t.Errorf("no %s Deployment", component)
 			continue
 		}
-		port := checkConfig(t, cm, component)
-		checkPod(t, component, &d.Spec.Template.Spec, port, declared)
+		port, sasl := checkConfig(t, cm, component)
+		checkPod(t, component, &d.Spec.Template.Spec, port, v.declared(component))
+		checkSASL(t, component, sasl, &d.Spec.Template.Spec)
 		if s := r.services[component]; s == nil || len(s.Spec.Ports) != 1 || s.Spec.Ports[0].Port != port || s.Spec.Ports[0].TargetPort.String() != "metrics" {
 			t.Errorf("%s Service %+v, want port %d to metrics", component, s, port)
 		}
@@ -333,23 +353,33 @@ func checkChart(t *testing.T, r rendered, v values) {
 	}
 }
 
+// saslConfig is a service's rendered kafka.sasl block.
+type saslConfig struct {
+	Mechanism string `json:"mechanism"`
+	Username  string `json:"username"`
+	Password  string `json:"password"`
+}
+
 // checkConfig checks the service's rendered configuration and returns the
-// port of its metrics_addr.
-func checkConfig(t *testing.T, cm *corev1.ConfigMap, component string) int32 {
+// port of its metrics_addr and its kafka.sasl block.
+func checkConfig(t *testing.T, cm *corev1.ConfigMap, component string) (int32, saslConfig) {
 	t.Helper()
 	text, ok := cm.Data[component+".yaml"]
 	if !ok {
 		t.Errorf("ConfigMap has no %s.yaml", component)
-		return 0
+		return 0, saslConfig{}
 	}
 	var c struct {
 		Mapping       string `json:"mapping"`
 		MetricsAddr   string `json:"metrics_addr"`
 		MetricsPublic bool   `json:"metrics_public"`
+		Kafka         struct {
+			SASL saslConfig `json:"sasl"`
+		} `json:"kafka"`
 	}
 	if err := yaml.Unmarshal([]byte(text), &c); err != nil {
 		t.Errorf("%s.yaml: %v", component, err)
-		return 0
+		return 0, saslConfig{}
 	}
 	if c.Mapping != "/etc/sfsync/mapping.yaml" || !c.MetricsPublic {
 		t.Errorf("%s.yaml: mapping %q, metrics_public %v", component, c.Mapping, c.MetricsPublic)
@@ -362,7 +392,26 @@ func checkConfig(t *testing.T, cm *corev1.ConfigMap, component string) int32 {
 	if err != nil || port <= 0 {
 		t.Errorf("%s.yaml: metrics_addr %q", component, c.MetricsAddr)
 	}
-	return port
+	return port, c.Kafka.SASL
+}
+
+// checkSASL checks that a service with a username and password mechanism
+// has its username in the ConfigMap and its password from a Secret only.
+func checkSASL(t *testing.T, component string, sasl saslConfig, pod *corev1.PodSpec) {
+	t.Helper()
+	if sasl.Password != "" {
+		t.Errorf("%s: a Kafka SASL password in the ConfigMap; it belongs in a Secret", component)
+	}
+	if sasl.Mechanism == "" || sasl.Mechanism == "AWS_MSK_IAM" {
+		return
+	}
+	env := "SFSYNC_" + strings.ToUpper(component) + "_KAFKA_SASL_PASSWORD"
+	fromSecret := slices.ContainsFunc(pod.Containers[0].Env, func(e corev1.EnvVar) bool {
+		return e.Name == env && e.ValueFrom != nil && e.ValueFrom.SecretKeyRef != nil
+	})
+	if sasl.Username == "" || !fromSecret {
+		t.Errorf("%s: SASL %s with username %q and %s from a Secret: %v; want both", component, sasl.Mechanism, sasl.Username, env, fromSecret)
+	}
 }
 
 // checkPod checks a pod spec: the config argument, probes on the metrics

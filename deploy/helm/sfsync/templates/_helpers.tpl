@@ -29,6 +29,15 @@ app.kubernetes.io/instance: {{ .root.Release.Name }}
 {{- end -}}
 {{- end -}}
 
+{{/*
+The Secrets of one service, as YAML: the shared `secrets` with the
+service's own `secrets` over them. Call with (dict "root" $ "component" "producer").
+*/}}
+{{- define "sfsync.secrets" -}}
+{{- $v := index .root.Values .component -}}
+{{- mergeOverwrite (deepCopy .root.Values.secrets) (deepCopy ($v.secrets | default dict)) | toYaml -}}
+{{- end -}}
+
 {{- define "sfsync.privateKeyDir" -}}/var/run/secrets/sfsync/salesforce{{- end -}}
 
 {{/*
@@ -42,8 +51,9 @@ the service's own config over them, then the keys the chart owns. Call with
 {{- $cfg := dict "kafka" (deepCopy $root.Values.kafka) -}}
 {{- if .salesforce -}}
 {{- $sf := deepCopy $root.Values.salesforce -}}
-{{- if $root.Values.secrets.salesforcePrivateKey.name -}}
-{{- $_ := set $sf "private_key_file" (printf "%s/%s" (include "sfsync.privateKeyDir" $root) $root.Values.secrets.salesforcePrivateKey.key) -}}
+{{- $pk := (include "sfsync.secrets" . | fromYaml).salesforcePrivateKey -}}
+{{- if $pk.name -}}
+{{- $_ := set $sf "private_key_file" (printf "%s/%s" (include "sfsync.privateKeyDir" $root) $pk.key) -}}
 {{- end -}}
 {{- $_ := set $cfg "salesforce" $sf -}}
 {{- end -}}
@@ -76,7 +86,7 @@ false "args" (list ...)).
 {{- define "sfsync.podTemplate" -}}
 {{- $root := .root -}}
 {{- $v := index $root.Values .component -}}
-{{- $s := $root.Values.secrets -}}
+{{- $s := include "sfsync.secrets" . | fromYaml -}}
 {{- $key := and .salesforce $s.salesforcePrivateKey.name -}}
 metadata:
   labels:
