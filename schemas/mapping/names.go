@@ -18,8 +18,9 @@ import (
 //     underscores, starting with a letter or underscore, at most 63 bytes
 //     (PostgreSQL truncates longer names). Lower case only, so that the
 //     quoted name sfsync uses and the unquoted name a person types in psql
-//     are the same. Columns may not start with _sfsync, which is reserved
-//     for sfsync's own bookkeeping columns.
+//     are the same. Tables may not start with sfsync_ (sfsync's own tables,
+//     such as sfsync_consumer_offsets) and columns may not start with _sf_
+//     or _sfsync (its bookkeeping columns, such as _sf_versions).
 //   - Kafka topics: 1 to 249 letters, digits, '.', '_' and '-', not "." or
 //     "..", as Kafka requires.
 //   - Pub/Sub topics: /data/ChangeEvents, /data/<Object>ChangeEvent,
@@ -31,8 +32,22 @@ var (
 	kafkaTopic = regexp.MustCompile(`^[A-Za-z0-9._-]{1,249}$`)
 )
 
-// reservedColumnPrefix starts the names of columns sfsync adds itself.
-const reservedColumnPrefix = "_sfsync"
+// Prefixes of the names of sfsync's own tables and of the columns it adds
+// to every object table; a mapping may not take them.
+var (
+	reservedTablePrefixes  = []string{"sfsync_"}
+	reservedColumnPrefixes = []string{"_sf_", "_sfsync"}
+)
+
+// reserved returns the prefix of prefixes that name starts with, or "".
+func reserved(name string, prefixes []string) string {
+	for _, p := range prefixes {
+		if strings.HasPrefix(name, p) {
+			return p
+		}
+	}
+	return ""
+}
 
 const (
 	apiNameRule = "want a Salesforce API name: a letter, then letters, digits and underscores (at most two in a row, none at the end), such as Account or Territory_Key__c"
@@ -50,6 +65,9 @@ func checkTable(name string) error {
 	if !sqlName.MatchString(name) {
 		return fmt.Errorf("bad table name %q: %s", name, sqlNameRule)
 	}
+	if p := reserved(name, reservedTablePrefixes); p != "" {
+		return fmt.Errorf("bad table name %q: the prefix %s is reserved for sfsync's own tables", name, p)
+	}
 	return nil
 }
 
@@ -57,8 +75,8 @@ func checkColumn(name string) error {
 	if !sqlName.MatchString(name) {
 		return fmt.Errorf("bad column name %q: %s", name, sqlNameRule)
 	}
-	if strings.HasPrefix(name, reservedColumnPrefix) {
-		return fmt.Errorf("bad column name %q: the prefix %s is reserved for sfsync's own columns", name, reservedColumnPrefix)
+	if p := reserved(name, reservedColumnPrefixes); p != "" {
+		return fmt.Errorf("bad column name %q: the prefix %s is reserved for sfsync's own columns", name, p)
 	}
 	return nil
 }
