@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -495,6 +498,83 @@ func TestConfig(t *testing.T) {
 			}
 			if err == nil && tt.cfg.APIVersion == "61.0" && c.DataPath("sobjects", "A b") != "/services/data/v61.0/sobjects/A%20b" {
 				t.Fatalf("data path %s", c.DataPath("sobjects", "A b"))
+			}
+		})
+	}
+}
+
+// TestQueryIncompleteListing checks that a listing whose pages end before
+// its records do is an error, not a short listing: a caller that deletes
+// what is absent must never act on one.
+func TestQueryIncompleteListing(t *testing.T) {
+	t.Parallel()
+	page := func(done bool, next string, total int, ids ...string) string {
+		recs := make([]string, len(ids))
+		for i, id := range ids {
+			recs[i] = fmt.Sprintf(`{"attributes":{"type":"Account"},"Id":%q}`, id)
+		}
+		n := ""
+		if next != "" {
+			n = fmt.Sprintf(`,"nextRecordsUrl":%q`, next)
+		}
+		return fmt.Sprintf(`{"totalSize":%d,"done":%t%s,"records":[%s]}`, total, done, n, strings.Join(recs, ","))
+	}
+	const more = "/services/data/v60.0/query/01gxx-2000"
+	tests := []struct {
+		scenario string
+		soql     string
+		pages    map[string]string // by path
+		want     string            // the error's end, "" for none
+		sentinel error
+	}{
+		{scenario: "whole", soql: "SELECT Id FROM Account", pages: map[string]string{
+			"first": page(false, more, 3, "001A", "001B"), more: page(true, "", 3, "001C")}},
+		{scenario: "done=false without next", soql: "SELECT Id FROM Account", pages: map[string]string{
+			"first": page(false, more, 3, "001A", "001B"), more: page(false, "", 3, "001C")},
+			want: "malformed response: not done and no nextRecordsUrl", sentinel: rest.ErrMalformedResponse},
+		{scenario: "fewer than totalSize", soql: "SELECT Id FROM Account", pages: map[string]string{
+			"first": page(false, more, 5, "001A", "001B"), more: page(true, "", 5, "001C")},
+			want: "salesforce rest: incomplete query listing: 3 records read, the query's totalSize is 5", sentinel: rest.ErrIncompleteListing},
+		{scenario: "more than totalSize", soql: "SELECT Id FROM Account", pages: map[string]string{
+			"first": page(true, "", 1, "001A", "001B")},
+			want: "salesforce rest: incomplete query listing: 2 records read, the query's totalSize is 1", sentinel: rest.ErrIncompleteListing},
+		{scenario: "count query", soql: "select  count( ) FROM Account", pages: map[string]string{
+			"first": page(true, "", 42)}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.scenario, func(t *testing.T) {
+			t.Parallel()
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				body, ok := tt.pages[r.URL.Path]
+				if strings.HasSuffix(r.URL.Path, "/query") {
+					body, ok = tt.pages["first"], true
+				}
+				if !ok {
+					http.NotFound(w, r)
+					return
+				}
+				w.Header().Set("Content-Type", "application/json")
+				_, _ = io.WriteString(w, body)
+			}))
+			t.Cleanup(srv.Close)
+			c, err := rest.New(rest.Config{Credentials: rest.StaticCredentials(rest.Token{AccessToken: "t", InstanceURL: srv.URL})})
+			if err != nil {
+				t.Fatal(err)
+			}
+			rows, err := c.Query(t.Context(), tt.soql, rest.QueryOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			n := 0
+			for rows.Next() {
+				n++
+			}
+			err = rows.Err()
+			switch {
+			case tt.want == "" && err != nil:
+				t.Fatalf("after %d records: %v", n, err)
+			case tt.want != "" && (err == nil || !strings.HasSuffix(err.Error(), tt.want) || !errors.Is(err, tt.sentinel)):
+				t.Fatalf("after %d records: %v, want %s", n, err, tt.want)
 			}
 		})
 	}

@@ -68,6 +68,12 @@ var (
 	ErrInvalidJobState = errors.New(CodeInvalidJobState)
 )
 
+// ErrIncompleteListing means a query's last page came after fewer or more
+// records than the query's totalSize. (A page with done=false and no
+// nextRecordsUrl is an [ErrMalformedResponse].) A caller that treats an
+// absent record as deleted must not act on such a listing.
+var ErrIncompleteListing = errors.New("salesforce rest: incomplete query listing")
+
 var sentinels = map[string]error{
 	CodeInvalidSession:      ErrInvalidSession,
 	CodeMalformedQuery:      ErrMalformedQuery,

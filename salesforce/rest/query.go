@@ -8,6 +8,7 @@ import (
 	"iter"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 )
@@ -59,10 +60,16 @@ func (c *Client) query(ctx context.Context, resource, soql string, opts QueryOpt
 	if err != nil {
 		return nil, err
 	}
-	r := &Rows{c: c, ctx: ctx, header: h, page: page, i: -1, total: page.TotalSize}
+	r := &Rows{c: c, ctx: ctx, header: h, page: page, i: -1, total: page.TotalSize, read: len(page.Records), counted: !isCount(soql)}
 	r.fetchNext()
 	return r, nil
 }
+
+// countQuery matches SOQL's SELECT COUNT() form, whose totalSize is the
+// count and whose pages hold no records.
+var countQuery = regexp.MustCompile(`(?i)^\s*select\s+count\s*\(\s*\)`)
+
+func isCount(soql string) bool { return countQuery.MatchString(soql) }
 
 // QueryMore fetches the page at nextRecordsURL, the NextRecordsURL of a
 // [QueryResult] or [Rows.NextRecordsURL].
@@ -106,7 +113,11 @@ type Rows struct {
 	page   QueryResult
 	i      int
 	total  int
-	rec    Record
+	// read counts the records of all pages so far; counted says that
+	// the last page must bring it to total.
+	read    int
+	counted bool
+	rec     Record
 	err    error
 	// next delivers the page after page, fetched in the background; nil
 	// on the last page.
@@ -148,6 +159,7 @@ func (r *Rows) Next() bool {
 	for r.i+1 >= len(r.page.Records) {
 		if r.page.Done || r.page.NextRecordsURL == "" {
 			r.rec = Record{}
+			r.err = r.complete()
 			return false
 		}
 		next := <-r.next
@@ -156,11 +168,22 @@ func (r *Rows) Next() bool {
 			return false
 		}
 		r.page, r.i = next.page, -1
+		r.read += len(r.page.Records)
 		r.fetchNext()
 	}
 	r.i++
 	r.rec = r.page.Records[r.i]
 	return true
+}
+
+// complete checks, at the last page, that the listing is whole. (A page
+// with done=false and no nextRecordsUrl never gets here: decoding refuses
+// it as a malformed response.)
+func (r *Rows) complete() error {
+	if r.counted && r.read != r.total {
+		return fmt.Errorf("%w: %d records read, the query's totalSize is %d", ErrIncompleteListing, r.read, r.total)
+	}
+	return nil
 }
 
 // Record returns the current record.
