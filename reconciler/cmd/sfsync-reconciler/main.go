@@ -3,7 +3,7 @@
 // consumer applies.
 //
 //	sfsync-reconciler [--config FILE]            the service: GAP re-fetch, reconcile requests, poll-only objects, compacted topics, verify loop
-//	sfsync-reconciler verify [--config FILE] [--full] [--window D] [--objects A,B] [--dry-run] [--against postgres|compacted] [--format table|json]
+//	sfsync-reconciler verify [--config FILE] [--full] [--window D] [--objects A,B] [--dry-run] [--max-deletes N] [--against postgres|compacted] [--format table|json]
 //	sfsync-reconciler backfill [--config FILE] [--objects A,B] [--run NAME]
 //	sfsync-reconciler --version
 //
@@ -41,7 +41,7 @@ func main() {
 }
 
 const usage = `usage: sfsync-reconciler [--config FILE]
-       sfsync-reconciler verify [--config FILE] [--full] [--window D] [--objects A,B] [--dry-run] [--against postgres|compacted] [--format table|json]
+       sfsync-reconciler verify [--config FILE] [--full] [--window D] [--objects A,B] [--dry-run] [--max-deletes N] [--against postgres|compacted] [--format table|json]
        sfsync-reconciler backfill [--config FILE] [--objects A,B] [--run NAME]
        sfsync-reconciler --version | --probe URL
 
@@ -73,6 +73,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, lookup fu
 		fs.DurationVar(&vo.Window, "window", 0, "how far back an incremental verify looks (default: verify.window)")
 		fs.StringVar(&objects, "objects", "", "comma-separated objects to verify (default: every mapped object)")
 		fs.BoolVar(&vo.DryRun, "dry-run", false, "report only; publish no repair")
+		fs.IntVar(&vo.MaxDeletes, "max-deletes", 0, "the most extra rows one object's repair deletes; more deletes none (default: max_deletes_per_pass; negative: no cap)")
 		fs.StringVar(&against, "against", "postgres", "what to compare with Salesforce: postgres or compacted (the latest-state topics)")
 		fs.StringVar(&format, "format", "table", "table or json")
 	case "backfill":
@@ -145,6 +146,9 @@ func verify(ctx context.Context, cfg *config.Config, o app.VerifyOptions, agains
 		o.Window = cfg.Verify.Window
 	}
 	o.Grace = cfg.Verify.Grace
+	if o.MaxDeletes == 0 {
+		o.MaxDeletes = cfg.MaxDeletesPerPass
+	}
 	d, _, err := app.Connect(ctx, cfg, log, prometheus.NewRegistry(), false)
 	if err != nil {
 		fmt.Fprintf(stderr, "sfsync-reconciler verify: %v\n", err)
@@ -187,7 +191,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	log.Info("reconciler running", "metrics", cfg.MetricsAddr, "objects", len(cfg.Mapping.Objects))
 	return app.Serve(ctx, d, app.ServeOptions{
 		VerifyInterval: cfg.Verify.Interval, VerifyWindow: cfg.Verify.Window, FullEvery: *cfg.Verify.FullEvery,
-		Grace: cfg.Verify.Grace, Repair: *cfg.Verify.Repair,
+		Grace: cfg.Verify.Grace, Repair: *cfg.Verify.Repair, MaxDeletes: cfg.MaxDeletesPerPass,
 		RefetchTopic: cfg.Kafka.RefetchTopic, ReconcileTopic: cfg.Kafka.ReconcileTopic, GroupID: cfg.Kafka.Group,
 		PollInterval: cfg.Poll.Interval, HardDeleteEvery: cfg.Poll.DeleteCheckEvery,
 		Compact: app.Compactor(d, cfg),

@@ -60,6 +60,9 @@ type VerifyOptions struct {
 	DryRun bool
 	// Grace is how long a difference may take to be fixed by the stream.
 	Grace time.Duration
+	// MaxDeletes caps the deletes of one object's repair (see
+	// diff.Config.MaxDeletes).
+	MaxDeletes int
 	// Metrics records the verify; nil records nothing.
 	Metrics *diff.Metrics
 }
@@ -94,7 +97,7 @@ func Verify(ctx context.Context, d *Deps, o VerifyOptions) ([]*diff.Result, erro
 	}
 	differ := diff.New(d.DB, d.source(), diff.Config{
 		Grace: o.Grace, Publisher: d.publisher("reconciler/verify"), DryRun: o.DryRun,
-		Metrics: o.Metrics, Logger: d.Logger,
+		MaxDeletes: o.MaxDeletes, Metrics: o.Metrics, Logger: d.Logger,
 	})
 	mode, since := diff.ModeIncremental, time.Now().Add(-o.Window)
 	if o.Full {
@@ -116,6 +119,9 @@ type ServeOptions struct {
 	Grace time.Duration
 	// Repair publishes repairs for the drift the loop finds.
 	Repair bool
+	// MaxDeletes caps the deletes of one pass over an object, by a
+	// repair or a hard-delete check.
+	MaxDeletes int
 	// RefetchTopic, ReconcileTopic and GroupID configure the re-fetch
 	// worker.
 	RefetchTopic, ReconcileTopic, GroupID string
@@ -145,7 +151,7 @@ func Serve(ctx context.Context, d *Deps, o ServeOptions) error {
 		}
 		defer func() { full <- struct{}{} }()
 		d.Logger.Info("full verify and repair", "reason", reason, "objects", len(objs))
-		differ := diff.New(d.DB, d.source(), diff.Config{Grace: o.Grace, Publisher: d.publisher("reconciler/repair"), Metrics: metrics, Logger: d.Logger})
+		differ := diff.New(d.DB, d.source(), diff.Config{Grace: o.Grace, Publisher: d.publisher("reconciler/repair"), MaxDeletes: o.MaxDeletes, Metrics: metrics, Logger: d.Logger})
 		var errs []error
 		for _, r := range differ.Verify(ctx, objs, diff.ModeFull, time.Time{}) {
 			if r.Error != "" {
@@ -168,7 +174,7 @@ func Serve(ctx context.Context, d *Deps, o ServeOptions) error {
 	if hasPolled(d.Mapping) {
 		p, err := poll.New(poll.Config{
 			Mapping: d.Mapping, Source: d.source(), Publisher: d.publisher("reconciler/poll"), DB: d.DB,
-			Interval: o.PollInterval, HardDeleteEvery: o.HardDeleteEvery, Logger: d.Logger, Registerer: d.Registry,
+			Interval: o.PollInterval, HardDeleteEvery: o.HardDeleteEvery, MaxDeletes: o.MaxDeletes, Logger: d.Logger, Registerer: d.Registry,
 		})
 		if err != nil {
 			return err
@@ -184,7 +190,7 @@ func Serve(ctx context.Context, d *Deps, o ServeOptions) error {
 			if o.Repair {
 				pub = d.publisher("reconciler/verify")
 			}
-			differ := diff.New(d.DB, d.source(), diff.Config{Grace: o.Grace, Publisher: pub, DryRun: !o.Repair, Metrics: metrics, Logger: d.Logger})
+			differ := diff.New(d.DB, d.source(), diff.Config{Grace: o.Grace, Publisher: pub, DryRun: !o.Repair, MaxDeletes: o.MaxDeletes, Metrics: metrics, Logger: d.Logger})
 			lastFull := time.Now()
 			tick := time.NewTicker(o.VerifyInterval)
 			defer tick.Stop()

@@ -14,26 +14,27 @@ import (
 // except verify.full_every and verify.repair and compact.enabled, where
 // 0 and false are meaningful.
 const (
-	DefaultKafkaClientID    = "sfsync-reconciler"
-	DefaultGroup            = "sfsync-reconciler"
-	DefaultRefetchTopic     = "sfsync.refetch"
-	DefaultReconcileTopic   = "sfsync.reconcile-requests"
-	DefaultCheckpointTopic  = "sfsync.checkpoints"
-	DefaultCompactedSuffix  = ".latest"
-	DefaultVerifyInterval   = 5 * time.Minute
-	DefaultVerifyWindow     = 15 * time.Minute
-	DefaultVerifyGrace      = 30 * time.Second
-	DefaultFullEvery        = 24 * time.Hour
-	DefaultRepair           = true
-	DefaultPollInterval     = time.Minute
-	DefaultDeleteCheckEvery = 10
-	DefaultCompact          = true
-	DefaultPageSize         = 10_000
-	DefaultBulkThreshold    = 10_000
-	DefaultShutdownTimeout  = 10 * time.Second
-	DefaultMetricsAddr      = "127.0.0.1:9467"
-	DefaultLogLevel         = "info"
-	DefaultLogFormat        = "text"
+	DefaultKafkaClientID     = "sfsync-reconciler"
+	DefaultGroup             = "sfsync-reconciler"
+	DefaultRefetchTopic      = "sfsync.refetch"
+	DefaultReconcileTopic    = "sfsync.reconcile-requests"
+	DefaultCheckpointTopic   = "sfsync.checkpoints"
+	DefaultCompactedSuffix   = ".latest"
+	DefaultVerifyInterval    = 5 * time.Minute
+	DefaultVerifyWindow      = 15 * time.Minute
+	DefaultVerifyGrace       = 30 * time.Second
+	DefaultFullEvery         = 24 * time.Hour
+	DefaultRepair            = true
+	DefaultPollInterval      = time.Minute
+	DefaultDeleteCheckEvery  = 10
+	DefaultMaxDeletesPerPass = 100
+	DefaultCompact           = true
+	DefaultPageSize          = 10_000
+	DefaultBulkThreshold     = 10_000
+	DefaultShutdownTimeout   = 10 * time.Second
+	DefaultMetricsAddr       = "127.0.0.1:9467"
+	DefaultLogLevel          = "info"
+	DefaultLogFormat         = "text"
 )
 
 // EnvPrefix starts the name of every environment override: the key path
@@ -63,6 +64,15 @@ type Config struct {
 	Compact Compact `yaml:"compact"`
 	// Backfill tunes the initial load.
 	Backfill Backfill `yaml:"backfill"`
+	// MaxDeletesPerPass caps the records one pass over an object may
+	// delete: a verify's repair of extra rows, a poll's hard-delete check.
+	// A pass that finds more deletes none of them, logs an error and
+	// counts them (sfsync_reconciler_{verify,poll}_deletes_withheld_total):
+	// a listing cut short, or a sharing change that hides records from
+	// the integration user, looks like a mass delete. The default is 100;
+	// negative: no cap. verify --max-deletes overrides it once, to apply
+	// a real mass delete.
+	MaxDeletesPerPass int `yaml:"max_deletes_per_pass"`
 	// ShutdownTimeout bounds how long the work in progress may take to
 	// finish after SIGTERM; the default is 10s.
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
@@ -236,6 +246,7 @@ func (c *Config) setDefaults() {
 	if c.Compact.Enabled == nil {
 		c.Compact.Enabled = ptr(DefaultCompact)
 	}
+	defInt(&c.MaxDeletesPerPass, DefaultMaxDeletesPerPass)
 	defInt(&c.Backfill.PageSize, DefaultPageSize)
 	defInt(&c.Backfill.BulkThreshold, DefaultBulkThreshold)
 	defDur(&c.ShutdownTimeout, DefaultShutdownTimeout)

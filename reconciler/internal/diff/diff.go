@@ -108,8 +108,11 @@ type Result struct {
 	Different int   `json:"different"`
 	// Repaired is the number of differences whose corrective envelope
 	// was published.
-	Repaired int  `json:"repaired"`
-	DryRun   bool `json:"dry_run"`
+	Repaired int `json:"repaired"`
+	// DeletesWithheld is the number of extra rows not deleted because
+	// there were more than Config.MaxDeletes.
+	DeletesWithheld int  `json:"deletes_withheld,omitempty"`
+	DryRun          bool `json:"dry_run"`
 	// Differences lists every difference, by id.
 	Differences []Difference `json:"differences"`
 	Stats       Stats        `json:"stats"`
@@ -151,6 +154,12 @@ type Config struct {
 	LeafRows int
 	// Publisher publishes repairs; nil only reports.
 	Publisher Publisher
+	// MaxDeletes caps the DELETE envelopes one object's repair publishes
+	// for extra rows: a verify that finds more publishes none of them
+	// (the other repairs go ahead), logs an error and counts them in
+	// sfsync_reconciler_verify_deletes_withheld_total. Default
+	// publish.DefaultMaxDeletes; negative: no cap.
+	MaxDeletes int
 	// DryRun only reports, publishing nothing.
 	DryRun bool
 	// Metrics records drift found, repairs and verify times; nil records
@@ -174,6 +183,9 @@ type Differ struct {
 func New(db DB, src Source, cfg Config) *Differ {
 	if cfg.Grace == 0 {
 		cfg.Grace = 30 * time.Second
+	}
+	if cfg.MaxDeletes == 0 {
+		cfg.MaxDeletes = publish.DefaultMaxDeletes
 	}
 	if cfg.SegmentRows <= 0 {
 		cfg.SegmentRows = 2000
@@ -718,8 +730,20 @@ func display(v envelope.Value) string {
 // and different record and a DELETE for every extra row, each one
 // sequence newer than the newest version its row holds.
 func (d *Differ) repair(ctx context.Context, t *table, res *Result) error {
+	if d.cfg.MaxDeletes >= 0 && res.Extra > d.cfg.MaxDeletes {
+		res.DeletesWithheld = res.Extra
+		if d.cfg.Logger != nil {
+			d.cfg.Logger.Error("verify found more extra rows than one repair may delete; none deleted: check the Salesforce user's access, then delete them with verify --max-deletes",
+				"object", t.obj.Name, "extra", res.Extra, "max_deletes", d.cfg.MaxDeletes)
+		}
+	}
 	changes := make([]publish.Change, 0, len(res.Differences))
-	for _, df := range res.Differences {
+	index := make([]int, 0, len(res.Differences)) // of each change's difference
+	for i, df := range res.Differences {
+		if df.Kind == Extra && res.DeletesWithheld > 0 {
+			continue
+		}
+		index = append(index, i)
 		v := publish.BaseVersion
 		if df.pg != nil {
 			v = publish.Version{Commit: df.pg.newest.Commit, Seq: df.pg.newest.Seq + 1}
@@ -747,7 +771,7 @@ func (d *Differ) repair(ctx context.Context, t *table, res *Result) error {
 		if err := d.cfg.Publisher.Publish(ctx, changes[start:end]); err != nil {
 			return err
 		}
-		for i := start; i < end; i++ {
+		for _, i := range index[start:end] {
 			res.Differences[i].Repaired = true
 			res.Repaired++
 		}

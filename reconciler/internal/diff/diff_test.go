@@ -252,6 +252,23 @@ func TestDrift(t *testing.T) {
 	if res.Repaired != 0 || !res.DryRun || res.Drift() != len(want) {
 		t.Fatalf("dry run: %+v", res)
 	}
+	// More extra rows than MaxDeletes: the other repairs go ahead, no
+	// delete does.
+	var rec recorder
+	capped := cfg
+	capped.Publisher, capped.MaxDeletes = &rec, 1
+	res, err = New(pool, reader, capped).Full(ctx, obj)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.DeletesWithheld != 2 || res.Repaired != len(want)-2 || len(rec.changes) != len(want)-2 {
+		t.Fatalf("over the delete cap: withheld %d, repaired %d, published %d", res.DeletesWithheld, res.Repaired, len(rec.changes))
+	}
+	for _, c := range rec.changes {
+		if c.Type == envelope.ChangeDelete {
+			t.Errorf("over the delete cap: DELETE %s published", c.RecordID)
+		}
+	}
 	repair := cfg
 	repair.Publisher = pub
 	res, err = New(pool, reader, repair).Full(ctx, obj)
@@ -310,6 +327,14 @@ func TestDrift(t *testing.T) {
 	if m, err := r.ReadMessage(short); err == nil {
 		t.Errorf("an envelope more than the repairs: %s", m.Value)
 	}
+}
+
+// recorder is a Publisher that keeps what it is given.
+type recorder struct{ changes []publish.Change }
+
+func (r *recorder) Publish(_ context.Context, changes []publish.Change) error {
+	r.changes = append(r.changes, changes...)
+	return nil
 }
 
 // signal is a slog handler that closes a channel when a message is logged.

@@ -14,6 +14,7 @@ type Metrics struct {
 	lastTime   *prometheus.GaugeVec
 	lastDur    *prometheus.GaugeVec
 	lastDrift  *prometheus.GaugeVec
+	withheld   *prometheus.CounterVec
 }
 
 // NewMetrics registers the reconciler's drift metrics on reg:
@@ -23,6 +24,7 @@ type Metrics struct {
 //	sfsync_reconciler_last_verify_timestamp_seconds{mode} when the last verify of the mode ended
 //	sfsync_reconciler_last_verify_duration_seconds{mode}  how long it took
 //	sfsync_reconciler_last_verify_drift{object}           differences the object's last verify found
+//	sfsync_reconciler_verify_deletes_withheld_total{object} extra rows not deleted, more than Config.MaxDeletes
 func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m := &Metrics{
 		driftFound: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -45,8 +47,12 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "sfsync_reconciler_last_verify_drift",
 			Help: "Differences the last verify of each object found.",
 		}, []string{"object"}),
+		withheld: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "sfsync_reconciler_verify_deletes_withheld_total",
+			Help: "Extra rows a verify did not delete because they were more than its max_deletes_per_pass, by object.",
+		}, []string{"object"}),
 	}
-	reg.MustRegister(m.driftFound, m.repaired, m.lastTime, m.lastDur, m.lastDrift)
+	reg.MustRegister(m.driftFound, m.repaired, m.lastTime, m.lastDur, m.lastDrift, m.withheld)
 	return m
 }
 
@@ -59,6 +65,7 @@ func (m *Metrics) observe(r *Result) {
 		m.driftFound.WithLabelValues(r.Object, string(kind)).Add(float64(n))
 	}
 	m.repaired.WithLabelValues(r.Object).Add(float64(r.Repaired))
+	m.withheld.WithLabelValues(r.Object).Add(float64(r.DeletesWithheld))
 	m.lastDrift.WithLabelValues(r.Object).Set(float64(r.Drift()))
 }
 

@@ -6,9 +6,12 @@ import "github.com/prometheus/client_golang/prometheus"
 type metrics struct {
 	published   *prometheus.CounterVec
 	hardDeletes *prometheus.CounterVec
-	failures    *prometheus.CounterVec
-	lastPoll    *prometheus.GaugeVec
-	highWater   *prometheus.GaugeVec
+	// deletesWithheld counts the rows a hard-delete check did not
+	// delete, more than Config.MaxDeletes.
+	deletesWithheld *prometheus.CounterVec
+	failures        *prometheus.CounterVec
+	lastPoll        *prometheus.GaugeVec
+	highWater       *prometheus.GaugeVec
 }
 
 // newMetrics returns the metrics, registered with reg unless it is nil.
@@ -21,6 +24,10 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		hardDeletes: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "sfsync_reconciler_poll_hard_deletes_total",
 			Help: "DELETE envelopes published for records gone even from the recycle bin, by entity.",
+		}, []string{"entity"}),
+		deletesWithheld: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "sfsync_reconciler_poll_deletes_withheld_total",
+			Help: "Live rows missing from Salesforce that a hard-delete check did not delete because they were more than max_deletes_per_pass, by entity.",
 		}, []string{"entity"}),
 		failures: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "sfsync_reconciler_poll_failures_total",
@@ -36,7 +43,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		}, []string{"entity"}),
 	}
 	if reg != nil {
-		for _, c := range []prometheus.Collector{m.published, m.hardDeletes, m.failures, m.lastPoll, m.highWater} {
+		for _, c := range []prometheus.Collector{m.published, m.hardDeletes, m.deletesWithheld, m.failures, m.lastPoll, m.highWater} {
 			if err := reg.Register(c); err != nil {
 				return nil, err
 			}

@@ -61,6 +61,12 @@ type Config struct {
 	// included, look for records deleted for good. Default: 10; negative
 	// never looks.
 	HardDeleteEvery int
+	// MaxDeletes caps the DELETE envelopes one hard-delete check of an
+	// object publishes: a check that finds more live rows missing from
+	// Salesforce publishes none, logs an error and counts them in
+	// sfsync_reconciler_poll_deletes_withheld_total. Default
+	// publish.DefaultMaxDeletes; negative: no cap.
+	MaxDeletes int
 	// Logger logs. Default: slog.Default().
 	Logger *slog.Logger
 	// Registerer registers the metrics; nil records none.
@@ -91,6 +97,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.HardDeleteEvery == 0 {
 		c.HardDeleteEvery = 10
+	}
+	if c.MaxDeletes == 0 {
+		c.MaxDeletes = publish.DefaultMaxDeletes
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
@@ -135,6 +144,7 @@ func New(cfg Config) (*Poller, error) {
 		if o.Sync == mapping.SyncPoll {
 			p.objects = append(p.objects, o)
 			p.state[o] = &objectState{seen: map[string]time.Time{}}
+			p.m.deletesWithheld.WithLabelValues(o.Name) // exported from 0, so an increase shows
 		}
 	}
 	return p, nil
@@ -353,6 +363,12 @@ func (p *Poller) hardDeletes(ctx context.Context, obj *mapping.Object) error {
 		delete(rows, row.ID)
 	}
 	if len(rows) == 0 {
+		return nil
+	}
+	if p.cfg.MaxDeletes >= 0 && len(rows) > p.cfg.MaxDeletes {
+		p.m.deletesWithheld.WithLabelValues(obj.Name).Add(float64(len(rows)))
+		p.log.Error("more live rows missing from Salesforce than one check may delete; none deleted: check the Salesforce user's access, then delete them with verify --full --max-deletes",
+			"object", obj.Name, "missing", len(rows), "max_deletes", p.cfg.MaxDeletes)
 		return nil
 	}
 	ids := make([]string, 0, len(rows))

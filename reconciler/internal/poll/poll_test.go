@@ -10,6 +10,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/segmentio/kafka-go"
 
 	"github.com/sfsync/sfsync/integration/harness"
@@ -102,9 +103,9 @@ objects:
 	}
 	w := publish.NewWriter(k.Brokers, nil)
 	defer w.Close()
-	newPoller := func() *Poller {
+	newPoller := func(maxDeletes ...int) *Poller {
 		p, err := New(Config{Mapping: m, Source: &source.Reader{REST: rc}, Publisher: publish.New(w, codec, s.OrgID(), "reconciler/poll"),
-			DB: pool, Overlap: 5 * time.Second, HardDeleteEvery: 3})
+			DB: pool, Overlap: 5 * time.Second, HardDeleteEvery: 3, MaxDeletes: append(maxDeletes, 0)[0]})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -207,6 +208,21 @@ objects:
 	check("after restart, no changes", next("after restart, no changes"), nil)
 	check("third poll", next("third poll"), nil)
 	check("fourth poll", next("fourth poll"), map[string]want{gone: {envelope.ChangeDelete, publish.Version{Commit: 7, Seq: 3}}})
+
+	// More rows missing from Salesforce than MaxDeletes: none is deleted,
+	// and the withheld rows are counted. Without a cap both go.
+	const gone2 = "0MI000000000902AAA"
+	exec(t, pool, `INSERT INTO territory2 (id, name, _sf_base_commit) VALUES ($1, 'gone too', 8)`, gone2)
+	p = newPoller(1)
+	delete(changed, gone)
+	check("over the cap", next("over the cap"), changed)
+	if got := testutil.ToFloat64(p.m.deletesWithheld.WithLabelValues("Territory2")); got != 2 {
+		t.Errorf("deletes withheld %v, want 2", got)
+	}
+	p = newPoller(-1)
+	changed[gone] = want{envelope.ChangeDelete, publish.Version{Commit: 7, Seq: 3}}
+	changed[gone2] = want{envelope.ChangeDelete, publish.Version{Commit: 8, Seq: 1}}
+	check("no cap", next("no cap"), changed)
 }
 
 func exec(t *testing.T, pool *pgxpool.Pool, sql string, args ...any) {

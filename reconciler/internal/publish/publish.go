@@ -25,6 +25,13 @@ type Version struct {
 	Seq    int32
 }
 
+// DefaultMaxDeletes is the default cap on the DELETE envelopes one pass
+// over an object may publish (a verify's repair, a poll's hard-delete
+// check). A pass that would publish more publishes none of them: a
+// listing cut short or a sharing change that hides records looks like a
+// mass delete, and a real one is rare enough to be applied by hand.
+const DefaultMaxDeletes = 100
+
 // BaseVersion stamps backfill snapshots: older than every streamed
 // change, so the stream, which resumes from a position recorded before
 // the snapshot, overrides them wherever it says more.
