@@ -118,7 +118,7 @@ type Rows struct {
 	read    int
 	counted bool
 	rec     Record
-	err    error
+	err     error
 	// next delivers the page after page, fetched in the background; nil
 	// on the last page.
 	next chan pageResult
