@@ -97,6 +97,22 @@ type Listen struct {
 	// HTTP is the HTTP address (health check, REST, OAuth); the default
 	// is [DefaultHTTPAddr].
 	HTTP string `yaml:"http"`
+	// Public allows addresses beyond loopback, such as 0.0.0.0:7011 in a
+	// container whose port is published on the host's loopback. Without
+	// it such an address is refused: sfemu's access tokens are test
+	// tokens, and anyone who reaches it can read and write its org.
+	Public bool `yaml:"public"`
+}
+
+// loopback reports whether addr's host is a loopback address or
+// localhost; an empty host (every interface) is not.
+func loopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	ip := net.ParseIP(host)
+	return host == "localhost" || ip != nil && ip.IsLoopback()
 }
 
 // ConnectedApp is a connected app of the OAuth token endpoint (see
@@ -274,6 +290,8 @@ func (c Config) Validate() error {
 	for _, a := range []struct{ path, addr string }{{"listen.pubsub", c.Listen.PubSub}, {"listen.http", c.Listen.HTTP}} {
 		if _, port, err := net.SplitHostPort(a.addr); err != nil || port == "" {
 			bad(a.path, "must be host:port, got %q", a.addr)
+		} else if !c.Listen.Public && !loopback(a.addr) {
+			bad(a.path, "%q is beyond loopback: anyone who reaches it can use the org with its test tokens; use 127.0.0.1, or set listen.public: true if that is intended (a container whose port is published on loopback)", a.addr)
 		}
 	}
 	if c.Listen.PubSub == c.Listen.HTTP && !strings.HasSuffix(c.Listen.PubSub, ":0") {

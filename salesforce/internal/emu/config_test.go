@@ -68,6 +68,20 @@ platform_events:
 			yaml:     "access_tokens: [abcdefgh]\nchurn:\n  enabled: false\n  rate: 0\n",
 		},
 		{
+			scenario: "an address beyond loopback is refused",
+			yaml:     "access_tokens: [abcdefgh]\nlisten:\n  pubsub: 0.0.0.0:7011\n  http: :7012\n",
+			want: "sfemu.yaml:3: listen.pubsub: \"0.0.0.0:7011\" is beyond loopback: anyone who reaches it can use the org with its test tokens; use 127.0.0.1, or set listen.public: true if that is intended (a container whose port is published on loopback)\n" +
+				"sfemu.yaml:4: listen.http: \":7012\" is beyond loopback: anyone who reaches it can use the org with its test tokens; use 127.0.0.1, or set listen.public: true if that is intended (a container whose port is published on loopback)",
+		},
+		{
+			scenario: "public allows it",
+			yaml:     "access_tokens: [abcdefgh]\nlisten:\n  pubsub: 0.0.0.0:7011\n  http: :7012\n  public: true\n",
+		},
+		{
+			scenario: "localhost and ::1 are loopback",
+			yaml:     "access_tokens: [abcdefgh]\nlisten:\n  pubsub: localhost:7011\n  http: '[::1]:7012'\n",
+		},
+		{
 			scenario: "unknown key",
 			yaml:     "access_tokens: [abcdefgh]\nchurn:\n  rat: 5\n",
 			want:     `sfemu.yaml:3: unknown key "rat"`,
