@@ -17,6 +17,8 @@ const (
 	// CodeInvalidFilterOperator is an operator the field's type does not
 	// support, such as LIKE on a number.
 	CodeInvalidFilterOperator = "INVALID_QUERY_FILTER_OPERATOR"
+	// CodeQueryTooComplicated is a query nested deeper than [MaxDepth].
+	CodeQueryTooComplicated = "QUERY_TOO_COMPLICATED"
 )
 
 // Error is a query that Salesforce would reject, with the errorCode and

@@ -1,9 +1,11 @@
 package soql
 
 import (
+	"fmt"
 	"math"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // Parse parses SOQL text into a [Query]. Syntax errors are [*Error] values
@@ -11,6 +13,9 @@ import (
 // Parse does not check names against any object definition; see
 // [Query.Resolve].
 func Parse(text string) (*Query, error) {
+	if n := utf8.RuneCountInString(text); n > MaxLength {
+		return nil, &Error{Code: CodeMalformedQuery, Message: fmt.Sprintf("query of %d characters: the limit is %d", n, MaxLength)}
+	}
 	toks, err := lex(text)
 	if err != nil {
 		return nil, err
@@ -23,10 +28,20 @@ func Parse(text string) (*Query, error) {
 	return q, nil
 }
 
+// Limits of a query. Salesforce's statements may be 100,000 characters
+// long; the nesting limit is sfsync's, so that a hostile query cannot make
+// the parser recurse, or every record's evaluation walk, without bound.
+const (
+	MaxLength = 100_000
+	// MaxDepth bounds the nesting of NOT and parentheses in WHERE.
+	MaxDepth = 64
+)
+
 // parser is a recursive-descent parser over a token slice.
 type parser struct {
-	toks []token
-	i    int
+	toks  []token
+	i     int
+	depth int // of NOT and parentheses around the current token
 }
 
 func (p *parser) tok() token { return p.toks[p.i] }
@@ -240,6 +255,13 @@ func (p *parser) condition() (Expr, error) {
 }
 
 func (p *parser) unary() (Expr, error) {
+	if p.isKeyword("NOT") || p.tok().kind == tLParen {
+		if p.depth == MaxDepth {
+			return nil, errAt(CodeQueryTooComplicated, p.tok().pos, "NOT and parentheses nested deeper than %d", MaxDepth)
+		}
+		p.depth++
+		defer func() { p.depth-- }()
+	}
 	if p.isKeyword("NOT") {
 		p.i++
 		x, err := p.unary()

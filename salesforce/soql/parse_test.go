@@ -2,6 +2,7 @@ package soql_test
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -120,20 +121,25 @@ func TestParseErrors(t *testing.T) {
 		{"missing close paren", "SELECT Id FROM A WHERE (a = 1", "soql: MALFORMED_QUERY: unexpected token: <EOF> at Row:1:Column:30"},
 		{"exponent not supported", "SELECT Id FROM A WHERE n = 1e5", "soql: MALFORMED_QUERY: unexpected token: 'e5' at Row:1:Column:29"},
 		{"number out of range", "SELECT Id FROM A WHERE n = " + strings.Repeat("9", 400), "soql: MALFORMED_QUERY: invalid number: '" + strings.Repeat("9", 400) + "' at Row:1:Column:28"},
+		{"too long", "SELECT Id FROM A WHERE s = '" + strings.Repeat("é", soql.MaxLength) + "'", fmt.Sprintf("soql: MALFORMED_QUERY: query of %d characters: the limit is 100000", soql.MaxLength+29)},
+		{"NOTs nested too deep", "SELECT Id FROM A WHERE " + strings.Repeat("NOT ", 20_000) + "a = 1",
+			"soql: QUERY_TOO_COMPLICATED: NOT and parentheses nested deeper than 64 at Row:1:Column:" + fmt.Sprint(24+4*soql.MaxDepth)},
+		{"parentheses nested too deep", "SELECT Id FROM A WHERE " + strings.Repeat("(", 65) + "a = 1" + strings.Repeat(")", 65),
+			"soql: QUERY_TOO_COMPLICATED: NOT and parentheses nested deeper than 64 at Row:1:Column:88"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.scenario, func(t *testing.T) {
 			t.Parallel()
 			q, err := soql.Parse(tt.in)
 			if err == nil {
-				t.Fatalf("Parse(%q) = %s, want error", tt.in, q)
+				t.Fatalf("Parse(%.80q) = %.80s, want error", tt.in, q)
 			}
 			var se *soql.Error
-			if !errors.As(err, &se) || se.Code != soql.CodeMalformedQuery {
-				t.Fatalf("Parse(%q) error %v is not a MALFORMED_QUERY *soql.Error", tt.in, err)
+			if !errors.As(err, &se) || (se.Code != soql.CodeMalformedQuery && se.Code != soql.CodeQueryTooComplicated) {
+				t.Fatalf("Parse(%.80q) error %v is not a MALFORMED_QUERY or QUERY_TOO_COMPLICATED *soql.Error", tt.in, err)
 			}
 			if err.Error() != tt.want {
-				t.Errorf("Parse(%q) error\n got %s\nwant %s", tt.in, err, tt.want)
+				t.Errorf("Parse(%.80q) error\n got %.200s\nwant %s", tt.in, err, tt.want)
 			}
 		})
 	}
