@@ -30,6 +30,11 @@ const DefaultEndpoint = "api.pubsub.salesforce.com:7443"
 // DefaultCallTimeout bounds unary calls whose context has no deadline.
 const DefaultCallTimeout = 30 * time.Second
 
+// MaxReceiveSize is the largest gRPC message the client accepts. Salesforce
+// keeps a FetchResponse under gRPC's default of 4 MiB, but says so nowhere;
+// the headroom keeps a larger batch from failing every resubscription.
+const MaxReceiveSize = 64 << 20
+
 // Metadata keys every call carries (spec §1.5).
 const (
 	MDAccessToken = "accesstoken"
@@ -183,7 +188,8 @@ func Dial(ctx context.Context, cfg Config) (*Client, error) {
 	if !cfg.Plaintext {
 		tc = credentials.NewTLS(&tls.Config{RootCAs: cfg.RootCAs, MinVersion: tls.VersionTLS12})
 	}
-	opts := append([]grpc.DialOption{grpc.WithTransportCredentials(tc)}, cfg.DialOptions...)
+	opts := append([]grpc.DialOption{grpc.WithTransportCredentials(tc),
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(MaxReceiveSize))}, cfg.DialOptions...)
 	conn, err := grpc.NewClient(cfg.Endpoint, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("dial %s: %w", cfg.Endpoint, err)

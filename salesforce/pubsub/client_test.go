@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 
 	"github.com/sfsync/sfsync/salesforce/eventbus"
@@ -358,6 +360,29 @@ func TestSubscriptionFailures(t *testing.T) {
 				t.Fatalf("IsRetryable(%v) = %v, want %v", err2, got, tt.retryable)
 			}
 		})
+	}
+}
+
+// TestOverReceiveLimit checks that a response over the client's gRPC
+// receive limit is not retryable: resubscribing from the same replay id
+// would get the same response, in a loop.
+func TestOverReceiveLimit(t *testing.T) {
+	t.Parallel()
+	s := start(t)
+	_, err := s.PublishEvent(orderEvent.Name, map[string]any{"OrderId__c": strings.Repeat("x", 4096)})
+	must(t, err)
+	c := dial(t, s, nil, grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(1024)))
+	ctx := ctxOf(t)
+	sub, err := c.Subscribe(ctx, pubsub.SubscribeRequest{Topic: orderTopic, Preset: pubsub.Earliest})
+	must(t, err)
+	defer sub.Close()
+	err = nextErr(t, ctx, sub)
+	var e *pubsub.Error
+	if !errors.As(err, &e) || e.Code != codes.ResourceExhausted || !strings.Contains(err.Error(), "larger than max") {
+		t.Fatalf("err = %v, want ResourceExhausted for a message larger than the limit", err)
+	}
+	if pubsub.IsRetryable(err) {
+		t.Fatalf("IsRetryable(%v) = true", err)
 	}
 }
 

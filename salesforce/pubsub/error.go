@@ -248,8 +248,10 @@ func IsRetryable(err error) bool {
 		// errors ask for a restart.
 		return true
 	case codes.ResourceExhausted:
-		// Protection without a code: back off and retry.
-		return true
+		// A message over the client's receive limit comes back the same
+		// on every retry from the same replay id; anything else is
+		// protection without a code: back off and retry.
+		return !strings.Contains(e.Message, "larger than max")
 	case codes.Unauthenticated:
 		// Auth failure without a code: treated like service.auth.error.
 		return true
