@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	lru "github.com/hashicorp/golang-lru/v2"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/connectivity"
@@ -29,6 +30,19 @@ const DefaultEndpoint = "api.pubsub.salesforce.com:7443"
 
 // DefaultCallTimeout bounds unary calls whose context has no deadline.
 const DefaultCallTimeout = 30 * time.Second
+
+// MaxSchemas bounds the schema cache: a topic has one schema per version
+// of its event, so a few are in use at a time; the bound keeps a server
+// that changes schema ids often from growing the cache without end.
+const MaxSchemas = 256
+
+func schemaCache() *lru.Cache[string, *schemaEntry] {
+	c, err := lru.New[string, *schemaEntry](MaxSchemas)
+	if err != nil {
+		panic(err) // only for a size < 1
+	}
+	return c
+}
 
 // MaxReceiveSize is the largest gRPC message the client accepts. Salesforce
 // keeps a FetchResponse under gRPC's default of 4 MiB, but says so nowhere;
@@ -173,7 +187,7 @@ type Client struct {
 	closed atomic.Bool
 
 	mu      sync.Mutex
-	schemas map[string]*schemaEntry
+	schemas *lru.Cache[string, *schemaEntry] // guarded by mu, for GetSchema's get-or-add
 }
 
 // Dial connects to Pub/Sub API and waits until the connection is ready,
@@ -211,7 +225,7 @@ func Dial(ctx context.Context, cfg Config) (*Client, error) {
 	}
 	return &Client{
 		cfg: cfg, log: cfg.Logger, conn: conn, api: eventbus.NewPubSubClient(conn),
-		schemas: make(map[string]*schemaEntry),
+		schemas: schemaCache(),
 	}, nil
 }
 

@@ -2,11 +2,13 @@ package pubsub_test
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -668,4 +670,47 @@ func unwrapField(v any) any {
 		}
 	}
 	return v
+}
+
+// TestSchemaCacheBounded checks that the schema cache keeps the
+// MaxSchemas used last: a schema used recently is not fetched again, one
+// pushed out by MaxSchemas newer ones is.
+func TestSchemaCacheBounded(t *testing.T) {
+	t.Parallel()
+	s := start(t)
+	var fetches atomic.Int64
+	count := grpc.WithUnaryInterceptor(func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+		if strings.HasSuffix(method, "/GetSchema") {
+			fetches.Add(1)
+		}
+		return invoker(ctx, method, req, reply, cc, opts...)
+	})
+	c := dial(t, s, nil, count)
+	ctx := ctxOf(t)
+	ids := make([]string, pubsub.MaxSchemas+1)
+	for i := range ids {
+		id, err := s.AddField(orderEvent.Name, sffake.Field{Name: fmt.Sprintf("F%d__c", i), Type: sffake.TypeString})
+		must(t, err)
+		ids[i] = id
+	}
+	get := func(id string) {
+		t.Helper()
+		if _, err := c.GetSchema(ctx, id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, id := range ids {
+		get(id)
+	}
+	if n := fetches.Load(); n != int64(len(ids)) {
+		t.Fatalf("%d fetches for %d schemas", n, len(ids))
+	}
+	get(ids[len(ids)-1])
+	if n := fetches.Load(); n != int64(len(ids)) {
+		t.Fatalf("the schema used last was fetched again (%d fetches)", n)
+	}
+	get(ids[0])
+	if n := fetches.Load(); n != int64(len(ids))+1 {
+		t.Fatalf("the schema used first, %d schemas ago, was still cached (%d fetches)", pubsub.MaxSchemas, n)
+	}
 }

@@ -84,16 +84,16 @@ type schemaEntry struct {
 }
 
 // GetSchema returns the schema with the given id. Schemas are cached by
-// id: each id is fetched once, concurrent callers asking for the same id
+// id, the [MaxSchemas] used last: each id is fetched once while cached, concurrent callers asking for the same id
 // share one GetSchema call, and a failed fetch is not cached. The fetch
 // runs detached from ctx's cancellation, bounded by Config.CallTimeout,
 // so one caller giving up does not fail the others.
 func (c *Client) GetSchema(ctx context.Context, id string) (*Schema, error) {
 	c.mu.Lock()
-	e, ok := c.schemas[id]
+	e, ok := c.schemas.Get(id)
 	if !ok {
 		e = &schemaEntry{done: make(chan struct{})}
-		c.schemas[id] = e
+		c.schemas.Add(id, e)
 		go c.fetchSchema(context.WithoutCancel(ctx), id, e)
 	}
 	c.mu.Unlock()
@@ -117,7 +117,9 @@ func (c *Client) fetchSchema(ctx context.Context, id string, e *schemaEntry) {
 	if err != nil {
 		e.err = fmt.Errorf("get schema %s: %w", id, err)
 		c.mu.Lock()
-		delete(c.schemas, id)
+		if cur, ok := c.schemas.Peek(id); ok && cur == e {
+			c.schemas.Remove(id)
+		}
 		c.mu.Unlock()
 	}
 	close(e.done)
