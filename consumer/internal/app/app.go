@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -129,7 +130,7 @@ func Run(ctx context.Context, cfg *config.Config, log *slog.Logger, reg *prometh
 		Group: cfg.Kafka.Group, Brokers: cfg.Kafka.Brokers, Dialer: dialer, Topics: cfg.Kafka.Topics,
 		DeadLetterTopic: cfg.Kafka.DeadLetterTopic, RefetchTopic: cfg.Kafka.RefetchTopic,
 		Codec: codec, Store: st, Writer: writer, Dedup: filter,
-		BatchSize: cfg.Batch.Size, BatchWait: cfg.Batch.Wait, Lanes: cfg.Batch.Lanes, DrainTimeout: cfg.ShutdownTimeout,
+		BatchSize: cfg.Batch.Size, BatchWait: cfg.Batch.Wait, Lanes: cfg.Batch.Lanes, ApplyTimeout: cfg.Batch.Timeout, DrainTimeout: cfg.ShutdownTimeout,
 		Logger: log, Metrics: metrics, Ready: consuming.Store,
 	})
 	if err != nil {
@@ -140,6 +141,16 @@ func Run(ctx context.Context, cfg *config.Config, log *slog.Logger, reg *prometh
 	return c.Run(ctx)
 }
 
+// setStatementTimeout makes d the sessions' statement_timeout, unless the
+// connection string sets one (as ?statement_timeout= or in options).
+func setStatementTimeout(pc *pgxpool.Config, d time.Duration) {
+	params := pc.ConnConfig.RuntimeParams
+	if _, ok := params["statement_timeout"]; ok || strings.Contains(params["options"], "statement_timeout") {
+		return
+	}
+	params["statement_timeout"] = strconv.FormatInt(d.Milliseconds(), 10)
+}
+
 // connectPostgres opens a pool and waits until PostgreSQL answers,
 // retrying with backoff; it returns ctx's error when ctx ends first.
 func connectPostgres(ctx context.Context, cfg *config.Config, log *slog.Logger) (*pgxpool.Pool, error) {
@@ -148,6 +159,7 @@ func connectPostgres(ctx context.Context, cfg *config.Config, log *slog.Logger) 
 		// Validate parsed it already; do not quote it again.
 		return nil, fmt.Errorf("postgres.url %s: cannot be parsed", cfg.Postgres.URL)
 	}
+	setStatementTimeout(pc, cfg.Batch.Timeout)
 	pool, err := pgxpool.NewWithConfig(ctx, pc)
 	if err != nil {
 		return nil, fmt.Errorf("postgresql at %s: %w", cfg.Postgres.URL, err)

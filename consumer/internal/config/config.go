@@ -20,6 +20,7 @@ const (
 	DefaultBatchSize       = 1000
 	DefaultBatchWait       = 50 * time.Millisecond
 	DefaultBatchLanes      = 2
+	DefaultBatchTimeout    = time.Minute
 	DefaultShutdownTimeout = 10 * time.Second
 	DefaultMetricsAddr     = "127.0.0.1:9465"
 	DefaultLogLevel        = "info"
@@ -151,6 +152,11 @@ type Batch struct {
 	// Lanes is how many batches are applied at once, each by its own
 	// share of the partitions, in its own transaction; the default is 2.
 	Lanes int `yaml:"lanes"`
+	// Timeout bounds one attempt to apply a batch: past it the
+	// transaction is rolled back and the batch retried. It is also the
+	// PostgreSQL sessions' statement_timeout, unless postgres.url sets
+	// one. The default is 1m.
+	Timeout time.Duration `yaml:"timeout"`
 }
 
 // Default returns the configuration with every default and nothing else:
@@ -185,6 +191,7 @@ func (c *Config) setDefaults() {
 		c.Batch.Size = DefaultBatchSize
 	}
 	defDur(&c.Batch.Wait, DefaultBatchWait)
+	defDur(&c.Batch.Timeout, DefaultBatchTimeout)
 	if c.Batch.Lanes == 0 {
 		c.Batch.Lanes = DefaultBatchLanes
 	}

@@ -42,6 +42,7 @@ func (c *Config) check() []Problem {
 		k.Bad("batch.size", "must be >= 1, got %d", c.Batch.Size)
 	}
 	k.Positive("batch.wait", c.Batch.Wait)
+	k.Positive("batch.timeout", c.Batch.Timeout)
 	k.Positive("shutdown_timeout", c.ShutdownTimeout)
 	k.HostPort("metrics_addr", c.MetricsAddr)
 	k.Logging(c.LogLevel, c.LogFormat)

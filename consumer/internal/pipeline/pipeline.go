@@ -71,6 +71,11 @@ type Config struct {
 	// Lanes is how many batches are applied at once, each by its own
 	// share of the partitions. Default 2.
 	Lanes int
+	// ApplyTimeout bounds one attempt to apply a batch (or one record of
+	// a refused batch); past it the attempt is rolled back and retried,
+	// so a lock or a stuck connection cannot hold a lane for good.
+	// Default 1m.
+	ApplyTimeout time.Duration
 	// DrainTimeout is how long a batch in progress may take to finish
 	// after shutdown or a rebalance begins; past it, its transaction is
 	// rolled back. Default 10s.
@@ -124,6 +129,7 @@ func New(cfg Config) (*Consumer, error) {
 		cfg.Lanes = 2
 	}
 	def(&cfg.BatchWait, 50*time.Millisecond)
+	def(&cfg.ApplyTimeout, time.Minute)
 	def(&cfg.DrainTimeout, 10*time.Second)
 	def(&cfg.RetryBackoff, 200*time.Millisecond)
 	def(&cfg.SessionTimeout, 10*time.Second)
@@ -436,7 +442,7 @@ func (c *Consumer) process(ctx context.Context, d *decoded) error {
 	var res store.Result
 	err := c.retry(ctx, "apply", func(ctx context.Context) error {
 		var err error
-		res, err = c.cfg.Store.Apply(ctx, store.Batch{Group: c.cfg.Group, Envelopes: envelopes(data), Offsets: offsets})
+		res, err = c.apply(ctx, store.Batch{Group: c.cfg.Group, Envelopes: envelopes(data), Offsets: offsets})
 		if store.IsPoison(err) {
 			return permanent{err}
 		}
@@ -480,7 +486,7 @@ func (c *Consumer) applyOneByOne(ctx context.Context, data []item, offsets []sto
 	dead = make([]bool, len(data))
 	for i, it := range data {
 		err := c.retry(ctx, "apply one", func(ctx context.Context) error {
-			r, err := c.cfg.Store.Apply(ctx, store.Batch{Group: c.cfg.Group, Envelopes: []*envelope.Envelope{it.env}})
+			r, err := c.apply(ctx, store.Batch{Group: c.cfg.Group, Envelopes: []*envelope.Envelope{it.env}})
 			if store.IsPoison(err) {
 				return permanent{err}
 			}
@@ -500,7 +506,7 @@ func (c *Consumer) applyOneByOne(ctx context.Context, data []item, offsets []sto
 		}
 	}
 	err = c.retry(ctx, "store offsets", func(ctx context.Context) error {
-		_, err := c.cfg.Store.Apply(ctx, store.Batch{Group: c.cfg.Group, Offsets: offsets})
+		_, err := c.apply(ctx, store.Batch{Group: c.cfg.Group, Offsets: offsets})
 		return err
 	})
 	return res, dead, err
@@ -593,6 +599,17 @@ func (p permanent) Error() string { return p.err.Error() }
 
 // retry runs fn until it succeeds, returns a permanent error, or ctx
 // ends, waiting RetryBackoff, doubled up to 30s, between attempts.
+// apply runs one attempt of Store.Apply within ApplyTimeout.
+func (c *Consumer) apply(ctx context.Context, b store.Batch) (store.Result, error) {
+	actx, cancel := context.WithTimeout(ctx, c.cfg.ApplyTimeout)
+	defer cancel()
+	res, err := c.cfg.Store.Apply(actx, b)
+	if err != nil && ctx.Err() == nil && actx.Err() != nil {
+		err = fmt.Errorf("not applied within %s (batch.timeout): %w", c.cfg.ApplyTimeout, err)
+	}
+	return res, err
+}
+
 func (c *Consumer) retry(ctx context.Context, what string, fn func(context.Context) error) error {
 	wait := c.cfg.RetryBackoff
 	for {

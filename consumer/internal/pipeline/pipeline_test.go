@@ -45,6 +45,8 @@ type rig struct {
 	group    string
 	store    *store.Store
 	producer *kafka.Writer
+	// applyTimeout, when set, is the consumers' ApplyTimeout.
+	applyTimeout time.Duration
 }
 
 func newRig(t *testing.T, partitions int) *rig {
@@ -81,7 +83,7 @@ func (r *rig) start(withRedis bool) (stop func(), metrics *Metrics) {
 	cfg := Config{
 		Group: r.group, Brokers: r.kafka.Brokers, Topics: []string{r.topic},
 		DeadLetterTopic: r.dlq, RefetchTopic: r.refetch, Codec: r.codec, Store: r.store, Writer: writer,
-		BatchSize: 50, SessionTimeout: 6 * time.Second, RebalanceTimeout: 6 * time.Second,
+		BatchSize: 50, ApplyTimeout: r.applyTimeout, SessionTimeout: 6 * time.Second, RebalanceTimeout: 6 * time.Second,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Metrics: metrics,
 	}
 	if withRedis {
@@ -220,6 +222,37 @@ func TestConsumeAppliesResumesAndDeduplicates(t *testing.T) {
 	if n := r.count(`SELECT count(*) FROM account WHERE name = 'v2'`); n != records-1 {
 		t.Fatalf("%d rows at v2, want %d", n, records-1)
 	}
+}
+
+// TestApplyTimeout checks that a batch held up in PostgreSQL (here by a
+// lock another session holds) is rolled back after ApplyTimeout and
+// retried, rather than holding its lane for as long as the lock lasts.
+func TestApplyTimeout(t *testing.T) {
+	t.Parallel()
+	r := newRig(t, 1)
+	r.applyTimeout = 300 * time.Millisecond
+	id := "001000000000000002"
+	r.send(account(id, 10, envelope.ChangeCreate, "before"))
+	_, m := r.start(false)
+	r.waitFor("the row", func() bool { return r.count(`SELECT count(*) FROM account WHERE name = 'before'`) == 1 })
+
+	ctx := context.Background()
+	lock, err := r.pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = lock.Rollback(ctx) }()
+	if _, err := lock.Exec(ctx, `LOCK TABLE account IN ACCESS EXCLUSIVE MODE`); err != nil {
+		t.Fatal(err)
+	}
+	r.send(account(id, 20, envelope.ChangeUpdate, "after"))
+	r.waitFor("an attempt timed out and retried", func() bool { return testutil.ToFloat64(m.retries) >= 2 })
+	if err := lock.Rollback(ctx); err != nil {
+		t.Fatal(err)
+	}
+	r.waitFor("the update once the lock is gone", func() bool {
+		return r.count(`SELECT count(*) FROM account WHERE name = 'after'`) == 1
+	})
 }
 
 func TestConsumeWithoutRedisGivesSameRows(t *testing.T) {
