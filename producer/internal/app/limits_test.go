@@ -171,3 +171,67 @@ func TestLimitsPollerFailures(t *testing.T) {
 		t.Errorf("want two warnings without the token, got:\n%s", l)
 	}
 }
+
+// TestLimitsPollerAPIRequests follows DailyApiRequests, which each read
+// of /limits spends in sffake as in Salesforce: the gauges count down
+// poll by poll, one warning once under 10 %, the reads fail once it is
+// used up, and an info line when a new window frees it.
+func TestLimitsPollerAPIRequests(t *testing.T) {
+	t.Parallel()
+	const allocation = 20
+	s, err := sffake.Start(sffake.WithLimit(sffake.LimitDailyAPIRequests, allocation))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	reg := prometheus.NewRegistry()
+	logs := &logBuffer{}
+	p := newLimitsPoller(restClient(t, s), time.Minute, reg, slog.New(slog.NewTextHandler(logs, nil)))
+	ctx := context.Background()
+	remaining := func() float64 {
+		t.Helper()
+		v, ok := value(t, reg, "sfsync_producer_salesforce_limit_remaining", limitAPIRequests)
+		if !ok {
+			t.Fatal("no remaining gauge of " + limitAPIRequests)
+		}
+		return v
+	}
+
+	// Reads 1 to 18 leave 19 to 2: at or above 10 % of 20.
+	for i := 1; i <= allocation-2; i++ {
+		p.poll(ctx)
+		if got := remaining(); got != float64(allocation-i) {
+			t.Fatalf("remaining %v after %d reads, want %d", got, i, allocation-i)
+		}
+	}
+	if maxValue, ok := value(t, reg, "sfsync_producer_salesforce_limit_max", limitAPIRequests); !ok || maxValue != allocation {
+		t.Errorf("max %v (%v), want %d", maxValue, ok, allocation)
+	}
+	if l := logs.take(); l != "" {
+		t.Errorf("logs at or above 10 %%:\n%s", l)
+	}
+	p.poll(ctx) // 1 left: under 10 %
+	if l := logs.take(); strings.Count(l, "level=WARN") != 1 || !strings.Contains(l, "limit="+limitAPIRequests) || !strings.Contains(l, "REQUEST_LIMIT_EXCEEDED") {
+		t.Errorf("want one warning naming the limit, got:\n%s", l)
+	}
+	p.poll(ctx) // the last request: 0 left
+	if got := remaining(); got != 0 {
+		t.Fatalf("remaining %v, want 0", got)
+	}
+	p.poll(ctx) // refused: the gauge keeps its last value
+	if failures, _ := value(t, reg, "sfsync_producer_salesforce_limits_poll_failures_total", ""); failures != 1 {
+		t.Errorf("failures %v once used up, want 1", failures)
+	}
+	if l := logs.take(); strings.Contains(l, "nearly used up") || !strings.Contains(l, "salesforce limits not read") {
+		t.Errorf("want the failed read and no second warning, got:\n%s", l)
+	}
+
+	s.ResetLimits()
+	p.poll(ctx)
+	if got := remaining(); got != allocation-1 {
+		t.Fatalf("remaining %v after the window reset, want %d", got, allocation-1)
+	}
+	if l := logs.take(); !strings.Contains(l, "level=INFO") || !strings.Contains(l, "available again") || !strings.Contains(l, "limit="+limitAPIRequests) {
+		t.Errorf("want an info line on recovery, got:\n%s", l)
+	}
+}
