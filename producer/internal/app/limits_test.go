@@ -74,12 +74,12 @@ func restClient(t *testing.T, s *sffake.Server) *rest.Client {
 	return c
 }
 
-// TestLimitsPoller reads the delivery allocation from sffake as it is
-// used up and freed again: gauges follow it, one warning when it falls
-// under 10 %, one info line when it is back.
-func TestLimitsPoller(t *testing.T) {
-	t.Parallel()
-	s, err := sffake.Start(sffake.WithLimit(sffake.LimitDailyDeliveredPlatformEvents, 1000))
+// startPoller starts sffake with the Max of the limit name set to
+// maxValue and returns it with a poller reading it every minute, the
+// poller's registry and its log.
+func startPoller(t *testing.T, name string, maxValue int64) (*sffake.Server, *limitsPoller, *prometheus.Registry, *logBuffer) {
+	t.Helper()
+	s, err := sffake.Start(sffake.WithLimit(name, maxValue))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,6 +87,15 @@ func TestLimitsPoller(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	logs := &logBuffer{}
 	p := newLimitsPoller(restClient(t, s), time.Minute, reg, slog.New(slog.NewTextHandler(logs, nil)))
+	return s, p, reg, logs
+}
+
+// TestLimitsPoller reads the delivery allocation from sffake as it is
+// used up and freed again: gauges follow it, one warning when it falls
+// under 10 %, one info line when it is back.
+func TestLimitsPoller(t *testing.T) {
+	t.Parallel()
+	s, p, reg, logs := startPoller(t, sffake.LimitDailyDeliveredPlatformEvents, 1000)
 	ctx := context.Background()
 	gauges := func() (maxValue, remaining float64) {
 		maxValue, okMax := value(t, reg, "sfsync_producer_salesforce_limit_max", limitDelivered)
@@ -179,14 +188,7 @@ func TestLimitsPollerFailures(t *testing.T) {
 func TestLimitsPollerAPIRequests(t *testing.T) {
 	t.Parallel()
 	const allocation = 20
-	s, err := sffake.Start(sffake.WithLimit(sffake.LimitDailyAPIRequests, allocation))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = s.Close() })
-	reg := prometheus.NewRegistry()
-	logs := &logBuffer{}
-	p := newLimitsPoller(restClient(t, s), time.Minute, reg, slog.New(slog.NewTextHandler(logs, nil)))
+	s, p, reg, logs := startPoller(t, sffake.LimitDailyAPIRequests, allocation)
 	ctx := context.Background()
 	remaining := func() float64 {
 		t.Helper()
