@@ -40,7 +40,7 @@ endef
 
 .PHONY: help
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
 
 .PHONY: up
 up: ## start Kafka, PostgreSQL and Redis as local processes (installs what is missing)
@@ -193,3 +193,27 @@ test-helm: helm ## the Helm chart: helm lint and helm template with the default 
 	@helm template sfsync $(HELM_CHART) >/dev/null
 	@for f in $(HELM_CHART)/examples/*.yaml; do helm template sfsync $(HELM_CHART) --values "$$f" >/dev/null; done
 	@SFSYNC_REQUIRE_SERVICES=1 go test -count=1 ./deploy/helm/
+
+# ------------------------------------------------------------- monitoring
+
+MONITORING := deploy/monitoring
+# promtool from Debian's prometheus package (a 19 MB download), unpacked
+# under .cache: nothing is installed system-wide, no root is needed unless
+# the package lists must be fetched first.
+PROMTOOL := .cache/prometheus/usr/bin/promtool
+
+.PHONY: promtool
+promtool:
+	@[ -x $(PROMTOOL) ] || { \
+		tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+		(cd "$$tmp" && apt-get download prometheus >/dev/null 2>&1) || \
+			{ $(APT_GET) update -qq && (cd "$$tmp" && apt-get download prometheus >/dev/null); }; \
+		mkdir -p .cache/prometheus && dpkg-deb -x "$$tmp"/prometheus_*.deb .cache/prometheus; \
+	}
+	@$(PROMTOOL) --version | head -1
+
+.PHONY: test-monitoring
+test-monitoring: promtool ## alert rules (promtool check, and unit tests of every alert); dashboard and rules name only metrics the services export
+	@$(PROMTOOL) check rules $(MONITORING)/prometheus/sfsync-alerts.yaml
+	@$(PROMTOOL) test rules $(MONITORING)/prometheus/sfsync-alerts.test.yaml
+	@go test -count=1 ./$(MONITORING)/

@@ -40,6 +40,7 @@ type objectMeta struct {
 }
 
 type serviceMonitorSpec struct {
+	JobLabel string `json:"jobLabel"`
 	Selector struct {
 		MatchLabels map[string]string `json:"matchLabels"`
 	} `json:"selector"`
@@ -74,6 +75,29 @@ type scaledObject struct {
 	} `json:"spec"`
 }
 
+// prometheusRule holds the fields of a monitoring.coreos.com/v1
+// PrometheusRule that the chart sets; its groups are a Prometheus rules
+// file's, so the rules file decodes strictly into its spec too.
+type prometheusRule struct {
+	APIVersion string             `json:"apiVersion"`
+	Kind       string             `json:"kind"`
+	Metadata   objectMeta         `json:"metadata"`
+	Spec       prometheusRuleSpec `json:"spec"`
+}
+
+type prometheusRuleSpec struct {
+	Groups []struct {
+		Name  string `json:"name"`
+		Rules []struct {
+			Alert       string            `json:"alert"`
+			Expr        string            `json:"expr"`
+			For         string            `json:"for,omitempty"`
+			Labels      map[string]string `json:"labels"`
+			Annotations map[string]string `json:"annotations"`
+		} `json:"rules"`
+	} `json:"groups"`
+}
+
 // rendered is one `helm template` output, decoded.
 type rendered struct {
 	deployments    map[string]*appsv1.Deployment // by component
@@ -82,6 +106,7 @@ type rendered struct {
 	pdbs           []*policyv1.PodDisruptionBudget
 	serviceMonitor []*serviceMonitor
 	scaledObjects  []*scaledObject
+	prometheusRule []*prometheusRule
 }
 
 // values is the part of the chart's values the checks read, after
@@ -102,7 +127,12 @@ type values struct {
 	Reconciler struct {
 		Secrets secretMap `json:"secrets"`
 	} `json:"reconciler"`
-	Mapping string `json:"mapping"`
+	Mapping        string `json:"mapping"`
+	PrometheusRule struct {
+		Enabled        bool              `json:"enabled"`
+		Labels         map[string]string `json:"labels"`
+		RunbookBaseURL string            `json:"runbookBaseURL"`
+	} `json:"prometheusRule"`
 }
 
 // secretMap is a values `secrets` block: Secret references by setting.
@@ -262,6 +292,10 @@ func render(t *testing.T, helm, file string) rendered {
 			s := &serviceMonitor{}
 			strict(s)
 			r.serviceMonitor = append(r.serviceMonitor, s)
+		case "monitoring.coreos.com/v1 PrometheusRule":
+			p := &prometheusRule{}
+			strict(p)
+			r.prometheusRule = append(r.prometheusRule, p)
 		case "keda.sh/v1alpha1 ScaledObject":
 			s := &scaledObject{}
 			strict(s)
@@ -349,6 +383,70 @@ func checkChart(t *testing.T, r rendered, v values) {
 	for _, sm := range r.serviceMonitor {
 		if len(sm.Spec.Endpoints) != 1 || sm.Spec.Endpoints[0].Port != "metrics" || sm.Spec.Endpoints[0].Path != "/metrics" {
 			t.Errorf("ServiceMonitor endpoints %+v", sm.Spec.Endpoints)
+		}
+		// The alerts select the jobs sfsync-producer, sfsync-consumer and
+		// sfsync-reconciler: the Services' app.kubernetes.io/name.
+		if sm.Spec.JobLabel != "app.kubernetes.io/name" {
+			t.Errorf("ServiceMonitor jobLabel %q, want app.kubernetes.io/name", sm.Spec.JobLabel)
+		}
+	}
+	checkPrometheusRule(t, r, v)
+}
+
+// rulesFile is the Prometheus rules file the chart's PrometheusRule
+// renders, and runbookBase the runbook_url base it is written with.
+const (
+	rulesFile   = "../monitoring/prometheus/sfsync-alerts.yaml"
+	runbookBase = "https://github.com/sfsync/sfsync/blob/main/docs/runbooks/"
+)
+
+// checkPrometheusRule checks the PrometheusRule is there when enabled,
+// with the values' labels, and that its groups are the rules file's with
+// each runbook_url on the values' runbookBaseURL.
+func checkPrometheusRule(t *testing.T, r rendered, v values) {
+	t.Helper()
+	if !v.PrometheusRule.Enabled {
+		if len(r.prometheusRule) != 0 {
+			t.Errorf("PrometheusRule without prometheusRule.enabled")
+		}
+		return
+	}
+	if len(r.prometheusRule) != 1 {
+		t.Fatalf("%d PrometheusRules, want 1", len(r.prometheusRule))
+	}
+	got := r.prometheusRule[0]
+	for k, want := range v.PrometheusRule.Labels {
+		if got.Metadata.Labels[k] != want {
+			t.Errorf("PrometheusRule label %s=%q, want %q", k, got.Metadata.Labels[k], want)
+		}
+	}
+	b, err := os.ReadFile(rulesFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want prometheusRuleSpec
+	if err := yaml.UnmarshalStrict(b, &want); err != nil {
+		t.Fatalf("%s: %v", rulesFile, err)
+	}
+	base := strings.TrimSuffix(v.PrometheusRule.RunbookBaseURL, "/") + "/"
+	alerts := 0
+	for _, g := range want.Groups {
+		for _, rule := range g.Rules {
+			alerts++
+			rule.Annotations["runbook_url"] = strings.Replace(rule.Annotations["runbook_url"], runbookBase, base, 1)
+		}
+	}
+	if alerts == 0 {
+		t.Fatalf("%s has no rules", rulesFile)
+	}
+	if !reflect.DeepEqual(got.Spec, want) {
+		t.Errorf("PrometheusRule spec differs from %s with runbooks at %s:\ngot  %+v\nwant %+v", rulesFile, base, got.Spec, want)
+	}
+	for _, g := range got.Spec.Groups {
+		for _, rule := range g.Rules {
+			if !strings.HasPrefix(rule.Annotations["runbook_url"], base) {
+				t.Errorf("%s: runbook_url %s, want it under %s", rule.Alert, rule.Annotations["runbook_url"], base)
+			}
 		}
 	}
 }

@@ -21,7 +21,8 @@ type Metrics struct {
 	forwarded   *prometheus.CounterVec
 	retries     prometheus.Counter
 	lag         *prometheus.GaugeVec
-	assigned    prometheus.Gauge
+	assigned    *prometheus.GaugeVec
+	partitions  *prometheus.GaugeVec
 }
 
 // NewMetrics registers the metrics with reg.
@@ -41,7 +42,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Buckets: []float64{.025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 300, 3600, 14400},
 		}, []string{"entity"}),
 		batchSize: prometheus.NewHistogram(prometheus.HistogramOpts{
-			Name:    "sfsync_consumer_batch_size",
+			Name:    "sfsync_consumer_batch_size_records",
 			Help:    "Kafka records per applied batch.",
 			Buckets: prometheus.ExponentialBuckets(1, 2, 14),
 		}),
@@ -71,16 +72,20 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help: "Batches retried after a transient failure (PostgreSQL or Kafka unavailable).",
 		}),
 		lag: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "sfsync_consumer_lag",
+			Name: "sfsync_consumer_lag_records",
 			Help: "Records in the partition after the last one applied, by topic and partition.",
 		}, []string{"topic", "partition"}),
-		assigned: prometheus.NewGauge(prometheus.GaugeOpts{
+		assigned: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "sfsync_consumer_partitions_assigned",
-			Help: "Partitions this replica owns in the current consumer group generation.",
-		}),
+			Help: "Partitions of the topic this replica owns in the current consumer group generation, by topic; summed over the group's replicas it equals sfsync_consumer_topic_partitions when every partition is owned.",
+		}, []string{"topic"}),
+		partitions: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "sfsync_consumer_topic_partitions",
+			Help: "Partitions the topic has, as Kafka reported at the start of the current consumer group generation, by topic.",
+		}, []string{"topic"}),
 	}
 	reg.MustRegister(m.consumed, m.applied, m.freshness, m.batchSize, m.applyTime, m.dedupHits,
-		m.dedupErrors, m.deadLetters, m.forwarded, m.retries, m.lag, m.assigned)
+		m.dedupErrors, m.deadLetters, m.forwarded, m.retries, m.lag, m.assigned, m.partitions)
 	return m
 }
 
@@ -88,6 +93,26 @@ func (m *Metrics) observeBatch(records int, took time.Duration) {
 	if m != nil {
 		m.batchSize.Observe(float64(records))
 		m.applyTime.Observe(took.Seconds())
+	}
+}
+
+// observeAssigned records how many partitions of each topic a
+// generation assigns to this replica.
+func (m *Metrics) observeAssigned(assigned map[string]int) {
+	if m != nil {
+		for topic, n := range assigned {
+			m.assigned.WithLabelValues(topic).Set(float64(n))
+		}
+	}
+}
+
+// observeTopicPartitions records each topic's partition count; a topic
+// missing from counts keeps its last one.
+func (m *Metrics) observeTopicPartitions(counts map[string]int) {
+	if m != nil {
+		for topic, n := range counts {
+			m.partitions.WithLabelValues(topic).Set(float64(n))
+		}
 	}
 }
 

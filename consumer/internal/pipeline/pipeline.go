@@ -182,8 +182,10 @@ func (c *Consumer) Run(ctx context.Context) error {
 // at once; the work stops when the generation ends.
 func (c *Consumer) runGeneration(ctx context.Context, gen *kafka.Generation) {
 	var parts []partition
+	assigned := map[string]int{}
 	for _, topic := range c.cfg.Topics {
 		as := gen.Assignments[topic]
+		assigned[topic] = len(as)
 		if len(as) == 0 {
 			continue
 		}
@@ -201,7 +203,8 @@ func (c *Consumer) runGeneration(ctx context.Context, gen *kafka.Generation) {
 	}
 	c.log.Info("partitions assigned", "group", c.cfg.Group, "generation", gen.ID, "partitions", len(parts))
 	if c.m != nil {
-		c.m.assigned.Set(float64(len(parts)))
+		c.m.observeAssigned(assigned)
+		gen.Start(func(genCtx context.Context) { c.m.observeTopicPartitions(c.topicPartitions(genCtx)) })
 	}
 	gen.Start(func(genCtx context.Context) {
 		if c.cfg.Ready != nil {
@@ -215,6 +218,30 @@ func (c *Consumer) runGeneration(ctx context.Context, gen *kafka.Generation) {
 		defer stop()
 		c.consume(runCtx, gen, parts)
 	})
+}
+
+// topicPartitions asks Kafka how many partitions each consumed topic
+// has, trying the brokers in turn. A topic no broker answers for within
+// a few seconds is left out: its count is only a metric.
+func (c *Consumer) topicPartitions(ctx context.Context) map[string]int {
+	dialer := c.cfg.Dialer
+	if dialer == nil {
+		dialer = kafka.DefaultDialer
+	}
+	counts := map[string]int{}
+	for _, topic := range c.cfg.Topics {
+		for _, broker := range c.cfg.Brokers {
+			lctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+			ps, err := dialer.LookupPartitions(lctx, "tcp", broker, topic)
+			cancel()
+			if err == nil {
+				counts[topic] = len(ps)
+				break
+			}
+			c.log.Debug("reading the topic's partitions failed", "topic", topic, "broker", broker, "err", err)
+		}
+	}
+	return counts
 }
 
 // offsets reads PostgreSQL's offsets of topic, retrying until it answers

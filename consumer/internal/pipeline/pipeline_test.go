@@ -201,6 +201,14 @@ func TestConsumeAppliesResumesAndDeduplicates(t *testing.T) {
 	r.waitFor("every row at v2", func() bool {
 		return r.count(`SELECT count(*) FROM account WHERE name = 'v2'`) == records
 	})
+	// The only replica owns all three partitions, as the partition-count
+	// gauge says the topic has.
+	r.waitFor("the topic's partition count", func() bool {
+		return testutil.ToFloat64(m.partitions.WithLabelValues(r.topic)) == 3
+	})
+	if n := testutil.ToFloat64(m.assigned.WithLabelValues(r.topic)); n != 3 {
+		t.Fatalf("%v partitions assigned, want 3", n)
+	}
 	stop()
 	// The offsets are in PostgreSQL; a restart applies only what is new.
 	if n := r.count(`SELECT coalesce(sum(next_offset), 0) FROM sfsync_consumer_offsets WHERE consumer_group = $1`, r.group); n != 2*records {

@@ -147,7 +147,7 @@ func (t *top) report(ctx context.Context) string {
 		r := rate(cur, prev, "sfsync_consumer_envelopes_applied_total")
 		outRate += r
 		outTotal += cur.sum("sfsync_consumer_envelopes_applied_total")
-		lag += cur.sum("sfsync_consumer_lag")
+		lag += cur.sum("sfsync_consumer_lag_records")
 		dlq += cur.sum("sfsync_consumer_dead_letters_total")
 		fresh.add(cur.histogram("sfsync_consumer_freshness_seconds").minus(prev.histogram("sfsync_consumer_freshness_seconds")))
 		rows = append(rows, fmt.Sprintf("    replica %d  %-24s partitions %3.0f   %8.0f envelopes/s   dedup hits %.0f",
@@ -176,7 +176,7 @@ func (t *top) report(ctx context.Context) string {
 		}
 		fmt.Fprintf(&b, " last verify %s ago, drift found %.0f, repaired %.0f\n",
 			time.Since(time.Unix(int64(last), 0)).Round(time.Second),
-			cur.sum("sfsync_reconciler_last_verify_drift"), cur.sum("sfsync_reconciler_repaired_total"))
+			cur.sum("sfsync_reconciler_last_verify_drift_records"), cur.sum("sfsync_reconciler_repaired_total"))
 	}
 	return b.String()
 }

@@ -20,9 +20,9 @@ sfsync_consumer_freshness_seconds_bucket{entity="Account",le="1"} 90
 sfsync_consumer_freshness_seconds_bucket{entity="Account",le="+Inf"} 100
 sfsync_consumer_freshness_seconds_sum{entity="Account"} 20
 sfsync_consumer_freshness_seconds_count{entity="Account"} 100
-# TYPE sfsync_consumer_lag gauge
-sfsync_consumer_lag{topic="a",partition="0"} 3
-sfsync_consumer_lag{topic="a",partition="1"} 4
+# TYPE sfsync_consumer_lag_records gauge
+sfsync_consumer_lag_records{topic="a",partition="0"} 3
+sfsync_consumer_lag_records{topic="a",partition="1"} 4
 `
 
 func TestSampleRatesAndQuantiles(t *testing.T) {
@@ -38,7 +38,7 @@ func TestSampleRatesAndQuantiles(t *testing.T) {
 	if got := rate(b, a, "sfsync_consumer_envelopes_applied_total"); got != 100 {
 		t.Errorf("rate = %v, want 100/s", got)
 	}
-	if got := a.sum("sfsync_consumer_lag"); got != 7 {
+	if got := a.sum("sfsync_consumer_lag_records"); got != 7 {
 		t.Errorf("lag = %v, want 7", got)
 	}
 	h := a.histogram("sfsync_consumer_freshness_seconds")

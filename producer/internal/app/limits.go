@@ -21,10 +21,15 @@ const (
 	// limitPublished is the platform event publishing allocation of the
 	// current hour.
 	limitPublished = "HourlyPublishedPlatformEvents"
+	// limitAPIRequests is the REST API allocation of 24 h, which the
+	// producer's partition-key lookups, the reconciler's queries and
+	// this poller's own reads of /limits spend. Once it is used up, REST
+	// calls fail with REQUEST_LIMIT_EXCEEDED.
+	limitAPIRequests = "DailyApiRequests"
 )
 
 // watchedLimits are the /limits entries exported as metrics.
-var watchedLimits = []string{limitDelivered, limitPublished}
+var watchedLimits = []string{limitDelivered, limitPublished, limitAPIRequests}
 
 // lowShare is the share of a limit's Max under which its Remaining is
 // logged as a warning.
@@ -127,6 +132,8 @@ func hint(name string) string {
 		return "when it reaches 0, Salesforce refuses subscriptions (subscription.limit.exceeded) until the 24-hour window frees some"
 	case limitPublished:
 		return "when it reaches 0, Salesforce refuses platform event publishes until the next hour"
+	case limitAPIRequests:
+		return "when it reaches 0, Salesforce refuses REST calls (REQUEST_LIMIT_EXCEEDED) until the 24-hour window frees some: partition-key lookups, the reconciler's verifies, re-fetches and polls, and reads of /limits fail"
 	default:
 		return ""
 	}

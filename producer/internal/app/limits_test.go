@@ -74,12 +74,12 @@ func restClient(t *testing.T, s *sffake.Server) *rest.Client {
 	return c
 }
 
-// TestLimitsPoller reads the delivery allocation from sffake as it is
-// used up and freed again: gauges follow it, one warning when it falls
-// under 10 %, one info line when it is back.
-func TestLimitsPoller(t *testing.T) {
-	t.Parallel()
-	s, err := sffake.Start(sffake.WithLimit(sffake.LimitDailyDeliveredPlatformEvents, 1000))
+// startPoller starts sffake with the Max of the limit name set to
+// maxValue and returns it with a poller reading it every minute, the
+// poller's registry and its log.
+func startPoller(t *testing.T, name string, maxValue int64) (*sffake.Server, *limitsPoller, *prometheus.Registry, *logBuffer) {
+	t.Helper()
+	s, err := sffake.Start(sffake.WithLimit(name, maxValue))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,6 +87,15 @@ func TestLimitsPoller(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	logs := &logBuffer{}
 	p := newLimitsPoller(restClient(t, s), time.Minute, reg, slog.New(slog.NewTextHandler(logs, nil)))
+	return s, p, reg, logs
+}
+
+// TestLimitsPoller reads the delivery allocation from sffake as it is
+// used up and freed again: gauges follow it, one warning when it falls
+// under 10 %, one info line when it is back.
+func TestLimitsPoller(t *testing.T) {
+	t.Parallel()
+	s, p, reg, logs := startPoller(t, sffake.LimitDailyDeliveredPlatformEvents, 1000)
 	ctx := context.Background()
 	gauges := func() (maxValue, remaining float64) {
 		maxValue, okMax := value(t, reg, "sfsync_producer_salesforce_limit_max", limitDelivered)
@@ -169,5 +178,62 @@ func TestLimitsPollerFailures(t *testing.T) {
 	}
 	if l := logs.take(); strings.Count(l, "salesforce limits not read") != 2 || strings.Contains(l, s.AccessToken()) {
 		t.Errorf("want two warnings without the token, got:\n%s", l)
+	}
+}
+
+// TestLimitsPollerAPIRequests follows DailyApiRequests, which each read
+// of /limits spends in sffake as in Salesforce: the gauges count down
+// poll by poll, one warning once under 10 %, the reads fail once it is
+// used up, and an info line when a new window frees it.
+func TestLimitsPollerAPIRequests(t *testing.T) {
+	t.Parallel()
+	const allocation = 20
+	s, p, reg, logs := startPoller(t, sffake.LimitDailyAPIRequests, allocation)
+	ctx := context.Background()
+	remaining := func() float64 {
+		t.Helper()
+		v, ok := value(t, reg, "sfsync_producer_salesforce_limit_remaining", limitAPIRequests)
+		if !ok {
+			t.Fatal("no remaining gauge of " + limitAPIRequests)
+		}
+		return v
+	}
+
+	// Reads 1 to 18 leave 19 to 2: at or above 10 % of 20.
+	for i := 1; i <= allocation-2; i++ {
+		p.poll(ctx)
+		if got := remaining(); got != float64(allocation-i) {
+			t.Fatalf("remaining %v after %d reads, want %d", got, i, allocation-i)
+		}
+	}
+	if maxValue, ok := value(t, reg, "sfsync_producer_salesforce_limit_max", limitAPIRequests); !ok || maxValue != allocation {
+		t.Errorf("max %v (%v), want %d", maxValue, ok, allocation)
+	}
+	if l := logs.take(); l != "" {
+		t.Errorf("logs at or above 10 %%:\n%s", l)
+	}
+	p.poll(ctx) // 1 left: under 10 %
+	if l := logs.take(); strings.Count(l, "level=WARN") != 1 || !strings.Contains(l, "limit="+limitAPIRequests) || !strings.Contains(l, "REQUEST_LIMIT_EXCEEDED") {
+		t.Errorf("want one warning naming the limit, got:\n%s", l)
+	}
+	p.poll(ctx) // the last request: 0 left
+	if got := remaining(); got != 0 {
+		t.Fatalf("remaining %v, want 0", got)
+	}
+	p.poll(ctx) // refused: the gauge keeps its last value
+	if failures, _ := value(t, reg, "sfsync_producer_salesforce_limits_poll_failures_total", ""); failures != 1 {
+		t.Errorf("failures %v once used up, want 1", failures)
+	}
+	if l := logs.take(); strings.Contains(l, "nearly used up") || !strings.Contains(l, "salesforce limits not read") {
+		t.Errorf("want the failed read and no second warning, got:\n%s", l)
+	}
+
+	s.ResetLimits()
+	p.poll(ctx)
+	if got := remaining(); got != allocation-1 {
+		t.Fatalf("remaining %v after the window reset, want %d", got, allocation-1)
+	}
+	if l := logs.take(); !strings.Contains(l, "level=INFO") || !strings.Contains(l, "available again") || !strings.Contains(l, "limit="+limitAPIRequests) {
+		t.Errorf("want an info line on recovery, got:\n%s", l)
 	}
 }

@@ -97,8 +97,9 @@ type Salesforce struct {
 
 	// LimitsPollInterval is how often the producer reads the org's
 	// /limits resource (a REST call, which counts against
-	// DailyApiRequests) to export the delivery allocation's use as
-	// metrics; the default is 1m. A negative value, such as -1s,
+	// DailyApiRequests) to export the use of the delivery allocation, the
+	// hourly publishing allocation and DailyApiRequests as metrics; the
+	// default is 1m. A negative value, such as -1s,
 	// disables polling; 0, like every setting, takes the default.
 	LimitsPollInterval time.Duration `yaml:"limits_poll_interval"`
 }

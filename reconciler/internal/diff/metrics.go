@@ -23,7 +23,7 @@ type Metrics struct {
 //	sfsync_reconciler_repaired_total{object}              corrective envelopes published for them
 //	sfsync_reconciler_last_verify_timestamp_seconds{mode} when the last verify of the mode ended
 //	sfsync_reconciler_last_verify_duration_seconds{mode}  how long it took
-//	sfsync_reconciler_last_verify_drift{object}           differences the object's last verify found
+//	sfsync_reconciler_last_verify_drift_records{object}   differences the object's last verify found
 //	sfsync_reconciler_verify_deletes_withheld_total{object} extra rows not deleted, more than Config.MaxDeletes
 func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m := &Metrics{
@@ -44,7 +44,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help: "How long the last verify of each mode took, grace periods included.",
 		}, []string{"mode"}),
 		lastDrift: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "sfsync_reconciler_last_verify_drift",
+			Name: "sfsync_reconciler_last_verify_drift_records",
 			Help: "Differences the last verify of each object found.",
 		}, []string{"object"}),
 		withheld: prometheus.NewCounterVec(prometheus.CounterOpts{
