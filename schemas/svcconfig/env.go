@@ -3,6 +3,7 @@ package svcconfig
 import (
 	"fmt"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -101,4 +102,38 @@ func applyEnv(root reflect.Value, prefix string, lookup func(string) (string, bo
 		}
 	})
 	return ps
+}
+
+// UnknownEnv returns a *[ValidationError] naming every variable of
+// environ ("NAME=value" entries, as os.Environ returns them) that starts
+// with prefix but overrides no setting of the struct dst points to, with
+// the nearest variable that does as a hint; nil when there is none. A
+// mistyped override would otherwise leave the file's value in force
+// without a word. Values are never read, let alone shown.
+func UnknownEnv(service, prefix string, dst any, environ []string) error {
+	known := EnvNames(prefix, dst)
+	var ps []Problem
+	for _, kv := range environ {
+		name, _, _ := strings.Cut(kv, "=")
+		if !strings.HasPrefix(name, prefix) || slices.Contains(known, name) {
+			continue
+		}
+		msg := "overrides no setting"
+		best, bestD := "", 4
+		for _, k := range known {
+			if d := distance(name, k); d < bestD {
+				best, bestD = k, d
+			}
+		}
+		if best != "" {
+			msg += "; did you mean " + best + "?"
+		} else {
+			msg += "; the settings' variables are " + prefix + "<KEY_PATH>, such as " + known[0]
+		}
+		ps = append(ps, Problem{Where: "$" + name, Message: msg})
+	}
+	if len(ps) == 0 {
+		return nil
+	}
+	return &ValidationError{Service: service, Problems: ps}
 }

@@ -194,10 +194,12 @@ func (s *Salesforce) checkOAuth(k *Checker) {
 // Warnings returns the settings of s that work but are unsafe outside
 // development.
 func (s *Salesforce) Warnings() []string {
+	var ws []string
 	if s.Plaintext && !Loopback(s.PubSubEndpoint) {
-		return []string{"salesforce.plaintext: access tokens go unencrypted to " + s.PubSubEndpoint}
+		ws = append(ws, "salesforce.plaintext: access tokens go unencrypted to "+s.PubSubEndpoint)
 	}
-	return nil
+	ws = append(ws, cleartextURL("salesforce.login_url", s.LoginURL, "the login's credentials and the access token")...)
+	return append(ws, cleartextURL("salesforce.instance_url", s.InstanceURL, "the access token")...)
 }
 
 // PrivateKey reads and checks PrivateKeyFile, for the jwt_bearer grant;

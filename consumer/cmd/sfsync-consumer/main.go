@@ -21,6 +21,7 @@ import (
 
 	"github.com/sfsync/sfsync/consumer/internal/app"
 	"github.com/sfsync/sfsync/consumer/internal/config"
+	"github.com/sfsync/sfsync/schemas/svcconfig"
 	"github.com/sfsync/sfsync/schemas/svcconfig/buildinfo"
 	"github.com/sfsync/sfsync/schemas/svcconfig/endpoint"
 )
@@ -105,6 +106,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, lookup fu
 // status.
 func load(path string, stderr io.Writer, lookup func(string) (string, bool)) (*config.Config, int) {
 	cfg, err := config.Load(path, lookup)
+	if err == nil {
+		err = svcconfig.UnknownEnv("consumer", config.EnvPrefix, cfg, os.Environ())
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "sfsync-consumer: %v\n", err)
 		return nil, 2

@@ -268,3 +268,37 @@ func TestSecretsNeverShow(t *testing.T) {
 		t.Errorf("secrets not marked as set: %s", c)
 	}
 }
+
+// TestCleartextWarnings checks the warnings about credentials that cross
+// the network unencrypted: PostgreSQL without verified TLS and Redis with
+// a password over redis://, to hosts beyond loopback only.
+func TestCleartextWarnings(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		scenario, postgres, redis string
+		want                      []string
+	}{
+		{scenario: "loopback", postgres: "postgres://u:p@127.0.0.1/db?sslmode=disable", redis: "redis://:secret@localhost:6379/0"},
+		{scenario: "remote, verified", postgres: "postgres://u:p@db.example.com/db?sslmode=verify-full", redis: "rediss://:secret@cache.example.com:6380/0"},
+		{scenario: "remote redis without a password", postgres: "postgres://u:p@db.example.com/db?sslmode=verify-full", redis: "redis://cache.example.com:6379/0"},
+		{scenario: "remote, cleartext", postgres: "postgres://u:p@db.example.com/db?sslmode=require", redis: "redis://:secret@cache.example.com:6379/0", want: []string{
+			"postgres.url: the connection to db.example.com does not verify the server's certificate (sslmode=require); use sslmode=verify-full",
+			"redis.url: redis:// sends the password unencrypted to cache.example.com:6379; use rediss://",
+		}},
+	} {
+		path, _ := fixture(t, "mapping: {{mapping}}\nkafka:\n  brokers: [127.0.0.1:19092]\npostgres:\n  url: "+tc.postgres+"\nredis:\n  url: "+tc.redis+"\n")
+		c, err := Load(path, nil)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.scenario, err)
+		}
+		got := c.Warnings()
+		if !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("%s: got %q, want %q", tc.scenario, got, tc.want)
+		}
+		for _, w := range got {
+			if strings.Contains(w, "secret") || strings.Contains(w, ":p@") {
+				t.Errorf("%s: a warning shows a password: %s", tc.scenario, w)
+			}
+		}
+	}
+}

@@ -122,6 +122,21 @@ func (r *Redis) check(k *svcconfig.Checker) {
 // development, for main to log at start.
 func (c *Config) Warnings() []string {
 	ws := c.Kafka.Conn.Warnings()
+	ws = append(ws, svcconfig.PostgresWarnings(string(c.Postgres.URL))...)
+	ws = append(ws, c.Redis.warnings()...)
 	ws = append(ws, svcconfig.MetricsWarnings(c.MetricsAddr, c.MetricsPublic)...)
 	return ws
+}
+
+// warnings returns a warning when the Redis password goes unencrypted
+// (redis:// with a password) to a host beyond loopback.
+func (r *Redis) warnings() []string {
+	if r.URL == "" {
+		return nil
+	}
+	opts, err := redis.ParseURL(string(r.URL))
+	if err != nil || opts.Password == "" || opts.TLSConfig != nil || svcconfig.Loopback(opts.Addr) {
+		return nil
+	}
+	return []string{"redis.url: redis:// sends the password unencrypted to " + opts.Addr + "; use rediss://"}
 }

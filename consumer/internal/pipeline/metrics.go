@@ -23,6 +23,7 @@ type Metrics struct {
 	lag         *prometheus.GaugeVec
 	assigned    *prometheus.GaugeVec
 	partitions  *prometheus.GaugeVec
+	generations prometheus.Counter
 }
 
 // NewMetrics registers the metrics with reg.
@@ -84,8 +85,12 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help: "Partitions the topic has, as Kafka reported at the start of the current consumer group generation, by topic.",
 		}, []string{"topic"}),
 	}
+	m.generations = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "sfsync_consumer_group_generations_total",
+		Help: "Consumer group generations this replica joined: one per rebalance; a steady rise is a rebalance storm.",
+	})
 	reg.MustRegister(m.consumed, m.applied, m.freshness, m.batchSize, m.applyTime, m.dedupHits,
-		m.dedupErrors, m.deadLetters, m.forwarded, m.retries, m.lag, m.assigned, m.partitions)
+		m.dedupErrors, m.deadLetters, m.forwarded, m.retries, m.lag, m.assigned, m.partitions, m.generations)
 	return m
 }
 
@@ -96,10 +101,11 @@ func (m *Metrics) observeBatch(records int, took time.Duration) {
 	}
 }
 
-// observeAssigned records how many partitions of each topic a
-// generation assigns to this replica.
+// observeAssigned records a generation joined and how many partitions of
+// each topic it assigns to this replica.
 func (m *Metrics) observeAssigned(assigned map[string]int) {
 	if m != nil {
+		m.generations.Inc()
 		for topic, n := range assigned {
 			m.assigned.WithLabelValues(topic).Set(float64(n))
 		}

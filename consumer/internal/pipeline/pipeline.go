@@ -204,8 +204,9 @@ func (c *Consumer) runGeneration(ctx context.Context, gen *kafka.Generation) {
 	c.log.Info("partitions assigned", "group", c.cfg.Group, "generation", gen.ID, "partitions", len(parts))
 	if c.m != nil {
 		c.m.observeAssigned(assigned)
-		gen.Start(func(genCtx context.Context) { c.m.observeTopicPartitions(c.topicPartitions(genCtx)) })
 	}
+	// One function for the whole generation: kafka-go ends the generation
+	// when any function given to gen.Start returns.
 	gen.Start(func(genCtx context.Context) {
 		if c.cfg.Ready != nil {
 			c.cfg.Ready(true)
@@ -216,6 +217,9 @@ func (c *Consumer) runGeneration(ctx context.Context, gen *kafka.Generation) {
 		defer cancel()
 		stop := context.AfterFunc(ctx, cancel)
 		defer stop()
+		if c.m != nil {
+			go c.m.observeTopicPartitions(c.topicPartitions(runCtx))
+		}
 		c.consume(runCtx, gen, parts)
 	})
 }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/sfsync/sfsync/producer/internal/app"
 	"github.com/sfsync/sfsync/producer/internal/config"
+	"github.com/sfsync/sfsync/schemas/svcconfig"
 	"github.com/sfsync/sfsync/schemas/svcconfig/buildinfo"
 	"github.com/sfsync/sfsync/schemas/svcconfig/endpoint"
 )
@@ -62,6 +63,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, lookup fu
 		return 2
 	}
 	cfg, err := config.Load(*path, lookup)
+	if err == nil {
+		err = svcconfig.UnknownEnv("producer", config.EnvPrefix, cfg, os.Environ())
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "sfsync-producer: %v\n", err)
 		return 2

@@ -238,6 +238,21 @@ func TestBadConfiguration(t *testing.T) {
 	}
 }
 
+// TestUnknownVariable checks that a mistyped override stops the start
+// with the variable's name and the one meant, not the file's value in
+// force without a word.
+func TestUnknownVariable(t *testing.T) {
+	t.Setenv("SFSYNC_PRODUCER_KAFKA_SASL_PASWORD", "hunter2")
+	var out, errs syncBuffer
+	if code := run(context.Background(), []string{"--config", "../../producer.example.yaml"}, &out, &errs, noEnv); code != 2 {
+		t.Fatalf("exit %d, want 2; stderr:\n%s", code, errs.String())
+	}
+	want := "sfsync-producer: $SFSYNC_PRODUCER_KAFKA_SASL_PASWORD: overrides no setting; did you mean SFSYNC_PRODUCER_KAFKA_SASL_PASSWORD?\n"
+	if errs.String() != want || strings.Contains(errs.String(), "hunter2") {
+		t.Errorf("stderr %q, want %q", errs.String(), want)
+	}
+}
+
 // waitForTopic waits until the producer has created the Account topic
 // (three partitions, from --create-topics 3): a group reader that joins
 // before would never be assigned its partitions.

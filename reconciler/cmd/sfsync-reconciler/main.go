@@ -30,6 +30,7 @@ import (
 	"github.com/sfsync/sfsync/reconciler/internal/app"
 	"github.com/sfsync/sfsync/reconciler/internal/config"
 	"github.com/sfsync/sfsync/reconciler/internal/report"
+	"github.com/sfsync/sfsync/schemas/svcconfig"
 	"github.com/sfsync/sfsync/schemas/svcconfig/buildinfo"
 	"github.com/sfsync/sfsync/schemas/svcconfig/endpoint"
 )
@@ -109,6 +110,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, lookup fu
 		return 2
 	}
 	cfg, err := config.Load(*path, lookup)
+	if err == nil {
+		err = svcconfig.UnknownEnv("reconciler", config.EnvPrefix, cfg, os.Environ())
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "sfsync-reconciler: %v\n", err)
 		return 2

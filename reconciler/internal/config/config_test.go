@@ -248,7 +248,8 @@ func TestGrantFiles(t *testing.T) {
 
 func TestWarnings(t *testing.T) {
 	t.Parallel()
-	path, _ := fixture(t, strings.Replace(base, "  org_id:", "  plaintext: true\n  pubsub_endpoint: sf.example.com:7011\n  org_id:", 1)+
+	remote := strings.Replace(base, "127.0.0.1:15432", "db.example.com:5432", 1)
+	path, _ := fixture(t, strings.Replace(remote, "  org_id:", "  plaintext: true\n  pubsub_endpoint: sf.example.com:7011\n  org_id:", 1)+
 		"  sasl: {mechanism: PLAIN, username: u, password: p}\nverify: {repair: false}\nmetrics_addr: 0.0.0.0:9467\n")
 	c, err := Load(path, nil)
 	if err != nil {
@@ -257,6 +258,7 @@ func TestWarnings(t *testing.T) {
 	want := []string{
 		"kafka.sasl.mechanism: PLAIN without kafka.tls.enabled exposes the SASL exchange to the network",
 		"salesforce.plaintext: access tokens go unencrypted to sf.example.com:7011",
+		"postgres.url: the connection to db.example.com does not use TLS (sslmode=disable); use sslmode=verify-full",
 		"metrics_addr: metrics are served beyond this host on 0.0.0.0:9467 (set metrics_public: true if intended)",
 		"verify.repair: false: drift is reported, not repaired",
 	}

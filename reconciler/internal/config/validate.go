@@ -136,6 +136,7 @@ func (c *Config) checkVerify(k *svcconfig.Checker) {
 func (c *Config) Warnings() []string {
 	ws := c.Kafka.Conn.Warnings()
 	ws = append(ws, c.Salesforce.Salesforce.Warnings()...)
+	ws = append(ws, svcconfig.PostgresWarnings(string(c.Postgres.URL))...)
 	ws = append(ws, svcconfig.MetricsWarnings(c.MetricsAddr, c.MetricsPublic)...)
 	if c.Verify.Repair != nil && !*c.Verify.Repair {
 		ws = append(ws, "verify.repair: false: drift is reported, not repaired")
