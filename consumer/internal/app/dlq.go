@@ -17,6 +17,7 @@ import (
 
 	"github.com/sfsync/sfsync/consumer/internal/config"
 	"github.com/sfsync/sfsync/consumer/internal/pipeline"
+	"github.com/sfsync/sfsync/schemas/deadletter"
 	"github.com/sfsync/sfsync/schemas/envelope"
 )
 
@@ -31,7 +32,7 @@ const replayLock = 0x73667379_6e630002
 
 // HeaderReplayedFrom is set on a re-published record: the dead letter's
 // "topic:partition:offset".
-const HeaderReplayedFrom = "sfsync-replayed-from"
+const HeaderReplayedFrom = deadletter.HeaderReplayedFrom
 
 // DeadLetter is one record of the dead-letter topic, as the pipeline
 // wrote it.
@@ -60,7 +61,7 @@ type DeadLetter struct {
 // Origin returns where the record came from, "topic:partition:offset",
 // the form --origin-offset takes.
 func (d *DeadLetter) Origin() string {
-	return fmt.Sprintf("%s:%d:%d", d.OriginTopic, d.OriginPartition, d.OriginOffset)
+	return key(d.OriginTopic, d.OriginPartition, d.OriginOffset)
 }
 
 // ListOptions says which dead letters [ListDeadLetters] prints, and how.
@@ -269,20 +270,11 @@ func choose(cfg *config.Config, dls []DeadLetter, done map[string]bool, opts Rep
 
 // parseOrigin parses "topic:partition:offset".
 func parseOrigin(s string) (topic string, partition int, offset int64, err error) {
-	i := strings.LastIndexByte(s, ':')
-	j := -1
-	if i > 0 {
-		j = strings.LastIndexByte(s[:i], ':')
-	}
-	if j <= 0 {
+	p, err := deadletter.ParsePosition(s)
+	if err != nil {
 		return "", 0, 0, fmt.Errorf("--origin-offset %q: want topic:partition:offset, as dlq list prints it", s)
 	}
-	p, err1 := strconv.Atoi(s[j+1 : i])
-	o, err2 := strconv.ParseInt(s[i+1:], 10, 64)
-	if err1 != nil || err2 != nil || p < 0 || o < 0 {
-		return "", 0, 0, fmt.Errorf("--origin-offset %q: want topic:partition:offset, as dlq list prints it", s)
-	}
-	return s[:j], p, o, nil
+	return p.Topic, p.Partition, p.Offset, nil
 }
 
 // republished returns the record to write back to d's origin topic: its
@@ -299,12 +291,12 @@ func republished(cfg *config.Config, d *DeadLetter) kafka.Message {
 			hs = append(hs, h)
 		}
 	}
-	hs = append(hs, kafka.Header{Key: HeaderReplayedFrom, Value: fmt.Appendf(nil, "%s:%d:%d", cfg.Kafka.DeadLetterTopic, d.Partition, d.Offset)})
+	hs = append(hs, kafka.Header{Key: HeaderReplayedFrom, Value: []byte(key(cfg.Kafka.DeadLetterTopic, d.Partition, d.Offset))})
 	return kafka.Message{Topic: d.OriginTopic, Key: d.msg.Key, Value: d.msg.Value, Headers: hs}
 }
 
 func key(topic string, partition int, offset int64) string {
-	return fmt.Sprintf("%s:%d:%d", topic, partition, offset)
+	return deadletter.Position{Topic: topic, Partition: partition, Offset: offset}.String()
 }
 
 // querier is what replayed needs of a pool or a transaction.

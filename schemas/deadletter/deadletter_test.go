@@ -1,0 +1,54 @@
+package deadletter
+
+import "testing"
+
+func TestParsePosition(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		scenario, in string
+		want         Position
+		bad          bool
+	}{
+		{scenario: "plain", in: "sfsync.account:3:1234", want: Position{"sfsync.account", 3, 1234}},
+		{scenario: "zeros", in: "t:0:0", want: Position{"t", 0, 0}},
+		{scenario: "colon in topic", in: "a:b:1:2", want: Position{"a:b", 1, 2}},
+		{scenario: "no topic", in: ":1:2", bad: true},
+		{scenario: "two fields", in: "t:1", bad: true},
+		{scenario: "negative partition", in: "t:-1:2", bad: true},
+		{scenario: "negative offset", in: "t:1:-2", bad: true},
+		{scenario: "not a number", in: "t:x:2", bad: true},
+		{scenario: "empty", in: "", bad: true},
+	} {
+		t.Run(tc.scenario, func(t *testing.T) {
+			t.Parallel()
+			got, err := ParsePosition(tc.in)
+			if tc.bad {
+				if err == nil {
+					t.Fatalf("ParsePosition(%q) = %v, want an error", tc.in, got)
+				}
+				return
+			}
+			if err != nil || got != tc.want {
+				t.Fatalf("ParsePosition(%q) = %v, %v; want %v", tc.in, got, err, tc.want)
+			}
+			if got.String() != tc.in {
+				t.Errorf("String() = %q, want %q", got.String(), tc.in)
+			}
+		})
+	}
+}
+
+func FuzzParsePosition(f *testing.F) {
+	f.Add("sfsync.account:3:1234")
+	f.Add("a:b:c")
+	f.Fuzz(func(t *testing.T, s string) {
+		p, err := ParsePosition(s)
+		if err != nil {
+			return
+		}
+		q, err := ParsePosition(p.String())
+		if err != nil || q != p {
+			t.Fatalf("%q parsed as %v, whose String %q parses as %v, %v", s, p, p.String(), q, err)
+		}
+	})
+}
