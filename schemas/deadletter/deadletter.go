@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
+
+	"github.com/segmentio/kafka-go"
 )
 
 // The headers of a dead letter.
@@ -79,4 +82,57 @@ func ParsePosition(s string) (Position, error) {
 		return Position{}, fmt.Errorf("%q: want topic:partition:offset", s)
 	}
 	return Position{Topic: s[:j], Partition: p, Offset: o}, nil
+}
+
+// Headers are the dead-letter headers of one record, as [Parse] reads
+// them; a header the record lacks is the zero value.
+type Headers struct {
+	Reason      string
+	Origin      string // OriginSalesforce or OriginConsumer
+	OriginTopic string
+	// OriginPartition and OriginOffset locate a consumer dead letter's
+	// record; OriginPosition is false when either is missing or not a
+	// number.
+	OriginPartition int
+	OriginOffset    int64
+	OriginPosition  bool
+	Group           string
+	// Time is zero when the header is missing or not RFC 3339.
+	Time     time.Time
+	ReplayID string // hex
+	EventID  string
+	SchemaID string
+}
+
+// Parse reads the dead-letter headers of a record's headers, ignoring
+// the others.
+func Parse(headers []kafka.Header) Headers {
+	var h Headers
+	var partitionOK, offsetOK bool
+	text := map[string]*string{
+		HeaderReason: &h.Reason, HeaderOrigin: &h.Origin, HeaderOriginTopic: &h.OriginTopic, HeaderGroup: &h.Group,
+		HeaderReplayID: &h.ReplayID, HeaderEventID: &h.EventID, HeaderSchemaID: &h.SchemaID,
+	}
+	for _, kh := range headers {
+		v := string(kh.Value)
+		if dst, ok := text[kh.Key]; ok {
+			*dst = v
+			continue
+		}
+		var err error
+		switch kh.Key {
+		case HeaderOriginPartition:
+			h.OriginPartition, err = strconv.Atoi(v)
+			partitionOK = err == nil
+		case HeaderOriginOffset:
+			h.OriginOffset, err = strconv.ParseInt(v, 10, 64)
+			offsetOK = err == nil
+		case HeaderTime:
+			if t, err := time.Parse(time.RFC3339Nano, v); err == nil {
+				h.Time = t
+			}
+		}
+	}
+	h.OriginPosition = partitionOK && offsetOK
+	return h
 }

@@ -1,6 +1,12 @@
 package deadletter
 
-import "testing"
+import (
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+)
 
 func TestParsePosition(t *testing.T) {
 	t.Parallel()
@@ -51,4 +57,36 @@ func FuzzParsePosition(f *testing.F) {
 			t.Fatalf("%q parsed as %v, whose String %q parses as %v, %v", s, p, p.String(), q, err)
 		}
 	})
+}
+
+func TestParse(t *testing.T) {
+	t.Parallel()
+	at := time.Date(2026, 12, 3, 15, 4, 5, 6, time.UTC)
+	h := Parse([]kafka.Header{
+		{Key: "own", Value: []byte("kept out")},
+		{Key: HeaderReason, Value: []byte("decode: bad")},
+		{Key: HeaderOrigin, Value: []byte(OriginSalesforce)},
+		{Key: HeaderOriginTopic, Value: []byte("/data/AccountChangeEvent")},
+		{Key: HeaderReplayID, Value: []byte("00ff")},
+		{Key: HeaderEventID, Value: []byte("e-1")},
+		{Key: HeaderSchemaID, Value: []byte("s-1")},
+		{Key: HeaderTime, Value: []byte(at.Format(time.RFC3339Nano))},
+	})
+	want := Headers{Reason: "decode: bad", Origin: OriginSalesforce, OriginTopic: "/data/AccountChangeEvent",
+		ReplayID: "00ff", EventID: "e-1", SchemaID: "s-1", Time: at}
+	if !reflect.DeepEqual(h, want) {
+		t.Errorf("got %+v, want %+v", h, want)
+	}
+	h = Parse([]kafka.Header{
+		{Key: HeaderOrigin, Value: []byte(OriginConsumer)}, {Key: HeaderOriginTopic, Value: []byte("t")},
+		{Key: HeaderOriginPartition, Value: []byte("3")}, {Key: HeaderOriginOffset, Value: []byte("1234")},
+		{Key: HeaderGroup, Value: []byte("g")}, {Key: HeaderTime, Value: []byte("yesterday")},
+	})
+	want = Headers{Origin: OriginConsumer, OriginTopic: "t", OriginPartition: 3, OriginOffset: 1234, OriginPosition: true, Group: "g"}
+	if !reflect.DeepEqual(h, want) {
+		t.Errorf("got %+v, want %+v", h, want)
+	}
+	if h := Parse([]kafka.Header{{Key: HeaderOriginPartition, Value: []byte("3")}}); h.OriginPosition {
+		t.Errorf("a partition without an offset is a position: %+v", h)
+	}
 }
