@@ -109,7 +109,8 @@ type ListOptions struct {
 // channel, replay id and event id, entity, change type and record ids
 // where known, payload size, whether a replay wrote it, and the reason.
 // What it cannot learn (the ledger, a schema) it says on warn, and prints
-// the rest. It prints no payload values.
+// the rest. It prints no payload, though a reason may quote the value
+// that failed.
 func (t *Tool) List(ctx context.Context, opts ListOptions, out, warn io.Writer) error {
 	letters, _, ledgerErr, err := t.read(ctx, opts.Limit)
 	if err != nil {
