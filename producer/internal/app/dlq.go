@@ -23,9 +23,7 @@ func ListDeadLetters(ctx context.Context, cfg *config.Config, opts dlq.ListOptio
 	if err != nil {
 		return err
 	}
-	sctx, cancel := context.WithTimeout(ctx, time.Minute)
-	defer cancel()
-	if sf, err := connect(sctx, cfg, discardLogger()); err != nil {
+	if sf, err := connect(ctx, cfg, discardLogger()); err != nil {
 		fmt.Fprintf(warn, "sfsync-producer: entities and change types unknown: %v\n", err)
 	} else {
 		defer sf.client.Close()
