@@ -120,14 +120,22 @@ func (t *Tool) List(ctx context.Context, opts ListOptions, out, warn io.Writer) 
 		fmt.Fprintf(warn, "sfsync-producer: replays unknown: %v\n", ledgerErr)
 	}
 	if t.Schemas != nil {
-		var failed []string
+		// A schema Salesforce does not have is asked for once; when
+		// Salesforce does not answer, the rest are not asked for.
+		failed := map[string]bool{}
 		for i := range letters {
-			if err := t.describe(ctx, &letters[i]); err != nil && !slices.Contains(failed, err.Error()) {
-				failed = append(failed, err.Error())
+			if failed[letters[i].SchemaID] {
+				continue
 			}
-		}
-		for _, f := range failed {
-			fmt.Fprintf(warn, "sfsync-producer: not decoded: %s\n", f)
+			err := t.describe(ctx, &letters[i])
+			if err == nil {
+				continue
+			}
+			fmt.Fprintf(warn, "sfsync-producer: not decoded: %v\n", err)
+			if pubsub.IsRetryable(err) || ctx.Err() != nil {
+				break
+			}
+			failed[letters[i].SchemaID] = true
 		}
 	}
 	return dlqcmd.Print(out, opts.Format, letters,
