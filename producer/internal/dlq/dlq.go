@@ -256,6 +256,8 @@ type conversion struct {
 	none string
 	// failed says why it still cannot be converted.
 	failed error
+	// refused says why Kafka did not take its envelopes.
+	refused error
 }
 
 // convert runs the producer's conversion on l: decode with the schema
@@ -340,27 +342,39 @@ func (t *Tool) Replay(ctx context.Context, opts ReplayOptions, out io.Writer) er
 	if opts.DryRun {
 		verb = "would replay"
 	}
-	done, failed := 0, 0
+	done, failed, refused := 0, 0, 0
 	for _, c := range acked {
-		if c.failed != nil {
+		switch {
+		case c.failed != nil:
 			failed++
 			fmt.Fprintf(out, "not replayed %s: %s\n", describeLetter(c.letter), dlqcmd.OneLine(c.failed.Error(), 400))
-			continue
+		case c.refused != nil:
+			refused++
+			fmt.Fprintf(out, "not written %s: kafka: %s\n", describeLetter(c.letter), dlqcmd.OneLine(c.refused.Error(), 400))
+		default:
+			done++
+			fmt.Fprintf(out, "%s %s as %s\n", verb, describeLetter(c.letter), describeConversion(c))
 		}
-		done++
-		fmt.Fprintf(out, "%s %s as %s\n", verb, describeLetter(c.letter), describeConversion(c))
 	}
-	fmt.Fprintf(out, "%d dead letters %s, %d skipped as already replayed, %d not converted\n", done, verb, skipped, failed)
+	summary := fmt.Sprintf("%d dead letters %s, %d skipped as already replayed, %d not converted", done, verb, skipped, failed)
+	if refused > 0 {
+		summary += fmt.Sprintf(", %d refused by Kafka", refused)
+	}
+	fmt.Fprintln(out, summary)
+	var errs []error
 	if failed > 0 {
-		return fmt.Errorf("%d dead letters %w; see above", failed, ErrNotConverted)
+		errs = append(errs, fmt.Errorf("%d dead letters %w; see above", failed, ErrNotConverted))
 	}
-	return nil
+	if refused > 0 {
+		errs = append(errs, fmt.Errorf("%d dead letters not written: Kafka refused their envelopes; replay them again", refused))
+	}
+	return errors.Join(errs...)
 }
 
 // write writes the envelopes of the conversions that succeeded, waits for
 // Kafka's acknowledgements, and records in the ledger the dead letters
 // all of whose envelopes Kafka acknowledged. It returns the conversions
-// with failed set on those Kafka refused, or an error when a write could
+// with refused set on those Kafka refused, or an error when a write could
 // not be queued (after recording those written before it) or the ledger
 // not written.
 func (t *Tool) write(ctx context.Context, convs []conversion) ([]conversion, error) {
@@ -403,7 +417,7 @@ queue:
 		switch {
 		case c.failed != nil:
 		case refused[i] != nil:
-			out[i].failed = fmt.Errorf("kafka: %w", refused[i])
+			out[i].refused = refused[i]
 		default:
 			m := Mark{EventID: c.letter.EventID, Channel: c.letter.Channel, ReplayID: c.letter.ReplayID, Envelopes: len(c.envs), ReplayedAt: now().UTC()}
 			if c.topic != "" {
