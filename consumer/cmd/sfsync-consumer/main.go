@@ -23,6 +23,7 @@ import (
 	"github.com/sfsync/sfsync/consumer/internal/config"
 	"github.com/sfsync/sfsync/schemas/svcconfig"
 	"github.com/sfsync/sfsync/schemas/svcconfig/buildinfo"
+	"github.com/sfsync/sfsync/schemas/svcconfig/dlqcmd"
 	"github.com/sfsync/sfsync/schemas/svcconfig/endpoint"
 )
 
@@ -45,10 +46,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, lookup fu
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: sfsync-consumer [--config FILE] [--check]\n"+
 			"       sfsync-consumer --version | --probe URL\n"+
-			"       sfsync-consumer dlq list [--config FILE] [--limit N] [--format table|json]\n"+
-			"       sfsync-consumer dlq replay [--config FILE] [--dry-run] (--origin-offset TOPIC:PARTITION:OFFSET ... | --all)\n\n"+
+			"%s\n"+
 			"Applies sfsync envelopes from Kafka to PostgreSQL.\n"+
-			"Every configuration key can be overridden by %s<KEY PATH>, e.g. %s.\n\n", config.EnvPrefix, config.EnvName("postgres.url"))
+			"Every configuration key can be overridden by %s<KEY PATH>, e.g. %s.\n\n", dlqSpec.Usage("       "), config.EnvPrefix, config.EnvName("postgres.url"))
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -116,64 +116,27 @@ func load(path string, stderr io.Writer, lookup func(string) (string, bool)) (*c
 	return cfg, 0
 }
 
+// dlqSpec is the command line of "dlq list" and "dlq replay".
+var dlqSpec = dlqcmd.Spec{
+	Program: "sfsync-consumer", ConfigHelp: "the configuration file (YAML; see consumer.example.yaml)",
+	DryRunHelp: "print what would be replayed and change nothing",
+}
+
 // dlq runs "dlq list" and "dlq replay".
 func dlq(ctx context.Context, args []string, path string, stdout, stderr io.Writer, lookup func(string) (string, bool)) int {
-	if len(args) == 0 || (args[0] != "list" && args[0] != "replay") {
-		fmt.Fprintln(stderr, "usage: sfsync-consumer dlq list|replay [flags]; sfsync-consumer dlq list -h for the flags")
-		return 2
+	c, status, ok := dlqSpec.Parse(args, path, stderr)
+	if !ok {
+		return status
 	}
-	cmd := args[0]
-	fs := flag.NewFlagSet("sfsync-consumer dlq "+cmd, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.StringVar(&path, "config", path, "the configuration file (YAML; see consumer.example.yaml)")
-	var list app.ListOptions
-	var replay app.ReplayOptions
-	if cmd == "list" {
-		fs.IntVar(&list.Limit, "limit", 100, "print at most N dead letters, oldest first; 0 prints all")
-		fs.StringVar(&list.Format, "format", "table", "table or json")
-	} else {
-		fs.BoolVar(&replay.DryRun, "dry-run", false, "print what would be replayed and change nothing")
-		fs.BoolVar(&replay.All, "all", false, "replay every dead letter not replayed yet")
-		fs.Func("origin-offset", "replay the dead letter of this origin record, TOPIC:PARTITION:OFFSET as dlq list prints it; repeatable", func(s string) error {
-			replay.Origins = append(replay.Origins, s)
-			return nil
-		})
-	}
-	if err := fs.Parse(args[1:]); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
-	}
-	switch {
-	case fs.NArg() > 0:
-		fmt.Fprintf(stderr, "sfsync-consumer dlq %s: unexpected argument %q\n", cmd, fs.Arg(0))
-		return 2
-	case cmd == "list" && list.Format != "table" && list.Format != "json":
-		fmt.Fprintf(stderr, "sfsync-consumer dlq list: --format must be table or json, got %q\n", list.Format)
-		return 2
-	case cmd == "list" && list.Limit < 0:
-		fmt.Fprintf(stderr, "sfsync-consumer dlq list: --limit must be >= 0, got %d\n", list.Limit)
-		return 2
-	case cmd == "replay" && replay.All == (len(replay.Origins) > 0):
-		fmt.Fprintln(stderr, "sfsync-consumer dlq replay: give --all or --origin-offset TOPIC:PARTITION:OFFSET (not both)")
-		return 2
-	}
-	cfg, code := load(path, stderr, lookup)
+	cfg, code := load(c.Config, stderr, lookup)
 	if cfg == nil {
 		return code
 	}
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	var err error
-	if cmd == "list" {
-		err = app.ListDeadLetters(ctx, cfg, list, stdout, stderr)
-	} else {
-		err = app.ReplayDeadLetters(ctx, cfg, replay, stdout)
-	}
-	if err != nil {
-		fmt.Fprintf(stderr, "sfsync-consumer dlq %s: %v\n", cmd, err)
-		return 1
-	}
-	return 0
+	return c.Run(ctx, "sfsync-consumer", stderr,
+		func(ctx context.Context) error {
+			return app.ListDeadLetters(ctx, cfg, app.ListOptions{Limit: c.Limit, Format: c.Format}, stdout, stderr)
+		},
+		func(ctx context.Context) error {
+			return app.ReplayDeadLetters(ctx, cfg, app.ReplayOptions{All: c.All, Origins: c.Origins, DryRun: c.DryRun}, stdout)
+		})
 }

@@ -2,13 +2,11 @@ package app
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -17,7 +15,9 @@ import (
 
 	"github.com/sfsync/sfsync/consumer/internal/config"
 	"github.com/sfsync/sfsync/consumer/internal/pipeline"
+	"github.com/sfsync/sfsync/schemas/deadletter"
 	"github.com/sfsync/sfsync/schemas/envelope"
+	"github.com/sfsync/sfsync/schemas/svcconfig/dlqcmd"
 )
 
 // ReplayedTable records the dead letters [ReplayDeadLetters] has
@@ -31,7 +31,7 @@ const replayLock = 0x73667379_6e630002
 
 // HeaderReplayedFrom is set on a re-published record: the dead letter's
 // "topic:partition:offset".
-const HeaderReplayedFrom = "sfsync-replayed-from"
+const HeaderReplayedFrom = deadletter.HeaderReplayedFrom
 
 // DeadLetter is one record of the dead-letter topic, as the pipeline
 // wrote it.
@@ -60,7 +60,7 @@ type DeadLetter struct {
 // Origin returns where the record came from, "topic:partition:offset",
 // the form --origin-offset takes.
 func (d *DeadLetter) Origin() string {
-	return fmt.Sprintf("%s:%d:%d", d.OriginTopic, d.OriginPartition, d.OriginOffset)
+	return key(d.OriginTopic, d.OriginPartition, d.OriginOffset)
 }
 
 // ListOptions says which dead letters [ListDeadLetters] prints, and how.
@@ -94,36 +94,13 @@ func ListDeadLetters(ctx context.Context, cfg *config.Config, opts ListOptions, 
 			dls[i].Replayed = done[key(cfg.Kafka.DeadLetterTopic, dls[i].Partition, dls[i].Offset)]
 		}
 	}
-	if opts.Format == "json" {
-		if dls == nil {
-			dls = []DeadLetter{}
-		}
-		enc := json.NewEncoder(out)
-		enc.SetIndent("", "  ")
-		return enc.Encode(dls)
-	}
-	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "PARTITION\tOFFSET\tTIME\tORIGIN\tREASON\tENTITY\tRECORD\tREPLAYED")
-	for _, d := range dls {
-		reason := strings.ReplaceAll(d.Reason, "\n", " ")
-		if len(reason) > 120 {
-			reason = reason[:120] + "…"
-		}
-		fmt.Fprintf(tw, "%d\t%d\t%s\t%s\t%s\t%s\t%s\t%t\n", d.Partition, d.Offset, d.Time.UTC().Format(time.RFC3339),
-			d.Origin(), reason, dash(d.Entity), dash(d.RecordID), d.Replayed)
-	}
-	if err := tw.Flush(); err != nil {
-		return err
-	}
-	fmt.Fprintf(out, "%d dead letters in %s\n", len(dls), cfg.Kafka.DeadLetterTopic)
-	return nil
-}
-
-func dash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
+	return dlqcmd.Print(out, opts.Format, dls,
+		[]string{"PARTITION", "OFFSET", "TIME", "ORIGIN", "REASON", "ENTITY", "RECORD", "REPLAYED"},
+		func(d *DeadLetter) []string {
+			return []string{strconv.Itoa(d.Partition), strconv.FormatInt(d.Offset, 10), d.Time.UTC().Format(time.RFC3339),
+				d.Origin(), dlqcmd.Reason(d.Reason), dlqcmd.Cell(d.Entity), dlqcmd.Cell(d.RecordID), strconv.FormatBool(d.Replayed)}
+		},
+		fmt.Sprintf("%d dead letters in %s", len(dls), cfg.Kafka.DeadLetterTopic))
 }
 
 // ReplayOptions says which dead letters [ReplayDeadLetters] re-publishes.
@@ -269,20 +246,11 @@ func choose(cfg *config.Config, dls []DeadLetter, done map[string]bool, opts Rep
 
 // parseOrigin parses "topic:partition:offset".
 func parseOrigin(s string) (topic string, partition int, offset int64, err error) {
-	i := strings.LastIndexByte(s, ':')
-	j := -1
-	if i > 0 {
-		j = strings.LastIndexByte(s[:i], ':')
-	}
-	if j <= 0 {
+	p, err := deadletter.ParsePosition(s)
+	if err != nil {
 		return "", 0, 0, fmt.Errorf("--origin-offset %q: want topic:partition:offset, as dlq list prints it", s)
 	}
-	p, err1 := strconv.Atoi(s[j+1 : i])
-	o, err2 := strconv.ParseInt(s[i+1:], 10, 64)
-	if err1 != nil || err2 != nil || p < 0 || o < 0 {
-		return "", 0, 0, fmt.Errorf("--origin-offset %q: want topic:partition:offset, as dlq list prints it", s)
-	}
-	return s[:j], p, o, nil
+	return p.Topic, p.Partition, p.Offset, nil
 }
 
 // republished returns the record to write back to d's origin topic: its
@@ -299,12 +267,12 @@ func republished(cfg *config.Config, d *DeadLetter) kafka.Message {
 			hs = append(hs, h)
 		}
 	}
-	hs = append(hs, kafka.Header{Key: HeaderReplayedFrom, Value: fmt.Appendf(nil, "%s:%d:%d", cfg.Kafka.DeadLetterTopic, d.Partition, d.Offset)})
+	hs = append(hs, kafka.Header{Key: HeaderReplayedFrom, Value: []byte(key(cfg.Kafka.DeadLetterTopic, d.Partition, d.Offset))})
 	return kafka.Message{Topic: d.OriginTopic, Key: d.msg.Key, Value: d.msg.Value, Headers: hs}
 }
 
 func key(topic string, partition int, offset int64) string {
-	return fmt.Sprintf("%s:%d:%d", topic, partition, offset)
+	return deadletter.Position{Topic: topic, Partition: partition, Offset: offset}.String()
 }
 
 // querier is what replayed needs of a pool or a transaction.
@@ -445,25 +413,13 @@ func readPartition(ctx context.Context, cfg *config.Config, dialer *kafka.Dialer
 // deadLetter describes m from its headers and, when it decodes, its
 // envelope.
 func deadLetter(m kafka.Message, codec *envelope.Codec) DeadLetter {
-	d := DeadLetter{Partition: m.Partition, Offset: m.Offset, Time: m.Time, msg: m}
-	for _, h := range m.Headers {
-		v := string(h.Value)
-		switch h.Key {
-		case pipeline.HeaderReason:
-			d.Reason = v
-		case pipeline.HeaderOriginTopic:
-			d.OriginTopic = v
-		case pipeline.HeaderOriginPartition:
-			d.OriginPartition, _ = strconv.Atoi(v)
-		case pipeline.HeaderOriginOffset:
-			d.OriginOffset, _ = strconv.ParseInt(v, 10, 64)
-		case pipeline.HeaderGroup:
-			d.Group = v
-		case pipeline.HeaderTime:
-			if t, err := time.Parse(time.RFC3339Nano, v); err == nil {
-				d.Time = t
-			}
-		}
+	h := deadletter.Parse(m.Headers)
+	d := DeadLetter{
+		Partition: m.Partition, Offset: m.Offset, Time: m.Time, Reason: h.Reason, Group: h.Group,
+		OriginTopic: h.OriginTopic, OriginPartition: h.OriginPartition, OriginOffset: h.OriginOffset, msg: m,
+	}
+	if !h.Time.IsZero() {
+		d.Time = h.Time
 	}
 	if e, err := codec.Decode(m.Value); err == nil {
 		d.env = e

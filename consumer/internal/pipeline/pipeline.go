@@ -18,6 +18,7 @@ import (
 
 	"github.com/sfsync/sfsync/consumer/internal/apply"
 	"github.com/sfsync/sfsync/consumer/internal/store"
+	"github.com/sfsync/sfsync/schemas/deadletter"
 	"github.com/sfsync/sfsync/schemas/envelope"
 )
 
@@ -595,7 +596,7 @@ func (c *Consumer) deadLetter(m kafka.Message, reason string, err error) kafka.M
 		Topic: c.cfg.DeadLetterTopic, Key: m.Key, Value: m.Value,
 		Headers: append(append([]kafka.Header(nil), m.Headers...),
 			kafka.Header{Key: HeaderReason, Value: []byte(reason + ": " + err.Error())},
-			kafka.Header{Key: HeaderOrigin, Value: []byte("consumer")},
+			kafka.Header{Key: HeaderOrigin, Value: []byte(deadletter.OriginConsumer)},
 			kafka.Header{Key: HeaderOriginTopic, Value: []byte(m.Topic)},
 			kafka.Header{Key: HeaderOriginPartition, Value: []byte(strconv.Itoa(m.Partition))},
 			kafka.Header{Key: HeaderOriginOffset, Value: []byte(strconv.FormatInt(m.Offset, 10))},
@@ -605,15 +606,16 @@ func (c *Consumer) deadLetter(m kafka.Message, reason string, err error) kafka.M
 	}
 }
 
-// The headers of a dead letter, beside the original record's own.
+// The headers of a dead letter, beside the original record's own (the
+// contract is package deadletter's).
 const (
-	HeaderReason          = "sfsync-dlq-reason"
-	HeaderOrigin          = "sfsync-origin"
-	HeaderOriginTopic     = "sfsync-origin-topic"
-	HeaderOriginPartition = "sfsync-origin-partition"
-	HeaderOriginOffset    = "sfsync-origin-offset"
-	HeaderGroup           = "sfsync-consumer-group"
-	HeaderTime            = "sfsync-dlq-time"
+	HeaderReason          = deadletter.HeaderReason
+	HeaderOrigin          = deadletter.HeaderOrigin
+	HeaderOriginTopic     = deadletter.HeaderOriginTopic
+	HeaderOriginPartition = deadletter.HeaderOriginPartition
+	HeaderOriginOffset    = deadletter.HeaderOriginOffset
+	HeaderGroup           = deadletter.HeaderGroup
+	HeaderTime            = deadletter.HeaderTime
 )
 
 func (c *Consumer) write(ctx context.Context, msgs []kafka.Message) error {

@@ -1,7 +1,10 @@
-// Command sfsync-producer streams Salesforce change events into Kafka.
+// Command sfsync-producer streams Salesforce change events into Kafka,
+// and inspects and replays its dead letters.
 //
-//	sfsync-producer --config producer.yaml [--check] [--create-topics N]
+//	sfsync-producer --config FILE [--check] [--create-topics N]
 //	sfsync-producer --version | --probe URL
+//	sfsync-producer dlq list --config FILE [--limit N] [--format table|json]
+//	sfsync-producer dlq replay --config FILE [--dry-run] (--origin-offset TOPIC:PARTITION:OFFSET ... | --all)
 //
 // See the README and producer.example.yaml.
 package main
@@ -18,8 +21,10 @@ import (
 
 	"github.com/sfsync/sfsync/producer/internal/app"
 	"github.com/sfsync/sfsync/producer/internal/config"
+	"github.com/sfsync/sfsync/producer/internal/dlq"
 	"github.com/sfsync/sfsync/schemas/svcconfig"
 	"github.com/sfsync/sfsync/schemas/svcconfig/buildinfo"
+	"github.com/sfsync/sfsync/schemas/svcconfig/dlqcmd"
 	"github.com/sfsync/sfsync/schemas/svcconfig/endpoint"
 )
 
@@ -39,9 +44,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, lookup fu
 	probe := fs.String("probe", "", endpoint.ProbeUsage)
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: sfsync-producer --config FILE [--check] [--create-topics N]\n"+
-			"       sfsync-producer --version | --probe URL\n\n"+
+			"       sfsync-producer --version | --probe URL\n"+
+			"%s\n"+
 			"Streams Salesforce change events (Pub/Sub API) into Kafka as sfsync envelopes.\n"+
-			"Every configuration key can be overridden by %s<KEY PATH>, e.g. %s.\n\n", config.EnvPrefix, config.EnvName("kafka.brokers"))
+			"Every configuration key can be overridden by %s<KEY PATH>, e.g. %s.\n\n", dlqSpec.Usage("       "), config.EnvPrefix, config.EnvName("kafka.brokers"))
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -57,18 +63,26 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, lookup fu
 	if *probe != "" {
 		return endpoint.RunProbe(ctx, *probe, stderr)
 	}
+	if rest := fs.Args(); len(rest) > 0 {
+		if rest[0] != "dlq" {
+			fmt.Fprintf(stderr, "sfsync-producer: unknown command %q\n", rest[0])
+			fs.Usage()
+			return 2
+		}
+		if *check || *createTopics != 0 {
+			fmt.Fprintln(stderr, "sfsync-producer: --check and --create-topics do not go with dlq")
+			return 2
+		}
+		return dlqCommand(ctx, rest[1:], *path, stdout, stderr, lookup)
+	}
 	if *path == "" {
 		fmt.Fprintln(stderr, "sfsync-producer: --config is required")
 		fs.Usage()
 		return 2
 	}
-	cfg, err := config.Load(*path, lookup)
-	if err == nil {
-		err = svcconfig.UnknownEnv("producer", config.EnvPrefix, cfg, os.Environ())
-	}
-	if err != nil {
-		fmt.Fprintf(stderr, "sfsync-producer: %v\n", err)
-		return 2
+	cfg, code := load(*path, stderr, lookup)
+	if cfg == nil {
+		return code
 	}
 	log := endpoint.Logger(cfg.LogLevel, cfg.LogFormat, stderr)
 	for _, w := range cfg.Warnings() {
@@ -90,4 +104,43 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, lookup fu
 	}
 	log.Info("sfsync-producer stopped")
 	return 0
+}
+
+// load reads the configuration and refuses unknown SFSYNC_PRODUCER_
+// variables; on failure it returns nil and the exit status.
+func load(path string, stderr io.Writer, lookup func(string) (string, bool)) (*config.Config, int) {
+	cfg, err := config.Load(path, lookup)
+	if err == nil {
+		err = svcconfig.UnknownEnv("producer", config.EnvPrefix, cfg, os.Environ())
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "sfsync-producer: %v\n", err)
+		return nil, 2
+	}
+	return cfg, 0
+}
+
+// dlqSpec is the command line of "dlq list" and "dlq replay".
+var dlqSpec = dlqcmd.Spec{
+	Program: "sfsync-producer", ConfigHelp: "the configuration file (YAML; see producer.example.yaml); required", ConfigRequired: true,
+	DryRunHelp: "convert and print what would be written, and write nothing",
+}
+
+// dlqCommand runs "dlq list" and "dlq replay".
+func dlqCommand(ctx context.Context, args []string, path string, stdout, stderr io.Writer, lookup func(string) (string, bool)) int {
+	c, status, ok := dlqSpec.Parse(args, path, stderr)
+	if !ok {
+		return status
+	}
+	cfg, code := load(c.Config, stderr, lookup)
+	if cfg == nil {
+		return code
+	}
+	return c.Run(ctx, "sfsync-producer", stderr,
+		func(ctx context.Context) error {
+			return app.ListDeadLetters(ctx, cfg, dlq.ListOptions{Limit: c.Limit, Format: c.Format}, stdout, stderr)
+		},
+		func(ctx context.Context) error {
+			return app.ReplayDeadLetters(ctx, cfg, dlq.ReplayOptions{All: c.All, Origins: c.Origins, DryRun: c.DryRun}, stdout)
+		})
 }

@@ -24,6 +24,7 @@ const (
 	DefaultMaxInFlight        = 10_000
 	DefaultCheckpointTopic    = "sfsync.checkpoints"
 	DefaultDeadLetterTopic    = "sfsync.producer.dead-letter"
+	ReplayedSuffix            = ".replayed" // of the default kafka.dead_letter_replayed_topic
 	DefaultReplayPolicy       = "fail"
 	DefaultReconcileTopic     = "sfsync.reconcile-requests"
 	DefaultCapacity           = pubsub.DefaultCapacity
@@ -131,6 +132,11 @@ type Kafka struct {
 	// DeadLetterTopic receives events that cannot become envelopes; the
 	// default is sfsync.producer.dead-letter.
 	DeadLetterTopic string `yaml:"dead_letter_topic"`
+	// DeadLetterReplayedTopic is the compacted topic where `dlq replay`
+	// records the dead letters it replayed, one record per dead letter, so
+	// that a second replay skips them; the default is DeadLetterTopic
+	// followed by ".replayed". It is created at the first replay.
+	DeadLetterReplayedTopic string `yaml:"dead_letter_replayed_topic"`
 	// TopicPartitionsExpected maps topics to the partition count that
 	// --check verifies; the default is empty (only existence is checked).
 	TopicPartitionsExpected map[string]int `yaml:"topic_partitions_expected"`
@@ -236,6 +242,7 @@ func (c *Config) setDefaults() {
 	defInt(&c.Kafka.MaxInFlight, DefaultMaxInFlight)
 	def(&c.Kafka.CheckpointTopic, DefaultCheckpointTopic)
 	def(&c.Kafka.DeadLetterTopic, DefaultDeadLetterTopic)
+	def(&c.Kafka.DeadLetterReplayedTopic, c.Kafka.DeadLetterTopic+ReplayedSuffix)
 	def(&c.Replay.Policy, DefaultReplayPolicy)
 	def(&c.Replay.ReconcileTopic, DefaultReconcileTopic)
 	defInt(&c.Subscription.Capacity, DefaultCapacity)

@@ -75,6 +75,7 @@ func (c *Config) checkTopics(k *svcconfig.Checker) {
 	k.Topics(used,
 		svcconfig.Topic{Path: "kafka.checkpoint_topic", Name: c.Kafka.CheckpointTopic},
 		svcconfig.Topic{Path: "kafka.dead_letter_topic", Name: c.Kafka.DeadLetterTopic},
+		svcconfig.Topic{Path: "kafka.dead_letter_replayed_topic", Name: c.Kafka.DeadLetterReplayedTopic},
 		svcconfig.Topic{Path: "replay.reconcile_topic", Name: c.Replay.ReconcileTopic},
 	)
 	counts := c.Kafka.TopicPartitionsExpected

@@ -75,7 +75,12 @@ func (n *Normalizer) Envelopes(ev *pubsub.Event) ([]envelope.Envelope, error) {
 		return n.platformEnvelopes(ev, objs)
 	}
 	h := ev.Header
-	if h == nil || ev.DecodeErr != nil {
+	if ev.DecodeErr != nil {
+		// The decode error says what was wrong; the dead letter's reason
+		// carries it.
+		return nil, fmt.Errorf("event %s on %s: %w: %w", ev.ID, ev.Topic, ErrNotChangeEvent, ev.DecodeErr)
+	}
+	if h == nil {
 		return nil, fmt.Errorf("event %s on %s: %w", ev.ID, ev.Topic, ErrNotChangeEvent)
 	}
 	obj := n.mapping.Object(h.EntityName)

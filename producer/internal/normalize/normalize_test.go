@@ -269,6 +269,9 @@ func TestRefusals(t *testing.T) {
 			if errors.Is(tc.want, normalize.ErrBadValue) && !containsAll(err.Error(), "NumberOfEmployees", "001000000000001AAA", tc.ev.ID) {
 				t.Errorf("error %q does not name the field, record and event", err)
 			}
+			if tc.ev.DecodeErr != nil && !errors.Is(err, tc.ev.DecodeErr) {
+				t.Errorf("error %q does not carry the decode error", err)
+			}
 		})
 	}
 }

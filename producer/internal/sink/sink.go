@@ -10,6 +10,7 @@ import (
 
 	"github.com/segmentio/kafka-go"
 
+	"github.com/sfsync/sfsync/schemas/deadletter"
 	"github.com/sfsync/sfsync/schemas/envelope"
 )
 
@@ -186,21 +187,22 @@ type DeadLetter struct {
 	Time time.Time
 }
 
-// WriteDeadLetter queues dl on topic, keyed by its event id, and calls
-// done once Kafka acknowledged it or it failed, like [Sink.Write].
+// WriteDeadLetter queues dl on topic, keyed by its event id, with the
+// headers of package deadletter's contract, and calls done once Kafka
+// acknowledged it or it failed, like [Sink.Write].
 func (s *Sink) WriteDeadLetter(ctx context.Context, topic string, dl DeadLetter, done func(error)) error {
 	msg := kafka.Message{
 		Topic: topic,
 		Key:   []byte(dl.EventID),
 		Value: dl.Payload,
 		Headers: []kafka.Header{
-			{Key: "sfsync-dlq-reason", Value: []byte(dl.Reason)},
-			{Key: "sfsync-origin", Value: []byte("salesforce")},
-			{Key: "sfsync-origin-topic", Value: []byte(dl.Topic)},
-			{Key: "sfsync-replay-id", Value: []byte(fmt.Sprintf("%x", dl.ReplayID))},
-			{Key: "sfsync-event-id", Value: []byte(dl.EventID)},
-			{Key: "sfsync-schema-id", Value: []byte(dl.SchemaID)},
-			{Key: "sfsync-dlq-time", Value: []byte(dl.Time.UTC().Format(time.RFC3339Nano))},
+			{Key: deadletter.HeaderReason, Value: []byte(dl.Reason)},
+			{Key: deadletter.HeaderOrigin, Value: []byte(deadletter.OriginSalesforce)},
+			{Key: deadletter.HeaderOriginTopic, Value: []byte(dl.Topic)},
+			{Key: deadletter.HeaderReplayID, Value: []byte(fmt.Sprintf("%x", dl.ReplayID))},
+			{Key: deadletter.HeaderEventID, Value: []byte(dl.EventID)},
+			{Key: deadletter.HeaderSchemaID, Value: []byte(dl.SchemaID)},
+			{Key: deadletter.HeaderTime, Value: []byte(dl.Time.UTC().Format(time.RFC3339Nano))},
 		},
 		WriterData: completion{done: func(_ int, err error) {
 			if done != nil {

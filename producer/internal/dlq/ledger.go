@@ -1,0 +1,117 @@
+package dlq
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+)
+
+// Mark is the ledger's record of one replayed dead letter, stored as JSON
+// under the dead letter's position.
+type Mark struct {
+	// EventID is the dead letter's Salesforce event id; a mark counts
+	// only for a dead letter with the same one.
+	EventID string `json:"event_id"`
+	// Channel and ReplayID are the event's Pub/Sub topic and replay id
+	// (hex), for people reading the ledger.
+	Channel  string `json:"channel"`
+	ReplayID string `json:"replay_id"`
+	// Envelopes is how many envelopes the replay wrote, and Topics to
+	// which Kafka topics.
+	Envelopes int      `json:"envelopes"`
+	Topics    []string `json:"topics,omitempty"`
+	// ReplayedAt is when Kafka acknowledged them.
+	ReplayedAt time.Time `json:"replayed_at"`
+}
+
+// ledger is the compacted topic of [Mark]s.
+type ledger struct {
+	topic  string
+	client *kafka.Client
+}
+
+// load returns the marks of the ledger by position; none when the topic
+// does not exist yet. A record that is not a mark is skipped.
+func (l *ledger) load(ctx context.Context) (map[string]Mark, error) {
+	recs, err := readTopic(ctx, l.client, l.topic, 0)
+	if err != nil {
+		return nil, err
+	}
+	marks := map[string]Mark{}
+	for _, r := range recs {
+		var m Mark
+		switch {
+		case r.value == nil:
+			delete(marks, string(r.key))
+		case json.Unmarshal(r.value, &m) == nil && m.EventID != "":
+			marks[string(r.key)] = m
+		}
+	}
+	return marks, nil
+}
+
+// ensureTopic creates the ledger topic, compacted, when it is missing,
+// with the replication of the cluster's other topics (up to 3), and
+// waits until its partition has a leader.
+func (l *ledger) ensureTopic(ctx context.Context) error {
+	md, err := l.client.Metadata(ctx, &kafka.MetadataRequest{Topics: []string{l.topic}})
+	if err != nil {
+		return fmt.Errorf("replay ledger %s: metadata: %w", l.topic, err)
+	}
+	if len(md.Topics) == 1 && md.Topics[0].Error == nil {
+		return nil
+	}
+	rf := max(min(3, len(md.Brokers)), 1)
+	resp, err := l.client.CreateTopics(ctx, &kafka.CreateTopicsRequest{Topics: []kafka.TopicConfig{{
+		Topic: l.topic, NumPartitions: 1, ReplicationFactor: rf,
+		ConfigEntries: []kafka.ConfigEntry{
+			// compact alone: Kafka keeps the newest mark of every dead
+			// letter for as long as the topic lives.
+			{ConfigName: "cleanup.policy", ConfigValue: "compact"},
+			{ConfigName: "min.insync.replicas", ConfigValue: strconv.Itoa(min(rf, 2))},
+		},
+	}}})
+	if err == nil {
+		err = resp.Errors[l.topic]
+	}
+	if err != nil && !errors.Is(err, kafka.TopicAlreadyExists) {
+		return fmt.Errorf("create replay ledger %s: %w", l.topic, err)
+	}
+	for {
+		md, err := l.client.Metadata(ctx, &kafka.MetadataRequest{Topics: []string{l.topic}})
+		if err == nil && len(md.Topics) == 1 && md.Topics[0].Error == nil &&
+			len(md.Topics[0].Partitions) > 0 && md.Topics[0].Partitions[0].Leader.Host != "" {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("replay ledger %s: waiting for its leader: %w", l.topic, ctx.Err())
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// record writes marks, keyed by position, and returns once every in-sync
+// replica holds them.
+func (l *ledger) record(ctx context.Context, w *kafka.Writer, marks map[string]Mark) error {
+	if len(marks) == 0 {
+		return nil
+	}
+	msgs := make([]kafka.Message, 0, len(marks))
+	for pos, m := range marks {
+		value, err := json.Marshal(m)
+		if err != nil {
+			return err
+		}
+		msgs = append(msgs, kafka.Message{Topic: l.topic, Key: []byte(pos), Value: value})
+	}
+	if err := w.WriteMessages(ctx, msgs...); err != nil {
+		return fmt.Errorf("record replays in %s: %w", l.topic, err)
+	}
+	return nil
+}

@@ -1,0 +1,138 @@
+package deadletter
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+)
+
+// The headers of a dead letter.
+const (
+	// HeaderReason says why the record was dead-lettered; it names no
+	// secret.
+	HeaderReason = "sfsync-dlq-reason"
+	// HeaderOrigin says which service dead-lettered the record:
+	// [OriginSalesforce] or [OriginConsumer].
+	HeaderOrigin = "sfsync-origin"
+	// HeaderOriginTopic is the topic the record came from: a Pub/Sub
+	// topic such as /data/AccountChangeEvent for the producer, a Kafka
+	// topic for the consumer.
+	HeaderOriginTopic = "sfsync-origin-topic"
+	// HeaderOriginPartition and HeaderOriginOffset locate the Kafka
+	// record a consumer dead letter came from.
+	HeaderOriginPartition = "sfsync-origin-partition"
+	HeaderOriginOffset    = "sfsync-origin-offset"
+	// HeaderGroup is the consumer group that dead-lettered the record.
+	HeaderGroup = "sfsync-consumer-group"
+	// HeaderTime is when the record was dead-lettered, RFC 3339 with
+	// nanoseconds, UTC.
+	HeaderTime = "sfsync-dlq-time"
+	// HeaderReplayID is the Salesforce replay id of a producer dead
+	// letter, in lower-case hex.
+	HeaderReplayID = "sfsync-replay-id"
+	// HeaderEventID is the Salesforce event id (EventUuid) of a producer
+	// dead letter; the record's key holds it too.
+	HeaderEventID = "sfsync-event-id"
+	// HeaderSchemaID is the id of the Salesforce schema that wrote a
+	// producer dead letter's payload.
+	HeaderSchemaID = "sfsync-schema-id"
+	// HeaderReplayedFrom is set on a record that a consumer replay wrote
+	// back to its origin topic: the dead letter's [Position].
+	HeaderReplayedFrom = "sfsync-replayed-from"
+)
+
+// The values of [HeaderOrigin].
+const (
+	// OriginSalesforce marks a producer dead letter: a Salesforce event.
+	OriginSalesforce = "salesforce"
+	// OriginConsumer marks a consumer dead letter: a Kafka record.
+	OriginConsumer = "consumer"
+)
+
+// Position is where a record is in Kafka.
+type Position struct {
+	Topic     string
+	Partition int
+	Offset    int64
+}
+
+// String returns p as "topic:partition:offset".
+func (p Position) String() string {
+	return p.Topic + ":" + strconv.Itoa(p.Partition) + ":" + strconv.FormatInt(p.Offset, 10)
+}
+
+// ParsePosition parses "topic:partition:offset". The topic may contain
+// colons (Kafka topic names cannot, but the Pub/Sub topics of other
+// positions might); the partition and offset are the last two fields.
+func ParsePosition(s string) (Position, error) {
+	i := strings.LastIndexByte(s, ':')
+	j := -1
+	if i > 0 {
+		j = strings.LastIndexByte(s[:i], ':')
+	}
+	if j <= 0 {
+		return Position{}, fmt.Errorf("%q: want topic:partition:offset", s)
+	}
+	p, err1 := strconv.Atoi(s[j+1 : i])
+	o, err2 := strconv.ParseInt(s[i+1:], 10, 64)
+	if err1 != nil || err2 != nil || p < 0 || o < 0 {
+		return Position{}, fmt.Errorf("%q: want topic:partition:offset", s)
+	}
+	return Position{Topic: s[:j], Partition: p, Offset: o}, nil
+}
+
+// Headers are the dead-letter headers of one record, as [Parse] reads
+// them; a header the record lacks is the zero value.
+type Headers struct {
+	Reason      string
+	Origin      string // OriginSalesforce or OriginConsumer
+	OriginTopic string
+	// OriginPartition and OriginOffset locate a consumer dead letter's
+	// record; OriginPosition is false when either is missing or not a
+	// number.
+	OriginPartition int
+	OriginOffset    int64
+	OriginPosition  bool
+	Group           string
+	// Time is zero when the header is missing or not RFC 3339.
+	Time     time.Time
+	ReplayID string // hex
+	EventID  string
+	SchemaID string
+}
+
+// Parse reads the dead-letter headers of a record's headers, ignoring
+// the others.
+func Parse(headers []kafka.Header) Headers {
+	var h Headers
+	var partitionOK, offsetOK bool
+	text := map[string]*string{
+		HeaderReason: &h.Reason, HeaderOrigin: &h.Origin, HeaderOriginTopic: &h.OriginTopic, HeaderGroup: &h.Group,
+		HeaderReplayID: &h.ReplayID, HeaderEventID: &h.EventID, HeaderSchemaID: &h.SchemaID,
+	}
+	for _, kh := range headers {
+		v := string(kh.Value)
+		if dst, ok := text[kh.Key]; ok {
+			*dst = v
+			continue
+		}
+		var err error
+		switch kh.Key {
+		case HeaderOriginPartition:
+			h.OriginPartition, err = strconv.Atoi(v)
+			partitionOK = err == nil
+		case HeaderOriginOffset:
+			h.OriginOffset, err = strconv.ParseInt(v, 10, 64)
+			offsetOK = err == nil
+		case HeaderTime:
+			if t, err := time.Parse(time.RFC3339Nano, v); err == nil {
+				h.Time = t
+			}
+		}
+	}
+	h.OriginPosition = partitionOK && offsetOK
+	return h
+}
