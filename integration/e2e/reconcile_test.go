@@ -290,6 +290,15 @@ func TestCompactedEqualsSalesforce(t *testing.T) {
 	p.start("reconciler", filepath.Join(bins, "sfsync-reconciler"), "--config", cfg)
 	p.churn(context.Background(), 300, 0)
 	p.converge(2 * time.Minute)
+	p.waitCompacted(cfg)
+}
+
+// waitCompacted runs `verify --full --against compacted` until the
+// compacted latest-state topics equal Salesforce, which the reconciler
+// reaches in its own time after PostgreSQL; it fails the test after 2
+// minutes.
+func (p *pipeline) waitCompacted(cfg string) {
+	p.t.Helper()
 	deadline := time.Now().Add(2 * time.Minute)
 	for {
 		r, code := p.verify(cfg, "--full", "--against", "compacted")
@@ -297,7 +306,7 @@ func TestCompactedEqualsSalesforce(t *testing.T) {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("the compacted topics still differ from Salesforce (exit %d): %+v", code, r)
+			p.t.Fatalf("the compacted topics still differ from Salesforce (exit %d): %+v", code, r)
 		}
 		time.Sleep(2 * time.Second)
 	}

@@ -136,22 +136,8 @@ func TestSecuredPipeline(t *testing.T) {
 	if r, code := p.verify(cfg, "--full"); code != 0 {
 		t.Fatalf("verify --full through SASL_SSL exited %d: %+v", code, r)
 	}
-	// The reconciler catches up on the compacted topics in its own time.
-	deadline := time.Now().Add(2 * time.Minute)
-	for {
-		r, code := p.verify(cfg, "--full", "--against", "compacted")
-		if code == 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the compacted topics still differ from Salesforce (exit %d): %+v", code, r)
-		}
-		time.Sleep(time.Second)
-	}
-	created := append(p.serviceTopics(), p.topic("checkpoints"))
-	for _, o := range p.mapping.Objects {
-		created = append(created, o.KafkaTopic+".latest")
-	}
+	p.waitCompacted(cfg)
+	created := p.createdTopics()
 	if missing := p.missingTopics(created...); len(missing) > 0 {
 		t.Errorf("topics the services should have created are missing: %v", missing)
 	}
@@ -253,10 +239,7 @@ func TestSecuredRefused(t *testing.T) {
 			if n := p.endOffsets(envelopes...); n != 0 {
 				t.Errorf("%d records were written to the envelope topics", n)
 			}
-			created := append(p.serviceTopics(), p.topic("checkpoints"))
-			for _, o := range p.mapping.Objects {
-				created = append(created, o.KafkaTopic+".latest")
-			}
+			created := p.createdTopics()
 			if missing := p.missingTopics(created...); len(missing) != len(created) {
 				t.Errorf("topics were created: only %v of %v are missing", missing, created)
 			}
@@ -265,6 +248,17 @@ func TestSecuredRefused(t *testing.T) {
 			}
 		})
 	}
+}
+
+// createdTopics are the topics that the services of a secured pipeline
+// create: the dead-letter, reconcile-request and re-fetch topics, the
+// checkpoints, and the compacted latest-state topics.
+func (p *pipeline) createdTopics() []string {
+	created := append(p.serviceTopics(), p.topic("checkpoints"))
+	for _, o := range p.mapping.Objects {
+		created = append(created, o.KafkaTopic+".latest")
+	}
+	return created
 }
 
 // runToEnd runs a binary of the pipeline until it exits (failing the test
