@@ -344,7 +344,13 @@ kafka_healthy() {
 kafka_up() {
 	if pid=$(alive_pid "$KAFKA_PID"); then
 		log "kafka: already running (pid $pid)"
-		if kafka_secured; then kafka_users_and_acls; fi
+		if kafka_secured; then
+			if port_open "$KAFKA_SASL_SSL_PORT"; then
+				kafka_users_and_acls
+			else
+				log "kafka: running without the secured listeners (started by an earlier stack.sh); make down && make up adds them"
+			fi
+		fi
 		return 0
 	fi
 	port_open "$KAFKA_PORT" && die "kafka: port $KAFKA_PORT is taken by another process; set SFSYNC_KAFKA_PORT"
