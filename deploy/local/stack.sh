@@ -346,6 +346,7 @@ kafka_up() {
 		log "kafka: already running (pid $pid)"
 		if kafka_secured; then
 			if port_open "$KAFKA_SASL_SSL_PORT"; then
+				kafka_passwords
 				kafka_users_and_acls
 			else
 				log "kafka: running without the secured listeners (started by an earlier stack.sh); make down && make up adds them"
