@@ -11,9 +11,19 @@
 # Everything lives under SFSYNC_STACK_DIR (default: .cache/stack in the
 # repository, git-ignored): Kafka's jars, data directories, logs, pid files.
 # Ports are set by SFSYNC_KAFKA_PORT (19092), SFSYNC_KAFKA_CONTROLLER_PORT
-# (19093), SFSYNC_PG_PORT (15432) and SFSYNC_REDIS_PORT (16379); the broker's
-# heap by SFSYNC_KAFKA_HEAP (512m). The defaults stay clear of the standard
-# ports so a system PostgreSQL or Redis does not get in the way.
+# (19093), SFSYNC_KAFKA_SSL_PORT (19094), SFSYNC_KAFKA_SASL_SSL_PORT (19096),
+# SFSYNC_PG_PORT (15432) and SFSYNC_REDIS_PORT (16379); the broker's heap by
+# SFSYNC_KAFKA_HEAP (512m). The defaults stay clear of the standard ports so
+# a system PostgreSQL or Redis does not get in the way.
+#
+# Kafka's secured listeners: SSL (TLS, no client authentication) and
+# SASL_SSL with SCRAM-SHA-512 (what Amazon MSK serves on port 9096), with
+# a certificate of a CA made here, and the StandardAuthorizer with one
+# SCRAM user per service holding exactly the ACLs of the README's table
+# (SECURE_ACLS below). The PLAINTEXT listener's anonymous clients and the
+# SCRAM user sfsync-admin are super users. Setting both secured ports to 0
+# leaves them, the authorizer and the users out (private test brokers,
+# the demo).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -26,6 +36,8 @@ LOGS="$STATE/logs"
 HOST=127.0.0.1
 KAFKA_PORT=${SFSYNC_KAFKA_PORT:-19092}
 KAFKA_CONTROLLER_PORT=${SFSYNC_KAFKA_CONTROLLER_PORT:-19093}
+KAFKA_SSL_PORT=${SFSYNC_KAFKA_SSL_PORT:-19094}
+KAFKA_SASL_SSL_PORT=${SFSYNC_KAFKA_SASL_SSL_PORT:-19096}
 KAFKA_HEAP=${SFSYNC_KAFKA_HEAP:-512m}
 PG_PORT=${SFSYNC_PG_PORT:-15432}
 REDIS_PORT=${SFSYNC_REDIS_PORT:-16379}
@@ -126,18 +138,145 @@ kafka_install() {
 	maven_jars "$HERE/kafka/pom.xml" "$KAFKA_DIR/libs" "$LOGS/kafka-install.log"
 }
 
+KAFKA_TLS="$KAFKA_DIR/tls"
+# KAFKA_SECRETS holds the SCRAM users' passwords, one user=password a
+# line, made once; local test values, readable by the owner only.
+KAFKA_SECRETS="$KAFKA_DIR/scram-passwords"
+SCRAM_USERS=(sfsync-admin sfsync-producer sfsync-consumer sfsync-reconciler)
+
+# SECURE_ACLS are the ACLs of the services' SCRAM users, one
+# user|resource type|name|pattern type|operations a line: the README's
+# table ("Kafka security: TLS, SCRAM and ACLs"), which integration/e2e's
+# TestSecuredPipeline proves sufficient. Topic and group names come from
+# the configuration and the mapping, so the patterns are prefixes of the
+# default names: envelope topics sfsync.<object>, their .latest compacted
+# topics, sfsync.checkpoints, the dead-letter, reconcile-request and
+# re-fetch topics, groups sfsync-consumer and sfsync-reconciler.
+SECURE_ACLS=(
+	"sfsync-producer|topic|sfsync.|prefixed|Describe,Write"
+	"sfsync-producer|topic|sfsync.checkpoints|prefixed|Create,Read,DescribeConfigs"
+	"sfsync-producer|topic|sfsync.producer.dead-letter|prefixed|Create"
+	"sfsync-producer|topic|sfsync.reconcile-requests|prefixed|Create"
+	"sfsync-consumer|topic|sfsync.|prefixed|Describe,Read"
+	"sfsync-consumer|topic|sfsync.consumer.dead-letter|prefixed|Create,Write"
+	"sfsync-consumer|topic|sfsync.refetch|prefixed|Create,Write"
+	"sfsync-consumer|group|sfsync-consumer|prefixed|Read"
+	"sfsync-reconciler|topic|sfsync.|prefixed|Describe,Read,Write,Create,DescribeConfigs"
+	"sfsync-reconciler|group|sfsync-reconciler|prefixed|Read"
+)
+
+# kafka_secured reports whether the secured listeners are on: both ports
+# set, or both 0.
+kafka_secured() {
+	case "$KAFKA_SSL_PORT:$KAFKA_SASL_SSL_PORT" in
+	0:0) return 1 ;;
+	0:* | *:0) die "kafka: set SFSYNC_KAFKA_SSL_PORT and SFSYNC_KAFKA_SASL_SSL_PORT both to ports, or both to 0" ;;
+	esac
+}
+
+# kafka_tls makes, once, a CA and the broker's certificate (SAN
+# IP:127.0.0.1 and DNS:localhost) signed by it, in KAFKA_TLS; broker.pem
+# (key and chain, as Kafka's PEM keystore reads them) is written last, so
+# a half-made set is made again.
+kafka_tls() {
+	[ -s "$KAFKA_TLS/broker.pem" ] && [ -s "$KAFKA_TLS/ca.pem" ] && return 0
+	command -v openssl >/dev/null || apt_install openssl
+	log "kafka: making a CA and the broker's certificate in $KAFKA_TLS"
+	rm -rf "$KAFKA_TLS"
+	mkdir -p "$KAFKA_TLS"
+	(
+		umask 077
+		cd "$KAFKA_TLS"
+		openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 3650 \
+			-subj "/CN=sfsync local stack CA" \
+			-addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign"
+		openssl req -new -newkey rsa:2048 -nodes -keyout broker.key -out broker.csr -subj "/CN=localhost"
+		printf '%s\n' "basicConstraints=CA:FALSE" "keyUsage=critical,digitalSignature,keyEncipherment" \
+			"extendedKeyUsage=serverAuth" "subjectAltName=IP:127.0.0.1,DNS:localhost" >broker.ext
+		openssl x509 -req -in broker.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 825 \
+			-extfile broker.ext -out broker.crt
+		cat broker.key broker.crt ca.pem >broker.pem.tmp
+		mv broker.pem.tmp broker.pem
+	) >>"$LOGS/kafka-install.log" 2>&1 ||
+		{ tail -n 30 "$LOGS/kafka-install.log" >&2; die "kafka: making the certificates failed"; }
+	chmod 644 "$KAFKA_TLS/ca.pem"
+}
+
+# kafka_passwords makes, once, a random password for each SCRAM user.
+kafka_passwords() {
+	[ -s "$KAFKA_SECRETS" ] && return 0
+	local user
+	(
+		umask 077
+		for user in "${SCRAM_USERS[@]}"; do
+			printf '%s=%s\n' "$user" "$(openssl rand -hex 16)"
+		done >"$KAFKA_SECRETS.tmp"
+	)
+	mv "$KAFKA_SECRETS.tmp" "$KAFKA_SECRETS"
+}
+
+# scram_password prints the password of SCRAM user $1.
+scram_password() { sed -n "s/^$1=//p" "$KAFKA_SECRETS"; }
+
+# kafka_tool runs a Kafka command-line tool's class with its arguments,
+# its output appended to the security log. Passwords go to the tools in
+# files, never on a command line, and whatever a tool echoes after
+# "password=" is redacted before it reaches the log.
+kafka_tool() {
+	java -Xmx256m -XX:TieredStopAtLevel=1 -Djava.awt.headless=true \
+		-Dlog4j2.configurationFile="$KAFKA_DIR/log4j2-tools.properties" \
+		-cp "$KAFKA_DIR/libs/*" "$@" 2>&1 |
+		sed -E 's/(password=)[^],[:space:]]*/\1<redacted>/g' >>"$LOGS/kafka-security.log"
+}
+
+# kafka_users_and_acls gives the SCRAM users their passwords and the
+# services' users their ACLs, through the admin API on the PLAINTEXT
+# listener. Storage formatted by an earlier version of this script has
+# neither, and a running cluster is the only way to add ACLs, so this runs
+# after every start whose cluster, passwords or ACL list differ from those
+# recorded in the data directory; re-formatting would lose its topics.
+# Both operations are idempotent.
+kafka_users_and_acls() {
+	local marker="$KAFKA_DIR/data/sfsync-security" want user acl principal type name pattern ops op
+	want=$({ cat "$KAFKA_DIR/data/meta.properties" "$KAFKA_SECRETS"; printf '%s\n' "${SECURE_ACLS[@]}"; } | sha256sum | cut -d' ' -f1)
+	if [ -s "$marker" ] && [ "$(cat "$marker")" = "$want" ]; then return 0; fi
+	log "kafka: adding the SCRAM users and the services' ACLs (log: $LOGS/kafka-security.log)"
+	local conf="$KAFKA_DIR/scram-user.properties"
+	for user in "${SCRAM_USERS[@]}"; do
+		(umask 077 && printf 'SCRAM-SHA-512=password=%s\n' "$(scram_password "$user")" >"$conf")
+		kafka_tool org.apache.kafka.tools.ConfigCommand --bootstrap-server "$HOST:$KAFKA_PORT" \
+			--alter --entity-type users --entity-name "$user" --add-config-file "$conf" ||
+			{ rm -f "$conf"; die "kafka: adding SCRAM user $user failed (log: $LOGS/kafka-security.log)"; }
+	done
+	rm -f "$conf"
+	for acl in "${SECURE_ACLS[@]}"; do
+		IFS='|' read -r principal type name pattern ops <<<"$acl"
+		local args=(--bootstrap-server "$HOST:$KAFKA_PORT" --add --allow-principal "User:$principal"
+			"--$type" "$name" --resource-pattern-type "$pattern")
+		for op in ${ops//,/ }; do args+=(--operation "$op"); done
+		kafka_tool org.apache.kafka.tools.AclCommand "${args[@]}" ||
+			die "kafka: adding the ACL $acl failed (log: $LOGS/kafka-security.log)"
+	done
+	echo "$want" >"$marker"
+}
+
 kafka_configure() {
 	mkdir -p "$KAFKA_DIR/data"
+	local listeners="PLAINTEXT://$HOST:$KAFKA_PORT" protocols="PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT"
+	if kafka_secured; then
+		listeners+=",SSL://$HOST:$KAFKA_SSL_PORT,SASL_SSL://$HOST:$KAFKA_SASL_SSL_PORT"
+		protocols+=",SSL:SSL,SASL_SSL:SASL_SSL"
+	fi
 	cat >"$KAFKA_DIR/server.properties" <<EOF
 # Written by deploy/local/stack.sh on every start; edit the script, not this.
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@$HOST:$KAFKA_CONTROLLER_PORT
 controller.listener.names=CONTROLLER
-listeners=PLAINTEXT://$HOST:$KAFKA_PORT,CONTROLLER://$HOST:$KAFKA_CONTROLLER_PORT
-advertised.listeners=PLAINTEXT://$HOST:$KAFKA_PORT
+listeners=$listeners,CONTROLLER://$HOST:$KAFKA_CONTROLLER_PORT
+advertised.listeners=$listeners
 inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+listener.security.protocol.map=$protocols
 log.dirs=$KAFKA_DIR/data
 num.partitions=1
 default.replication.factor=1
@@ -151,6 +290,29 @@ share.coordinator.state.topic.min.isr=1
 group.initial.rebalance.delay.ms=0
 auto.create.topics.enable=false
 delete.topic.enable=true
+EOF
+	if kafka_secured; then
+		cat >>"$KAFKA_DIR/server.properties" <<EOF
+# The secured listeners: TLS with a certificate of the stack's CA; SCRAM
+# on SASL_SSL; ACLs, with anonymous (PLAINTEXT, and SSL without a client
+# certificate) and sfsync-admin as super users.
+ssl.keystore.type=PEM
+ssl.keystore.location=$KAFKA_TLS/broker.pem
+sasl.enabled.mechanisms=SCRAM-SHA-512
+listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer
+super.users=User:ANONYMOUS;User:sfsync-admin
+allow.everyone.if.no.acl.found=false
+EOF
+	fi
+	cat >"$KAFKA_DIR/log4j2-tools.properties" <<EOF
+rootLogger.level=WARN
+rootLogger.appenderRef.stderr.ref=stderr
+appender.stderr.type=Console
+appender.stderr.name=stderr
+appender.stderr.target=SYSTEM_ERR
+appender.stderr.layout.type=PatternLayout
+appender.stderr.layout.pattern=%p %m (%c)%n
 EOF
 	cat >"$KAFKA_DIR/log4j2.properties" <<EOF
 rootLogger.level=INFO
@@ -175,16 +337,33 @@ KAFKA_JAVA=(java -Xms"$KAFKA_HEAP" -Xmx"$KAFKA_HEAP" -XX:+UseG1GC -XX:MaxGCPause
 	-cp "$KAFKA_DIR/libs/*")
 
 kafka_healthy() {
-	port_open "$KAFKA_PORT" && grep -q 'Kafka Server started' "$LOGS/kafka.log" 2>/dev/null
+	port_open "$KAFKA_PORT" && grep -q 'Kafka Server started' "$LOGS/kafka.log" 2>/dev/null || return 1
+	if kafka_secured; then port_open "$KAFKA_SSL_PORT" && port_open "$KAFKA_SASL_SSL_PORT"; fi
 }
 
 kafka_up() {
 	if pid=$(alive_pid "$KAFKA_PID"); then
 		log "kafka: already running (pid $pid)"
+		if kafka_secured; then
+			if port_open "$KAFKA_SASL_SSL_PORT"; then
+				kafka_passwords
+				kafka_users_and_acls
+			else
+				log "kafka: running without the secured listeners (started by an earlier stack.sh); make down && make up adds them"
+			fi
+		fi
 		return 0
 	fi
 	port_open "$KAFKA_PORT" && die "kafka: port $KAFKA_PORT is taken by another process; set SFSYNC_KAFKA_PORT"
+	if kafka_secured; then
+		port_open "$KAFKA_SSL_PORT" && die "kafka: port $KAFKA_SSL_PORT is taken by another process; set SFSYNC_KAFKA_SSL_PORT"
+		port_open "$KAFKA_SASL_SSL_PORT" && die "kafka: port $KAFKA_SASL_SSL_PORT is taken by another process; set SFSYNC_KAFKA_SASL_SSL_PORT"
+	fi
 	kafka_install
+	if kafka_secured; then
+		kafka_tls
+		kafka_passwords
+	fi
 	kafka_configure
 	if [ ! -f "$KAFKA_DIR/data/meta.properties" ]; then
 		log "kafka: formatting storage"
@@ -200,7 +379,12 @@ kafka_up() {
 		>"$LOGS/kafka.stdout" 2>&1 </dev/null &
 	echo $! >"$KAFKA_PID"
 	wait_for kafka kafka_healthy || die "kafka: not healthy (log: $LOGS/kafka.log)"
-	log "kafka: started on $HOST:$KAFKA_PORT (pid $(cat "$KAFKA_PID"))"
+	if kafka_secured; then
+		kafka_users_and_acls
+		log "kafka: started on $HOST:$KAFKA_PORT, SSL $HOST:$KAFKA_SSL_PORT, SASL_SSL $HOST:$KAFKA_SASL_SSL_PORT (pid $(cat "$KAFKA_PID"))"
+	else
+		log "kafka: started on $HOST:$KAFKA_PORT (pid $(cat "$KAFKA_PID"))"
+	fi
 }
 
 kafka_down() { stop_pid kafka "$KAFKA_PID"; }
@@ -316,18 +500,39 @@ redis_down() { stop_pid redis "$REDIS_PID"; }
 
 # ---------------------------------------------------------------- commands
 
+# print_env prints the variables; with the secured listeners, also their
+# addresses, the CA file and each SCRAM user's name and password
+# (SFSYNC_KAFKA_<USER>_USER and _PASSWORD, USER one of ADMIN, PRODUCER,
+# CONSUMER, RECONCILER).
 print_env() {
 	cat <<EOF
 export SFSYNC_KAFKA_BROKERS=$HOST:$KAFKA_PORT
 export SFSYNC_DATABASE_URL=postgres://$PG_USER@$HOST:$PG_PORT/$PG_DB?sslmode=disable
 export SFSYNC_REDIS_URL=redis://$HOST:$REDIS_PORT/0
 EOF
+	if kafka_secured && [ -s "$KAFKA_SECRETS" ]; then
+		local user var
+		cat <<EOF
+export SFSYNC_KAFKA_TLS_BROKERS=$HOST:$KAFKA_SSL_PORT
+export SFSYNC_KAFKA_SASL_SSL_BROKERS=$HOST:$KAFKA_SASL_SSL_PORT
+export SFSYNC_KAFKA_CA_FILE=$KAFKA_TLS/ca.pem
+EOF
+		for user in "${SCRAM_USERS[@]}"; do
+			var=${user#sfsync-}
+			var=SFSYNC_KAFKA_${var^^}
+			printf 'export %s_USER=%s\nexport %s_PASSWORD=%s\n' "$var" "$user" "$var" "$(scram_password "$user")"
+		done
+	fi
 }
 
 status() {
 	local rc=0 pid
 	if pid=$(alive_pid "$KAFKA_PID") && kafka_healthy; then
 		printf '%-9s running  pid %-7s %s:%s\n' kafka "$pid" "$HOST" "$KAFKA_PORT"
+		if kafka_secured; then
+			printf '%-9s          SSL         %s:%s (CA %s)\n' "" "$HOST" "$KAFKA_SSL_PORT" "$KAFKA_TLS/ca.pem"
+			printf '%-9s          SASL_SSL    %s:%s (SCRAM-SHA-512, ACLs)\n' "" "$HOST" "$KAFKA_SASL_SSL_PORT"
+		fi
 	else printf '%-9s stopped\n' kafka; rc=1; fi
 	PG_BIN=$(pg_bindir)
 	if pid=$(alive_pid "$PG_DATA/postmaster.pid") && pg_healthy 2>/dev/null; then
@@ -350,7 +555,9 @@ up)
 	if want redis; then redis_up; fi
 	if want postgres; then pg_up; fi
 	if want kafka; then kafka_up; fi
-	print_env >"$STATE/env"
+	# It holds the SCRAM passwords: the owner's alone.
+	(umask 077 && print_env >"$STATE/env.tmp")
+	mv -f "$STATE/env.tmp" "$STATE/env"
 	log "services healthy ($SERVICES); variables for tests: $STATE/env"
 	;;
 down)

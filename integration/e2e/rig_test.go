@@ -83,6 +83,9 @@ type pipeline struct {
 	// redisURL is empty for consumers without the duplicate filter.
 	redisURL, redisPrefix string
 	producer              *proc
+	// secured, when set, is how the services reach Kafka instead of the
+	// harness's brokers (see secured_test.go).
+	secured *securedKafka
 }
 
 type services struct {
@@ -92,6 +95,11 @@ type services struct {
 	noProducer bool
 	// poll lists objects the mapping marks `sync: poll`.
 	poll []string
+	// secured connects the services to Kafka's SASL_SSL listener, each as
+	// its own SCRAM user, with topic and group names under the prefixes
+	// of the services' ACLs; the topics the services create themselves
+	// are left to them.
+	secured *securedKafka
 }
 
 // newPipeline starts the emulator with a seeded territory org and the
@@ -111,8 +119,9 @@ func newPipeline(t testing.TB, accounts int, svc services) *pipeline {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &pipeline{t: t, srv: srv, world: world, kafka: k, dir: t.TempDir(), group: k.Group("consumer")}
-	text := testMapping(t, k, svc.poll...)
+	p := &pipeline{t: t, srv: srv, world: world, kafka: k, dir: t.TempDir(), secured: svc.secured}
+	p.group = p.groupName("consumer")
+	text := testMapping(t, p.topic, svc.poll...)
 	if p.mapping, err = mapping.Parse("mapping.yaml", []byte(text)); err != nil {
 		t.Fatal(err)
 	}
@@ -126,15 +135,20 @@ func newPipeline(t testing.TB, accounts int, svc services) *pipeline {
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		owned := []string{k.TopicName("checkpoints")}
+		owned := []string{p.topic("checkpoints")}
 		for _, name := range topics {
 			owned = append(owned, name+".latest")
 		}
+		if p.secured != nil {
+			owned = append(owned, p.serviceTopics()...)
+		}
 		_, _ = k.Client().DeleteTopics(ctx, &kafka.DeleteTopicsRequest{Topics: owned})
 	})
-	for _, name := range append(topics, k.TopicName("producer-dlq"), k.TopicName("reconcile"),
-		k.TopicName("consumer-dlq"), k.TopicName("refetch")) {
-		k.Topic(strings.TrimPrefix(name, k.TopicName("")), 6)
+	if p.secured == nil {
+		topics = append(topics, p.serviceTopics()...)
+	}
+	for _, name := range topics {
+		k.CreateTopic(name, 6)
 	}
 	if svc.dbURL == "" {
 		pg := harness.NewPostgres(t)
@@ -161,8 +175,7 @@ salesforce:
   instance_url: %s
   org_id: %s
 kafka:
-  brokers: [%s]
-  checkpoint_topic: %s
+%s  checkpoint_topic: %s
   dead_letter_topic: %s
 replay:
   policy: earliest
@@ -172,8 +185,8 @@ subscription:
 checkpoint_interval: 100ms
 shutdown_timeout: 10s
 metrics_addr: 127.0.0.1:0
-`, srv.PubSubAddr(), srv.AccessToken(), srv.URL(), srv.OrgID(), strings.Join(k.Brokers, ", "),
-		k.TopicName("checkpoints"), k.TopicName("producer-dlq"), k.TopicName("reconcile")))
+`, srv.PubSubAddr(), srv.AccessToken(), srv.URL(), srv.OrgID(), p.kafkaConn("producer"),
+		p.topic("checkpoints"), p.topic("producer-dlq"), p.topic("reconcile")))
 	if !svc.noProducer {
 		p.startProducer()
 	}
@@ -185,9 +198,52 @@ func (p *pipeline) startProducer() {
 	p.producer = p.start("producer", filepath.Join(bins, "sfsync-producer"), "--config", filepath.Join(p.dir, "producer.yaml"), "--create-topics", "6")
 }
 
-// testMapping is the territory mapping with the test's own Kafka topics,
-// and the objects poll marked `sync: poll`.
-func testMapping(t testing.TB, k *harness.Kafka, poll ...string) string {
+// serviceTopics are the topics the services create when missing: the
+// dead-letter, reconcile-request and re-fetch topics.
+func (p *pipeline) serviceTopics() []string {
+	return []string{p.topic("producer-dlq"), p.topic("reconcile"), p.topic("consumer-dlq"), p.topic("refetch")}
+}
+
+// topic returns the test's name of a topic: checkpoints, producer-dlq,
+// reconcile, consumer-dlq, refetch, or an object's in lower case.
+func (p *pipeline) topic(name string) string {
+	if p.secured != nil {
+		return p.secured.topic(p.kafka, name)
+	}
+	return p.kafka.TopicName(name)
+}
+
+// groupName returns the test's name of the consumer group of a service,
+// consumer or reconciler.
+func (p *pipeline) groupName(service string) string {
+	if p.secured != nil {
+		return p.secured.group(p.kafka, service)
+	}
+	return p.kafka.Group(service)
+}
+
+// kafkaConn returns the lines of a service's kafka section that say how
+// it connects: the brokers and, when secured, TLS and SASL, whose
+// password [pipeline.start] passes in the environment.
+func (p *pipeline) kafkaConn(service string) string {
+	if p.secured != nil {
+		return p.secured.conn(service)
+	}
+	return fmt.Sprintf("  brokers: [%s]\n", strings.Join(p.kafka.Brokers, ", "))
+}
+
+// env returns the environment of a binary of the pipeline, bin its
+// file name.
+func (p *pipeline) env(bin string) []string {
+	if p.secured != nil {
+		return append(os.Environ(), p.secured.env(strings.TrimPrefix(filepath.Base(bin), "sfsync-"))...)
+	}
+	return nil // the process's own
+}
+
+// testMapping is the territory mapping with the Kafka topics that topic
+// names, and the objects poll marked `sync: poll`.
+func testMapping(t testing.TB, topic func(string) string, poll ...string) string {
 	t.Helper()
 	data, err := os.ReadFile(filepath.Join(repoRoot(), "schemas", "mappings", "territory.yaml"))
 	if err != nil {
@@ -204,7 +260,7 @@ func testMapping(t testing.TB, k *harness.Kafka, poll ...string) string {
 		}
 		out.WriteString(line + "\n")
 		if m := header.FindStringSubmatch(line); m != nil {
-			fmt.Fprintf(&out, "    kafka_topic: %s\n", k.TopicName(strings.ToLower(m[1])))
+			fmt.Fprintf(&out, "    kafka_topic: %s\n", topic(strings.ToLower(m[1])))
 			polled = slices.Contains(poll, m[1])
 			if polled {
 				out.WriteString("    sync: poll\n")
@@ -224,18 +280,26 @@ func write(t testing.TB, path, text string) {
 // consumer starts a consumer replica, with or without Redis.
 func (p *pipeline) consumer(name string, withRedis bool) *proc {
 	p.t.Helper()
+	cfg, port := p.consumerConfig(name, withRedis)
+	pr := p.start(name, filepath.Join(bins, "sfsync-consumer"), "--config", cfg)
+	pr.metrics = fmt.Sprintf("http://127.0.0.1:%d", port)
+	return pr
+}
+
+// consumerConfig writes the configuration of consumer replica name and
+// returns its path and the replica's metrics port.
+func (p *pipeline) consumerConfig(name string, withRedis bool) (string, int) {
+	p.t.Helper()
 	redis := ""
 	if withRedis {
 		redis = fmt.Sprintf("  url: %s\n  prefix: %q\n", p.redisURL, p.redisPrefix)
 	}
 	cfg := filepath.Join(p.dir, name+".yaml")
-	k := p.kafka
 	port := freePort(p.t)
 	write(p.t, cfg, fmt.Sprintf(`
 mapping: mapping.yaml
 kafka:
-  brokers: [%s]
-  group: %s
+%s  group: %s
   dead_letter_topic: %s
   refetch_topic: %s
 postgres:
@@ -246,10 +310,8 @@ redis:
   wait: 20ms
 shutdown_timeout: 10s
 metrics_addr: 127.0.0.1:%d
-`, strings.Join(k.Brokers, ", "), p.group, k.TopicName("consumer-dlq"), k.TopicName("refetch"), p.dbURL, redis, port))
-	pr := p.start(name, filepath.Join(bins, "sfsync-consumer"), "--config", cfg)
-	pr.metrics = fmt.Sprintf("http://127.0.0.1:%d", port)
-	return pr
+`, p.kafkaConn("consumer"), p.group, p.topic("consumer-dlq"), p.topic("refetch"), p.dbURL, redis, port))
+	return cfg, port
 }
 
 // waitAssigned waits until every replica owns at least one partition.
@@ -318,6 +380,7 @@ func (p *pipeline) start(name, bin string, args ...string) *proc {
 	p.t.Helper()
 	pr := &proc{t: p.t, name: name, cmd: exec.Command(bin, args...), logs: &syncBuffer{}, done: make(chan struct{})}
 	pr.cmd.Stdout, pr.cmd.Stderr = pr.logs, pr.logs
+	pr.cmd.Env = p.env(bin)
 	if err := pr.cmd.Start(); err != nil {
 		p.t.Fatal(err)
 	}

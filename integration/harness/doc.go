@@ -60,5 +60,13 @@
 // container when the service's address variable is unset and Docker answers,
 // else processes of the local stack script.
 //
+// # Secured Kafka
+//
+// [NewSecuredKafka] gives the local stack's secured listeners (SSL, and
+// SASL_SSL with SCRAM-SHA-512 users that hold the services' ACLs) from
+// the variables `deploy/local/stack.sh env` prints. Containers have none,
+// so it skips, or fails under SFSYNC_REQUIRE_SERVICES=1, without them;
+// `make test-containers` leaves the TestSecured tests out by name.
+//
 // The package is usable from any module's tests; it imports no sfsync module.
 package harness

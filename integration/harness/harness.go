@@ -99,12 +99,19 @@ func resolve(t testing.TB, ep *endpoint, envVar string, spec serviceSpec) string
 // which service is missing and how to start one.
 func unavailable(t testing.TB, service string, err error) {
 	t.Helper()
+	missing(t, service, err, "\n"+
+		"or leave the SFSYNC_* addresses unset for containers: a Docker engine (deploy/docker/engine.sh up)\n"+
+		"and local images (make images && eval \"$(deploy/docker/images.sh env)\"), as `make test-containers` does")
+}
+
+// missing is [unavailable] with the ways to get the service that the
+// local stack does not give: containers, when they can.
+func missing(t testing.TB, service string, err error, elsewhere string) {
+	t.Helper()
 	msg := fmt.Sprintf("%s unavailable: %v\n"+
 		"start the local stack and point the tests at it:\n"+
 		"\tmake up && eval \"$(deploy/local/stack.sh env)\"\n"+
-		"or run everything with `make test`, which starts the stack itself;\n"+
-		"or leave the SFSYNC_* addresses unset for containers: a Docker engine (deploy/docker/engine.sh up)\n"+
-		"and local images (make images && eval \"$(deploy/docker/images.sh env)\"), as `make test-containers` does", service, err)
+		"or run everything with `make test`, which starts the stack itself;%s", service, err, elsewhere)
 	if os.Getenv(EnvRequireServices) == "1" {
 		t.Fatalf("%s\n(%s=1: a missing service fails the test)", msg, EnvRequireServices)
 	}

@@ -30,14 +30,7 @@ type Kafka struct {
 // can be found (see the package doc).
 func NewKafka(t testing.TB) *Kafka {
 	t.Helper()
-	addr := resolve(t, &kafkaEndpoint, EnvKafkaBrokers, kafkaSpec())
-	var brokers []string
-	for _, b := range strings.Split(addr, ",") {
-		if b = strings.TrimSpace(b); b != "" {
-			brokers = append(brokers, b)
-		}
-	}
-	return KafkaAt(t, brokers)
+	return KafkaAt(t, splitList(resolve(t, &kafkaEndpoint, EnvKafkaBrokers, kafkaSpec())))
 }
 
 // KafkaAt returns t's view of the cluster at brokers, such as a private
@@ -179,12 +172,25 @@ func (k *Kafka) TopicName(name string) string { return k.id + "." + name }
 // Group returns a consumer group id unique to this test.
 func (k *Kafka) Group(name string) string { return k.id + ".group." + name }
 
+// ID returns the name unique to this test and call that [Kafka.TopicName]
+// and [Kafka.Group] start with ("<test>_<random>"), for tests whose names
+// must follow a pattern of their own, such as ACL prefixes.
+func (k *Kafka) ID() string { return k.id }
+
 // Topic creates a topic unique to this test with the given number of
 // partitions (replication factor 1), waits until every partition has a
 // leader, deletes it when the test ends, and returns its name.
 func (k *Kafka) Topic(name string, partitions int) string {
 	k.t.Helper()
 	topic := k.TopicName(name)
+	k.CreateTopic(topic, partitions)
+	return topic
+}
+
+// CreateTopic is [Kafka.Topic] for a topic named exactly topic, which
+// the caller makes unique, such as with [Kafka.ID].
+func (k *Kafka) CreateTopic(topic string, partitions int) {
+	k.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	resp, err := k.client.CreateTopics(ctx, &kafka.CreateTopicsRequest{
@@ -210,7 +216,6 @@ func (k *Kafka) Topic(name string, partitions int) string {
 	if err := k.WaitForTopic(ctx, topic, partitions); err != nil {
 		k.t.Fatalf("topic %s: %v", topic, err)
 	}
-	return topic
 }
 
 // WaitForTopic polls metadata until topic has partitions partitions, each

@@ -38,8 +38,11 @@ func StartPrivateKafka(t testing.TB) *PrivateKafka {
 		return &PrivateKafka{Brokers: brokers, Private: p}
 	}
 	port, controller := freePort(t), freePort(t)
+	// Without the secured listeners (and so without the authorizer, its
+	// users and ACLs): a private broker is for stopping and starting.
 	p := startPrivate(t, "kafka", "SFSYNC_KAFKA_PORT="+strconv.Itoa(port),
-		"SFSYNC_KAFKA_CONTROLLER_PORT="+strconv.Itoa(controller))
+		"SFSYNC_KAFKA_CONTROLLER_PORT="+strconv.Itoa(controller),
+		"SFSYNC_KAFKA_SSL_PORT=0", "SFSYNC_KAFKA_SASL_SSL_PORT=0")
 	return &PrivateKafka{Brokers: []string{"127.0.0.1:" + strconv.Itoa(port)}, Private: p}
 }
 

@@ -457,7 +457,7 @@ func (c *Compactor) EnsureTopics(ctx context.Context) error {
 	}
 	md, err := client.Metadata(ctx, &kafka.MetadataRequest{})
 	if err != nil {
-		return fmt.Errorf("compact: kafka metadata: %w", err)
+		return fmt.Errorf("compact: kafka at %s: %w", strings.Join(c.cfg.Brokers, ","), err)
 	}
 	partitions := map[string]int{}
 	for _, t := range md.Topics {

@@ -201,7 +201,7 @@ func (r *Refetcher) ensureTopics(ctx context.Context) error {
 	client := &kafka.Client{Addr: kafka.TCP(r.cfg.Brokers...), Transport: r.cfg.Transport, Timeout: 30 * time.Second}
 	md, err := client.Metadata(ctx, &kafka.MetadataRequest{Topics: []string{r.cfg.RefetchTopic, r.cfg.ReconcileTopic}})
 	if err != nil {
-		return fmt.Errorf("refetch: kafka metadata: %w", err)
+		return fmt.Errorf("refetch: kafka at %s: %w", strings.Join(r.cfg.Brokers, ","), err)
 	}
 	var create []kafka.TopicConfig
 	for _, t := range md.Topics {
