@@ -190,12 +190,12 @@ helm:
 		GOWORK=off go install -ldflags "-X helm.sh/helm/v4/internal/version.version=$(HELM_VERSION)" helm.sh/helm/v4/cmd/helm@$(HELM_VERSION)
 
 .PHONY: test-helm
-test-helm: helm ## the Helm chart: helm lint and helm template with the default values and each example, then deploy/helm's Go test
+test-helm: helm ## the Helm chart: helm lint and helm template with the default values and each example, then deploy/helm's Go tests and deploy/msk.s IAM policy test
 	@helm lint --strict $(HELM_CHART)
 	@for f in $(HELM_CHART)/examples/*.yaml; do echo "==> $$f"; helm lint --strict $(HELM_CHART) --values "$$f"; done
 	@helm template sfsync $(HELM_CHART) >/dev/null
 	@for f in $(HELM_CHART)/examples/*.yaml; do helm template sfsync $(HELM_CHART) --values "$$f" >/dev/null; done
-	@SFSYNC_REQUIRE_SERVICES=1 go test -count=1 ./deploy/helm/
+	@SFSYNC_REQUIRE_SERVICES=1 go test -count=1 ./deploy/helm/ ./deploy/msk/
 
 # ------------------------------------------------------------- monitoring
 
