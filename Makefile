@@ -190,7 +190,7 @@ helm:
 		GOWORK=off go install -ldflags "-X helm.sh/helm/v4/internal/version.version=$(HELM_VERSION)" helm.sh/helm/v4/cmd/helm@$(HELM_VERSION)
 
 .PHONY: test-helm
-test-helm: helm ## the Helm chart: helm lint and helm template with the default values and each example, then deploy/helm's Go tests and deploy/msk.s IAM policy test
+test-helm: helm ## the Helm chart: helm lint and helm template with the default values and each example, then deploy/helm's Go test and deploy/msk's IAM policy test
 	@helm lint --strict $(HELM_CHART)
 	@for f in $(HELM_CHART)/examples/*.yaml; do echo "==> $$f"; helm lint --strict $(HELM_CHART) --values "$$f"; done
 	@helm template sfsync $(HELM_CHART) >/dev/null
