@@ -16,6 +16,15 @@
 # SFSYNC_KAFKA_HEAP (512m). The defaults stay clear of the standard ports so
 # a system PostgreSQL or Redis does not get in the way.
 #
+# SFSYNC_KAFKA_NODES (1) makes Kafka a KRaft cluster of that many nodes,
+# each broker and controller, the shape MSK runs with 3: replication
+# factor min(3, nodes), min.insync.replicas min(2, nodes). Node I listens on
+# the I-th port of SFSYNC_KAFKA_PORTS and SFSYNC_KAFKA_CONTROLLER_PORTS
+# (comma-separated) when set, else 100*(I-1) above SFSYNC_KAFKA_PORT and
+# SFSYNC_KAFKA_CONTROLLER_PORT. "up|down|kill kafka-I" starts, stops or
+# SIGKILLs node I alone (for fault tests); "kafka" is every node. A cluster
+# has no secured listeners: those are the one-node stack's.
+#
 # Kafka's secured listeners: SSL (TLS, no client authentication) and
 # SASL_SSL with SCRAM-SHA-512 (what Amazon MSK serves on port 9096), with
 # a certificate of a CA made here, and the StandardAuthorizer with one
@@ -39,6 +48,7 @@ KAFKA_CONTROLLER_PORT=${SFSYNC_KAFKA_CONTROLLER_PORT:-19093}
 KAFKA_SSL_PORT=${SFSYNC_KAFKA_SSL_PORT:-19094}
 KAFKA_SASL_SSL_PORT=${SFSYNC_KAFKA_SASL_SSL_PORT:-19096}
 KAFKA_HEAP=${SFSYNC_KAFKA_HEAP:-512m}
+KAFKA_NODES=${SFSYNC_KAFKA_NODES:-1}
 PG_PORT=${SFSYNC_PG_PORT:-15432}
 REDIS_PORT=${SFSYNC_REDIS_PORT:-16379}
 PG_USER=sfsync
@@ -50,6 +60,8 @@ START_TIMEOUT=${SFSYNC_STACK_START_TIMEOUT:-90}
 LOG_NAME=stack
 # shellcheck source=deploy/lib.sh
 . "$ROOT/deploy/lib.sh"
+
+[[ $KAFKA_NODES =~ ^[1-9]$ ]] || die "kafka: SFSYNC_KAFKA_NODES must be 1 to 9, got '$KAFKA_NODES'"
 
 # port_open reports whether something accepts TCP connections on HOST:$1.
 port_open() { (exec 3<>"/dev/tcp/$HOST/$1") 2>/dev/null; }
@@ -134,6 +146,31 @@ stop_pid() {
 KAFKA_DIR="$STATE/kafka"
 KAFKA_PID="$KAFKA_DIR/kafka.pid"
 
+# Node I of the cluster (1 to KAFKA_NODES). Node 1 keeps the paths of a
+# one-node stack; node I > 1 lives in KAFKA_DIR/node-I and logs to
+# LOGS/kafka-I.log.
+nth_port() { # $1: node, $2: the list (may be empty), $3: node 1's port without a list
+	if [ -n "$2" ]; then
+		local p
+		p=$(cut -d, -f"$1" <<<"$2")
+		[[ $p =~ ^[0-9]+$ ]] || die "kafka: no port for node $1 in '$2'"
+		echo "$p"
+	else echo $(($3 + 100 * ($1 - 1))); fi
+}
+node_port() { nth_port "$1" "${SFSYNC_KAFKA_PORTS:-}" "$KAFKA_PORT"; }
+node_controller_port() { nth_port "$1" "${SFSYNC_KAFKA_CONTROLLER_PORTS:-}" "$KAFKA_CONTROLLER_PORT"; }
+node_dir() { if [ "$1" = 1 ]; then echo "$KAFKA_DIR"; else echo "$KAFKA_DIR/node-$1"; fi; }
+node_pid() { if [ "$1" = 1 ]; then echo "$KAFKA_PID"; else echo "$KAFKA_DIR/kafka-$1.pid"; fi; }
+node_name() { if [ "$1" = 1 ] && [ "$KAFKA_NODES" = 1 ]; then echo kafka; else echo "kafka-$1"; fi; }
+node_log() { if [ "$1" = 1 ]; then echo kafka; else echo "kafka-$1"; fi; }
+
+# brokers prints every node's PLAINTEXT address, comma-separated.
+brokers() {
+	local i out=""
+	for i in $(seq 1 "$KAFKA_NODES"); do out+="${out:+,}$HOST:$(node_port "$i")"; done
+	echo "$out"
+}
+
 kafka_install() {
 	maven_jars "$HERE/kafka/pom.xml" "$KAFKA_DIR/libs" "$LOGS/kafka-install.log"
 }
@@ -168,6 +205,7 @@ SECURE_ACLS=(
 # kafka_secured reports whether the secured listeners are on: both ports
 # set, or both 0.
 kafka_secured() {
+	[ "$KAFKA_NODES" = 1 ] || return 1
 	case "$KAFKA_SSL_PORT:$KAFKA_SASL_SSL_PORT" in
 	0:0) return 1 ;;
 	0:* | *:0) die "kafka: set SFSYNC_KAFKA_SSL_PORT and SFSYNC_KAFKA_SASL_SSL_PORT both to ports, or both to 0" ;;
@@ -260,39 +298,47 @@ kafka_users_and_acls() {
 	echo "$want" >"$marker"
 }
 
+# kafka_configure writes node $1's server.properties and log4j2.properties.
 kafka_configure() {
-	mkdir -p "$KAFKA_DIR/data"
-	local listeners="PLAINTEXT://$HOST:$KAFKA_PORT" protocols="PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT"
+	local node=$1 dir port controller voters="" i rf isr
+	dir=$(node_dir "$node")
+	port=$(node_port "$node")
+	controller=$(node_controller_port "$node")
+	for i in $(seq 1 "$KAFKA_NODES"); do voters+="${voters:+,}$i@$HOST:$(node_controller_port "$i")"; done
+	rf=$((KAFKA_NODES < 3 ? KAFKA_NODES : 3))
+	isr=$((KAFKA_NODES < 2 ? KAFKA_NODES : 2))
+	mkdir -p "$dir/data"
+	local listeners="PLAINTEXT://$HOST:$port" protocols="PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT"
 	if kafka_secured; then
 		listeners+=",SSL://$HOST:$KAFKA_SSL_PORT,SASL_SSL://$HOST:$KAFKA_SASL_SSL_PORT"
 		protocols+=",SSL:SSL,SASL_SSL:SASL_SSL"
 	fi
-	cat >"$KAFKA_DIR/server.properties" <<EOF
+	cat >"$dir/server.properties" <<EOF
 # Written by deploy/local/stack.sh on every start; edit the script, not this.
 process.roles=broker,controller
-node.id=1
-controller.quorum.voters=1@$HOST:$KAFKA_CONTROLLER_PORT
+node.id=$node
+controller.quorum.voters=$voters
 controller.listener.names=CONTROLLER
-listeners=$listeners,CONTROLLER://$HOST:$KAFKA_CONTROLLER_PORT
+listeners=$listeners,CONTROLLER://$HOST:$controller
 advertised.listeners=$listeners
 inter.broker.listener.name=PLAINTEXT
 listener.security.protocol.map=$protocols
-log.dirs=$KAFKA_DIR/data
+log.dirs=$dir/data
 num.partitions=1
-default.replication.factor=1
-min.insync.replicas=1
-offsets.topic.replication.factor=1
+default.replication.factor=$rf
+min.insync.replicas=$isr
+offsets.topic.replication.factor=$rf
 offsets.topic.num.partitions=10
-transaction.state.log.replication.factor=1
-transaction.state.log.min.isr=1
-share.coordinator.state.topic.replication.factor=1
-share.coordinator.state.topic.min.isr=1
+transaction.state.log.replication.factor=$rf
+transaction.state.log.min.isr=$isr
+share.coordinator.state.topic.replication.factor=$rf
+share.coordinator.state.topic.min.isr=$isr
 group.initial.rebalance.delay.ms=0
 auto.create.topics.enable=false
 delete.topic.enable=true
 EOF
 	if kafka_secured; then
-		cat >>"$KAFKA_DIR/server.properties" <<EOF
+		cat >>"$dir/server.properties" <<EOF
 # The secured listeners: TLS with a certificate of the stack's CA; SCRAM
 # on SASL_SSL; ACLs, with anonymous (PLAINTEXT, and SSL without a client
 # certificate) and sfsync-admin as super users.
@@ -314,12 +360,12 @@ appender.stderr.target=SYSTEM_ERR
 appender.stderr.layout.type=PatternLayout
 appender.stderr.layout.pattern=%p %m (%c)%n
 EOF
-	cat >"$KAFKA_DIR/log4j2.properties" <<EOF
+	cat >"$dir/log4j2.properties" <<EOF
 rootLogger.level=INFO
 rootLogger.appenderRef.file.ref=file
 appender.file.type=File
 appender.file.name=file
-appender.file.fileName=$LOGS/kafka.log
+appender.file.fileName=$LOGS/$(node_log "$node").log
 appender.file.layout.type=PatternLayout
 appender.file.layout.pattern=[%d] %p %m (%c)%n
 logger.kafka.name=kafka
@@ -329,65 +375,116 @@ logger.state.level=WARN
 EOF
 }
 
-# KAFKA_JAVA is the JVM command line for the broker and its tools.
-KAFKA_JAVA=(java -Xms"$KAFKA_HEAP" -Xmx"$KAFKA_HEAP" -XX:+UseG1GC -XX:MaxGCPauseMillis=20
-	-Djava.awt.headless=true
-	-Dlog4j2.configurationFile="$KAFKA_DIR/log4j2.properties"
-	-Dkafka.logs.dir="$LOGS"
-	-cp "$KAFKA_DIR/libs/*")
+# kafka_java sets KAFKA_JAVA to the JVM command line of node $1 and its
+# storage tool.
+kafka_java() {
+	KAFKA_JAVA=(java -Xms"$KAFKA_HEAP" -Xmx"$KAFKA_HEAP" -XX:+UseG1GC -XX:MaxGCPauseMillis=20
+		-Djava.awt.headless=true
+		-Dlog4j2.configurationFile="$(node_dir "$1")/log4j2.properties"
+		-Dkafka.logs.dir="$LOGS"
+		-cp "$KAFKA_DIR/libs/*")
+}
 
+# kafka_healthy reports whether node $1 (default 1) has started and
+# listens.
 kafka_healthy() {
-	port_open "$KAFKA_PORT" && grep -q 'Kafka Server started' "$LOGS/kafka.log" 2>/dev/null || return 1
+	local node=${1:-1}
+	port_open "$(node_port "$node")" && grep -q 'Kafka Server started' "$LOGS/$(node_log "$node").log" 2>/dev/null || return 1
 	if kafka_secured; then port_open "$KAFKA_SSL_PORT" && port_open "$KAFKA_SASL_SSL_PORT"; fi
 }
 
+# kafka_up starts the nodes $@ that are not running,
+# then waits until each is healthy: a cluster's nodes start together, as
+# none is healthy before a quorum of controllers answers.
 kafka_up() {
-	if pid=$(alive_pid "$KAFKA_PID"); then
-		log "kafka: already running (pid $pid)"
-		if kafka_secured; then
-			if port_open "$KAFKA_SASL_SSL_PORT"; then
-				kafka_passwords
-				kafka_users_and_acls
-			else
-				log "kafka: running without the secured listeners (started by an earlier stack.sh); make down && make up adds them"
-			fi
+	local node pid started=()
+	for node in "$@"; do
+		if pid=$(alive_pid "$(node_pid "$node")"); then
+			log "$(node_name "$node"): already running (pid $pid)"
+			continue
 		fi
-		return 0
-	fi
-	port_open "$KAFKA_PORT" && die "kafka: port $KAFKA_PORT is taken by another process; set SFSYNC_KAFKA_PORT"
+		kafka_install
+		kafka_start_node "$node"
+		started+=("$node")
+	done
+	for node in "${started[@]}"; do
+		wait_for "$(node_log "$node")" kafka_healthy "$node" ||
+			die "$(node_name "$node"): not healthy (log: $LOGS/$(node_log "$node").log)"
+		log "$(node_name "$node"): started on $HOST:$(node_port "$node") (pid $(cat "$(node_pid "$node")"))"
+	done
+	kafka_secure_up
+}
+
+# kafka_start_node configures node $1, formats its storage when new, and
+# starts it, without waiting for it.
+kafka_start_node() {
+	local node=$1 dir port logf
+	dir=$(node_dir "$node")
+	port=$(node_port "$node")
+	port_open "$port" && die "$(node_name "$node"): port $port is taken by another process; set SFSYNC_KAFKA_PORT"
 	if kafka_secured; then
 		port_open "$KAFKA_SSL_PORT" && die "kafka: port $KAFKA_SSL_PORT is taken by another process; set SFSYNC_KAFKA_SSL_PORT"
 		port_open "$KAFKA_SASL_SSL_PORT" && die "kafka: port $KAFKA_SASL_SSL_PORT is taken by another process; set SFSYNC_KAFKA_SASL_SSL_PORT"
-	fi
-	kafka_install
-	if kafka_secured; then
 		kafka_tls
 		kafka_passwords
 	fi
-	kafka_configure
-	if [ ! -f "$KAFKA_DIR/data/meta.properties" ]; then
-		log "kafka: formatting storage"
-		local cluster_id
-		cluster_id=$("${KAFKA_JAVA[@]}" kafka.tools.StorageTool random-uuid 2>>"$LOGS/kafka-install.log")
-		"${KAFKA_JAVA[@]}" kafka.tools.StorageTool format -t "$cluster_id" -c "$KAFKA_DIR/server.properties" \
+	kafka_configure "$node"
+	kafka_java "$node"
+	if [ ! -f "$dir/data/meta.properties" ]; then
+		log "$(node_name "$node"): formatting storage"
+		# The nodes of a cluster share one cluster id, made by the first
+		# node formatted.
+		if [ "$KAFKA_NODES" = 1 ] || [ ! -s "$KAFKA_DIR/cluster-id" ]; then
+			"${KAFKA_JAVA[@]}" kafka.tools.StorageTool random-uuid 2>>"$LOGS/kafka-install.log" >"$KAFKA_DIR/cluster-id"
+		fi
+		"${KAFKA_JAVA[@]}" kafka.tools.StorageTool format -t "$(cat "$KAFKA_DIR/cluster-id")" -c "$dir/server.properties" \
 			>>"$LOGS/kafka-install.log" 2>&1 ||
-			{ tail -n 30 "$LOGS/kafka-install.log" >&2; die "kafka: formatting storage failed"; }
+			{ tail -n 30 "$LOGS/kafka-install.log" >&2; die "$(node_name "$node"): formatting storage failed"; }
 	fi
 	# The health check reads this start's log; the previous one is kept.
-	[ -f "$LOGS/kafka.log" ] && mv -f "$LOGS/kafka.log" "$LOGS/kafka.log.1"
-	nohup "${KAFKA_JAVA[@]}" kafka.Kafka "$KAFKA_DIR/server.properties" \
-		>"$LOGS/kafka.stdout" 2>&1 </dev/null &
-	echo $! >"$KAFKA_PID"
-	wait_for kafka kafka_healthy || die "kafka: not healthy (log: $LOGS/kafka.log)"
-	if kafka_secured; then
+	logf="$LOGS/$(node_log "$node").log"
+	if [ -f "$logf" ]; then mv -f "$logf" "$logf.1"; fi
+	nohup "${KAFKA_JAVA[@]}" kafka.Kafka "$dir/server.properties" \
+		>"$LOGS/$(node_log "$node").stdout" 2>&1 </dev/null &
+	echo $! >"$(node_pid "$node")"
+}
+
+# kafka_secure_up gives the one-node stack's secured listeners their
+# users and ACLs.
+kafka_secure_up() {
+	kafka_secured || return 0
+	if port_open "$KAFKA_SASL_SSL_PORT"; then
+		kafka_passwords
 		kafka_users_and_acls
-		log "kafka: started on $HOST:$KAFKA_PORT, SSL $HOST:$KAFKA_SSL_PORT, SASL_SSL $HOST:$KAFKA_SASL_SSL_PORT (pid $(cat "$KAFKA_PID"))"
+		log "kafka: SSL $HOST:$KAFKA_SSL_PORT, SASL_SSL $HOST:$KAFKA_SASL_SSL_PORT"
 	else
-		log "kafka: started on $HOST:$KAFKA_PORT (pid $(cat "$KAFKA_PID"))"
+		log "kafka: running without the secured listeners (started by an earlier stack.sh); make down && make up adds them"
 	fi
 }
 
-kafka_down() { stop_pid kafka "$KAFKA_PID"; }
+# kafka_down stops the nodes $@. They are all asked at once: a node whose
+# controller quorum is gone cannot finish a controlled shutdown.
+kafka_down() {
+	local node pid
+	for node in "$@"; do
+		if pid=$(alive_pid "$(node_pid "$node")"); then kill -TERM "$pid" 2>/dev/null || true; fi
+	done
+	for node in "$@"; do stop_pid "$(node_name "$node")" "$(node_pid "$node")"; done
+}
+
+# kafka_kill SIGKILLs the nodes $@, as a crash would, and waits until
+# each is gone.
+kafka_kill() {
+	local node pid
+	for node in "$@"; do
+		if pid=$(alive_pid "$(node_pid "$node")"); then
+			kill -KILL "$pid"
+			while [ -d "/proc/$pid" ]; do sleep 0.05; done
+			rm -f "$(node_pid "$node")"
+			log "$(node_name "$node"): killed (pid $pid)"
+		else log "$(node_name "$node"): not running"; fi
+	done
+}
 
 # ----------------------------------------------------------- PostgreSQL
 
@@ -506,7 +603,7 @@ redis_down() { stop_pid redis "$REDIS_PID"; }
 # CONSUMER, RECONCILER).
 print_env() {
 	cat <<EOF
-export SFSYNC_KAFKA_BROKERS=$HOST:$KAFKA_PORT
+export SFSYNC_KAFKA_BROKERS=$(brokers)
 export SFSYNC_DATABASE_URL=postgres://$PG_USER@$HOST:$PG_PORT/$PG_DB?sslmode=disable
 export SFSYNC_REDIS_URL=redis://$HOST:$REDIS_PORT/0
 EOF
@@ -526,14 +623,16 @@ EOF
 }
 
 status() {
-	local rc=0 pid
-	if pid=$(alive_pid "$KAFKA_PID") && kafka_healthy; then
-		printf '%-9s running  pid %-7s %s:%s\n' kafka "$pid" "$HOST" "$KAFKA_PORT"
-		if kafka_secured; then
-			printf '%-9s          SSL         %s:%s (CA %s)\n' "" "$HOST" "$KAFKA_SSL_PORT" "$KAFKA_TLS/ca.pem"
-			printf '%-9s          SASL_SSL    %s:%s (SCRAM-SHA-512, ACLs)\n' "" "$HOST" "$KAFKA_SASL_SSL_PORT"
-		fi
-	else printf '%-9s stopped\n' kafka; rc=1; fi
+	local rc=0 pid node
+	for node in $(seq 1 "$KAFKA_NODES"); do
+		if pid=$(alive_pid "$(node_pid "$node")") && kafka_healthy "$node"; then
+			printf '%-9s running  pid %-7s %s:%s\n' "$(node_name "$node")" "$pid" "$HOST" "$(node_port "$node")"
+			if kafka_secured; then
+				printf '%-9s          SSL         %s:%s (CA %s)\n' "" "$HOST" "$KAFKA_SSL_PORT" "$KAFKA_TLS/ca.pem"
+				printf '%-9s          SASL_SSL    %s:%s (SCRAM-SHA-512, ACLs)\n' "" "$HOST" "$KAFKA_SASL_SSL_PORT"
+			fi
+		else printf '%-9s stopped\n' "$(node_name "$node")"; rc=1; fi
+	done
 	PG_BIN=$(pg_bindir)
 	if pid=$(alive_pid "$PG_DATA/postmaster.pid") && pg_healthy 2>/dev/null; then
 		printf '%-9s running  pid %-7s %s:%s\n' postgres "$pid" "$HOST" "$PG_PORT"
@@ -544,32 +643,55 @@ status() {
 	return $rc
 }
 
-# SERVICES limits up and down to some services (a comma-separated list
-# of kafka, postgres, redis); tests use it to run a private broker.
+# SERVICES limits up, down and kill to some services (a comma-separated
+# list of kafka, kafka-I for node I alone, postgres, redis); tests use it
+# to run a private broker and to stop one node of a cluster.
 SERVICES=${2:-kafka,postgres,redis}
 want() { [[ ",$SERVICES," == *",$1,"* ]]; }
+
+# select_nodes sets NODES to the Kafka nodes SERVICES names: every node
+# for "kafka", node I for "kafka-I"; it returns 1 when it names none.
+select_nodes() {
+	NODES=()
+	if want kafka; then
+		mapfile -t NODES < <(seq 1 "$KAFKA_NODES")
+		return 0
+	fi
+	local svc
+	for svc in ${SERVICES//,/ }; do
+		if [[ $svc =~ ^kafka-([1-9])$ ]]; then
+			[ "${BASH_REMATCH[1]}" -le "$KAFKA_NODES" ] || die "$svc: the cluster has $KAFKA_NODES node(s) (SFSYNC_KAFKA_NODES)"
+			NODES+=("${BASH_REMATCH[1]}")
+		fi
+	done
+	[ ${#NODES[@]} -gt 0 ]
+}
 
 case ${1:-} in
 up)
 	mkdir -p "$LOGS"
 	if want redis; then redis_up; fi
 	if want postgres; then pg_up; fi
-	if want kafka; then kafka_up; fi
+	if select_nodes; then kafka_up "${NODES[@]}"; fi
 	# It holds the SCRAM passwords: the owner's alone.
 	(umask 077 && print_env >"$STATE/env.tmp")
 	mv -f "$STATE/env.tmp" "$STATE/env"
 	log "services healthy ($SERVICES); variables for tests: $STATE/env"
 	;;
 down)
-	if want kafka; then kafka_down; fi
+	if select_nodes; then kafka_down "${NODES[@]}"; fi
 	if want redis; then redis_down; fi
 	if want postgres; then pg_down; fi
+	;;
+kill)
+	select_nodes || die "kill takes Kafka nodes: kafka, or kafka-1 to kafka-$KAFKA_NODES"
+	kafka_kill "${NODES[@]}"
 	;;
 status) status ;;
 env) print_env ;;
 processes) processes ;;
 *)
-	echo "usage: $0 up|down [kafka,postgres,redis] | status|env|processes" >&2
+	echo "usage: $0 up|down [kafka,kafka-I,postgres,redis] | kill kafka-I,... | status|env|processes" >&2
 	exit 2
 	;;
 esac

@@ -158,11 +158,15 @@ func (p *Private) toggle(verb, cmd string, op func(*serviceContainer, context.Co
 	}
 }
 
-func (p *Private) stack(cmd string) error {
-	c := exec.Command("bash", stackScript(), cmd, p.service)
+func (p *Private) stack(cmd string) error { return p.script(cmd, p.service) }
+
+// script runs the stack script's command cmd on services (its second
+// argument) with p's state directory and ports.
+func (p *Private) script(cmd, services string) error {
+	c := exec.Command("bash", stackScript(), cmd, services)
 	c.Env = p.env
 	if out, err := c.CombinedOutput(); err != nil {
-		return fmt.Errorf("stack.sh %s %s: %w\n%s", cmd, p.service, err, out)
+		return fmt.Errorf("stack.sh %s %s: %w\n%s", cmd, services, err, out)
 	}
 	return nil
 }
