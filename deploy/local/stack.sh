@@ -397,7 +397,15 @@ kafka_healthy() {
 # then waits until each is healthy: a cluster's nodes start together, as
 # none is healthy before a quorum of controllers answers.
 kafka_up() {
-	local node pid started=()
+	local node pid started=() made
+	# Data formatted for another number of nodes cannot serve this one.
+	if [ -f "$KAFKA_DIR/data/meta.properties" ]; then
+		made=$(cat "$KAFKA_DIR/nodes" 2>/dev/null || echo 1)
+		[ "$made" = "$KAFKA_NODES" ] ||
+			die "kafka: the data in $KAFKA_DIR is of a $made-node stack, not $KAFKA_NODES (SFSYNC_KAFKA_NODES); use another SFSYNC_STACK_DIR"
+	else
+		mkdir -p "$KAFKA_DIR" && echo "$KAFKA_NODES" >"$KAFKA_DIR/nodes"
+	fi
 	for node in "$@"; do
 		if pid=$(alive_pid "$(node_pid "$node")"); then
 			log "$(node_name "$node"): already running (pid $pid)"
