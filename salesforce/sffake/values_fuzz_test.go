@@ -18,7 +18,7 @@ import (
 func FuzzNormalize(f *testing.F) {
 	f.Add(uint8(TypeDate), uint8(5), int64(1767225600), int64(0), int64(0), 0.0, "")
 	f.Add(uint8(TypeDateTime), uint8(5), int64(1767225600), int64(123456789), int64(3600), 0.0, "")
-	f.Add(uint8(TypeTime), uint8(6), int64(0), int64(int64(23*time.Hour+59*time.Minute)), int64(0), 0.0, "")
+	f.Add(uint8(TypeTime), uint8(6), int64(0), int64(23*time.Hour+59*time.Minute), int64(0), 0.0, "")
 	f.Add(uint8(TypeInt), uint8(3), int64(math.MaxInt32)+1, int64(0), int64(0), 0.0, "")
 	f.Add(uint8(TypeDouble), uint8(0), int64(0), int64(0), int64(0), 12.5, "")
 	f.Add(uint8(TypeString), uint8(7), int64(0), int64(0), int64(0), 0.0, "Acme")

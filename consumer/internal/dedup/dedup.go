@@ -15,6 +15,7 @@ package dedup
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -186,8 +187,8 @@ func (f *Filter) Behind(ctx context.Context, group, topic string, pg map[int]int
 		}
 		partition, err1 := strconv.Atoi(p)
 		next, err2 := strconv.ParseInt(v, 10, 64)
-		if err1 != nil || err2 != nil {
-			return true, nil // not what Mark writes: trust nothing
+		if err := errors.Join(err1, err2); err != nil {
+			return false, fmt.Errorf("redis %s field %q: %w", f.offsetsKey(f.Epoch()), p, err)
 		}
 		if pg[partition] < next {
 			return true, nil
