@@ -154,12 +154,14 @@ func (f *Filter) Mark(ctx context.Context, keys []string) error {
 	f.mu.Unlock()
 	args = append(args, f.ttl.Milliseconds())
 	prefix := f.keyPrefix(epoch)
+	// The offsets go first, so that even a transaction cut short by a
+	// lost connection cannot leave keys without them.
 	_, err := f.client.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		for _, k := range keys {
-			p.Set(ctx, prefix+k, "1", f.ttl)
-		}
 		if len(args) > 1 {
 			raiseOffsets.Eval(ctx, p, []string{f.offsetsKey(epoch)}, args...)
+		}
+		for _, k := range keys {
+			p.Set(ctx, prefix+k, "1", f.ttl)
 		}
 		return nil
 	})
