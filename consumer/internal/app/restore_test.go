@@ -9,9 +9,11 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/redis/go-redis/v9"
 	"github.com/segmentio/kafka-go"
 
 	"github.com/sfsync/sfsync/consumer/internal/config"
+	"github.com/sfsync/sfsync/consumer/internal/dedup"
 	"github.com/sfsync/sfsync/consumer/internal/store"
 	"github.com/sfsync/sfsync/integration/harness"
 	"github.com/sfsync/sfsync/schemas/envelope"
@@ -185,5 +187,35 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 			t.Fatalf("timed out waiting for %s", what)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestEpochWithoutRedis checks that a replica that cannot ask Redis what
+// the filter saw starts a new key space rather than trusting the old one.
+func TestEpochWithoutRedis(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	m, err := mapping.Parse("mapping.yaml", []byte(restoreMapping))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := store.New(harness.NewPostgres(t).Pool(), m)
+	if err := st.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	before, err := st.Epoch(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", MaxRetries: -1, DialTimeout: 100 * time.Millisecond})
+	defer client.Close()
+	f := dedup.New(client, "x:", 0)
+	es := &epochStore{Store: st, filter: f, log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	if _, err := es.Offsets(ctx, "g", "t"); err != nil {
+		t.Fatal(err)
+	}
+	after, err := st.Epoch(ctx)
+	if err != nil || after == before || f.Epoch() != after {
+		t.Fatalf("epoch %q, then %q (%v), filter on %q; want a new one, in use", before, after, err, f.Epoch())
 	}
 }
