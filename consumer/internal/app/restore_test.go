@@ -41,10 +41,7 @@ func TestRestoredDatabaseReappliesRecords(t *testing.T) {
 	ctx := context.Background()
 	k, pg, r := harness.NewKafka(t), harness.NewPostgres(t), harness.NewRedis(t)
 	pool := pg.Pool()
-	m, err := mapping.Parse("mapping.yaml", []byte(restoreMapping))
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, m := migrated(t, pool)
 	cfg := config.Default()
 	cfg.Mapping = m
 	cfg.Kafka.Brokers = k.Brokers
@@ -112,9 +109,6 @@ func TestRestoredDatabaseReappliesRecords(t *testing.T) {
 		}
 	}
 
-	if err := store.New(pool, m).Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
 	send(10, "v1")
 	stop := start()
 	waitFor(t, "the creates applied", func() bool { return offset() == records })
@@ -143,6 +137,21 @@ func TestRestoredDatabaseReappliesRecords(t *testing.T) {
 	if n := count(`SELECT count(*)::int FROM account WHERE name = 'v2'`); n != records {
 		t.Fatalf("%d rows at v2 after the restore, want %d: the duplicate filter skipped records the restored database lacks", n, records)
 	}
+}
+
+// migrated returns the store of restoreMapping on pool, migrated, and
+// the mapping.
+func migrated(t *testing.T, pool *pgxpool.Pool) (*store.Store, *mapping.Mapping) {
+	t.Helper()
+	m, err := mapping.Parse("mapping.yaml", []byte(restoreMapping))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := store.New(pool, m)
+	if err := st.Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return st, m
 }
 
 // backup copies tables to backup_<table>.
@@ -195,14 +204,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 func TestEpochWithoutRedis(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	m, err := mapping.Parse("mapping.yaml", []byte(restoreMapping))
-	if err != nil {
-		t.Fatal(err)
-	}
-	st := store.New(harness.NewPostgres(t).Pool(), m)
-	if err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	st, _ := migrated(t, harness.NewPostgres(t).Pool())
 	before, err := st.Epoch(ctx)
 	if err != nil {
 		t.Fatal(err)
