@@ -2,6 +2,7 @@ package pubsub
 
 import (
 	"os"
+	"reflect"
 	"testing"
 
 	"github.com/linkedin/goavro/v2"
@@ -92,4 +93,41 @@ func BenchmarkDecodeChangeEvent(b *testing.B) {
 			b.Fatal(ev.DecodeErr)
 		}
 	}
+}
+
+// FuzzParseSchema feeds hostile schema text to ParseSchema, as GetSchema
+// would return it: it must refuse it or return a schema that holds the
+// id and text given, and whose change-event layout is what parsing the
+// codec's canonical form gives.
+func FuzzParseSchema(f *testing.F) {
+	js, err := os.ReadFile("../bitmap/testdata/AccountChangeEvent.avsc")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(string(js))
+	f.Add(`{"type":"record","name":"E","fields":[{"name":"Id","type":["null","string"]},{"name":"N","type":"long"}]}`)
+	f.Add(`{"type":"record","name":"E","fields":[{"name":"ChangeEventHeader","type":{"type":"record","name":"H","fields":[]}}]}`)
+	f.Add(`{"type":"record","name":"E","fields":[{"name":"A","type":{"type":"array","items":"E"}}]}`)
+	f.Add(`"string"`)
+	f.Add(`{"type":"enum","name":"X","symbols":["A","B"]}`)
+	f.Add(`[`)
+	f.Fuzz(func(t *testing.T, schemaJSON string) {
+		s, err := ParseSchema("id", schemaJSON)
+		if err != nil {
+			return
+		}
+		if s.ID != "id" || s.JSON != schemaJSON || s.Codec == nil {
+			t.Fatalf("schema %+v does not hold what it was given", s)
+		}
+		if s.ChangeEvent && len(s.Fields.Fields) == 0 {
+			t.Fatalf("change event schema without a field layout")
+		}
+		c, err := ParseSchema("id", s.Codec.CanonicalSchema())
+		if err != nil {
+			t.Fatalf("canonical form %s of an accepted schema refused: %v", s.Codec.CanonicalSchema(), err)
+		}
+		if c.ChangeEvent != s.ChangeEvent || !reflect.DeepEqual(c.Fields, s.Fields) {
+			t.Fatalf("canonical form parses to change event %v %+v, the schema to %v %+v", c.ChangeEvent, c.Fields, s.ChangeEvent, s.Fields)
+		}
+	})
 }

@@ -56,11 +56,20 @@ func normalize(t FieldType, v any) (any, error) {
 	case TypeDate:
 		if tm, ok := v.(time.Time); ok {
 			y, m, d := tm.Date()
-			return time.Date(y, m, d, 0, 0, 0, 0, time.UTC), nil
+			day := time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+			// Avro's date is an int of days since the epoch.
+			if days := day.Unix() / 86400; days < math.MinInt32 || days > math.MaxInt32 {
+				return nil, fmt.Errorf("%w: date %d-%02d-%02d out of range", ErrInvalidValue, y, m, d)
+			}
+			return day, nil
 		}
 		return nil, bad()
 	case TypeDateTime:
 		if tm, ok := v.(time.Time); ok {
+			// Avro's date-time is a long of epoch milliseconds.
+			if sec := tm.Unix(); sec < math.MinInt64/1000 || sec >= math.MaxInt64/1000 {
+				return nil, fmt.Errorf("%w: date-time in year %d out of range", ErrInvalidValue, tm.Year())
+			}
 			return tm.UTC().Truncate(time.Millisecond), nil
 		}
 		return nil, bad()

@@ -2,6 +2,7 @@ package deadletter
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -91,8 +92,9 @@ type Headers struct {
 	Origin      string // OriginSalesforce or OriginConsumer
 	OriginTopic string
 	// OriginPartition and OriginOffset locate a consumer dead letter's
-	// record; OriginPosition is false when either is missing or not a
-	// number.
+	// record; OriginPosition is false when either is missing or
+	// malformed, and both are then 0, which is no position: check
+	// OriginPosition before using them.
 	OriginPartition int
 	OriginOffset    int64
 	OriginPosition  bool
@@ -105,34 +107,73 @@ type Headers struct {
 }
 
 // Parse reads the dead-letter headers of a record's headers, ignoring
-// the others.
-func Parse(headers []kafka.Header) Headers {
+// the others. A partition or offset header that is not a non-negative
+// decimal number, a time header that is not RFC 3339, or a position
+// header given twice is an error naming the header; the Headers returned
+// with it hold every header that did parse, and OriginPosition is false.
+func Parse(headers []kafka.Header) (Headers, error) {
 	var h Headers
 	var partitionOK, offsetOK bool
+	var bad []string
 	text := map[string]*string{
 		HeaderReason: &h.Reason, HeaderOrigin: &h.Origin, HeaderOriginTopic: &h.OriginTopic, HeaderGroup: &h.Group,
 		HeaderReplayID: &h.ReplayID, HeaderEventID: &h.EventID, HeaderSchemaID: &h.SchemaID,
 	}
+	seen := map[string]bool{}
 	for _, kh := range headers {
 		v := string(kh.Value)
 		if dst, ok := text[kh.Key]; ok {
 			*dst = v
 			continue
 		}
-		var err error
 		switch kh.Key {
-		case HeaderOriginPartition:
-			h.OriginPartition, err = strconv.Atoi(v)
-			partitionOK = err == nil
-		case HeaderOriginOffset:
-			h.OriginOffset, err = strconv.ParseInt(v, 10, 64)
-			offsetOK = err == nil
-		case HeaderTime:
-			if t, err := time.Parse(time.RFC3339Nano, v); err == nil {
-				h.Time = t
+		case HeaderOriginPartition, HeaderOriginOffset:
+			if seen[kh.Key] {
+				bad = append(bad, kh.Key+" given twice")
+				partitionOK, offsetOK = false, false
+				continue
 			}
+			seen[kh.Key] = true
+			n, ok := number(v)
+			if !ok || kh.Key == HeaderOriginPartition && n > math.MaxInt32 {
+				bad = append(bad, fmt.Sprintf("%s %q is not a partition or offset", kh.Key, v))
+				continue
+			}
+			if kh.Key == HeaderOriginPartition {
+				h.OriginPartition, partitionOK = int(n), true
+			} else {
+				h.OriginOffset, offsetOK = n, true
+			}
+		case HeaderTime:
+			t, err := time.Parse(time.RFC3339Nano, v)
+			if err != nil {
+				bad = append(bad, fmt.Sprintf("%s %q is not RFC 3339", kh.Key, v))
+				continue
+			}
+			h.Time = t
 		}
 	}
-	h.OriginPosition = partitionOK && offsetOK
-	return h
+	h.OriginPosition = partitionOK && offsetOK && len(bad) == 0
+	if !h.OriginPosition {
+		h.OriginPartition, h.OriginOffset = 0, 0
+	}
+	if len(bad) > 0 {
+		return h, fmt.Errorf("dead-letter headers: %s", strings.Join(bad, "; "))
+	}
+	return h, nil
+}
+
+// number parses a non-negative decimal number as the services write
+// partitions and offsets: digits only, no sign, no leading zero.
+func number(s string) (int64, bool) {
+	if s == "" || len(s) > 1 && s[0] == '0' {
+		return 0, false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return 0, false
+		}
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	return n, err == nil
 }

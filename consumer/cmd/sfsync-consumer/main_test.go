@@ -311,7 +311,7 @@ func TestCheck(t *testing.T) {
 	st := newSetup(t, "")
 	code, out, errs := st.run(t, "--config", st.config, "--check")
 	if code != 0 || !strings.Contains(out, "ok   kafka topic "+st.accounts+": 3 partitions") ||
-		!strings.Contains(out, `ok   postgresql schema: the start will run 2 statements: CREATE TABLE "account"`) {
+		!strings.Contains(out, `ok   postgresql schema: the start will run 3 statements: CREATE TABLE "account"`) {
 		t.Fatalf("--check: exit %d\n%s%s", code, out, errs)
 	}
 

@@ -106,6 +106,7 @@ func Run(ctx context.Context, cfg *config.Config, log *slog.Logger, reg *prometh
 	defer writer.Close()
 
 	var filter pipeline.Dedup // nil without Redis: not a typed nil
+	var pst pipeline.Store = st
 	if cfg.Redis.URL != "" {
 		client, err := newRedis(cfg)
 		if err != nil {
@@ -117,7 +118,8 @@ func Run(ctx context.Context, cfg *config.Config, log *slog.Logger, reg *prometh
 			log.Warn("redis does not answer; carrying on, the duplicate filter resumes when it does", "redis", cfg.Redis.URL, "err", err)
 		}
 		cancel()
-		filter = dedup.New(client, cfg.Redis.Prefix, cfg.Redis.TTL)
+		f := dedup.New(client, cfg.Redis.Prefix, cfg.Redis.TTL)
+		filter, pst = f, &epochStore{Store: st, filter: f, log: log}
 	} else {
 		log.Info("no redis.url: running without the duplicate filter")
 	}
@@ -129,7 +131,7 @@ func Run(ctx context.Context, cfg *config.Config, log *slog.Logger, reg *prometh
 	c, err := pipeline.New(pipeline.Config{
 		Group: cfg.Kafka.Group, Brokers: cfg.Kafka.Brokers, Dialer: dialer, Topics: cfg.Kafka.Topics,
 		DeadLetterTopic: cfg.Kafka.DeadLetterTopic, RefetchTopic: cfg.Kafka.RefetchTopic,
-		Codec: codec, Store: st, Writer: writer, Dedup: filter,
+		Codec: codec, Store: pst, Writer: writer, Dedup: filter,
 		BatchSize: cfg.Batch.Size, BatchWait: cfg.Batch.Wait, Lanes: cfg.Batch.Lanes, ApplyTimeout: cfg.Batch.Timeout, DrainTimeout: cfg.ShutdownTimeout,
 		Logger: log, Metrics: metrics, Ready: consuming.Store,
 	})

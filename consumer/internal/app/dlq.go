@@ -52,14 +52,25 @@ type DeadLetter struct {
 	// Replayed says whether a replay re-published it; false when
 	// PostgreSQL could not be asked.
 	Replayed bool `json:"replayed"`
+	// HeaderError says which dead-letter headers are malformed; the
+	// origin partition and offset are then unknown (printed as "?"), and
+	// a replay leaves the dead letter alone.
+	HeaderError string `json:"header_error,omitempty"`
 
 	msg kafka.Message
 	env *envelope.Envelope
+	// originKnown is false when the origin partition or offset header is
+	// missing or malformed.
+	originKnown bool
 }
 
 // Origin returns where the record came from, "topic:partition:offset",
-// the form --origin-offset takes.
+// the form --origin-offset takes; "topic:?:?" when the headers do not
+// say.
 func (d *DeadLetter) Origin() string {
+	if !d.originKnown {
+		return d.OriginTopic + ":?:?"
+	}
 	return key(d.OriginTopic, d.OriginPartition, d.OriginOffset)
 }
 
@@ -217,8 +228,8 @@ func choose(cfg *config.Config, dls []DeadLetter, done map[string]bool, opts Rep
 	skipped := 0
 	for i := range dls {
 		d := &dls[i]
-		if d.OriginTopic == "" {
-			continue // not written by the consumer: no origin to return to
+		if d.OriginTopic == "" || !d.originKnown {
+			continue // not written by the consumer, or its position headers are malformed: no origin to return to
 		}
 		if !opts.All {
 			if _, ok := want[d.Origin()]; !ok {
@@ -413,10 +424,14 @@ func readPartition(ctx context.Context, cfg *config.Config, dialer *kafka.Dialer
 // deadLetter describes m from its headers and, when it decodes, its
 // envelope.
 func deadLetter(m kafka.Message, codec *envelope.Codec) DeadLetter {
-	h := deadletter.Parse(m.Headers)
+	h, err := deadletter.Parse(m.Headers)
 	d := DeadLetter{
 		Partition: m.Partition, Offset: m.Offset, Time: m.Time, Reason: h.Reason, Group: h.Group,
 		OriginTopic: h.OriginTopic, OriginPartition: h.OriginPartition, OriginOffset: h.OriginOffset, msg: m,
+		originKnown: h.OriginPosition,
+	}
+	if err != nil {
+		d.HeaderError = err.Error()
 	}
 	if !h.Time.IsZero() {
 		d.Time = h.Time

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"strings"
@@ -36,6 +37,13 @@ var bookkeeping = []struct{ name, def string }{
 // OffsetsTable holds the consumed offsets, written in the transaction
 // that applies the records they cover.
 const OffsetsTable = "sfsync_consumer_offsets"
+
+// EpochTable holds the database's epoch token: one row, a random token
+// made when Migrate creates the table and replaced by
+// [Store.RotateEpoch]. The duplicate filter keys Redis by it, so that a
+// database whose history went back (a restore, a failover to a lagging
+// replica) can be given a Redis key space of its own.
+const EpochTable = "sfsync_consumer_epoch"
 
 // ErrSchemaConflict is returned by [Store.Migrate] when an existing table
 // cannot hold what the mapping says.
@@ -76,8 +84,41 @@ func (s *Store) Migrate(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("create %s: %w", OffsetsTable, err)
 		}
+		if _, err := tx.Exec(ctx, epochDDL); err != nil {
+			return fmt.Errorf("create %s: %w", EpochTable, err)
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO `+EpochTable+` (token) VALUES ($1) ON CONFLICT DO NOTHING`, rand.Text()); err != nil {
+			return fmt.Errorf("create %s: %w", EpochTable, err)
+		}
 		return nil
 	})
+}
+
+// epochDDL creates [EpochTable], whose one row the check on id keeps
+// alone.
+const epochDDL = `CREATE TABLE IF NOT EXISTS ` + EpochTable + ` (
+	id boolean PRIMARY KEY DEFAULT true CHECK (id),
+	token text NOT NULL,
+	created_at timestamptz NOT NULL DEFAULT now()
+)`
+
+// Epoch returns the database's epoch token (see [EpochTable]).
+func (s *Store) Epoch(ctx context.Context) (string, error) {
+	var token string
+	if err := s.pool.QueryRow(ctx, `SELECT token FROM `+EpochTable).Scan(&token); err != nil {
+		return "", fmt.Errorf("read %s: %w", EpochTable, err)
+	}
+	return token, nil
+}
+
+// RotateEpoch replaces the epoch token with a new random one if it is
+// still old, and returns the token then in force: replicas rotating the
+// same token at once all end on the one that won.
+func (s *Store) RotateEpoch(ctx context.Context, old string) (string, error) {
+	if _, err := s.pool.Exec(ctx, `UPDATE `+EpochTable+` SET token = $1, created_at = now() WHERE token = $2`, rand.Text(), old); err != nil {
+		return "", fmt.Errorf("rotate %s: %w", EpochTable, err)
+	}
+	return s.Epoch(ctx)
 }
 
 // existingColumn is a column as information_schema describes it.
@@ -245,6 +286,13 @@ func (s *Store) Plan(ctx context.Context) ([]string, error) {
 	}
 	if !exists {
 		rec.stmts = append(rec.stmts, "CREATE TABLE "+OffsetsTable+" (...)")
+	}
+	if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_class WHERE relname = $1 AND relnamespace = current_schema()::regnamespace)`,
+		EpochTable).Scan(&exists); err != nil {
+		return nil, fmt.Errorf("plan migration: %w", err)
+	}
+	if !exists {
+		rec.stmts = append(rec.stmts, "CREATE TABLE "+EpochTable+" (...)")
 	}
 	return rec.stmts, nil
 }

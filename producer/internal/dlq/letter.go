@@ -46,7 +46,9 @@ type Letter struct {
 
 // letterOf describes a record of the dead-letter topic from its headers.
 func letterOf(topic string, r record) Letter {
-	h := deadletter.Parse(r.headers)
+	// A malformed header is left out; the producer's dead letters carry
+	// no origin position, and their time falls back to the record's.
+	h, _ := deadletter.Parse(r.headers)
 	l := Letter{
 		Origin:    deadletter.Position{Topic: topic, Partition: r.partition, Offset: r.offset}.String(),
 		Partition: r.partition, Offset: r.offset, Time: r.time,

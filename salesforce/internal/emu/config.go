@@ -531,8 +531,7 @@ func Parse(name string, data []byte) (Config, *Source, error) {
 		if src.node("churn.mix") != nil {
 			cfg.Churn.Mix = load.Mix{}
 		}
-		dec := yaml.NewDecoder(strings.NewReader(""), yaml.DisallowUnknownField(), yaml.Strict())
-		if err := dec.DecodeFromNode(tree.Docs[0].Body, &cfg); err != nil {
+		if err := decode(tree.Docs[0].Body, &cfg); err != nil {
 			return Config{}, nil, src.yamlError(err)
 		}
 	}
@@ -543,6 +542,19 @@ func Parse(name string, data []byte) (Config, *Source, error) {
 		}
 	}
 	return cfg, src, nil
+}
+
+// decode decodes node onto cfg, strictly. The YAML library panics on
+// some malformed nodes, such as a sequence key holding an empty tag
+// ("access_tokens: ! "); decode turns such a panic into an error.
+func decode(node ast.Node, cfg *Config) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("malformed YAML the decoder cannot read (%v)", r)
+		}
+	}()
+	dec := yaml.NewDecoder(strings.NewReader(""), yaml.DisallowUnknownField(), yaml.Strict())
+	return dec.DecodeFromNode(node, cfg)
 }
 
 // yamlError turns a YAML library error into a ValidationError naming the
