@@ -238,4 +238,3 @@ func TestRecordsLostToRetention(t *testing.T) {
 		})
 	}
 }
-
