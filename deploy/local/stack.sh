@@ -197,6 +197,7 @@ SECURE_ACLS=(
 	"sfsync-consumer|topic|sfsync.|prefixed|Describe,Read"
 	"sfsync-consumer|topic|sfsync.consumer.dead-letter|prefixed|Create,Write"
 	"sfsync-consumer|topic|sfsync.refetch|prefixed|Create,Write"
+	"sfsync-consumer|topic|sfsync.reconcile-requests|prefixed|Create,Write"
 	"sfsync-consumer|group|sfsync-consumer|prefixed|Read"
 	"sfsync-reconciler|topic|sfsync.|prefixed|Describe,Read,Write,Create,DescribeConfigs"
 	"sfsync-reconciler|group|sfsync-reconciler|prefixed|Read"

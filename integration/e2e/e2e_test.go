@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"testing"
 	"time"
 
@@ -154,24 +155,71 @@ func TestPostgresRestarted(t *testing.T) {
 }
 
 // TestRebalance grows the group from one replica to two and back while
-// changes stream.
+// changes stream. Each step waits for the group's state itself, as the
+// replicas' partitions_assigned gauges report it (0 between generations),
+// never for a time: a rebalance on a busy machine takes as long as the
+// replicas take to drain their batches and rejoin.
 func TestRebalance(t *testing.T) {
 	t.Parallel()
 	p := newPipeline(t, 200, services{})
 	a := p.consumer("consumer-a", true)
 	p.waitAssigned(a)
 	wait := p.background(sized(1500, 20000), 300)
-	time.Sleep(time.Second)
+	// b joins while a applies, so that batches are in flight across the
+	// rebalance.
+	p.eventually("replica a applies changes", func() bool { return a.metric("sfsync_consumer_envelopes_applied_total") > 0 }, a)
 	b := p.consumer("consumer-b", true)
-	p.waitAssigned(b)
-	// Replica a's gauge follows b's assignment by a moment.
-	p.waitMetric(a, "sfsync_consumer_partitions_assigned", func(n float64) bool { return n > 0 && n < 30 },
-		"replica a gives up partitions to b")
-	time.Sleep(time.Second)
+	p.waitOwners("both replicas share the 30 partitions", 30, a, b)
 	b.stop()
 	wait()
 	p.converge(3 * time.Minute)
-	p.waitMetric(a, "sfsync_consumer_partitions_assigned", func(n float64) bool { return n == 30 },
-		"replica a owns all 30 partitions after b left")
+	p.waitOwners("replica a owns all 30 partitions after b left", 30, a)
 	report(t, "1 -> 2 -> 1 replicas", a)
+}
+
+// waitOwners waits until every replica owns partitions and together they
+// own total: one generation, seen by all of them.
+func (p *pipeline) waitOwners(what string, total float64, replicas ...*proc) {
+	p.t.Helper()
+	p.eventually(what, func() bool {
+		sum := 0.0
+		for _, r := range replicas {
+			n := r.metric("sfsync_consumer_partitions_assigned")
+			if n < 1 {
+				return false
+			}
+			sum += n
+		}
+		return sum == total
+	}, replicas...)
+}
+
+// eventually polls cond until it holds. It fails the test when one of
+// running exits first, or when the test's own deadline (go test -timeout)
+// is a minute away, saying what it waited for and what the replicas'
+// gauges say.
+func (p *pipeline) eventually(what string, cond func() bool, running ...*proc) {
+	p.t.Helper()
+	deadline := time.Now().Add(10 * time.Minute)
+	if t, ok := p.t.(interface{ Deadline() (time.Time, bool) }); ok {
+		if d, ok := t.Deadline(); ok {
+			deadline = d
+		}
+	}
+	deadline = deadline.Add(-time.Minute)
+	for !cond() {
+		for _, r := range running {
+			if r.exited() {
+				p.t.Fatalf("%s exited (%v) while waiting until %s", r.name, r.waitErr, what)
+			}
+		}
+		if time.Now().After(deadline) {
+			var state []string
+			for _, r := range running {
+				state = append(state, fmt.Sprintf("%s owns %v partitions", r.name, r.metric("sfsync_consumer_partitions_assigned")))
+			}
+			p.t.Fatalf("still waiting until %s near the test's deadline (%s)", what, strings.Join(state, ", "))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }

@@ -302,6 +302,7 @@ kafka:
 %s  group: %s
   dead_letter_topic: %s
   refetch_topic: %s
+  reconcile_topic: %s
 postgres:
   url: %q
 redis:
@@ -310,7 +311,7 @@ redis:
   wait: 20ms
 shutdown_timeout: 10s
 metrics_addr: 127.0.0.1:%d
-`, p.kafkaConn("consumer"), p.group, p.topic("consumer-dlq"), p.topic("refetch"), p.dbURL, redis, port))
+`, p.kafkaConn("consumer"), p.group, p.topic("consumer-dlq"), p.topic("refetch"), p.topic("reconcile"), p.dbURL, redis, port))
 	return cfg, port
 }
 

@@ -64,6 +64,7 @@ func (s *syncBuffer) String() string {
 // setup is one test's services, mapping and configuration.
 type setup struct {
 	k        *harness.Kafka
+	brokers  []string // Kafka's, k's or a private broker's
 	pool     *pgxpool.Pool
 	config   string
 	accounts string // the Account envelope topic
@@ -90,6 +91,13 @@ objects:
 // pointing at them. Extra YAML is appended to the configuration.
 func newSetup(t *testing.T, extra string) *setup {
 	t.Helper()
+	return newSetupOn(t, nil, extra)
+}
+
+// newSetupOn is newSetup on the given brokers, such as a private
+// broker's, instead of the shared Kafka's (nil).
+func newSetupOn(t *testing.T, brokers []string, extra string) *setup {
+	t.Helper()
 	k := harness.NewKafka(t)
 	pg := harness.NewPostgres(t)
 	rd := harness.NewRedis(t)
@@ -97,7 +105,13 @@ func newSetup(t *testing.T, extra string) *setup {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st := &setup{k: k, pool: pg.Pool(), accounts: k.Topic("account", 3), dlq: k.TopicName("dlq"), metrics: freeAddr(t), codec: codec}
+	st := &setup{k: k, brokers: brokers, pool: pg.Pool(), dlq: k.TopicName("dlq"), metrics: freeAddr(t), codec: codec}
+	if brokers == nil {
+		st.brokers, st.accounts = k.Brokers, k.Topic("account", 3)
+	} else {
+		st.accounts = k.TopicName("account")
+		createTopic(t, brokers, st.accounts, 3)
+	}
 	dir := t.TempDir()
 	st.config = filepath.Join(dir, "consumer.yaml")
 	writeFile(t, filepath.Join(dir, "mapping.yaml"), fmt.Sprintf(mappingText, st.accounts))
@@ -107,6 +121,7 @@ kafka:
   group: %s
   dead_letter_topic: %s
   refetch_topic: %s
+  reconcile_topic: %s
 postgres:
   url: %q
 redis:
@@ -115,11 +130,11 @@ redis:
 batch:
   wait: 10ms
 metrics_addr: %s
-`, strings.Join(k.Brokers, ", "), k.Group("consumer"), st.dlq, k.TopicName("refetch"), pg.URL, rd.URL, rd.Prefix, st.metrics)+extra)
+`, strings.Join(st.brokers, ", "), k.Group("consumer"), st.dlq, k.TopicName("refetch"), k.TopicName("reconcile"), pg.URL, rd.URL, rd.Prefix, st.metrics)+extra)
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		_, _ = k.Client().DeleteTopics(ctx, &kafka.DeleteTopicsRequest{Topics: []string{st.dlq, k.TopicName("refetch")}})
+		_, _ = k.Client().DeleteTopics(ctx, &kafka.DeleteTopicsRequest{Topics: []string{st.dlq, k.TopicName("refetch"), k.TopicName("reconcile")}})
 	})
 	return st
 }
@@ -241,7 +256,7 @@ func account(id string, commit int64, name string) *envelope.Envelope {
 // send writes the values to the Account topic, keyed by record id.
 func (st *setup) send(t *testing.T, values ...[]byte) {
 	t.Helper()
-	w := &kafka.Writer{Addr: kafka.TCP(st.k.Brokers...), Topic: st.accounts, RequiredAcks: kafka.RequireAll, BatchTimeout: 5 * time.Millisecond}
+	w := &kafka.Writer{Addr: kafka.TCP(st.brokers...), Topic: st.accounts, RequiredAcks: kafka.RequireAll, BatchTimeout: 5 * time.Millisecond}
 	defer w.Close()
 	msgs := make([]kafka.Message, len(values))
 	for i, v := range values {

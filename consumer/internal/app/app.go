@@ -22,6 +22,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/segmentio/kafka-go"
 
+	"github.com/sfsync/sfsync/consumer/internal/backoff"
 	"github.com/sfsync/sfsync/consumer/internal/config"
 	"github.com/sfsync/sfsync/consumer/internal/dedup"
 	"github.com/sfsync/sfsync/consumer/internal/pipeline"
@@ -34,8 +35,10 @@ import (
 // progress within cfg.ShutdownTimeout and returns nil. It waits for
 // PostgreSQL to answer, migrates the schema (a conflict with the mapping
 // stops it with the conflict's message), carries on without Redis when
-// Redis does not answer, and creates the dead-letter and re-fetch topics
-// when missing. reg receives the metrics and is served on /metrics; nil
+// Redis does not answer, and creates the dead-letter, re-fetch and
+// reconcile-request topics when missing. It waits for Kafka as for
+// PostgreSQL, at the start and after: only a permanent Kafka failure
+// ([pipeline.KafkaPermanent]) stops it. reg receives the metrics and is served on /metrics; nil
 // uses a new registry.
 func Run(ctx context.Context, cfg *config.Config, log *slog.Logger, reg *prometheus.Registry) error {
 	if reg == nil {
@@ -96,7 +99,7 @@ func Run(ctx context.Context, cfg *config.Config, log *slog.Logger, reg *prometh
 	if err != nil {
 		return err
 	}
-	if err := ensureTopics(ctx, cfg, transport, log); err != nil {
+	if err := waitKafka(ctx, log, func(ctx context.Context) error { return ensureTopics(ctx, cfg, transport, log) }); err != nil {
 		if ctx.Err() != nil {
 			return nil
 		}
@@ -134,6 +137,7 @@ func Run(ctx context.Context, cfg *config.Config, log *slog.Logger, reg *prometh
 		Codec: codec, Store: pst, Writer: writer, Dedup: filter,
 		BatchSize: cfg.Batch.Size, BatchWait: cfg.Batch.Wait, Lanes: cfg.Batch.Lanes, ApplyTimeout: cfg.Batch.Timeout, DrainTimeout: cfg.ShutdownTimeout,
 		Logger: log, Metrics: metrics, Ready: consuming.Store,
+		RecordsLost: reconcileRequester(cfg, codec, writer),
 	})
 	if err != nil {
 		return err
@@ -166,7 +170,7 @@ func connectPostgres(ctx context.Context, cfg *config.Config, log *slog.Logger) 
 	if err != nil {
 		return nil, fmt.Errorf("postgresql at %s: %w", cfg.Postgres.URL, err)
 	}
-	wait := 200 * time.Millisecond
+	wait := backoff.Backoff{First: 200 * time.Millisecond, Max: 5 * time.Second}
 	for {
 		pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		err := pool.Ping(pctx)
@@ -175,20 +179,32 @@ func connectPostgres(ctx context.Context, cfg *config.Config, log *slog.Logger) 
 			log.Info("postgresql connected", "postgres", cfg.Postgres.URL)
 			return pool, nil
 		}
-		if ctx.Err() != nil {
+		d := wait.Next()
+		if ctx.Err() == nil {
+			log.Warn("postgresql does not answer; retrying", "postgres", cfg.Postgres.URL, "in", d, "err", err)
+		}
+		if !backoff.Sleep(ctx, d) {
 			pool.Close()
 			return nil, ctx.Err()
 		}
-		log.Warn("postgresql does not answer; retrying", "postgres", cfg.Postgres.URL, "in", wait, "err", err)
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			pool.Close()
-			return nil, ctx.Err()
-		case <-t.C:
+	}
+}
+
+// waitKafka runs fn until it succeeds, fails for good
+// ([pipeline.KafkaPermanent]: its error is returned), or ctx ends,
+// retrying transient failures (a broker down or restarting) with backoff.
+func waitKafka(ctx context.Context, log *slog.Logger, fn func(context.Context) error) error {
+	wait := backoff.Backoff{First: 500 * time.Millisecond, Max: 10 * time.Second}
+	for {
+		err := fn(ctx)
+		if err == nil || pipeline.KafkaPermanent(err) || ctx.Err() != nil {
+			return err
 		}
-		wait = min(2*wait, 5*time.Second)
+		d := wait.Next()
+		log.Warn("kafka does not answer; retrying", "in", d, "err", err)
+		if !backoff.Sleep(ctx, d) {
+			return ctx.Err()
+		}
 	}
 }
 
@@ -233,9 +249,9 @@ func topicPartitions(ctx context.Context, cfg *config.Config, client *kafka.Clie
 	return existing, len(md.Brokers), nil
 }
 
-// ensureTopics creates the dead-letter and re-fetch topics when missing
-// (one partition each), and warns about missing envelope topics, which
-// the producer or their operators create.
+// ensureTopics creates the dead-letter, re-fetch and reconcile-request
+// topics when missing (one partition each), and warns about missing
+// envelope topics, which the producer or their operators create.
 func ensureTopics(ctx context.Context, cfg *config.Config, transport *kafka.Transport, log *slog.Logger) error {
 	client := kafkaClient(cfg, transport)
 	existing, brokers, err := topicPartitions(ctx, cfg, client)
@@ -248,7 +264,7 @@ func ensureTopics(ctx context.Context, cfg *config.Config, transport *kafka.Tran
 		}
 	}
 	var create []kafka.TopicConfig
-	for _, t := range []string{cfg.Kafka.DeadLetterTopic, cfg.Kafka.RefetchTopic} {
+	for _, t := range []string{cfg.Kafka.DeadLetterTopic, cfg.Kafka.RefetchTopic, cfg.Kafka.ReconcileTopic} {
 		if _, ok := existing[t]; !ok {
 			create = append(create, kafka.TopicConfig{Topic: t, NumPartitions: 1, ReplicationFactor: min(3, brokers)})
 		}

@@ -16,6 +16,7 @@ const (
 	DefaultGroup           = "sfsync-consumer"
 	DefaultDeadLetterTopic = "sfsync.consumer.dead-letter"
 	DefaultRefetchTopic    = "sfsync.refetch"
+	DefaultReconcileTopic  = "sfsync.reconcile-requests"
 	DefaultDedupTTL        = 72 * time.Hour
 	DefaultBatchSize       = 1000
 	DefaultBatchWait       = 50 * time.Millisecond
@@ -94,6 +95,13 @@ type Kafka struct {
 	// reconciler to read the records again; the default is
 	// sfsync.refetch. It is created (one partition) when missing.
 	RefetchTopic string `yaml:"refetch_topic"`
+	// ReconcileTopic receives the consumer's reconciliation requests,
+	// sent when Kafka deleted records (retention) before they were read:
+	// the reconciler then verifies every object of the topic. The default
+	// is sfsync.reconcile-requests, the producer's (replay.reconcile_topic)
+	// and the reconciler's (kafka.reconcile_topic). It is created (one
+	// partition) when missing.
+	ReconcileTopic string `yaml:"reconcile_topic"`
 }
 
 // TLS configures TLS to the brokers.
@@ -185,6 +193,7 @@ func (c *Config) setDefaults() {
 	def(&c.Kafka.Group, DefaultGroup)
 	def(&c.Kafka.DeadLetterTopic, DefaultDeadLetterTopic)
 	def(&c.Kafka.RefetchTopic, DefaultRefetchTopic)
+	def(&c.Kafka.ReconcileTopic, DefaultReconcileTopic)
 	def(&c.Redis.Prefix, DefaultDedupPrefix(c.Kafka.Group))
 	defDur(&c.Redis.TTL, DefaultDedupTTL)
 	if c.Batch.Size == 0 {

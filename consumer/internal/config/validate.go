@@ -90,6 +90,7 @@ func (c *Config) checkTopics(k *svcconfig.Checker) {
 	k.Topics(used,
 		svcconfig.Topic{Path: "kafka.dead_letter_topic", Name: c.Kafka.DeadLetterTopic},
 		svcconfig.Topic{Path: "kafka.refetch_topic", Name: c.Kafka.RefetchTopic},
+		svcconfig.Topic{Path: "kafka.reconcile_topic", Name: c.Kafka.ReconcileTopic},
 	)
 	if c.Kafka.Group == "" || strings.TrimSpace(c.Kafka.Group) != c.Kafka.Group {
 		k.Bad("kafka.group", "must be a consumer group id without surrounding spaces, got %q", c.Kafka.Group)

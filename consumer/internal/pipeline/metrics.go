@@ -24,6 +24,10 @@ type Metrics struct {
 	assigned    *prometheus.GaugeVec
 	partitions  *prometheus.GaugeVec
 	generations prometheus.Counter
+	// readerRestarts counts partition readers restarted after a failure.
+	readerRestarts *prometheus.CounterVec
+	// recordsLost counts records Kafka deleted before they were read.
+	recordsLost *prometheus.CounterVec
 }
 
 // NewMetrics registers the metrics with reg.
@@ -89,6 +93,15 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		Name: "sfsync_consumer_group_generations_total",
 		Help: "Consumer group generations this replica joined: one per rebalance; a steady rise is a rebalance storm.",
 	})
+	m.readerRestarts = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "sfsync_consumer_reader_restarts_total",
+		Help: "Partition readers restarted after a failure (leader unreachable, fetch refused), by topic; the replica is not ready until the reader reaches its partition's leader again.",
+	}, []string{"topic"})
+	m.recordsLost = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "sfsync_consumer_records_lost_total",
+		Help: "Records Kafka deleted (retention) before the consumer read them, by topic and partition; each loss requests a reconciliation of the topic's objects.",
+	}, []string{"topic", "partition"})
+	reg.MustRegister(m.readerRestarts, m.recordsLost)
 	reg.MustRegister(m.consumed, m.applied, m.freshness, m.batchSize, m.applyTime, m.dedupHits,
 		m.dedupErrors, m.deadLetters, m.forwarded, m.retries, m.lag, m.assigned, m.partitions, m.generations)
 	return m
@@ -108,6 +121,16 @@ func (m *Metrics) observeAssigned(assigned map[string]int) {
 		m.generations.Inc()
 		for topic, n := range assigned {
 			m.assigned.WithLabelValues(topic).Set(float64(n))
+		}
+	}
+}
+
+// observeUnassigned records that this replica owns no partition of
+// topics, at the end of a generation.
+func (m *Metrics) observeUnassigned(topics []string) {
+	if m != nil {
+		for _, topic := range topics {
+			m.assigned.WithLabelValues(topic).Set(0)
 		}
 	}
 }

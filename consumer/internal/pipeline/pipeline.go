@@ -11,12 +11,14 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/segmentio/kafka-go"
 
 	"github.com/sfsync/sfsync/consumer/internal/apply"
+	"github.com/sfsync/sfsync/consumer/internal/backoff"
 	"github.com/sfsync/sfsync/consumer/internal/store"
 	"github.com/sfsync/sfsync/schemas/deadletter"
 	"github.com/sfsync/sfsync/schemas/envelope"
@@ -92,8 +94,27 @@ type Config struct {
 	// Metrics records the consumer's metrics; nil records nothing.
 	Metrics *Metrics
 	// Ready, when set, is called with true once the consumer owns a
-	// generation and false when it loses it.
+	// generation and every partition reader of it reads, and with false
+	// when it loses the generation or a reader fails (until the reader,
+	// restarted, reaches its partition's leader again).
 	Ready func(bool)
+	// RecordsLost, when set, is called when a partition's next records
+	// were deleted by Kafka (retention) before the consumer read them,
+	// before any later record of the partition is applied; it should
+	// request a reconciliation of the objects of the topic. It is retried
+	// until it returns nil or ctx ends.
+	RecordsLost func(ctx context.Context, loss Loss) error
+}
+
+// Loss is a range of a partition's records that Kafka deleted before
+// the consumer read them: offsets From (included) to To (excluded).
+type Loss struct {
+	Topic     string
+	Partition int
+	From, To  int64
+	// Next is the first record after the range, nil when the partition
+	// holds none yet.
+	Next *kafka.Message
 }
 
 // Consumer applies the envelope topics to PostgreSQL. Create it with
@@ -102,6 +123,13 @@ type Consumer struct {
 	cfg Config
 	log *slog.Logger
 	m   *Metrics
+
+	// stop ends Run with a permanent Kafka error; set by Run.
+	stop context.CancelCauseFunc
+
+	mu      sync.Mutex
+	inGen   bool // owns a generation
+	failing int  // partition readers failing, restarting
 }
 
 // New checks cfg and returns a Consumer.
@@ -142,9 +170,59 @@ func New(cfg Config) (*Consumer, error) {
 }
 
 // Run consumes until ctx is cancelled, then finishes the batch in
-// progress (within DrainTimeout), leaves the group and returns nil. It
-// returns an error only when the group cannot be joined for good.
+// progress (within DrainTimeout), leaves the group and returns nil. A
+// transient Kafka failure (a broker down, a connection reset) never ends
+// it: it waits and retries, not ready meanwhile. It returns an error only
+// for a permanent one ([KafkaPermanent]: credentials, certificates,
+// rights, configuration).
 func (c *Consumer) Run(ctx context.Context) error {
+	ctx, stop := context.WithCancelCause(ctx)
+	defer stop(nil)
+	c.stop = stop
+	err := c.run(ctx)
+	if cause := context.Cause(ctx); err == nil && cause != nil && !errors.Is(cause, context.Canceled) {
+		return cause
+	}
+	return err
+}
+
+// fail stops Run with err, a permanent Kafka failure.
+func (c *Consumer) fail(err error) {
+	c.log.Error("kafka refuses the consumer for good; stopping", "err", err)
+	if c.stop != nil {
+		c.stop(err)
+	}
+}
+
+// kafkaAt names the brokers in an error.
+func (c *Consumer) kafkaAt(what string, err error) error {
+	return fmt.Errorf("kafka at %s: %s: %w", strings.Join(c.cfg.Brokers, ","), what, err)
+}
+
+// setGeneration records whether the consumer owns a generation, and
+// readerFailed(±1) how many readers are failing; readiness is owning one
+// with no reader failing.
+func (c *Consumer) setGeneration(on bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.inGen = on
+	c.report()
+}
+
+func (c *Consumer) readerFailed(delta int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.failing += delta
+	c.report()
+}
+
+func (c *Consumer) report() {
+	if c.cfg.Ready != nil {
+		c.cfg.Ready(c.inGen && c.failing == 0)
+	}
+}
+
+func (c *Consumer) run(ctx context.Context) error {
 	group, err := kafka.NewConsumerGroup(kafka.ConsumerGroupConfig{
 		ID: c.cfg.Group, Brokers: c.cfg.Brokers, Dialer: c.cfg.Dialer, Topics: c.cfg.Topics,
 		SessionTimeout: c.cfg.SessionTimeout, RebalanceTimeout: c.cfg.RebalanceTimeout,
@@ -160,6 +238,7 @@ func (c *Consumer) Run(ctx context.Context) error {
 		return fmt.Errorf("consumer group %s: %w", c.cfg.Group, err)
 	}
 	defer group.Close()
+	wait := backoff.Backoff{First: time.Second}
 	for {
 		gen, err := group.Next(ctx)
 		if err != nil {
@@ -169,12 +248,17 @@ func (c *Consumer) Run(ctx context.Context) error {
 			if errors.Is(err, kafka.ErrGroupClosed) {
 				return nil
 			}
-			c.log.Warn("consumer group: joining failed; retrying", "group", c.cfg.Group, "err", err)
-			if !sleep(ctx, time.Second) {
+			if KafkaPermanent(err) {
+				return c.kafkaAt("consumer group "+c.cfg.Group, err)
+			}
+			d := wait.Next()
+			c.log.Warn("consumer group: joining failed; retrying", "group", c.cfg.Group, "in", d, "err", err)
+			if !backoff.Sleep(ctx, d) {
 				return nil
 			}
 			continue
 		}
+		wait.Reset()
 		c.runGeneration(ctx, gen)
 	}
 }
@@ -209,10 +293,12 @@ func (c *Consumer) runGeneration(ctx context.Context, gen *kafka.Generation) {
 	// One function for the whole generation: kafka-go ends the generation
 	// when any function given to gen.Start returns.
 	gen.Start(func(genCtx context.Context) {
-		if c.cfg.Ready != nil {
-			c.cfg.Ready(true)
-			defer c.cfg.Ready(false)
-		}
+		c.setGeneration(true)
+		defer func() {
+			c.setGeneration(false)
+			// The partitions are no longer this replica's.
+			c.m.observeUnassigned(c.cfg.Topics)
+		}()
 		// Stop with the generation or with the caller.
 		runCtx, cancel := context.WithCancel(genCtx)
 		defer cancel()
@@ -252,17 +338,17 @@ func (c *Consumer) topicPartitions(ctx context.Context) map[string]int {
 // offsets reads PostgreSQL's offsets of topic, retrying until it answers
 // or ctx ends.
 func (c *Consumer) offsets(ctx context.Context, topic string) (map[int]int64, error) {
-	wait := c.cfg.RetryBackoff
+	wait := backoff.Backoff{First: c.cfg.RetryBackoff}
 	for {
 		o, err := c.cfg.Store.Offsets(ctx, c.cfg.Group, topic)
 		if err == nil || ctx.Err() != nil {
 			return o, err
 		}
-		c.log.Warn("reading offsets from PostgreSQL failed; retrying", "topic", topic, "err", err)
-		if !sleep(ctx, wait) {
+		d := wait.Next()
+		c.log.Warn("reading offsets from PostgreSQL failed; retrying", "topic", topic, "in", d, "err", err)
+		if !backoff.Sleep(ctx, d) {
 			return nil, ctx.Err()
 		}
-		wait = min(2*wait, 30*time.Second)
 	}
 }
 
@@ -367,8 +453,71 @@ func (c *Consumer) lane(ctx context.Context, msgs <-chan kafka.Message, commit f
 	}
 }
 
-// read fetches one partition from start into msgs until ctx ends.
+// read fetches one partition from start into msgs until ctx ends. A
+// reader that fails (its partition's leader unreachable, a fetch
+// refused) is restarted where it stopped, after a backoff with jitter;
+// the replica is not ready meanwhile. A permanent failure stops Run.
 func (c *Consumer) read(ctx context.Context, p partition, msgs chan<- kafka.Message) {
+	wait := backoff.Backoff{First: c.cfg.RetryBackoff}
+	failing := false
+	healthy := func() {
+		if failing {
+			failing = false
+			c.readerFailed(-1)
+			c.log.Info("partition reader restarted", "topic", p.topic, "partition", p.id, "offset", p.start)
+		}
+		wait.Reset()
+	}
+	defer func() {
+		if failing {
+			c.readerFailed(-1)
+		}
+	}()
+	for {
+		err := c.readFrom(ctx, &p, msgs, healthy)
+		if ctx.Err() != nil {
+			return
+		}
+		if KafkaPermanent(err) {
+			c.fail(c.kafkaAt(fmt.Sprintf("read %s/%d", p.topic, p.id), err))
+			return
+		}
+		if !failing {
+			failing = true
+			c.readerFailed(1)
+		}
+		if c.m != nil {
+			c.m.readerRestarts.WithLabelValues(p.topic).Inc()
+		}
+		d := wait.Next()
+		c.log.Warn("reading a partition failed; restarting its reader", "topic", p.topic, "partition", p.id,
+			"offset", p.start, "in", d, "err", err)
+		if !backoff.Sleep(ctx, d) {
+			return
+		}
+	}
+}
+
+// readFrom reads p from p.start into msgs, moving p.start past each
+// record sent, until ctx ends or reading fails. It first reaches the
+// partition's leader for its offsets (then calls healthy), and reports
+// the records Kafka deleted before they were read.
+func (c *Consumer) readFrom(ctx context.Context, p *partition, msgs chan<- kafka.Message, healthy func()) error {
+	first, last, err := c.logOffsets(ctx, p.topic, p.id)
+	if err != nil {
+		return err
+	}
+	healthy()
+	switch {
+	case p.start < 0: // no stored offset: from the log's start
+		p.start = first
+	case p.start < first && first == last:
+		// Lost, and nothing after them to wait for.
+		if err := c.lost(ctx, Loss{Topic: p.topic, Partition: p.id, From: p.start, To: first}); err != nil {
+			return err
+		}
+		p.start = first
+	}
 	r := kafka.NewReader(kafka.ReaderConfig{
 		Brokers: c.cfg.Brokers, Dialer: c.cfg.Dialer, Topic: p.topic, Partition: p.id,
 		MinBytes: 1, MaxBytes: 8 << 20, MaxWait: 250 * time.Millisecond,
@@ -378,23 +527,85 @@ func (c *Consumer) read(ctx context.Context, p partition, msgs chan<- kafka.Mess
 	})
 	defer r.Close()
 	if err := r.SetOffset(p.start); err != nil {
-		c.log.Error("seek failed", "topic", p.topic, "partition", p.id, "offset", p.start, "err", err)
-		return
+		return fmt.Errorf("seek to %d: %w", p.start, err)
 	}
 	for {
 		m, err := r.FetchMessage(ctx)
 		if err != nil {
-			if ctx.Err() == nil {
-				c.log.Warn("reading failed", "topic", p.topic, "partition", p.id, "err", err)
+			return fmt.Errorf("fetch from %d: %w", p.start, err)
+		}
+		if m.Offset > p.start {
+			// A jump: Kafka skipped records before its log's start.
+			if err := c.jumped(ctx, p, m); err != nil {
+				return err
 			}
-			return
 		}
 		select {
 		case msgs <- m:
+			p.start = m.Offset + 1
 		case <-ctx.Done():
-			return
+			return ctx.Err()
 		}
 	}
+}
+
+// jumped handles a record m read past p.start: the records between were
+// lost when the log now starts after p.start (retention deleted them);
+// otherwise they were never records (compaction, transaction markers).
+func (c *Consumer) jumped(ctx context.Context, p *partition, m kafka.Message) error {
+	to := m.Offset
+	first, _, err := c.logOffsets(ctx, p.topic, p.id)
+	if err == nil {
+		to = min(to, first)
+	} else {
+		c.log.Warn("reading the partition's first offset failed; counting the whole jump as lost", "topic", p.topic, "partition", p.id, "err", err)
+	}
+	if to <= p.start {
+		return nil
+	}
+	return c.lost(ctx, Loss{Topic: p.topic, Partition: p.id, From: p.start, To: to, Next: &m})
+}
+
+// lost reports a loss: an error log, the metric, and the RecordsLost
+// callback, retried until it succeeds or ctx ends.
+func (c *Consumer) lost(ctx context.Context, loss Loss) error {
+	c.log.Error("records lost: Kafka deleted them (retention) before they were read; requesting a reconciliation",
+		"topic", loss.Topic, "partition", loss.Partition, "from", loss.From, "to", loss.To, "records", loss.To-loss.From)
+	if c.m != nil {
+		c.m.recordsLost.WithLabelValues(loss.Topic, strconv.Itoa(loss.Partition)).Add(float64(loss.To - loss.From))
+	}
+	if c.cfg.RecordsLost == nil {
+		return nil
+	}
+	return c.retry(ctx, "request a reconciliation", func(ctx context.Context) error {
+		err := c.cfg.RecordsLost(ctx, loss)
+		if KafkaPermanent(err) {
+			return permanent{err}
+		}
+		return err
+	})
+}
+
+// logOffsets returns the first and the next offset of a partition, as
+// its leader says, trying the brokers in turn.
+func (c *Consumer) logOffsets(ctx context.Context, topic string, part int) (first, last int64, err error) {
+	dialer := c.cfg.Dialer
+	if dialer == nil {
+		dialer = kafka.DefaultDialer
+	}
+	for _, broker := range c.cfg.Brokers {
+		var conn *kafka.Conn
+		if conn, err = dialer.DialLeader(ctx, "tcp", broker, topic, part); err != nil {
+			continue
+		}
+		_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
+		first, last, err = conn.ReadOffsets()
+		conn.Close()
+		if err == nil {
+			return first, last, nil
+		}
+	}
+	return 0, 0, fmt.Errorf("offsets of %s/%d: %w", topic, part, err)
 }
 
 // collect waits for a first record, then gathers more for up to
@@ -618,11 +829,19 @@ const (
 	HeaderTime            = deadletter.HeaderTime
 )
 
+// write writes msgs to Kafka; a permanent failure stops Run and is
+// returned as permanent, a transient one is returned for retry.
 func (c *Consumer) write(ctx context.Context, msgs []kafka.Message) error {
 	if len(msgs) == 0 {
 		return nil
 	}
-	return c.cfg.Writer.WriteMessages(ctx, msgs...)
+	err := c.cfg.Writer.WriteMessages(ctx, msgs...)
+	if KafkaPermanent(err) {
+		err = c.kafkaAt("write to "+msgs[0].Topic, err)
+		c.fail(err)
+		return permanent{err}
+	}
+	return err
 }
 
 // permanent wraps an error that retrying cannot fix.
@@ -630,8 +849,8 @@ type permanent struct{ err error }
 
 func (p permanent) Error() string { return p.err.Error() }
 
-// retry runs fn until it succeeds, returns a permanent error, or ctx
-// ends, waiting RetryBackoff, doubled up to 30s, between attempts.
+func (p permanent) Unwrap() error { return p.err }
+
 // apply runs one attempt of Store.Apply within ApplyTimeout.
 func (c *Consumer) apply(ctx context.Context, b store.Batch) (store.Result, error) {
 	actx, cancel := context.WithTimeout(ctx, c.cfg.ApplyTimeout)
@@ -643,8 +862,11 @@ func (c *Consumer) apply(ctx context.Context, b store.Batch) (store.Result, erro
 	return res, err
 }
 
+// retry runs fn until it succeeds, returns a permanent error, or ctx
+// ends, waiting RetryBackoff, doubled up to 30s with jitter, between
+// attempts.
 func (c *Consumer) retry(ctx context.Context, what string, fn func(context.Context) error) error {
-	wait := c.cfg.RetryBackoff
+	wait := backoff.Backoff{First: c.cfg.RetryBackoff}
 	for {
 		err := fn(ctx)
 		var p permanent
@@ -657,11 +879,11 @@ func (c *Consumer) retry(ctx context.Context, what string, fn func(context.Conte
 		if c.m != nil {
 			c.m.retries.Inc()
 		}
-		c.log.Warn("transient failure; retrying", "step", what, "in", wait, "err", err)
-		if !sleep(ctx, wait) {
+		d := wait.Next()
+		c.log.Warn("transient failure; retrying", "step", what, "in", d, "err", err)
+		if !backoff.Sleep(ctx, d) {
 			return fmt.Errorf("%s: %w", what, err)
 		}
-		wait = min(2*wait, 30*time.Second)
 	}
 }
 
@@ -690,15 +912,4 @@ func envelopes(items []item) []*envelope.Envelope {
 		out[i] = it.env
 	}
 	return out
-}
-
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
 }
