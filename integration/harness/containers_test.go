@@ -170,6 +170,11 @@ func TestPrivateKafkaRestart(t *testing.T) {
 		t.Fatalf("%s accepts connections with the broker stopped", k.Brokers[0])
 	}
 	broker.Start()
+	// A started broker elects the partition's leader a moment later; a
+	// write before that fails with "has no leader".
+	if err := k.WaitForTopic(ctx, topic, 1); err != nil {
+		t.Fatal(err)
+	}
 
 	r := kafka.NewReader(kafka.ReaderConfig{Brokers: k.Brokers, Topic: topic, MaxWait: 100 * time.Millisecond})
 	defer r.Close()
