@@ -483,7 +483,8 @@ func (r *Refetcher) handleRequests(ctx context.Context, msgs []kafka.Message) er
 		if _, ok := reasons[cp.Subscription]; !ok {
 			subs = append(subs, cp.Subscription)
 		}
-		reasons[cp.Subscription] = fmt.Sprintf("producer %s lost its place in %s: %s", cp.ProducerID, cp.Subscription, cp.GapReason)
+		// The producer and the consumer ask; ProducerID names the asker.
+		reasons[cp.Subscription] = fmt.Sprintf("%s lost records of %s: %s", cp.ProducerID, cp.Subscription, cp.GapReason)
 	}
 	for _, sub := range subs {
 		objs := r.cfg.Mapping.TopicObjects(sub)
@@ -495,7 +496,7 @@ func (r *Refetcher) handleRequests(ctx context.Context, msgs []kafka.Message) er
 		for i, o := range objs {
 			names[i] = o.Name
 		}
-		r.log.Info("reconciling after a producer request", "subscription", sub, "objects", names, "reason", reasons[sub])
+		r.log.Info("reconciling on request", "subscription", sub, "objects", names, "reason", reasons[sub])
 		if err := r.cfg.Reconcile(ctx, objs, reasons[sub]); err != nil {
 			return fmt.Errorf("reconcile %s: %w", strings.Join(names, ", "), err)
 		}
