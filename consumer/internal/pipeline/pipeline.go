@@ -622,7 +622,11 @@ func (c *Consumer) write(ctx context.Context, msgs []kafka.Message) error {
 	if len(msgs) == 0 {
 		return nil
 	}
-	return c.cfg.Writer.WriteMessages(ctx, msgs...)
+	err := c.cfg.Writer.WriteMessages(ctx, msgs...)
+	if tooLarge(err) {
+		return c.writeTooLarge(ctx, msgs, err)
+	}
+	return err
 }
 
 // permanent wraps an error that retrying cannot fix.
