@@ -86,6 +86,15 @@ func TestParse(t *testing.T) {
 	if !reflect.DeepEqual(h, want) {
 		t.Errorf("got %+v, want %+v", h, want)
 	}
+	h = Parse([]kafka.Header{
+		{Key: HeaderEntity, Value: []byte("Account")}, {Key: HeaderChangeType, Value: []byte("UPDATE")},
+		{Key: HeaderRecordIDs, Value: []byte("001A,001B")}, {Key: HeaderTrimmed, Value: []byte(TrimmedPayload)},
+		{Key: HeaderSize, Value: []byte("70000")}, {Key: HeaderLimit, Value: []byte("65536")},
+	})
+	want = Headers{Entity: "Account", ChangeType: "UPDATE", RecordIDs: []string{"001A", "001B"}, Trimmed: TrimmedPayload, Size: 70000, Limit: 65536}
+	if !reflect.DeepEqual(h, want) {
+		t.Errorf("trimmed: got %+v, want %+v", h, want)
+	}
 	if h := Parse([]kafka.Header{{Key: HeaderOriginPartition, Value: []byte("3")}}); h.OriginPosition {
 		t.Errorf("a partition without an offset is a position: %+v", h)
 	}
