@@ -483,7 +483,7 @@ func (r *Refetcher) handleRequests(ctx context.Context, msgs []kafka.Message) er
 		if _, ok := reasons[cp.Subscription]; !ok {
 			subs = append(subs, cp.Subscription)
 		}
-		reasons[cp.Subscription] = fmt.Sprintf("producer %s lost its place in %s: %s", cp.ProducerID, cp.Subscription, cp.GapReason)
+		reasons[cp.Subscription] = fmt.Sprintf("producer %s asks to reconcile %s: %s", cp.ProducerID, cp.Subscription, cp.GapReason)
 	}
 	for _, sub := range subs {
 		objs := r.cfg.Mapping.TopicObjects(sub)
