@@ -339,23 +339,31 @@ func TestSurvivesDroppedAndStalledStreams(t *testing.T) {
 // resubscribes returns the resubscribes metric for cause.
 func (f *fixture) resubscribes(cause string) float64 {
 	f.t.Helper()
+	return f.counter("sfsync_producer_resubscribes_total", "cause", cause)
+}
+
+// counter returns the sum of the counters of the metric family name
+// whose label is value.
+func (f *fixture) counter(name, label, value string) float64 {
+	f.t.Helper()
 	families, err := f.registry.Gather()
 	if err != nil {
 		f.t.Fatal(err)
 	}
+	sum := 0.0
 	for _, fam := range families {
-		if fam.GetName() != "sfsync_producer_resubscribes_total" {
+		if fam.GetName() != name {
 			continue
 		}
 		for _, m := range fam.GetMetric() {
 			for _, l := range m.GetLabel() {
-				if l.GetName() == "cause" && l.GetValue() == cause {
-					return m.GetCounter().GetValue()
+				if l.GetName() == label && l.GetValue() == value {
+					sum += m.GetCounter().GetValue()
 				}
 			}
 		}
 	}
-	return 0
+	return sum
 }
 
 // TestRefusedReplayID starts from a replay id Salesforce refuses, under
@@ -680,30 +688,7 @@ func TestOversizedEventIsDeadLetteredTrimmed(t *testing.T) {
 	if got := f.resubscribes("kafka"); got != 0 {
 		t.Errorf("%v resubscribes after Kafka failures, want none", got)
 	}
-	if got := f.deadLetters("oversized"); got != 1 {
+	if got := f.counter("sfsync_producer_dead_letters_total", "reason", "oversized"); got != 1 {
 		t.Errorf("oversized dead letters counted %v, want 1", got)
 	}
-}
-
-// deadLetters returns the dead-letters metric for reason.
-func (f *fixture) deadLetters(reason string) float64 {
-	f.t.Helper()
-	families, err := f.registry.Gather()
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	sum := 0.0
-	for _, fam := range families {
-		if fam.GetName() != "sfsync_producer_dead_letters_total" {
-			continue
-		}
-		for _, m := range fam.GetMetric() {
-			for _, l := range m.GetLabel() {
-				if l.GetName() == "reason" && l.GetValue() == reason {
-					sum += m.GetCounter().GetValue()
-				}
-			}
-		}
-	}
-	return sum
 }
