@@ -297,3 +297,27 @@ func TestOversizedRecords(t *testing.T) {
 		t.Errorf("dead letter key %q, %d bytes of value, headers %+v", m.Key, len(m.Value), h)
 	}
 }
+
+// TestReadLimitsRefused reads limits as the producer's SCRAM user, which
+// the local stack's ACLs do not let describe an envelope topic's
+// configuration nor the broker's: the topic is reported refused and takes
+// DefaultLimit, and ReadLimits does not fail.
+func TestReadLimitsRefused(t *testing.T) {
+	t.Parallel()
+	k := harness.NewKafka(t)
+	topic := k.Topic("account", 1)
+	s := harness.NewSecuredKafka(t, k)
+	transport, err := s.Transport("producer")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	l, err := sink.ReadLimits(ctx, &kafka.Client{Addr: kafka.TCP(s.SASLSSLBrokers...), Transport: transport}, []string{topic})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, refused := l.Refused[topic]; !refused || len(l.Topics) != 0 || l.Default != sink.DefaultLimit {
+		t.Errorf("limits %+v, want %s refused and the default of %d", l, topic, sink.DefaultLimit)
+	}
+}
