@@ -218,6 +218,44 @@ func (k *Kafka) CreateTopic(topic string, partitions int) {
 	}
 }
 
+// SetTopicConfig sets topic's configuration name to value, such as
+// max.message.bytes, and waits until Kafka reports it; it fails the test
+// when Kafka refuses.
+func (k *Kafka) SetTopicConfig(topic, name, value string) {
+	k.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	resp, err := k.client.IncrementalAlterConfigs(ctx, &kafka.IncrementalAlterConfigsRequest{
+		Resources: []kafka.IncrementalAlterConfigsRequestResource{{
+			ResourceType: kafka.ResourceTypeTopic, ResourceName: topic,
+			Configs: []kafka.IncrementalAlterConfigsRequestConfig{{Name: name, Value: value, ConfigOperation: kafka.ConfigOperationSet}},
+		}},
+	})
+	if err == nil && len(resp.Resources) == 1 {
+		err = resp.Resources[0].Error
+	}
+	if err != nil {
+		k.t.Fatalf("set %s=%s on topic %s: %v", name, value, topic, err)
+	}
+	for {
+		resp, err := k.client.DescribeConfigs(ctx, &kafka.DescribeConfigsRequest{Resources: []kafka.DescribeConfigRequestResource{{
+			ResourceType: kafka.ResourceTypeTopic, ResourceName: topic, ConfigNames: []string{name},
+		}}})
+		if err == nil && len(resp.Resources) == 1 && resp.Resources[0].Error == nil {
+			for _, e := range resp.Resources[0].ConfigEntries {
+				if e.ConfigName == name && e.ConfigValue == value {
+					return
+				}
+			}
+		}
+		select {
+		case <-ctx.Done():
+			k.t.Fatalf("topic %s: Kafka does not report %s=%s (last error: %v)", topic, name, value, err)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
 // WaitForTopic polls metadata until topic has partitions partitions, each
 // with a leader, so that writes right after creation succeed and group
 // readers are assigned its partitions; it is for topics that the code

@@ -43,7 +43,34 @@ const (
 	// HeaderReplayedFrom is set on a record that a consumer replay wrote
 	// back to its origin topic: the dead letter's [Position].
 	HeaderReplayedFrom = "sfsync-replayed-from"
+	// HeaderEntity, HeaderRecordIDs (comma-separated) and
+	// HeaderChangeType name the records of a producer dead letter whose
+	// event decoded. HeaderChangeType is also the header of every
+	// envelope record, so a consumer dead letter carries it too.
+	HeaderEntity     = "sfsync-entity"
+	HeaderRecordIDs  = "sfsync-record-ids"
+	HeaderChangeType = "sfsync-change-type"
+	// HeaderTrimmed marks a dead letter written without what made it too
+	// large for Kafka: [TrimmedPayload] (a producer dead letter without
+	// the event's payload) or [TrimmedValue] (a consumer dead letter
+	// without the record's value).
+	HeaderTrimmed = "sfsync-dlq-trimmed"
+	// HeaderSize is the size in bytes of the record Kafka would not take,
+	// and HeaderLimit the limit of its topic (max.message.bytes), on a
+	// trimmed dead letter.
+	HeaderSize  = "sfsync-dlq-size"
+	HeaderLimit = "sfsync-dlq-limit"
 )
+
+// The values of [HeaderTrimmed].
+const (
+	TrimmedPayload = "payload"
+	TrimmedValue   = "value"
+)
+
+// ReasonOversized starts the reason of a dead letter written because its
+// record was larger than Kafka takes.
+const ReasonOversized = "oversized"
 
 // The values of [HeaderOrigin].
 const (
@@ -104,6 +131,15 @@ type Headers struct {
 	ReplayID string // hex
 	EventID  string
 	SchemaID string
+	// Entity, RecordIDs and ChangeType name the records, when known.
+	Entity     string
+	RecordIDs  []string
+	ChangeType string
+	// Trimmed is what a trimmed dead letter left out ([TrimmedPayload],
+	// [TrimmedValue]), empty otherwise; Size and Limit are then the
+	// refused record's size and its topic's limit (0 when missing).
+	Trimmed     string
+	Size, Limit int
 }
 
 // Parse reads the dead-letter headers of a record's headers, ignoring
@@ -118,6 +154,7 @@ func Parse(headers []kafka.Header) (Headers, error) {
 	text := map[string]*string{
 		HeaderReason: &h.Reason, HeaderOrigin: &h.Origin, HeaderOriginTopic: &h.OriginTopic, HeaderGroup: &h.Group,
 		HeaderReplayID: &h.ReplayID, HeaderEventID: &h.EventID, HeaderSchemaID: &h.SchemaID,
+		HeaderEntity: &h.Entity, HeaderChangeType: &h.ChangeType, HeaderTrimmed: &h.Trimmed,
 	}
 	seen := map[string]bool{}
 	for _, kh := range headers {
@@ -151,6 +188,14 @@ func Parse(headers []kafka.Header) (Headers, error) {
 				continue
 			}
 			h.Time = t
+		case HeaderRecordIDs:
+			if v != "" {
+				h.RecordIDs = strings.Split(v, ",")
+			}
+		case HeaderSize:
+			h.Size, _ = strconv.Atoi(v)
+		case HeaderLimit:
+			h.Limit, _ = strconv.Atoi(v)
 		}
 	}
 	h.OriginPosition = partitionOK && offsetOK && len(bad) == 0

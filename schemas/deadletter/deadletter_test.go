@@ -87,6 +87,15 @@ func TestParse(t *testing.T) {
 	if err != nil || !reflect.DeepEqual(h, want) {
 		t.Errorf("got %+v, %v; want %+v", h, err, want)
 	}
+	h, err = Parse([]kafka.Header{
+		{Key: HeaderEntity, Value: []byte("Account")}, {Key: HeaderChangeType, Value: []byte("UPDATE")},
+		{Key: HeaderRecordIDs, Value: []byte("001A,001B")}, {Key: HeaderTrimmed, Value: []byte(TrimmedPayload)},
+		{Key: HeaderSize, Value: []byte("70000")}, {Key: HeaderLimit, Value: []byte("65536")},
+	})
+	want = Headers{Entity: "Account", ChangeType: "UPDATE", RecordIDs: []string{"001A", "001B"}, Trimmed: TrimmedPayload, Size: 70000, Limit: 65536}
+	if err != nil || !reflect.DeepEqual(h, want) {
+		t.Errorf("trimmed: got %+v, %v; want %+v", h, err, want)
+	}
 	if h, err := Parse([]kafka.Header{{Key: HeaderOriginPartition, Value: []byte("3")}}); err != nil || h.OriginPosition {
 		t.Errorf("a partition without an offset is a position: %+v, %v", h, err)
 	}

@@ -8,13 +8,21 @@
 // envelopes: the key is the event id, the value the event's Avro payload as
 // received, and the headers [HeaderReason], [HeaderOrigin] ([OriginSalesforce]),
 // [HeaderOriginTopic] (the Pub/Sub topic), [HeaderReplayID] (hex),
-// [HeaderEventID], [HeaderSchemaID] and [HeaderTime].
+// [HeaderEventID], [HeaderSchemaID] and [HeaderTime]. An event whose
+// envelopes are larger than their Kafka topic takes is dead-lettered
+// without its payload (an empty value): [HeaderReason] then starts with
+// [ReasonOversized], and [HeaderEntity], [HeaderRecordIDs],
+// [HeaderChangeType], [HeaderTrimmed] ([TrimmedPayload]), [HeaderSize] and
+// [HeaderLimit] say what it was about and why it was left out; so does
+// any dead letter too large for the dead-letter topic itself.
 //
 // The consumer's dead letters are Kafka records it could not decode or
 // apply: the original key, value and headers, plus [HeaderReason],
 // [HeaderOrigin] ([OriginConsumer]), [HeaderOriginTopic],
 // [HeaderOriginPartition], [HeaderOriginOffset], [HeaderGroup] and
-// [HeaderTime].
+// [HeaderTime]. One that Kafka refuses as too large, even alone, is
+// written without its value, with [HeaderTrimmed] ([TrimmedValue]) and
+// [HeaderSize].
 //
 // Header names and origin values only ever gain members; a rename is an
 // incompatible change and goes into the CHANGELOG.

@@ -18,6 +18,7 @@ type Metrics struct {
 	dedupHits   prometheus.Counter
 	dedupErrors prometheus.Counter
 	deadLetters *prometheus.CounterVec
+	trimmed     *prometheus.CounterVec
 	forwarded   *prometheus.CounterVec
 	retries     prometheus.Counter
 	lag         *prometheus.GaugeVec
@@ -68,6 +69,10 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "sfsync_consumer_dead_letters_total",
 			Help: "Records sent to the dead-letter topic, by origin topic and reason (decode, apply).",
 		}, []string{"topic", "reason"}),
+		trimmed: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "sfsync_consumer_dead_letters_trimmed_total",
+			Help: "Dead letters too large for Kafka, written without their value, by origin topic.",
+		}, []string{"topic"}),
 		forwarded: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "sfsync_consumer_markers_forwarded_total",
 			Help: "GAP_* and GAP_OVERFLOW envelopes forwarded to the re-fetch topic, by change type.",
@@ -103,7 +108,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	}, []string{"topic", "partition"})
 	reg.MustRegister(m.readerRestarts, m.recordsLost)
 	reg.MustRegister(m.consumed, m.applied, m.freshness, m.batchSize, m.applyTime, m.dedupHits,
-		m.dedupErrors, m.deadLetters, m.forwarded, m.retries, m.lag, m.assigned, m.partitions, m.generations)
+		m.dedupErrors, m.deadLetters, m.trimmed, m.forwarded, m.retries, m.lag, m.assigned, m.partitions, m.generations)
 	return m
 }
 

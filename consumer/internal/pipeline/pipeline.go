@@ -836,6 +836,9 @@ func (c *Consumer) write(ctx context.Context, msgs []kafka.Message) error {
 		return nil
 	}
 	err := c.cfg.Writer.WriteMessages(ctx, msgs...)
+	if tooLarge(err) {
+		return c.writeTooLarge(ctx, msgs, err)
+	}
 	if KafkaPermanent(err) {
 		err = c.kafkaAt("write to "+msgs[0].Topic, err)
 		c.fail(err)

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -122,9 +123,14 @@ func Run(ctx context.Context, cfg *config.Config, opts Options, log *slog.Logger
 	}
 	defer sf.client.Close()
 
+	limits, err := readLimits(ctx, cfg, transport, log)
+	if err != nil {
+		return err
+	}
 	snk, err := sink.New(sink.Config{
 		Brokers: cfg.Kafka.Brokers, Transport: transport, MaxInFlight: cfg.Kafka.MaxInFlight,
 		BatchSize: cfg.Kafka.BatchSize, BatchTimeout: cfg.Kafka.BatchTimeout, Logger: log,
+		Limits: limits.Topics, DefaultLimit: limits.Default,
 	})
 	if err != nil {
 		return err
@@ -216,6 +222,33 @@ func runAll(ctx context.Context, streams []*stream.Stream) error {
 		return err
 	}
 	return nil
+}
+
+// readLimits reads the size limits of the topics the producer writes
+// envelopes and dead letters to, and logs them; a topic whose limit
+// Kafka will not tell (no DescribeConfigs right) takes the broker's, or
+// 1 MiB, with a warning.
+func readLimits(ctx context.Context, cfg *config.Config, transport *kafka.Transport, log *slog.Logger) (sink.Limits, error) {
+	topics := []string{cfg.Kafka.DeadLetterTopic}
+	for _, o := range cfg.Mapping.Objects {
+		if o.Sync == mapping.SyncStream && !slices.Contains(topics, o.KafkaTopic) {
+			topics = append(topics, o.KafkaTopic)
+		}
+	}
+	client := &kafka.Client{Addr: kafka.TCP(cfg.Kafka.Brokers...), Transport: transport, Timeout: 30 * time.Second}
+	limits, err := sink.ReadLimits(ctx, client, topics)
+	if err != nil {
+		return limits, fmt.Errorf("kafka at %s: %w", strings.Join(cfg.Kafka.Brokers, ","), err)
+	}
+	for _, t := range topics {
+		if err, refused := limits.Refused[t]; refused {
+			log.Warn("kafka topic's max.message.bytes unknown; assuming the broker's default (grant DescribeConfigs on the topic to read it)",
+				"kafka_topic", t, "limit", limits.Default, "err", err)
+			continue
+		}
+		log.Info("kafka topic's size limit", "kafka_topic", t, "max_message_bytes", limits.Topics[t])
+	}
+	return limits, nil
 }
 
 type saverFunc func(ctx context.Context, id []byte) error

@@ -152,7 +152,7 @@ func (t *Tool) List(ctx context.Context, opts ListOptions, out, warn io.Writer) 
 // payload; the error says why it could not be decoded, when Salesforce
 // did not give the schema.
 func (t *Tool) describe(ctx context.Context, l *Letter) error {
-	if !l.Producer {
+	if !l.Producer || l.Trimmed != "" {
 		return nil
 	}
 	ev, ok := l.event()
@@ -197,8 +197,9 @@ type ReplayOptions struct {
 
 // Select returns the dead letters opts selects, in the order of letters,
 // leaving out those the ledger's marks hold (counted in skipped) and
-// records the producer did not write; naming one of those by position is
-// an error, as is a position that is not in letters.
+// records the producer did not write and dead letters without their
+// payload; naming one of those by position is an error, as is a position
+// that is not in letters.
 func Select(topic string, letters []Letter, marks map[string]Mark, opts ReplayOptions) (chosen []*Letter, skipped int, err error) {
 	if opts.All == (len(opts.Origins) > 0) {
 		return nil, 0, errors.New("choose --all or --origin-offset")
@@ -223,6 +224,13 @@ func Select(topic string, letters []Letter, marks map[string]Mark, opts ReplayOp
 		if !l.Producer {
 			if !opts.All {
 				return nil, 0, fmt.Errorf("%s was not written by the producer (no %s: %s header)", l.Origin, deadletter.HeaderOrigin, deadletter.OriginSalesforce)
+			}
+			continue
+		}
+		if l.Trimmed != "" {
+			if !opts.All {
+				return nil, 0, fmt.Errorf("%s holds no payload to replay (%s: %s): its event was too large for Kafka, and the producer requested a reconciliation of its records instead",
+					l.Origin, deadletter.HeaderTrimmed, l.Trimmed)
 			}
 			continue
 		}

@@ -58,6 +58,18 @@ func TestLetterOf(t *testing.T) {
 	if !ok || string(ev.ReplayID) != "\x0a\x0b" || ev.Topic != "/data/Territory_Plan__ChangeEvent" {
 		t.Errorf("event %+v, %t", ev, ok)
 	}
+	// A trimmed dead letter names its records in headers.
+	l = letterOf(dlqTopic, record{key: []byte("e-2"), headers: []kafka.Header{
+		{Key: deadletter.HeaderOrigin, Value: []byte(deadletter.OriginSalesforce)},
+		{Key: deadletter.HeaderOriginTopic, Value: []byte("/data/ChangeEvents")},
+		{Key: deadletter.HeaderEntity, Value: []byte("Account")},
+		{Key: deadletter.HeaderChangeType, Value: []byte("UPDATE")},
+		{Key: deadletter.HeaderRecordIDs, Value: []byte("001A,001B")},
+		{Key: deadletter.HeaderTrimmed, Value: []byte(deadletter.TrimmedPayload)},
+	}})
+	if l.Entity != "Account" || l.ChangeType != "UPDATE" || fmt.Sprint(l.RecordIDs) != "[001A 001B]" || l.Trimmed != deadletter.TrimmedPayload || l.Size != 0 {
+		t.Errorf("trimmed letter %+v", l)
+	}
 	for channel, want := range map[string]string{
 		"/data/AccountChangeEvent": "Account", "/data/ChangeEvents": "", "/event/Territory_Change__e": "", "/data/Foo__ChangeEvent": "Foo__c",
 	} {
@@ -72,7 +84,9 @@ func TestSelect(t *testing.T) {
 	mk := func(offset int64, id string, producer bool) Letter {
 		return Letter{Origin: fmt.Sprintf("%s:0:%d", dlqTopic, offset), Offset: offset, EventID: id, Producer: producer}
 	}
-	letters := []Letter{mk(0, "e0", true), mk(1, "e1", true), mk(2, "", false), mk(3, "e3", true)}
+	trimmed := mk(4, "e4", true)
+	trimmed.Trimmed = deadletter.TrimmedPayload
+	letters := []Letter{mk(0, "e0", true), mk(1, "e1", true), mk(2, "", false), mk(3, "e3", true), trimmed}
 	marks := map[string]Mark{
 		dlqTopic + ":0:1": {EventID: "e1"},
 		dlqTopic + ":0:3": {EventID: "an event of an earlier topic of that name"},
@@ -89,6 +103,7 @@ func TestSelect(t *testing.T) {
 		{scenario: "by origin", opts: ReplayOptions{Origins: []string{at(3), at(0)}}, chosen: []int64{0, 3}},
 		{scenario: "already replayed", opts: ReplayOptions{Origins: []string{at(1)}}, skipped: 1},
 		{scenario: "not the producer's", opts: ReplayOptions{Origins: []string{at(2)}}, problem: "was not written by the producer"},
+		{scenario: "trimmed", opts: ReplayOptions{Origins: []string{at(4)}}, problem: "holds no payload to replay"},
 		{scenario: "missing", opts: ReplayOptions{Origins: []string{at(9), at(0), at(8), at(9)}}, problem: "no dead letter at " + at(9) + ", " + at(8) + " in"},
 		{scenario: "malformed", opts: ReplayOptions{Origins: []string{"sfsync.account:3"}}, problem: "want topic:partition:offset"},
 		{scenario: "neither", opts: ReplayOptions{}, problem: "choose --all or --origin-offset"},

@@ -24,8 +24,9 @@ type Letter struct {
 	ReplayID string `json:"replay_id"`
 	EventID  string `json:"event_id"`
 	SchemaID string `json:"schema_id"`
-	// Entity, ChangeType and RecordIDs come from the decoded payload, or
-	// the entity from the channel of a change event; empty when unknown.
+	// Entity, ChangeType and RecordIDs come from the dead letter's
+	// headers, the decoded payload, or the entity from the channel of a
+	// change event; empty when unknown.
 	Entity     string   `json:"entity,omitempty"`
 	ChangeType string   `json:"change_type,omitempty"`
 	RecordIDs  []string `json:"record_ids,omitempty"`
@@ -33,6 +34,10 @@ type Letter struct {
 	Reason string `json:"reason"`
 	// Size is the payload's length in bytes.
 	Size int `json:"size"`
+	// Trimmed is "payload" for a dead letter written without its payload
+	// (its event's envelopes were too large for Kafka): there is nothing
+	// to replay, and the producer requested a reconciliation instead.
+	Trimmed string `json:"trimmed,omitempty"`
 	// Producer is false for a record of the topic that the producer did
 	// not write (its origin header is not "salesforce"): it is listed,
 	// never replayed.
@@ -61,7 +66,10 @@ func letterOf(topic string, r record) Letter {
 	if !h.Time.IsZero() {
 		l.Time = h.Time
 	}
-	l.Entity = entityOfChannel(l.Channel)
+	l.Entity, l.ChangeType, l.RecordIDs, l.Trimmed = h.Entity, h.ChangeType, h.RecordIDs, h.Trimmed
+	if l.Entity == "" {
+		l.Entity = entityOfChannel(l.Channel)
+	}
 	return l
 }
 

@@ -6,6 +6,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/segmentio/kafka-go"
@@ -33,6 +37,13 @@ type Config struct {
 	// MaxAttempts is how many times a batch is tried before its records
 	// fail; the default is 10 (about 10 s of retries).
 	MaxAttempts int
+	// Limits holds, per Kafka topic, the largest record batch in bytes
+	// the topic takes (its max.message.bytes; see [ReadLimits]). A
+	// topic not in it takes DefaultLimit.
+	Limits map[string]int
+	// DefaultLimit is the limit of the topics Limits does not name; the
+	// default is 1 MiB, Kafka's default message.max.bytes rounded down.
+	DefaultLimit int
 	// Codec encodes envelopes; the default writes the current envelope
 	// schema.
 	Codec *envelope.Codec
@@ -42,9 +53,39 @@ type Config struct {
 
 // Sink writes envelopes to Kafka. It is safe for concurrent use.
 type Sink struct {
-	w        *kafka.Writer
-	codec    *envelope.Codec
-	inflight chan struct{}
+	// writers holds one writer per distinct topic limit, keyed by the
+	// limit, each with batches that fit it (see batchBytes).
+	writers      map[int]*kafka.Writer
+	limits       map[string]int
+	defaultLimit int
+	codec        *envelope.Codec
+	inflight     chan struct{}
+}
+
+// DefaultLimit is the size limit assumed for a topic whose own is not
+// known: 1 MiB, Kafka's default message.max.bytes (1,048,588) rounded
+// down.
+const DefaultLimit = 1 << 20
+
+// batchOverhead is what a limit keeps back from the records of a batch:
+// Kafka checks max.message.bytes against the whole record batch, whose
+// header takes 61 bytes, and kafka-go counts a record's size with fixed
+// widths where the wire has varints that, for a timestamp delta, can be
+// a few bytes wider; 128 bytes cover both.
+const batchOverhead = 128
+
+// TooLargeError is returned by [Sink.Write] for an envelope whose record
+// is larger than its topic takes. Nothing of the call was written.
+type TooLargeError struct {
+	// Topic is the Kafka topic, Index the envelope's index in the call.
+	Topic string
+	Index int
+	// Size is the record's size and Limit the topic's, in bytes.
+	Size, Limit int
+}
+
+func (e *TooLargeError) Error() string {
+	return fmt.Sprintf("record of %d bytes is over the %d bytes Kafka topic %s takes (max.message.bytes)", e.Size, e.Limit, e.Topic)
 }
 
 // ErrClosed is returned by Write after Close.
@@ -77,24 +118,85 @@ func New(cfg Config) (*Sink, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Sink{codec: cfg.Codec, inflight: make(chan struct{}, cfg.MaxInFlight)}
-	s.w = &kafka.Writer{
-		Addr:         kafka.TCP(cfg.Brokers...),
-		Balancer:     kafka.Murmur2Balancer{Consistent: true},
-		RequiredAcks: kafka.RequireAll,
-		Async:        true,
-		Completion:   s.completion,
-		BatchSize:    cfg.BatchSize,
-		BatchTimeout: cfg.BatchTimeout,
-		MaxAttempts:  cfg.MaxAttempts,
-		ErrorLogger: kafka.LoggerFunc(func(msg string, args ...any) {
-			cfg.Logger.Warn("kafka writer: " + fmt.Sprintf(msg, args...))
-		}),
+	if cfg.DefaultLimit <= 0 {
+		cfg.DefaultLimit = DefaultLimit
 	}
-	if cfg.Transport != nil {
-		s.w.Transport = cfg.Transport
+	s := &Sink{
+		writers: map[int]*kafka.Writer{}, limits: map[string]int{}, defaultLimit: cfg.DefaultLimit,
+		codec: cfg.Codec, inflight: make(chan struct{}, cfg.MaxInFlight),
+	}
+	for topic, limit := range cfg.Limits {
+		if limit > batchOverhead {
+			s.limits[topic] = limit
+		}
+	}
+	for _, limit := range append(slices.Collect(maps.Values(s.limits)), s.defaultLimit) {
+		if s.writers[limit] != nil {
+			continue
+		}
+		w := &kafka.Writer{
+			Addr:         kafka.TCP(cfg.Brokers...),
+			Balancer:     kafka.Murmur2Balancer{Consistent: true},
+			RequiredAcks: kafka.RequireAll,
+			Async:        true,
+			Completion:   s.completion,
+			BatchSize:    cfg.BatchSize,
+			BatchBytes:   int64(batchBytes(limit)),
+			BatchTimeout: cfg.BatchTimeout,
+			MaxAttempts:  cfg.MaxAttempts,
+			ErrorLogger: kafka.LoggerFunc(func(msg string, args ...any) {
+				cfg.Logger.Warn("kafka writer: " + fmt.Sprintf(msg, args...))
+			}),
+		}
+		if cfg.Transport != nil {
+			w.Transport = cfg.Transport
+		}
+		s.writers[limit] = w
 	}
 	return s, nil
+}
+
+// batchBytes is the most bytes of records, as kafka-go counts them, that
+// a batch to a topic of that limit may hold.
+func batchBytes(limit int) int { return max(limit-batchOverhead, 1) }
+
+// Limit returns the size limit of topic: its own, or the default.
+func (s *Sink) Limit(topic string) int {
+	if l, ok := s.limits[topic]; ok {
+		return l
+	}
+	return s.defaultLimit
+}
+
+// recordSize is the size of msg as kafka-go counts it against a
+// writer's BatchBytes: fixed widths for the record's own fields, and the
+// headers as on the wire.
+func recordSize(msg *kafka.Message) int {
+	n := 4 + 1 + 1 + 4 + len(msg.Key) + 4 + len(msg.Value) + 8 + varintLen(len(msg.Headers))
+	for _, h := range msg.Headers {
+		n += varintLen(len(h.Key)) + len(h.Key) + varintLen(len(h.Value)) + len(h.Value)
+	}
+	return n
+}
+
+// varintLen is the length of n as a zig-zag varint.
+func varintLen(n int) int {
+	u := uint64(n) << 1
+	l := 1
+	for u >= 0x80 {
+		u >>= 7
+		l++
+	}
+	return l
+}
+
+// fits returns a *TooLargeError when msg is too large for its topic.
+func (s *Sink) fits(msg *kafka.Message, index int) error {
+	limit := s.Limit(msg.Topic)
+	if size := recordSize(msg); size > batchBytes(limit) {
+		return &TooLargeError{Topic: msg.Topic, Index: index, Size: size + batchOverhead, Limit: limit}
+	}
+	return nil
 }
 
 // Write queues one record per envelope on topic, keyed by its partition
@@ -102,21 +204,29 @@ func New(cfg Config) (*Sink, error) {
 // goroutine, when Kafka acknowledged it (err nil) or it failed; done may
 // be nil. It blocks while MaxInFlight records are unacknowledged or their
 // callbacks running, until ctx is done. A topic missing from the cluster
-// fails Write at once. On an error return, done is not called for
-// envelopes from the failing one on.
+// fails Write at once. An envelope too large for the topic's limit fails
+// Write with a [*TooLargeError] before anything of the call is queued.
+// On an error return, done is not called for envelopes from the failing
+// one on.
 func (s *Sink) Write(ctx context.Context, topic string, envs []envelope.Envelope, done func(i int, err error)) error {
+	msgs := make([]kafka.Message, len(envs))
 	for i := range envs {
 		value, err := s.codec.Encode(nil, &envs[i])
 		if err != nil {
 			return fmt.Errorf("encode %s %s: %w", envs[i].Entity, envs[i].RecordID, err)
 		}
-		msg := kafka.Message{
+		msgs[i] = kafka.Message{
 			Topic:      topic,
 			Key:        []byte(envs[i].PartitionKey),
 			Value:      value,
-			Headers:    []kafka.Header{{Key: "sfsync-change-type", Value: []byte(envs[i].ChangeType.String())}},
+			Headers:    []kafka.Header{{Key: deadletter.HeaderChangeType, Value: []byte(envs[i].ChangeType.String())}},
 			WriterData: completion{i: i, done: done},
 		}
+		if err := s.fits(&msgs[i], i); err != nil {
+			return fmt.Errorf("write to %s: %w", topic, err)
+		}
+	}
+	for _, msg := range msgs {
 		if err := s.send(ctx, msg); err != nil {
 			return fmt.Errorf("write to %s: %w", topic, err)
 		}
@@ -132,7 +242,8 @@ func (s *Sink) send(ctx context.Context, msg kafka.Message) error {
 	case <-ctx.Done():
 		return context.Cause(ctx)
 	}
-	if err := s.w.WriteMessages(ctx, msg); err != nil {
+	w := s.writers[s.Limit(msg.Topic)]
+	if err := w.WriteMessages(ctx, msg); err != nil {
 		<-s.inflight
 		if errors.Is(err, io.ErrClosedPipe) {
 			return ErrClosed
@@ -166,12 +277,19 @@ func (s *Sink) completion(msgs []kafka.Message, err error) {
 func (s *Sink) InFlight() int { return len(s.inflight) }
 
 // Close flushes queued records, waits for their callbacks, and releases
-// the writer.
-func (s *Sink) Close() error { return s.w.Close() }
+// the writers.
+func (s *Sink) Close() error {
+	var errs []error
+	for _, w := range s.writers {
+		errs = append(errs, w.Close())
+	}
+	return errors.Join(errs...)
+}
 
 // DeadLetter is a Salesforce event the producer could not turn into
-// envelopes, as it goes to the dead-letter topic: the raw payload, with
-// headers saying why and where it came from.
+// envelopes, or whose envelopes Kafka would not take, as it goes to the
+// dead-letter topic: the raw payload, with headers saying why and where
+// it came from.
 type DeadLetter struct {
 	// Reason says what was wrong; it names no secret.
 	Reason string
@@ -181,37 +299,73 @@ type DeadLetter struct {
 	ReplayID []byte
 	EventID  string
 	SchemaID string
-	// Payload is the event's Avro payload, as received.
+	// Entity, RecordIDs and ChangeType name the event's records, when it
+	// decoded; they are left out when empty.
+	Entity     string
+	RecordIDs  []string
+	ChangeType string
+	// Payload is the event's Avro payload, as received; nil leaves it out
+	// (Trimmed then says so).
 	Payload []byte
+	// Trimmed, Size and Limit describe a record too large for Kafka: what
+	// was left out of the dead letter ("payload"), the size in bytes of
+	// the record Kafka would not take, and the limit of its topic.
+	Trimmed     string
+	Size, Limit int
 	// Time is when the producer gave up on the event.
 	Time time.Time
 }
 
 // WriteDeadLetter queues dl on topic, keyed by its event id, with the
 // headers of package deadletter's contract, and calls done once Kafka
-// acknowledged it or it failed, like [Sink.Write].
+// acknowledged it or it failed, like [Sink.Write]. A dead letter too
+// large for the topic is written without its payload, with the headers
+// [deadletter.HeaderTrimmed], [deadletter.HeaderSize] and
+// [deadletter.HeaderLimit] saying so.
 func (s *Sink) WriteDeadLetter(ctx context.Context, topic string, dl DeadLetter, done func(error)) error {
-	msg := kafka.Message{
-		Topic: topic,
-		Key:   []byte(dl.EventID),
-		Value: dl.Payload,
-		Headers: []kafka.Header{
-			{Key: deadletter.HeaderReason, Value: []byte(dl.Reason)},
-			{Key: deadletter.HeaderOrigin, Value: []byte(deadletter.OriginSalesforce)},
-			{Key: deadletter.HeaderOriginTopic, Value: []byte(dl.Topic)},
-			{Key: deadletter.HeaderReplayID, Value: []byte(fmt.Sprintf("%x", dl.ReplayID))},
-			{Key: deadletter.HeaderEventID, Value: []byte(dl.EventID)},
-			{Key: deadletter.HeaderSchemaID, Value: []byte(dl.SchemaID)},
-			{Key: deadletter.HeaderTime, Value: []byte(dl.Time.UTC().Format(time.RFC3339Nano))},
-		},
-		WriterData: completion{done: func(_ int, err error) {
-			if done != nil {
-				done(err)
-			}
-		}},
+	msg := deadLetterMessage(topic, dl)
+	if s.fits(&msg, 0) != nil && dl.Payload != nil {
+		dl.Trimmed, dl.Size, dl.Limit = deadletter.TrimmedPayload, recordSize(&msg)+batchOverhead, s.Limit(topic)
+		dl.Payload = nil
+		msg = deadLetterMessage(topic, dl)
 	}
+	if err := s.fits(&msg, 0); err != nil {
+		return fmt.Errorf("write dead letter to %s: %w", topic, err)
+	}
+	msg.WriterData = completion{done: func(_ int, err error) {
+		if done != nil {
+			done(err)
+		}
+	}}
 	if err := s.send(ctx, msg); err != nil {
 		return fmt.Errorf("write dead letter to %s: %w", topic, err)
 	}
 	return nil
+}
+
+// deadLetterMessage is the Kafka record of dl on topic.
+func deadLetterMessage(topic string, dl DeadLetter) kafka.Message {
+	h := []kafka.Header{
+		{Key: deadletter.HeaderReason, Value: []byte(dl.Reason)},
+		{Key: deadletter.HeaderOrigin, Value: []byte(deadletter.OriginSalesforce)},
+		{Key: deadletter.HeaderOriginTopic, Value: []byte(dl.Topic)},
+		{Key: deadletter.HeaderReplayID, Value: []byte(fmt.Sprintf("%x", dl.ReplayID))},
+		{Key: deadletter.HeaderEventID, Value: []byte(dl.EventID)},
+		{Key: deadletter.HeaderSchemaID, Value: []byte(dl.SchemaID)},
+		{Key: deadletter.HeaderTime, Value: []byte(dl.Time.UTC().Format(time.RFC3339Nano))},
+	}
+	add := func(key, value string) {
+		if value != "" {
+			h = append(h, kafka.Header{Key: key, Value: []byte(value)})
+		}
+	}
+	add(deadletter.HeaderEntity, dl.Entity)
+	add(deadletter.HeaderRecordIDs, strings.Join(dl.RecordIDs, ","))
+	add(deadletter.HeaderChangeType, dl.ChangeType)
+	add(deadletter.HeaderTrimmed, dl.Trimmed)
+	if dl.Trimmed != "" {
+		add(deadletter.HeaderSize, strconv.Itoa(dl.Size))
+		add(deadletter.HeaderLimit, strconv.Itoa(dl.Limit))
+	}
+	return kafka.Message{Topic: topic, Key: []byte(dl.EventID), Value: dl.Payload, Headers: h}
 }

@@ -37,8 +37,8 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}, []string{"kafka_topic", "change_type"}),
 		deadLetters: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "sfsync_producer_dead_letters_total",
-			Help: "Events sent to the dead-letter topic, by Pub/Sub topic.",
-		}, []string{"topic"}),
+			Help: "Events sent to the dead-letter topic, by Pub/Sub topic and reason: invalid (not turned into envelopes) or oversized (envelopes larger than their Kafka topic takes).",
+		}, []string{"topic", "reason"}),
 		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "sfsync_producer_commit_to_kafka_seconds",
 			Help:    "Time from the Salesforce commit of a change to Kafka's acknowledgement of its envelope.",
@@ -80,9 +80,15 @@ func (m *Metrics) recordWritten(topic, kafkaTopic, changeType string, commit tim
 	}
 }
 
-func (m *Metrics) deadLettered(topic string) {
+// The reasons of the dead-letters metric.
+const (
+	reasonInvalid   = "invalid"
+	reasonOversized = "oversized"
+)
+
+func (m *Metrics) deadLettered(topic, reason string) {
 	if m != nil {
-		m.deadLetters.WithLabelValues(topic).Inc()
+		m.deadLetters.WithLabelValues(topic, reason).Inc()
 	}
 }
 

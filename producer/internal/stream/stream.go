@@ -23,6 +23,7 @@ import (
 	"github.com/sfsync/sfsync/producer/internal/normalize"
 	"github.com/sfsync/sfsync/producer/internal/sink"
 	"github.com/sfsync/sfsync/salesforce/pubsub"
+	"github.com/sfsync/sfsync/schemas/deadletter"
 	"github.com/sfsync/sfsync/schemas/envelope"
 	"github.com/sfsync/sfsync/schemas/mapping"
 )
@@ -85,10 +86,12 @@ type Config struct {
 	// [PolicyFail].
 	Policy Policy
 	// RequestReconciliation is called, under PolicyEarliest and
-	// PolicyLatest, before resubscribing past a refused replay id, so the
-	// reconciler re-checks the topic's objects. Required with those
-	// policies.
-	RequestReconciliation func(ctx context.Context, topic string, refused []byte, reason string) error
+	// PolicyLatest, before resubscribing past a refused replay id, and
+	// before moving past an event whose envelopes are too large for
+	// Kafka, so the reconciler re-checks the topic's objects; replayID is
+	// the refused or oversized event's. Required with those policies;
+	// without it an oversized event is only dead-lettered.
+	RequestReconciliation func(ctx context.Context, topic string, replayID []byte, reason string) error
 	// Capacity bounds the events a subscription holds (see
 	// pubsub.SubscribeRequest); the default is 100.
 	Capacity int
@@ -369,14 +372,71 @@ func (s *Stream) read(ctx context.Context, sub *pubsub.Subscription, tracker *ch
 				fail(err)
 			}
 		})
+		var tooLarge *sink.TooLargeError
+		if errors.As(err, &tooLarge) {
+			// Nothing of the event was written: its dead letter stands
+			// for all its records (len(envs) acknowledgements).
+			err = s.oversized(ctx, &ev, envs, tooLarge, func(err error) {
+				for range envs {
+					if err == nil {
+						err = tracker.Acked(tk)
+					}
+				}
+				if err != nil {
+					fail(err)
+				}
+			})
+		}
 		if err != nil {
 			return fmt.Errorf("%w: %w", errKafka, err)
 		}
 	}
 }
 
+// oversized handles an event whose envelopes Kafka would not take, as
+// retrying cannot make them smaller: it requests a reconciliation of the
+// topic's objects, then writes a dead letter of the event's ids without
+// its payload, whose acknowledgement (done) lets the checkpoint move past
+// it.
+func (s *Stream) oversized(ctx context.Context, ev *pubsub.Event, envs []envelope.Envelope, tooLarge *sink.TooLargeError, done func(error)) error {
+	ids := make([]string, 0, len(envs))
+	for _, e := range envs {
+		if len(ids) == 0 || ids[len(ids)-1] != e.RecordID {
+			ids = append(ids, e.RecordID)
+		}
+	}
+	// The record ids go in a header of their own: a change event can name
+	// thousands.
+	reason := fmt.Sprintf("%s: the envelope of %s %s %s is %d bytes, over the %d bytes Kafka topic %s takes (max.message.bytes)",
+		deadletter.ReasonOversized, envs[0].ChangeType, envs[0].Entity, recordsText(ids), tooLarge.Size, tooLarge.Limit, tooLarge.Topic)
+	if s.cfg.RequestReconciliation != nil {
+		req := fmt.Sprintf("event %s (replay id %x) dead-lettered: %s", ev.ID, ev.ReplayID, reason)
+		if err := s.cfg.RequestReconciliation(ctx, s.cfg.Topic, ev.ReplayID, req); err != nil {
+			return fmt.Errorf("request reconciliation: %w", err)
+		}
+	}
+	s.cfg.Metrics.deadLettered(s.cfg.Topic, reasonOversized)
+	s.log.Error("event too large for Kafka: sent to the dead-letter topic without its payload; reconciliation requested",
+		"event_id", ev.ID, "replay_id", fmt.Sprintf("%x", ev.ReplayID), "entity", envs[0].Entity, "records", len(ids),
+		"size", tooLarge.Size, "limit", tooLarge.Limit, "kafka_topic", tooLarge.Topic)
+	dl := sink.DeadLetter{
+		Reason: reason, Topic: s.cfg.Topic, ReplayID: ev.ReplayID, EventID: ev.ID, SchemaID: ev.SchemaID,
+		Entity: envs[0].Entity, RecordIDs: ids, ChangeType: envs[0].ChangeType.String(),
+		Trimmed: deadletter.TrimmedPayload, Size: tooLarge.Size, Limit: tooLarge.Limit, Time: time.Now(),
+	}
+	return s.cfg.Writer.WriteDeadLetter(ctx, s.cfg.DeadLetterTopic, dl, done)
+}
+
+// recordsText names one record by its id, more by their number.
+func recordsText(ids []string) string {
+	if len(ids) == 1 {
+		return ids[0]
+	}
+	return fmt.Sprintf("(%d records)", len(ids))
+}
+
 func (s *Stream) deadLetter(ctx context.Context, ev *pubsub.Event, reason error, tracker *checkpoint.Tracker, fail func(error)) error {
-	s.cfg.Metrics.deadLettered(s.cfg.Topic)
+	s.cfg.Metrics.deadLettered(s.cfg.Topic, reasonInvalid)
 	s.log.Warn("event sent to the dead-letter topic", "event_id", ev.ID, "replay_id", fmt.Sprintf("%x", ev.ReplayID), "reason", reason)
 	tk := tracker.Delivered(ev.ReplayID, 1)
 	dl := sink.DeadLetter{

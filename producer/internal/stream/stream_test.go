@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -22,6 +23,7 @@ import (
 	"github.com/sfsync/sfsync/salesforce/oauth"
 	"github.com/sfsync/sfsync/salesforce/pubsub"
 	"github.com/sfsync/sfsync/salesforce/sffake"
+	"github.com/sfsync/sfsync/schemas/deadletter"
 	"github.com/sfsync/sfsync/schemas/envelope"
 	"github.com/sfsync/sfsync/schemas/mapping"
 )
@@ -337,23 +339,31 @@ func TestSurvivesDroppedAndStalledStreams(t *testing.T) {
 // resubscribes returns the resubscribes metric for cause.
 func (f *fixture) resubscribes(cause string) float64 {
 	f.t.Helper()
+	return f.counter("sfsync_producer_resubscribes_total", "cause", cause)
+}
+
+// counter returns the sum of the counters of the metric family name
+// whose label is value.
+func (f *fixture) counter(name, label, value string) float64 {
+	f.t.Helper()
 	families, err := f.registry.Gather()
 	if err != nil {
 		f.t.Fatal(err)
 	}
+	sum := 0.0
 	for _, fam := range families {
-		if fam.GetName() != "sfsync_producer_resubscribes_total" {
+		if fam.GetName() != name {
 			continue
 		}
 		for _, m := range fam.GetMetric() {
 			for _, l := range m.GetLabel() {
-				if l.GetName() == "cause" && l.GetValue() == cause {
-					return m.GetCounter().GetValue()
+				if l.GetName() == label && l.GetValue() == value {
+					sum += m.GetCounter().GetValue()
 				}
 			}
 		}
 	}
-	return 0
+	return sum
 }
 
 // TestRefusedReplayID starts from a replay id Salesforce refuses, under
@@ -601,5 +611,87 @@ func TestWaitsOutAUsedUpAllocation(t *testing.T) {
 	f.s.ResetLimits()
 	if records, _ := f.collect(200); records < 200 {
 		t.Fatalf("read %d records for 200 changes", records)
+	}
+}
+
+// TestOversizedEventIsDeadLetteredTrimmed changes an account's name to
+// 100 KB of text on a topic that takes 64 KiB a batch: the producer
+// dead-letters the event without its payload (its ids, the sizes and the
+// reason in headers), requests a reconciliation, moves its checkpoint
+// past it and streams the changes after it, without resubscribing.
+func TestOversizedEventIsDeadLetteredTrimmed(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	const limit = 64 << 10
+	f.k.SetTopicConfig(f.topic, "max.message.bytes", strconv.Itoa(limit))
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	limits, err := sink.ReadLimits(ctx, f.k.Client(), []string{f.topic, f.dlq})
+	if err != nil || limits.Topics[f.topic] != limit {
+		t.Fatalf("ReadLimits = %+v, %v; want %s to take %d bytes", limits, err, f.topic, limit)
+	}
+	snk, err := sink.New(sink.Config{Brokers: f.k.Brokers, Limits: limits.Topics, DefaultLimit: limits.Default})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = snk.Close() })
+	f.sink = snk
+
+	var mu sync.Mutex
+	var requests []string
+	var requested []byte
+	stop := sync.OnceFunc(f.runWith(stream.Config{RequestReconciliation: func(_ context.Context, topic string, replayID []byte, reason string) error {
+		mu.Lock()
+		defer mu.Unlock()
+		requests, requested = append(requests, topic+": "+reason), bytes.Clone(replayID)
+		return nil
+	}}))
+	defer stop()
+	ids := f.churn(60)
+	if err := f.s.Update(ids[3], map[string]any{"Name": strings.Repeat("n", 100_000)}); err != nil {
+		t.Fatal(err)
+	}
+	f.churn(60) // 50 creates and 10 updates after the big one
+	f.collect(120)
+
+	r := kafka.NewReader(kafka.ReaderConfig{Brokers: f.k.Brokers, Topic: f.dlq, Partition: 0, MaxWait: 50 * time.Millisecond})
+	defer r.Close()
+	m, err := r.ReadMessage(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := deadletter.Parse(m.Headers)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Value) != 0 || h.Trimmed != deadletter.TrimmedPayload || h.Entity != "Account" || h.ChangeType != "UPDATE" ||
+		len(h.RecordIDs) != 1 || h.RecordIDs[0] != ids[3] || h.Size <= limit || h.Limit != limit ||
+		!strings.HasPrefix(h.Reason, deadletter.ReasonOversized) || h.EventID == "" || string(m.Key) != h.EventID || h.ReplayID == "" {
+		t.Errorf("dead letter: %d bytes of value, headers %+v", len(m.Value), h)
+	}
+	// The checkpoint moves past the oversized event.
+	for {
+		mu.Lock()
+		req := requested
+		mu.Unlock()
+		if saved := f.saver.get(); req != nil && saved != nil && fmt.Sprintf("%x", req) == h.ReplayID && bytes.Compare(saved, req) > 0 {
+			break
+		}
+		if ctx.Err() != nil {
+			t.Fatalf("checkpoint %x not past the oversized event %s", f.saver.get(), h.ReplayID)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	stop()
+	mu.Lock()
+	defer mu.Unlock()
+	if len(requests) != 1 || !strings.Contains(requests[0], "/data/AccountChangeEvent") || !strings.Contains(requests[0], ids[3]) {
+		t.Errorf("reconciliation requests %q, want one naming the record", requests)
+	}
+	if got := f.resubscribes("kafka"); got != 0 {
+		t.Errorf("%v resubscribes after Kafka failures, want none", got)
+	}
+	if got := f.counter("sfsync_producer_dead_letters_total", "reason", "oversized"); got != 1 {
+		t.Errorf("oversized dead letters counted %v, want 1", got)
 	}
 }

@@ -31,7 +31,8 @@
 // The producer writes a [checkpoint.Checkpoint] with GapSuspected set to
 // the reconcile-request topic (default [DefaultReconcileTopic]) when
 // Salesforce refused its stored replay id and it resumed from the
-// earliest or latest event. For each request the Refetcher calls
+// earliest or latest event, and when it dead-lettered an event whose
+// envelopes were too large for Kafka (GapReason names its records). For each request the Refetcher calls
 // [Config.Reconcile] with the mapped objects streamed on that Pub/Sub
 // topic.
 //

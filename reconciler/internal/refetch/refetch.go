@@ -484,7 +484,7 @@ func (r *Refetcher) handleRequests(ctx context.Context, msgs []kafka.Message) er
 			subs = append(subs, cp.Subscription)
 		}
 		// The producer and the consumer ask; ProducerID names the asker.
-		reasons[cp.Subscription] = fmt.Sprintf("%s lost records of %s: %s", cp.ProducerID, cp.Subscription, cp.GapReason)
+		reasons[cp.Subscription] = fmt.Sprintf("%s asks to reconcile %s: %s", cp.ProducerID, cp.Subscription, cp.GapReason)
 	}
 	for _, sub := range subs {
 		objs := r.cfg.Mapping.TopicObjects(sub)
