@@ -8,24 +8,11 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"github.com/sfsync/sfsync/schemas/deadletter"
+	"github.com/sfsync/sfsync/schemas/svcconfig/kafkaconf"
 )
 
-// tooLarge reports whether err says a record is larger than Kafka takes:
-// kafka-go's own check against the writer's BatchBytes, made before any
-// network call, or the broker's MESSAGE_TOO_LARGE for a batch over the
-// topic's max.message.bytes. Retrying cannot fix either.
-func tooLarge(err error) bool {
-	var werrs kafka.WriteErrors
-	if errors.As(err, &werrs) {
-		for _, e := range werrs {
-			if errors.Is(e, kafka.MessageSizeTooLarge) {
-				return true
-			}
-		}
-		return false
-	}
-	return errors.Is(err, kafka.MessageSizeTooLarge)
-}
+// tooLarge reports whether err says a record is larger than Kafka takes.
+var tooLarge = kafkaconf.TooLarge
 
 // writeTooLarge writes again, one by one, the records of msgs that a
 // write refused with err as too large, as a batch can be too large for

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -40,10 +41,31 @@ type Deps struct {
 	Codec    *envelope.Codec
 	Logger   *slog.Logger
 	Registry prometheus.Registerer
+
+	tooLargeOnce sync.Once
+	tooLarge     *prometheus.CounterVec
 }
 
+// publisher returns a Publisher of corrective envelopes with origin; one
+// Kafka refuses as too large is logged and counted in
+// sfsync_reconciler_envelopes_too_large_total, then skipped.
 func (d *Deps) publisher(origin string) *publish.Publisher {
-	return publish.New(d.Writer, d.Codec, d.OrgID, origin)
+	d.tooLargeOnce.Do(func() {
+		d.tooLarge = prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "sfsync_reconciler_envelopes_too_large_total",
+			Help: "Corrective envelopes Kafka refused as larger than their topic's max.message.bytes, and skipped, by object.",
+		}, []string{"object"})
+		if d.Registry != nil {
+			d.Registry.MustRegister(d.tooLarge)
+		}
+	})
+	p := publish.New(d.Writer, d.Codec, d.OrgID, origin)
+	p.OnTooLarge = func(c publish.Change, bytes int) {
+		d.tooLarge.WithLabelValues(c.Object.Name).Inc()
+		d.Logger.Error("corrective envelope larger than its topic takes; skipped (raise the topic's max.message.bytes, or the record stays out of step)",
+			"origin", origin, "object", c.Object.Name, "record", c.RecordID, "topic", c.Object.KafkaTopic, "bytes", bytes)
+	}
+	return p
 }
 
 func (d *Deps) source() *source.Reader { return &source.Reader{REST: d.REST} }

@@ -7,7 +7,9 @@ package publish
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"time"
 
@@ -15,6 +17,7 @@ import (
 
 	"github.com/sfsync/sfsync/schemas/envelope"
 	"github.com/sfsync/sfsync/schemas/mapping"
+	"github.com/sfsync/sfsync/schemas/svcconfig/kafkaconf"
 )
 
 // Version is the order the consumer gives a corrective envelope among a
@@ -45,6 +48,12 @@ type Writer interface {
 // Publisher encodes and writes corrective envelopes. It is safe for
 // concurrent use when its Writer is.
 type Publisher struct {
+	// OnTooLarge, when set, is told of each change whose envelope (of
+	// bytes bytes) Kafka refuses as larger than its topic takes even
+	// alone; the change is skipped. Unset, such changes are logged with
+	// slog's default logger.
+	OnTooLarge func(c Change, bytes int)
+
 	w      Writer
 	codec  *envelope.Codec
 	orgID  string
@@ -113,10 +122,49 @@ func (p *Publisher) Publish(ctx context.Context, changes []Change) error {
 			Headers: []kafka.Header{{Key: "sfsync-change-type", Value: []byte(e.ChangeType.String())}},
 		})
 	}
-	if err := p.w.WriteMessages(ctx, msgs...); err != nil {
+	err := p.w.WriteMessages(ctx, msgs...)
+	if kafkaconf.TooLarge(err) {
+		return p.publishTooLarge(ctx, changes, msgs, err)
+	}
+	if err != nil {
 		return fmt.Errorf("publish %d corrective envelopes: %w", len(msgs), err)
 	}
 	return nil
+}
+
+// publishTooLarge writes again, one at a time, the envelopes a write
+// refused with err as too large, as a batch can be too large for its
+// topic where each envelope fits. An envelope Kafka refuses alone is
+// skipped and reported to OnTooLarge: retrying it would fail the same way
+// for ever, and hold up every repair after it.
+func (p *Publisher) publishTooLarge(ctx context.Context, changes []Change, msgs []kafka.Message, err error) error {
+	var werrs kafka.WriteErrors
+	if !errors.As(err, &werrs) || len(werrs) != len(msgs) {
+		werrs = nil // kafka-go's own check: nothing was written
+	}
+	for i, m := range msgs {
+		if werrs != nil && werrs[i] == nil {
+			continue // written
+		}
+		err := p.w.WriteMessages(ctx, m)
+		if kafkaconf.TooLarge(err) {
+			p.tooLarge(changes[i], len(m.Value))
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("publish the corrective envelope of %s %s: %w", changes[i].Object.Name, changes[i].RecordID, err)
+		}
+	}
+	return nil
+}
+
+// tooLarge reports a skipped envelope to OnTooLarge, or logs it.
+func (p *Publisher) tooLarge(c Change, bytes int) {
+	if p.OnTooLarge != nil {
+		p.OnTooLarge(c, bytes)
+		return
+	}
+	slog.Error("corrective envelope larger than Kafka takes; skipped", "object", c.Object.Name, "record", c.RecordID, "topic", c.Object.KafkaTopic, "bytes", bytes)
 }
 
 func (p *Publisher) envelope(c Change, now time.Time) envelope.Envelope {

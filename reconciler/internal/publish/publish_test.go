@@ -2,6 +2,7 @@ package publish
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -75,5 +76,65 @@ func TestPublish(t *testing.T) {
 	}
 	if len(ids) != 4 {
 		t.Fatalf("event ids %v: want 4 distinct (two publishers, two changes each)", ids)
+	}
+}
+
+// TestPublishTooLarge checks that an envelope larger than its topic's
+// max.message.bytes is skipped and reported, and the others of its batch
+// are written, rather than the batch failing on every retry.
+func TestPublishTooLarge(t *testing.T) {
+	t.Parallel()
+	k := harness.NewKafka(t)
+	topic := k.Topic("account", 1)
+	k.SetTopicConfig(topic, "max.message.bytes", "65536")
+	m, err := mapping.Parse("m.yaml", []byte("version: 1\nobjects:\n  Account:\n    kafka_topic: "+topic+
+		"\n    fields:\n      Id: varchar(18)\n      Name: text\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	obj := m.Objects[0]
+	codec, err := envelope.NewCodec()
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := NewWriter(k.Brokers, nil)
+	defer w.Close()
+	p := New(w, codec, "00D", "reconciler/test")
+	var skipped []string
+	p.OnTooLarge = func(c Change, bytes int) {
+		if bytes <= 65536 {
+			t.Errorf("%s reported too large at %d bytes", c.RecordID, bytes)
+		}
+		skipped = append(skipped, c.RecordID)
+	}
+	change := func(id string, name string) Change {
+		return Change{Object: obj, RecordID: id, Type: envelope.ChangeSnapshot, Version: BaseVersion, Modstamp: time.Unix(1, 0),
+			Values: map[string]envelope.Value{"Name": envelope.StringValue(name)}}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	big := strings.Repeat("x", 100_000)
+	if err := p.Publish(ctx, []Change{change("001000000000001AAA", "small"), change("001000000000002AAA", big), change("001000000000003AAA", "small too")}); err != nil {
+		t.Fatalf("publish: %v", err)
+	}
+	if len(skipped) != 1 || skipped[0] != "001000000000002AAA" {
+		t.Fatalf("skipped %v, want the big record alone", skipped)
+	}
+	r := kafka.NewReader(kafka.ReaderConfig{Brokers: k.Brokers, Topic: topic, GroupID: k.Group("read")})
+	defer r.Close()
+	got := map[string]bool{}
+	for range 2 {
+		msg, err := r.ReadMessage(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e, err := codec.Decode(msg.Value)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got[e.RecordID] = true
+	}
+	if !got["001000000000001AAA"] || !got["001000000000003AAA"] {
+		t.Fatalf("read %v, want both small records", got)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"slices"
 	"time"
 
 	"github.com/aws/aws-msk-iam-sasl-signer-go/signer"
@@ -170,4 +171,17 @@ func (oauthBearer) Next(_ context.Context, challenge []byte) (bool, []byte, erro
 		return true, nil, nil
 	}
 	return false, nil, fmt.Errorf("msk iam: broker refused the token: %.200s", challenge)
+}
+
+// TooLarge reports whether err says a record is larger than Kafka takes:
+// kafka-go's own check against a writer's BatchBytes, made before any
+// network call, or the broker's MESSAGE_TOO_LARGE for a batch over the
+// topic's max.message.bytes, alone or among a batch's [kafka.WriteErrors].
+// Retrying the same record cannot fix it.
+func TooLarge(err error) bool {
+	var werrs kafka.WriteErrors
+	if errors.As(err, &werrs) {
+		return slices.ContainsFunc(werrs, func(e error) bool { return errors.Is(e, kafka.MessageSizeTooLarge) })
+	}
+	return errors.Is(err, kafka.MessageSizeTooLarge)
 }
