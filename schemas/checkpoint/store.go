@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/segmentio/kafka-go"
+
+	"github.com/sfsync/sfsync/schemas/svcconfig/kafkaconf"
 )
 
 // Errors of [Store], for errors.Is.
@@ -28,9 +30,8 @@ var (
 
 // Defaults of [StoreConfig].
 const (
-	DefaultTopic             = "sfsync.checkpoints"
-	DefaultPartitions        = 1
-	DefaultReplicationFactor = 3
+	DefaultTopic      = "sfsync.checkpoints"
+	DefaultPartitions = 1
 )
 
 // Settings of a checkpoint topic that [Store.EnsureTopic] creates.
@@ -59,8 +60,9 @@ type StoreConfig struct {
 	// topic with. Default 1: checkpoints are few and small.
 	Partitions int
 	// ReplicationFactor is the replication factor [Store.EnsureTopic]
-	// creates the topic with, capped to the number of brokers. Default 3.
-	// min.insync.replicas is set to 2, or 1 with a single replica.
+	// creates the topic with, capped to the number of brokers, with
+	// min.insync.replicas 2, or 1 with a single replica. Default 0: the
+	// cluster's default.replication.factor and min.insync.replicas.
 	ReplicationFactor int
 	// Transport carries the Kafka requests, with TLS and SASL as
 	// configured. Default kafka.DefaultTransport (plaintext).
@@ -86,9 +88,6 @@ func (c *StoreConfig) setDefaults() {
 	}
 	if c.Partitions == 0 {
 		c.Partitions = DefaultPartitions
-	}
-	if c.ReplicationFactor == 0 {
-		c.ReplicationFactor = DefaultReplicationFactor
 	}
 	if c.Transport == nil {
 		c.Transport = kafka.DefaultTransport
@@ -167,19 +166,18 @@ func (s *Store) EnsureTopic(ctx context.Context) error {
 
 func (s *Store) createTopic(ctx context.Context, brokers int) error {
 	topic := s.cfg.Topic
-	rf := max(min(s.cfg.ReplicationFactor, brokers), 1)
+	config := []kafka.ConfigEntry{
+		{ConfigName: "cleanup.policy", ConfigValue: cleanupPolicy},
+		{ConfigName: "min.cleanable.dirty.ratio", ConfigValue: minCleanableDirtyRatio},
+		{ConfigName: "segment.ms", ConfigValue: segmentMS},
+	}
+	rf := kafkaconf.ClusterReplication
+	if s.cfg.ReplicationFactor > 0 {
+		rf = max(min(s.cfg.ReplicationFactor, brokers), 1)
+		config = append(config, kafka.ConfigEntry{ConfigName: "min.insync.replicas", ConfigValue: strconv.Itoa(min(rf, 2))})
+	}
 	resp, err := s.client.CreateTopics(ctx, &kafka.CreateTopicsRequest{
-		Topics: []kafka.TopicConfig{{
-			Topic:             topic,
-			NumPartitions:     s.cfg.Partitions,
-			ReplicationFactor: rf,
-			ConfigEntries: []kafka.ConfigEntry{
-				{ConfigName: "cleanup.policy", ConfigValue: cleanupPolicy},
-				{ConfigName: "min.cleanable.dirty.ratio", ConfigValue: minCleanableDirtyRatio},
-				{ConfigName: "segment.ms", ConfigValue: segmentMS},
-				{ConfigName: "min.insync.replicas", ConfigValue: strconv.Itoa(min(rf, 2))},
-			},
-		}},
+		Topics: []kafka.TopicConfig{{Topic: topic, NumPartitions: s.cfg.Partitions, ReplicationFactor: rf, ConfigEntries: config}},
 	})
 	if err == nil {
 		err = resp.Errors[topic]

@@ -190,7 +190,7 @@ func TestEnsureTopic(t *testing.T) {
 	k := harness.NewKafka(t)
 	ctx := testContext(t)
 	s := newStore(t, k, k.TopicName("created"))
-	// The default replication factor 3 is capped to the brokers there are.
+	// The default replication factor is the cluster's.
 	for i := range 2 { // creating, then finding it
 		if err := s.EnsureTopic(ctx); err != nil {
 			t.Fatalf("EnsureTopic #%d: %v", i+1, err)
@@ -329,7 +329,7 @@ func TestStoreConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.Topic() != DefaultTopic || s.cfg.Partitions != 1 || s.cfg.ReplicationFactor != 3 {
+	if s.Topic() != DefaultTopic || s.cfg.Partitions != 1 || s.cfg.ReplicationFactor != 0 {
 		t.Errorf("defaults: topic %s, partitions %d, replication %d", s.Topic(), s.cfg.Partitions, s.cfg.ReplicationFactor)
 	}
 }

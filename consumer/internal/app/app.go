@@ -29,6 +29,7 @@ import (
 	"github.com/sfsync/sfsync/consumer/internal/store"
 	"github.com/sfsync/sfsync/schemas/envelope"
 	"github.com/sfsync/sfsync/schemas/svcconfig/endpoint"
+	"github.com/sfsync/sfsync/schemas/svcconfig/kafkaconf"
 )
 
 // Run runs the consumer until ctx is done, then finishes the batch in
@@ -254,7 +255,7 @@ func topicPartitions(ctx context.Context, cfg *config.Config, client *kafka.Clie
 // envelope topics, which the producer or their operators create.
 func ensureTopics(ctx context.Context, cfg *config.Config, transport *kafka.Transport, log *slog.Logger) error {
 	client := kafkaClient(cfg, transport)
-	existing, brokers, err := topicPartitions(ctx, cfg, client)
+	existing, _, err := topicPartitions(ctx, cfg, client)
 	if err != nil {
 		return err
 	}
@@ -266,7 +267,7 @@ func ensureTopics(ctx context.Context, cfg *config.Config, transport *kafka.Tran
 	var create []kafka.TopicConfig
 	for _, t := range []string{cfg.Kafka.DeadLetterTopic, cfg.Kafka.RefetchTopic, cfg.Kafka.ReconcileTopic} {
 		if _, ok := existing[t]; !ok {
-			create = append(create, kafka.TopicConfig{Topic: t, NumPartitions: 1, ReplicationFactor: min(3, brokers)})
+			create = append(create, kafka.TopicConfig{Topic: t, NumPartitions: 1, ReplicationFactor: kafkaconf.ClusterReplication})
 		}
 	}
 	if len(create) == 0 {
@@ -280,7 +281,7 @@ func ensureTopics(ctx context.Context, cfg *config.Config, transport *kafka.Tran
 		if err := resp.Errors[t.Topic]; err != nil && !errors.Is(err, kafka.TopicAlreadyExists) {
 			return fmt.Errorf("create kafka topic %s: %w", t.Topic, err)
 		}
-		log.Info("created kafka topic", "topic", t.Topic, "partitions", t.NumPartitions, "replication", t.ReplicationFactor)
+		log.Info("created kafka topic", "topic", t.Topic, "partitions", t.NumPartitions, "replication", "the cluster's default")
 	}
 	return nil
 }

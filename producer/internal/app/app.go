@@ -35,6 +35,7 @@ import (
 	schemacp "github.com/sfsync/sfsync/schemas/checkpoint"
 	"github.com/sfsync/sfsync/schemas/mapping"
 	"github.com/sfsync/sfsync/schemas/svcconfig/endpoint"
+	"github.com/sfsync/sfsync/schemas/svcconfig/kafkaconf"
 )
 
 // Options are the command-line choices that are not configuration.
@@ -270,12 +271,11 @@ func ensureTopics(ctx context.Context, cfg *config.Config, transport *kafka.Tran
 			existing[t.Name] = len(t.Partitions)
 		}
 	}
-	replication := min(3, len(md.Brokers))
 	var create []kafka.TopicConfig
 	var missing []string
 	for _, t := range []string{cfg.Kafka.DeadLetterTopic, cfg.Replay.ReconcileTopic} {
 		if _, ok := existing[t]; !ok {
-			create = append(create, kafka.TopicConfig{Topic: t, NumPartitions: 1, ReplicationFactor: replication})
+			create = append(create, kafka.TopicConfig{Topic: t, NumPartitions: 1, ReplicationFactor: kafkaconf.ClusterReplication})
 		}
 	}
 	for _, o := range cfg.Mapping.Objects {
@@ -283,7 +283,7 @@ func ensureTopics(ctx context.Context, cfg *config.Config, transport *kafka.Tran
 			continue
 		}
 		if opts.CreateTopics > 0 {
-			create = append(create, kafka.TopicConfig{Topic: o.KafkaTopic, NumPartitions: opts.CreateTopics, ReplicationFactor: replication})
+			create = append(create, kafka.TopicConfig{Topic: o.KafkaTopic, NumPartitions: opts.CreateTopics, ReplicationFactor: kafkaconf.ClusterReplication})
 			existing[o.KafkaTopic] = opts.CreateTopics
 		} else {
 			missing = append(missing, o.KafkaTopic)
@@ -305,7 +305,7 @@ func ensureTopics(ctx context.Context, cfg *config.Config, transport *kafka.Tran
 		if err := resp.Errors[t.Topic]; err != nil && !errors.Is(err, kafka.TopicAlreadyExists) {
 			return fmt.Errorf("create kafka topic %s: %w", t.Topic, err)
 		}
-		log.Info("created kafka topic", "topic", t.Topic, "partitions", t.NumPartitions, "replication", t.ReplicationFactor)
+		log.Info("created kafka topic", "topic", t.Topic, "partitions", t.NumPartitions, "replication", "the cluster's default")
 	}
 	return nil
 }

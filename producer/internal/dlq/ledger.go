@@ -5,10 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/segmentio/kafka-go"
+
+	"github.com/sfsync/sfsync/schemas/svcconfig/kafkaconf"
 )
 
 // Mark is the ledger's record of one replayed dead letter, stored as JSON
@@ -66,14 +67,12 @@ func (l *ledger) ensureTopic(ctx context.Context) error {
 	if len(md.Topics) == 1 && md.Topics[0].Error == nil {
 		return nil
 	}
-	rf := max(min(3, len(md.Brokers)), 1)
 	resp, err := l.client.CreateTopics(ctx, &kafka.CreateTopicsRequest{Topics: []kafka.TopicConfig{{
-		Topic: l.topic, NumPartitions: 1, ReplicationFactor: rf,
+		Topic: l.topic, NumPartitions: 1, ReplicationFactor: kafkaconf.ClusterReplication,
 		ConfigEntries: []kafka.ConfigEntry{
 			// compact alone: Kafka keeps the newest mark of every dead
 			// letter for as long as the topic lives.
 			{ConfigName: "cleanup.policy", ConfigValue: "compact"},
-			{ConfigName: "min.insync.replicas", ConfigValue: strconv.Itoa(min(rf, 2))},
 		},
 	}}})
 	if err == nil {

@@ -18,6 +18,7 @@ import (
 	"github.com/sfsync/sfsync/reconciler/internal/publish"
 	"github.com/sfsync/sfsync/schemas/envelope"
 	"github.com/sfsync/sfsync/schemas/mapping"
+	"github.com/sfsync/sfsync/schemas/svcconfig/kafkaconf"
 )
 
 // Table is the reconciler's table of watermarks, one row per object and
@@ -478,7 +479,7 @@ func (c *Compactor) EnsureTopics(ctx context.Context) error {
 		}
 		rf := c.cfg.ReplicationFactor
 		if rf <= 0 {
-			rf = min(3, len(md.Brokers))
+			rf = kafkaconf.ClusterReplication
 		}
 		create = append(create, kafka.TopicConfig{Topic: t, NumPartitions: n, ReplicationFactor: rf,
 			ConfigEntries: []kafka.ConfigEntry{{ConfigName: "cleanup.policy", ConfigValue: "compact"}}})

@@ -20,6 +20,7 @@ import (
 	"github.com/sfsync/sfsync/schemas/checkpoint"
 	"github.com/sfsync/sfsync/schemas/envelope"
 	"github.com/sfsync/sfsync/schemas/mapping"
+	"github.com/sfsync/sfsync/schemas/svcconfig/kafkaconf"
 )
 
 // Defaults of [Config].
@@ -206,7 +207,7 @@ func (r *Refetcher) ensureTopics(ctx context.Context) error {
 	var create []kafka.TopicConfig
 	for _, t := range md.Topics {
 		if errors.Is(t.Error, kafka.UnknownTopicOrPartition) {
-			create = append(create, kafka.TopicConfig{Topic: t.Name, NumPartitions: 1, ReplicationFactor: min(3, len(md.Brokers))})
+			create = append(create, kafka.TopicConfig{Topic: t.Name, NumPartitions: 1, ReplicationFactor: kafkaconf.ClusterReplication})
 		}
 	}
 	if len(create) == 0 {

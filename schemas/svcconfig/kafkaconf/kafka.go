@@ -22,6 +22,12 @@ import (
 // DialTimeout bounds connecting to a broker, TLS and SASL included.
 const DialTimeout = 10 * time.Second
 
+// ClusterReplication is the replication factor the services create their
+// topics with: -1, the cluster's default.replication.factor (3 on MSK and
+// on the local three-node cluster, 1 on a single broker), with its
+// min.insync.replicas, as operators set them.
+const ClusterReplication = -1
+
 // Transport returns a kafka-go transport for writers, with the TLS and
 // SASL settings of k and its client id. Building it touches no network
 // and, for AWS_MSK_IAM, no AWS API: tokens are made at each connection.
