@@ -21,18 +21,7 @@ func TestPublish(t *testing.T) {
 	t.Parallel()
 	k := harness.NewKafka(t)
 	topic := k.Topic("account", 3)
-	m, err := mapping.Parse("m.yaml", []byte("version: 1\nobjects:\n  Account:\n    kafka_topic: "+topic+
-		"\n    partition_key: Territory_Key__c\n    fields:\n      Id: varchar(18)\n      Name: text\n      Territory_Key__c: varchar(18)\n"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	obj := m.Objects[0]
-	codec, err := envelope.NewCodec()
-	if err != nil {
-		t.Fatal(err)
-	}
-	w := NewWriter(k.Brokers, nil)
-	defer w.Close()
+	obj, codec, w := setup(t, k, topic, "    partition_key: Territory_Key__c\n    fields:\n      Id: varchar(18)\n      Name: text\n      Territory_Key__c: varchar(18)\n")
 	ctx := context.Background()
 	values := map[string]envelope.Value{"Name": envelope.StringValue("Acme"), "Territory_Key__c": envelope.StringValue("0MI000000000001AAA")}
 	for _, p := range []*Publisher{New(w, codec, "00D", "reconciler/test"), New(w, codec, "00D", "reconciler/test")} {
@@ -87,18 +76,7 @@ func TestPublishTooLarge(t *testing.T) {
 	k := harness.NewKafka(t)
 	topic := k.Topic("account", 1)
 	k.SetTopicConfig(topic, "max.message.bytes", "65536")
-	m, err := mapping.Parse("m.yaml", []byte("version: 1\nobjects:\n  Account:\n    kafka_topic: "+topic+
-		"\n    fields:\n      Id: varchar(18)\n      Name: text\n"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	obj := m.Objects[0]
-	codec, err := envelope.NewCodec()
-	if err != nil {
-		t.Fatal(err)
-	}
-	w := NewWriter(k.Brokers, nil)
-	defer w.Close()
+	obj, codec, w := setup(t, k, topic, "    fields:\n      Id: varchar(18)\n      Name: text\n")
 	p := New(w, codec, "00D", "reconciler/test")
 	var skipped []string
 	p.OnTooLarge = func(c Change, bytes int) {
@@ -137,4 +115,22 @@ func TestPublishTooLarge(t *testing.T) {
 	if !got["001000000000001AAA"] || !got["001000000000003AAA"] {
 		t.Fatalf("read %v, want both small records", got)
 	}
+}
+
+// setup returns the Account object of a mapping that streams it to topic
+// with the given lines (its fields), a codec, and a writer to k closed
+// when t ends.
+func setup(t *testing.T, k *harness.Kafka, topic, lines string) (*mapping.Object, *envelope.Codec, *kafka.Writer) {
+	t.Helper()
+	m, err := mapping.Parse("m.yaml", []byte("version: 1\nobjects:\n  Account:\n    kafka_topic: "+topic+"\n"+lines))
+	if err != nil {
+		t.Fatal(err)
+	}
+	codec, err := envelope.NewCodec()
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := NewWriter(k.Brokers, nil)
+	t.Cleanup(func() { _ = w.Close() })
+	return m.Objects[0], codec, w
 }
