@@ -17,18 +17,10 @@ import (
 // travels unencrypted.
 func cleartextURL(path, u, what string) []string {
 	p, err := url.Parse(u)
-	if err != nil || !strings.EqualFold(p.Scheme, "http") || Loopback(hostPort(p)) {
+	if err != nil || !strings.EqualFold(p.Scheme, "http") || loopbackHost(p.Hostname()) {
 		return nil
 	}
 	return []string{path + ": http:// sends " + what + " unencrypted to " + p.Host + "; use https://"}
-}
-
-// hostPort returns the URL's host with a port, for [Loopback].
-func hostPort(p *url.URL) string {
-	if p.Port() == "" {
-		return p.Host + ":80"
-	}
-	return p.Host
 }
 
 // PostgresWarnings returns a warning when the connection string conn
@@ -39,7 +31,7 @@ func hostPort(p *url.URL) string {
 // validation reports it.
 func PostgresWarnings(conn string) []string {
 	cfg, err := pgconn.ParseConfig(conn)
-	if err != nil || strings.HasPrefix(cfg.Host, "/") || Loopback(cfg.Host+":1") {
+	if err != nil || strings.HasPrefix(cfg.Host, "/") || loopbackHost(cfg.Host) {
 		return nil
 	}
 	plain := slices.ContainsFunc(cfg.Fallbacks, func(f *pgconn.FallbackConfig) bool { return f.TLSConfig == nil })

@@ -11,6 +11,7 @@ func TestPostgresWarnings(t *testing.T) {
 	for _, tc := range []struct{ conn, want string }{
 		{conn: "postgres://u:p@127.0.0.1:5432/db?sslmode=disable"},
 		{conn: "postgres://u:p@localhost/db"},
+		{conn: "postgres://u:p@[::1]:5432/db?sslmode=disable"},
 		{conn: "host=/var/run/postgresql user=u"},
 		{conn: "postgres://u:p@db.example.internal/db?sslmode=verify-full"},
 		{conn: "postgres://u:p@db.example.internal/db?sslmode=verify-ca"},

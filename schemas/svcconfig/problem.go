@@ -238,12 +238,12 @@ func MetricsWarnings(addr string, public bool) []string {
 // localhost: a metrics_addr that is not is worth a warning.
 func Loopback(addr string) bool {
 	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		return false
-	}
-	if host == "localhost" {
-		return true
-	}
+	return err == nil && loopbackHost(host)
+}
+
+// loopbackHost reports whether host, without a port, is a loopback
+// address or localhost.
+func loopbackHost(host string) bool {
 	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
+	return host == "localhost" || ip != nil && ip.IsLoopback()
 }
