@@ -11,9 +11,6 @@ import (
 	"github.com/sfsync/sfsync/schemas/svcconfig/kafkaconf"
 )
 
-// tooLarge reports whether err says a record is larger than Kafka takes.
-var tooLarge = kafkaconf.TooLarge
-
 // writeTooLarge writes again, one by one, the records of msgs that a
 // write refused with err as too large, as a batch can be too large for
 // the topic where each of its records fits. A dead letter Kafka still
@@ -29,7 +26,7 @@ func (c *Consumer) writeTooLarge(ctx context.Context, msgs []kafka.Message, err 
 			continue // written
 		}
 		err := c.cfg.Writer.WriteMessages(ctx, m)
-		if tooLarge(err) && m.Topic == c.cfg.DeadLetterTopic && m.Value != nil {
+		if kafkaconf.TooLarge(err) && m.Topic == c.cfg.DeadLetterTopic && m.Value != nil {
 			trimmed := trimValue(m)
 			if c.m != nil {
 				h, _ := deadletter.Parse(m.Headers) // the topic is set even when a position is not

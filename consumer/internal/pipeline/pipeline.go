@@ -22,6 +22,7 @@ import (
 	"github.com/sfsync/sfsync/consumer/internal/store"
 	"github.com/sfsync/sfsync/schemas/deadletter"
 	"github.com/sfsync/sfsync/schemas/envelope"
+	"github.com/sfsync/sfsync/schemas/svcconfig/kafkaconf"
 )
 
 // Store applies batches and knows the consumed offsets; *store.Store is
@@ -836,7 +837,7 @@ func (c *Consumer) write(ctx context.Context, msgs []kafka.Message) error {
 		return nil
 	}
 	err := c.cfg.Writer.WriteMessages(ctx, msgs...)
-	if tooLarge(err) {
+	if kafkaconf.TooLarge(err) {
 		return c.writeTooLarge(ctx, msgs, err)
 	}
 	if KafkaPermanent(err) {

@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/sfsync/sfsync/reconciler/internal/publish"
 	"github.com/sfsync/sfsync/schemas/mapping"
 	"github.com/sfsync/sfsync/schemas/svcconfig"
 	"github.com/sfsync/sfsync/schemas/svcconfig/kafkaconf"
@@ -27,7 +28,7 @@ const (
 	DefaultRepair            = true
 	DefaultPollInterval      = time.Minute
 	DefaultDeleteCheckEvery  = 10
-	DefaultMaxDeletesPerPass = 100
+	DefaultMaxDeletesPerPass = publish.DefaultMaxDeletes
 	DefaultCompact           = true
 	DefaultPageSize          = 10_000
 	DefaultBulkThreshold     = 10_000
