@@ -92,7 +92,7 @@ func (s *Server) commit(tx *Tx) (Commit, []firing, error) {
 		if !ch.obj.obj.ChangeEvents {
 			continue
 		}
-		payload, err := encodeChange(ch, c, tx.user, len(events)+1)
+		payload, err := encodeChange(ch, c, tx.user, tx.origin, len(events)+1)
 		if err != nil {
 			return Commit{}, nil, err
 		}
@@ -124,7 +124,7 @@ type changeEvent struct {
 
 // encodeChange builds and encodes the change event of ch, number seq of
 // its transaction, with the object's current schema.
-func encodeChange(ch *change, c Commit, user string, seq int) ([]byte, error) {
+func encodeChange(ch *change, c Commit, user, origin string, seq int) ([]byte, error) {
 	obj, sch := ch.obj, ch.obj.schema
 	var changed, nulled []string
 	for k := range ch.changed {
@@ -150,7 +150,7 @@ func encodeChange(ch *change, c Commit, user string, seq int) ([]byte, error) {
 			"entityName":      obj.obj.Name,
 			"recordIds":       ids,
 			"changeType":      ch.typ,
-			"changeOrigin":    changeOrigin,
+			"changeOrigin":    origin,
 			"transactionKey":  c.TransactionKey,
 			"sequenceNumber":  int32(seq),
 			"commitTimestamp": c.Timestamp.UnixMilli(),

@@ -50,6 +50,8 @@ type flatField struct {
 	// top is the top-level field name and comp the component name of a
 	// compound field's component, "" otherwise.
 	top, comp string
+	// external marks an External ID field.
+	external bool
 }
 
 // bitmapName is the name of the field in bitmaps: "Fax" or
@@ -91,8 +93,11 @@ func compileObject(o Object) (*objectDef, error) {
 		if _, ok := fieldTypeNames[f.Type]; !ok {
 			return nil, fmt.Errorf("object %s field %s: %w: unknown type %d", o.Name, f.Name, ErrInvalidDefinition, f.Type)
 		}
+		if f.ExternalID && f.Type != TypeString && f.Type != TypeInt && f.Type != TypeDouble {
+			return nil, fmt.Errorf("object %s field %s: %w: an external id must be Text, Int or Double, not %v", o.Name, f.Name, ErrInvalidDefinition, f.Type)
+		}
 		if f.Type != TypeAddress {
-			if err := add(f.Name, flatField{typ: f.Type, index: i + 1, top: f.Name}); err != nil {
+			if err := add(f.Name, flatField{typ: f.Type, index: i + 1, top: f.Name, external: f.ExternalID}); err != nil {
 				return nil, err
 			}
 			continue

@@ -159,19 +159,34 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 	case grantPassword:
 		if app, ok = s.clientAuth(w, r, false); ok {
 			user, pass := r.PostForm.Get("username"), r.PostForm.Get("password")
-			if app.Password == "" || !strings.EqualFold(user, app.Username) ||
-				subtle.ConstantTimeCompare([]byte(pass), []byte(app.Password)) != 1 {
+			appUser := app.Password != "" && strings.EqualFold(user, app.Username) &&
+				subtle.ConstantTimeCompare([]byte(pass), []byte(app.Password)) == 1
+			if !appUser && !s.checkPassword(user, pass) {
 				oauthError(w, http.StatusBadRequest, "invalid_grant", "authentication failure")
-				ok = false
+				return
 			}
+			s.issueToken(w, app, user)
+			return
 		}
 	default:
 		oauthError(w, http.StatusBadRequest, "unsupported_grant_type", "grant type not supported")
 		return
 	}
 	if ok {
-		s.issueToken(w, app)
+		s.issueToken(w, app, app.Username)
 	}
+}
+
+// checkPassword reports whether username (any case) is a user of
+// [WithUser] whose password is pass.
+func (s *Server) checkPassword(username, pass string) bool {
+	ok := false
+	for _, u := range s.cfg.users {
+		if strings.EqualFold(u.Username, username) && subtle.ConstantTimeCompare([]byte(pass), []byte(u.Password)) == 1 {
+			ok = true
+		}
+	}
+	return ok && username != ""
 }
 
 // grantJWT checks a JWT bearer assertion: iss a known consumer key, the
@@ -252,9 +267,9 @@ func (s *Server) clientAuth(w http.ResponseWriter, r *http.Request, basic bool) 
 // tokenAlphabet is the alphabet of the opaque part of access tokens.
 const tokenAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._"
 
-// issueToken creates a session for app's user and writes the token
-// response of spec §4.5.
-func (s *Server) issueToken(w http.ResponseWriter, app *connectedApp) {
+// newSession creates a session for username, issued for the app with
+// consumer key appKey ("" for a SOAP login), and returns its token.
+func (s *Server) newSession(username, appKey string) string {
 	raw := make([]byte, 96)
 	_, _ = s.rand.Read(raw)
 	var b strings.Builder
@@ -263,7 +278,14 @@ func (s *Server) issueToken(w http.ResponseWriter, app *connectedApp) {
 		b.WriteByte(tokenAlphabet[int(c)%len(tokenAlphabet)])
 	}
 	tok := b.String()
-	s.tokens.issue(tok, session{userID: s.cfg.userID, username: app.Username, appKey: app.ConsumerKey})
+	s.tokens.issue(tok, session{userID: s.cfg.userID, username: username, appKey: appKey})
+	return tok
+}
+
+// issueToken creates a session for username through app and writes the
+// token response of spec §4.5.
+func (s *Server) issueToken(w http.ResponseWriter, app *connectedApp, username string) {
+	tok := s.newSession(username, app.ConsumerKey)
 
 	issuedAt := strconv.FormatInt(s.clock.Now().UnixMilli(), 10)
 	id := s.identityURL()

@@ -78,6 +78,11 @@ type Field struct {
 	Name string
 	// Type is the field's Salesforce type.
 	Type FieldType
+	// ExternalID marks the field as an External ID, so that REST upserts
+	// (PATCH /sobjects/<Object>/<Field>/<value>) can match records by it.
+	// Only Text ([TypeString]), [TypeInt] and [TypeDouble] fields may be
+	// external ids.
+	ExternalID bool
 }
 
 // Object defines an sObject. Fields lists the fields that change events

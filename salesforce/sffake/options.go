@@ -67,6 +67,7 @@ type config struct {
 	territoryCDC         bool
 	territoryEvent       bool
 	apps                 []App
+	users                []User
 	tokenTTL             time.Duration
 	limits               map[string]int64
 	locatorTTL           time.Duration
@@ -192,6 +193,23 @@ func WithTerritoryChangeEvent() Option { return func(c *config) { c.territoryEve
 // may be given several times. Without any app the endpoint refuses every
 // request with invalid_client_id.
 func WithConnectedApp(app App) Option { return func(c *config) { c.apps = append(c.apps, app) } }
+
+// User is a user who logs in with a username and password: through the
+// OAuth password grant of any connected app, and through the SOAP
+// partner API's login call. Every user acts as the org's single user,
+// [Server.UserID], under its own username.
+type User struct {
+	// Username is the login name, matched ignoring case. Required.
+	Username string
+	// Password is the password, with the security token appended when
+	// the client sends one. Required.
+	Password string
+}
+
+// WithUser adds a user who logs in with a password; see [User]. It may
+// be given several times. The password is a secret: the server never
+// logs it.
+func WithUser(u User) Option { return func(c *config) { c.users = append(c.users, u) } }
 
 // WithTokenTTL sets how long an access token issued by the OAuth token
 // endpoint stays valid without being used; each accepted call (Pub/Sub or

@@ -162,6 +162,8 @@ type Tx struct {
 	saved map[string]*record
 	// unannounced drops the transaction's data change events.
 	unannounced bool
+	// origin is the changeOrigin of the transaction's change events.
+	origin string
 }
 
 // Unannounced makes the transaction's record changes publish no change
@@ -210,6 +212,7 @@ func (s *Server) Transact(fn func(tx *Tx) error) (Commit, error) {
 		s:      s,
 		now:    s.clock.Now().UTC().Truncate(time.Millisecond),
 		user:   s.cfg.userID,
+		origin: changeOrigin,
 		single: make(map[string]*change),
 		saved:  make(map[string]*record),
 	}

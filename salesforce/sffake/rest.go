@@ -62,6 +62,7 @@ func (s *Server) routeREST() {
 	h("PATCH /services/data/{ver}/jobs/query/{id}", s.handleJobAbort)
 	h("DELETE /services/data/{ver}/jobs/query/{id}", s.handleJobDelete)
 	h("GET /services/data/{ver}/jobs/query/{id}/results", s.handleJobResults)
+	s.routeSObjects()
 	h("/services/data/{ver}/{rest...}", func(w http.ResponseWriter, _ *http.Request, _ restCall) {
 		restError(w, http.StatusNotFound, codeNotFound, msgNotFound)
 	})

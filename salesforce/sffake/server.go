@@ -194,11 +194,17 @@ func New(opts ...Option) (*Server, error) {
 		}
 		s.apps = append(s.apps, ca)
 	}
+	for _, u := range cfg.users {
+		if u.Username == "" || u.Password == "" {
+			return nil, fmt.Errorf("sffake: user %q: %w: username and password are required", u.Username, ErrInvalidDefinition)
+		}
+	}
 	s.limits = newLimits(cfg.clock, cfg.limits, &s.stats)
 	s.cursors = newCursors(cfg.clock, cfg.locatorTTL)
 	s.jobs = newBulkJobs()
 	s.routeOAuth()
 	s.routeREST()
+	s.routeSOAP()
 	return s, nil
 }
 
