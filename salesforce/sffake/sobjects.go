@@ -631,11 +631,11 @@ type collectionRequest struct {
 	Records   []map[string]any `json:"records"`
 }
 
-// ParseCollection parses the body of an sObject Collections create or
+// parseCollection parses the body of an sObject Collections create or
 // update (POST or PATCH /composite/sobjects): allOrNone and up to 200
 // records, each a JSON object whose attributes name its type. A bad body
 // fails with an error naming what and where.
-func ParseCollection(body []byte) (allOrNone bool, records []map[string]any, err error) {
+func parseCollection(body []byte) (allOrNone bool, records []map[string]any, err error) {
 	var req collectionRequest
 	if err := decodeStrict(body, &req); err != nil {
 		return false, nil, err
@@ -672,7 +672,7 @@ func (s *Server) handleCollection(w http.ResponseWriter, r *http.Request, c rest
 		writeRESTError(w, writeErr(http.StatusBadRequest, codeJSONParser, "request body: %v", err))
 		return
 	}
-	allOrNone, records, err := ParseCollection(body)
+	allOrNone, records, err := parseCollection(body)
 	if err != nil {
 		writeRESTError(w, err)
 		return
