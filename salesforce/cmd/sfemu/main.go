@@ -52,8 +52,16 @@ with their defaults:
                                 public key), relative to the config file
       username: integration@sfemu.local          required: run-as user and
                                 the only accepted JWT sub
+  users:                        password logins: the OAuth password grant (through
+                                any connected app) and the SOAP partner login
+    - username: dev@sfemu.local required, unique
+      password: <secret>        a secret, never shown; or
+      password_env: SFEMU_DEV_PASSWORD   an environment variable holding it
   token_ttl: 2h                 issued tokens expire after this long unused
   tls: false                    true: self-signed certificate on both listeners
+  tls_cert_file: sfemu-tls.crt  with tls, where the certificate and key are kept:
+  tls_key_file: sfemu-tls.key   read when both exist, else generated and
+                                written there; relative to the config file
   keepalive: 270s               keepalive interval of idle Subscribe streams
   retention: 72h                event retention window
   delivery_allocation: 100000000
@@ -106,6 +114,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		orgID       = fs.String("org-id", "", "org `id` (config org_id)")
 		token       = fs.String("token", "", "an access `token` to accept, in addition to config access_tokens")
 		useTLS      = fs.Bool("tls", false, "serve TLS with a self-signed certificate (config tls)")
+		tlsCert     = fs.String("tls-cert-file", "", "with --tls, the certificate `file` to serve, written when missing (config tls_cert_file)")
+		tlsKey      = fs.String("tls-key-file", "", "with --tls, the private key `file`, written when missing (config tls_key_file)")
 		accounts    = fs.Int("accounts", 0, "number of accounts to seed (config dataset.accounts)")
 		rate        = fs.Float64("rate", 0, "churn: most transactions per second (config churn.rate)")
 		noChurn     = fs.Bool("no-churn", false, "seed only, no churn (config churn.enabled: false)")
@@ -157,6 +167,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			cfg.AccessTokens = append(cfg.AccessTokens, emu.Secret(*token))
 		case "tls":
 			cfg.TLS = *useTLS
+		case "tls-cert-file":
+			cfg.TLSCertFile = *tlsCert
+			src.SetFlag("tls_cert_file", f.Name)
+		case "tls-key-file":
+			cfg.TLSKeyFile = *tlsKey
+			src.SetFlag("tls_key_file", f.Name)
 		case "accounts":
 			cfg.Dataset.Accounts = *accounts
 			src.SetFlag("dataset.accounts", f.Name)
@@ -173,6 +189,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if tok := getenv("SFEMU_ACCESS_TOKEN"); tok != "" {
 		cfg.AccessTokens = append(cfg.AccessTokens, emu.Secret(tok))
 	}
+	cfg.ApplyEnv(getenv)
 	if err := src.Check(cfg); err != nil {
 		fmt.Fprintln(stderr, "sfemu:", strings.ReplaceAll(err.Error(), "\n", "\nsfemu: "))
 		return 2

@@ -51,6 +51,11 @@ type Config struct {
 	// the default is none. Issued tokens are accepted like AccessTokens
 	// until they expire.
 	ConnectedApps []ConnectedApp `yaml:"connected_apps"`
+	// Users are the users who log in with a password: through the OAuth
+	// password grant of any connected app, and through the SOAP partner
+	// API's login call (/services/Soap/u/<version>); the default is none.
+	// Every user acts as the org's single user.
+	Users []User `yaml:"users"`
 	// TokenTTL is how long a token issued by the OAuth endpoint stays
 	// valid without use; the default is sffake.DefaultTokenTTL (2h), an
 	// org's default session timeout.
@@ -59,6 +64,15 @@ type Config struct {
 	// certificate; the default is plaintext, as Salesforce's own Go
 	// example uses for localhost:7011.
 	TLS bool `yaml:"tls"`
+	// TLSCertFile and TLSKeyFile, with TLS, are where sfemu keeps its
+	// certificate and private key (PEM): it serves them when both files
+	// exist, and otherwise generates a self-signed pair and writes it
+	// there, so that clients can trust the certificate file across
+	// restarts. Relative paths are taken from the configuration file's
+	// directory. The default, none, generates a certificate for each run
+	// that is only served.
+	TLSCertFile string `yaml:"tls_cert_file,omitempty"`
+	TLSKeyFile  string `yaml:"tls_key_file,omitempty"`
 	// Keepalive is the keepalive interval of idle Subscribe streams; the
 	// default is sffake.DefaultKeepalive (270s).
 	Keepalive time.Duration `yaml:"keepalive"`
@@ -132,6 +146,31 @@ type ConnectedApp struct {
 	// Username is the app's run-as user (client credentials) and the only
 	// accepted JWT sub; required.
 	Username string `yaml:"username"`
+}
+
+// User is a user who logs in with a username and password.
+type User struct {
+	// Username is the login name, matched ignoring case; required,
+	// unique.
+	Username string `yaml:"username"`
+	// Password is the password (with the security token appended, if
+	// clients send one). It is a secret: logs and --print-config never
+	// show it.
+	Password Secret `yaml:"password,omitempty"`
+	// PasswordEnv names an environment variable holding the password,
+	// in place of Password, to keep it out of the file.
+	PasswordEnv string `yaml:"password_env,omitempty"`
+}
+
+// ApplyEnv takes from the environment what the configuration leaves to
+// it: the password of each user with a password_env and none in the
+// file.
+func (c *Config) ApplyEnv(getenv func(string) string) {
+	for i, u := range c.Users {
+		if u.Password == "" && u.PasswordEnv != "" {
+			c.Users[i].Password = Secret(getenv(u.PasswordEnv))
+		}
+	}
 }
 
 // Territory configures the publication of territory changes.
@@ -341,6 +380,28 @@ func (c Config) Validate() error {
 			bad(p+".username", "is required: the run-as user and the JWT subject")
 		}
 	}
+	users := map[string]bool{}
+	for i, u := range c.Users {
+		p := fmt.Sprintf("users[%d]", i)
+		switch {
+		case u.Username == "" || strings.TrimSpace(u.Username) != u.Username:
+			bad(p+".username", "must be non-empty without surrounding spaces")
+		case users[strings.ToLower(u.Username)]:
+			bad(p+".username", "%s is defined twice", u.Username)
+		}
+		users[strings.ToLower(u.Username)] = true
+		switch {
+		case u.Password == "" && u.PasswordEnv != "":
+			bad(p+".password_env", "the environment variable %s is not set or empty", u.PasswordEnv)
+		case u.Password == "":
+			bad(p, "needs a password or a password_env naming an environment variable that holds it")
+		}
+	}
+	if (c.TLSCertFile == "") != (c.TLSKeyFile == "") {
+		bad("tls_key_file", "tls_cert_file and tls_key_file go together: set both or neither")
+	} else if c.TLSCertFile != "" && !c.TLS {
+		bad("tls_cert_file", "needs tls: true")
+	}
 	if c.DeliveryAllocation < 1 {
 		bad("delivery_allocation", "must be >= 1")
 	}
@@ -536,11 +597,16 @@ func Parse(name string, data []byte) (Config, *Source, error) {
 		}
 	}
 	// Certificate files are relative to the configuration file.
-	for i, a := range cfg.ConnectedApps {
-		if a.CertificateFile != "" && !filepath.IsAbs(a.CertificateFile) {
-			cfg.ConnectedApps[i].CertificateFile = filepath.Join(filepath.Dir(name), a.CertificateFile)
+	rel := func(p *string) {
+		if *p != "" && !filepath.IsAbs(*p) {
+			*p = filepath.Join(filepath.Dir(name), *p)
 		}
 	}
+	for i := range cfg.ConnectedApps {
+		rel(&cfg.ConnectedApps[i].CertificateFile)
+	}
+	rel(&cfg.TLSCertFile)
+	rel(&cfg.TLSKeyFile)
 	return cfg, src, nil
 }
 

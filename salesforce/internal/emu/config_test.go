@@ -112,6 +112,35 @@ platform_events:
 			want:     "sfemu.yaml: access_tokens: at least one token is required (or set SFEMU_ACCESS_TOKEN)",
 		},
 		{
+			scenario: "users need a password, from the file or the environment",
+			yaml:     "access_tokens: [abcdefgh]\nusers:\n  - username: a@example.com\n  - username: b@example.com\n    password_env: SFEMU_B\n  - username: A@example.com\n    password: pw\n",
+			want: "sfemu.yaml:3: users[0]: needs a password or a password_env naming an environment variable that holds it\n" +
+				"sfemu.yaml:5: users[1].password_env: the environment variable SFEMU_B is not set or empty\n" +
+				"sfemu.yaml:6: users[2].username: A@example.com is defined twice",
+		},
+		{
+			scenario: "a password from the environment",
+			yaml:     "access_tokens: [abcdefgh]\nusers:\n  - username: b@example.com\n    password_env: SFEMU_B\n",
+			apply: func(c *emu.Config) {
+				c.ApplyEnv(func(k string) string { return map[string]string{"SFEMU_B": "from-env"}[k] })
+			},
+			check: func(t *testing.T, c emu.Config) {
+				if c.Users[0].Password != "from-env" {
+					t.Fatalf("password %q", string(c.Users[0].Password))
+				}
+			},
+		},
+		{
+			scenario: "certificate files need tls and each other",
+			yaml:     "access_tokens: [abcdefgh]\ntls_cert_file: c.pem\ntls_key_file: k.pem\n",
+			want:     "sfemu.yaml:2: tls_cert_file: needs tls: true",
+		},
+		{
+			scenario: "a certificate file without its key",
+			yaml:     "access_tokens: [abcdefgh]\ntls: true\ntls_cert_file: c.pem\n",
+			want:     "sfemu.yaml: tls_key_file: tls_cert_file and tls_key_file go together: set both or neither",
+		},
+		{
 			scenario: "several problems in file order",
 			yaml: `access_tokens: [abcdefgh]
 listen:

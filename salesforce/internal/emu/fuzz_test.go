@@ -18,7 +18,9 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte("access_tokens: [00D!supersecret]\nkeepalive: 5s\nretention: 1h\nchurn:\n  rate: 12.5\n  mix: {account_edit: 3, gap: 1}\n" +
 		"platform_events:\n  - name: Order_Event__e\n    fields:\n      - {name: OrderId__c, type: Text}\n      - {name: Amount__c, type: Number}\n"))
 	f.Add([]byte("listen: {pubsub: '0.0.0.0:7011', public: true}\naccess_tokens: [abcdefgh]\nconnected_apps:\n" +
-		"  - {consumer_key: key, consumer_secret: consumer-secret-value, username: u@example.com}\n"))
+		"  - {consumer_key: key, consumer_secret: consumer-secret-value, username: u@example.com}\n" +
+		"users:\n  - {username: dev@example.com, password: user-password-value}\n  - {username: ci@example.com, password_env: CI_PW}\n" +
+		"tls: true\ntls_cert_file: tls/c.pem\ntls_key_file: tls/k.pem\n"))
 	f.Add([]byte("keepalive: forever\n"))
 	f.Add([]byte("a: 1\n---\nb: 2\n"))
 	f.Add([]byte("access_tokens: abc\nunknown: 1\n"))
@@ -46,10 +48,14 @@ func FuzzParse(f *testing.F) {
 		bare := cfg
 		bare.AccessTokens = nil
 		bare.ConnectedApps = nil
+		bare.Users = nil
 		others, _ := emu.Marshal(bare)
 		secrets := append([]emu.Secret(nil), cfg.AccessTokens...)
 		for _, a := range cfg.ConnectedApps {
 			secrets = append(secrets, a.ConsumerSecret)
+		}
+		for _, u := range cfg.Users {
+			secrets = append(secrets, u.Password)
 		}
 		for _, s := range secrets {
 			if len(s) >= 8 && strings.Contains(string(out), string(s)) && !strings.Contains(string(others), string(s)) {
@@ -60,12 +66,15 @@ func FuzzParse(f *testing.F) {
 		if err != nil {
 			t.Fatalf("printed config\n%s\nrefused: %v", out, err)
 		}
-		if len(again.AccessTokens) != len(cfg.AccessTokens) || len(again.ConnectedApps) != len(cfg.ConnectedApps) {
+		if len(again.AccessTokens) != len(cfg.AccessTokens) || len(again.ConnectedApps) != len(cfg.ConnectedApps) || len(again.Users) != len(cfg.Users) {
 			t.Fatalf("printed config\n%s\nparses back to %+v, want %+v", out, again, cfg)
 		}
 		copy(again.AccessTokens, cfg.AccessTokens)
 		for i := range again.ConnectedApps {
 			again.ConnectedApps[i].ConsumerSecret = cfg.ConnectedApps[i].ConsumerSecret
+		}
+		for i := range again.Users {
+			again.Users[i].Password = cfg.Users[i].Password
 		}
 		if !reflect.DeepEqual(normal(again), normal(cfg)) {
 			t.Fatalf("printed config\n%s\nparses back to\n%+v\nwant\n%+v", out, again, cfg)
@@ -80,6 +89,9 @@ func normal(c emu.Config) emu.Config {
 	}
 	if len(c.ConnectedApps) == 0 {
 		c.ConnectedApps = nil
+	}
+	if len(c.Users) == 0 {
+		c.Users = nil
 	}
 	if len(c.PlatformEvents) == 0 {
 		c.PlatformEvents = nil

@@ -38,6 +38,9 @@ func (c Config) options(log *slog.Logger) ([]sffake.Option, error) {
 	for _, t := range c.AccessTokens {
 		opts = append(opts, sffake.WithAccessToken(string(t)))
 	}
+	for _, u := range c.Users {
+		opts = append(opts, sffake.WithUser(sffake.User{Username: u.Username, Password: string(u.Password)}))
+	}
 	for _, a := range c.ConnectedApps {
 		app := sffake.App{ConsumerKey: a.ConsumerKey, ConsumerSecret: string(a.ConsumerSecret), Username: a.Username}
 		if a.CertificateFile != "" {
@@ -49,7 +52,17 @@ func (c Config) options(log *slog.Logger) ([]sffake.Option, error) {
 		}
 		opts = append(opts, sffake.WithConnectedApp(app))
 	}
-	if c.TLS {
+	switch {
+	case c.TLS && c.TLSCertFile != "":
+		cert, written, err := certificate(c.TLSCertFile, c.TLSKeyFile, time.Now())
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
+		}
+		if written {
+			log.Info("generated a self-signed certificate", "cert_file", c.TLSCertFile, "key_file", c.TLSKeyFile)
+		}
+		opts = append(opts, sffake.WithCertificate(cert))
+	case c.TLS:
 		opts = append(opts, sffake.WithTLS())
 	}
 	if c.Territory.ChangeEvents {
@@ -195,6 +208,23 @@ func logConnect(log *slog.Logger, cfg Config, ep Endpoints) {
 		"grpcurl", fmt.Sprintf("grpcurl %s-import-path salesforce/eventbus -proto pubsub_api.proto -H 'accesstoken: <token>' -H 'instanceurl: %s' -H 'tenantid: %s' -d '{\"topic_name\":\"/data/AccountChangeEvent\"}' %s eventbus.v1.PubSub/GetTopic",
 			plain, ep.InstanceURL, ep.OrgID, ep.PubSub),
 		"health", ep.InstanceURL+"/healthz")
+	if ep.TLS {
+		if cfg.TLSCertFile != "" {
+			log.Info("trust the certificate", "cert_file", cfg.TLSCertFile,
+				"how", fmt.Sprintf("curl --cacert %[1]s; Go: SSL_CERT_FILE=%[1]s (or an x509.CertPool of it); Python requests: REQUESTS_CA_BUNDLE=%[1]s; Python grpc: GRPC_DEFAULT_SSL_ROOTS_FILE_PATH=%[1]s or grpc.ssl_channel_credentials(open(%[1]q, 'rb').read())", cfg.TLSCertFile))
+		} else {
+			log.Info("trust the certificate", "cert_file", "none",
+				"how", "the certificate is generated for this run and kept nowhere: set tls_cert_file and tls_key_file (or --tls-cert-file and --tls-key-file) to have sfemu write it, then trust that file")
+		}
+	}
+	if len(cfg.Users) > 0 {
+		names := make([]string, len(cfg.Users))
+		for i, u := range cfg.Users {
+			names[i] = u.Username
+		}
+		log.Info("password logins", "users", names, "soap_login", ep.InstanceURL+"/services/Soap/u/62.0",
+			"token_url", ep.InstanceURL+"/services/oauth2/token (grant_type=password, through any connected app)")
+	}
 	if len(cfg.ConnectedApps) > 0 {
 		log.Info("oauth", "token_url", ep.InstanceURL+"/services/oauth2/token",
 			"curl", fmt.Sprintf("curl -s -u '%s:<consumer_secret>' -d grant_type=client_credentials %s/services/oauth2/token", cfg.ConnectedApps[0].ConsumerKey, ep.InstanceURL))
