@@ -81,6 +81,16 @@ users:
     password: `+filePassword+`
   - username: ci@sfemu.test
     password_env: SFEMU_TEST_CI_PASSWORD
+objects:
+  - name: Opportunity
+    key_prefix: "006"
+    change_events: true
+    fields:
+      - {name: Name, type: Text}
+      - {name: Description, type: TextArea}
+      - {name: Ref__c, type: Text, external_id: true}
+  - name: Account
+    fields: [{name: Ext__c, type: Int, external_id: true}]
 tls: true
 tls_cert_file: tls/sfemu.crt
 tls_key_file: tls/sfemu.key
@@ -138,19 +148,51 @@ churn:
 	if org != ep.OrgID {
 		t.Fatalf("login's organizationId %s, want %s", org, ep.OrgID)
 	}
-	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, ep.InstanceURL+"/services/data/v62.0/sobjects/Account", strings.NewReader(`{"Name":"From SOAP"}`))
-	req.Header.Set("Authorization", "Bearer "+session)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := httpc.Do(req)
+	// The session writes through REST, upserting by the external ids of
+	// the configured objects.
+	for _, w := range []struct {
+		method, path, body string
+		status             int
+	}{
+		{http.MethodPost, "/sobjects/Account", `{"Name":"From SOAP"}`, http.StatusCreated},
+		{http.MethodPatch, "/sobjects/Account/Ext__c/7", `{"Name":"External seven"}`, http.StatusCreated},
+		{http.MethodPatch, "/sobjects/Opportunity/Ref__c/O-1", `{"Name":"Deal"}`, http.StatusCreated},
+		{http.MethodPatch, "/sobjects/Opportunity/Ref__c/O-1", `{"Description":"Estimated Delivery Date: 2027-01-04"}`, http.StatusOK},
+	} {
+		req, _ := http.NewRequestWithContext(ctx, w.method, ep.InstanceURL+"/services/data/v62.0"+w.path, strings.NewReader(w.body))
+		req.Header.Set("Authorization", "Bearer "+session)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := httpc.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		_ = resp.Body.Close()
+		if resp.StatusCode != w.status {
+			t.Fatalf("%s %s with the SOAP session: %d %s", w.method, w.path, resp.StatusCode, body)
+		}
+	}
+	creds := pubsub.StaticCredentials(pubsub.Token{AccessToken: oauth.Secret(session), InstanceURL: ep.InstanceURL, TenantID: org})
+	subscribeOnce(t, ctx, ep, roots, creds)
+	c, err := pubsub.Dial(ctx, pubsub.Config{Endpoint: ep.PubSub, RootCAs: roots, Credentials: creds})
 	if err != nil {
 		t.Fatal(err)
 	}
-	body, _ := io.ReadAll(resp.Body)
-	_ = resp.Body.Close()
-	if resp.StatusCode != http.StatusCreated {
-		t.Fatalf("create with the SOAP session: %d %s", resp.StatusCode, body)
+	sub, err := c.Subscribe(ctx, pubsub.SubscribeRequest{Topic: "/data/OpportunityChangeEvent", Preset: pubsub.Earliest})
+	if err != nil {
+		t.Fatal(err)
 	}
-	subscribeOnce(t, ctx, ep, roots, pubsub.StaticCredentials(pubsub.Token{AccessToken: oauth.Secret(session), InstanceURL: ep.InstanceURL, TenantID: org}))
+	for _, want := range []pubsub.ChangeType{pubsub.Create, pubsub.Update} {
+		ev, err := sub.Next(ctx)
+		for err == nil && ev.Keepalive {
+			ev, err = sub.Next(ctx)
+		}
+		if err != nil || ev.Header == nil || ev.Header.ChangeType != want || ev.Header.EntityName != "Opportunity" {
+			t.Fatalf("Opportunity event: %+v, %v; want %s", ev.Header, err, want)
+		}
+	}
+	_ = sub.Close()
+	_ = c.Close()
 	if _, _, err := soapLoginErr(ctx, httpc, ep.InstanceURL, "dev@sfemu.test", envPassword); err == nil || !strings.Contains(err.Error(), "INVALID_LOGIN") {
 		t.Errorf("login with another user's password: %v", err)
 	}

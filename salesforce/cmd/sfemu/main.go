@@ -85,6 +85,15 @@ with their defaults:
                                 types: Text TextArea Email Phone URL Picklist
                                 Reference Number Currency Percent Int Checkbox
                                 Date DateTime Time
+  objects:                      sObjects beside Account and the territory objects,
+    - name: Opportunity         e.g. for a client that writes them through REST
+      key_prefix: "006"         required for a new object
+      change_events: true       publish /data/OpportunityChangeEvent
+      fields: [{name: Name, type: Text},
+               {name: Ref__c, type: Text, external_id: true}]
+                                external_id: upsert by it (Text, Int, Number);
+                                an entry naming a built-in object (Account)
+                                with fields only adds those fields to it
   shutdown_timeout: 10s
   log_level: info               debug, info, warn or error
 See salesforce/cmd/sfemu/sfemu.example.yaml. Flags override the file.

@@ -96,6 +96,11 @@ type Config struct {
 	// PlatformEvents are custom platform events to define, in addition to
 	// Territory_Change__e.
 	PlatformEvents []PlatformEvent `yaml:"platform_events"`
+	// Objects are sObjects to define beside the built-in Account and
+	// territory objects, such as Opportunity for a client that writes
+	// it, or custom fields to add to a built-in object (an entry naming
+	// it with fields only); the default is none.
+	Objects []SObject `yaml:"objects"`
 	// ShutdownTimeout bounds the graceful shutdown; the default is
 	// [DefaultShutdownTimeout].
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
@@ -222,13 +227,41 @@ type PlatformEvent struct {
 	Fields []EventField `yaml:"fields"`
 }
 
-// EventField is a field of a platform event.
+// EventField is a field of a platform event or an sObject.
 type EventField struct {
 	// Name is the field's API name, e.g. OrderId__c.
 	Name string `yaml:"name"`
 	// Type is one of the names of [FieldTypes].
 	Type string `yaml:"type"`
+	// ExternalID marks an sObject's Text, Int or Number field as an
+	// External ID, for REST upserts (PATCH
+	// /sobjects/<Object>/<Field>/<value>); the default is false.
+	ExternalID bool `yaml:"external_id,omitempty"`
 }
+
+// SObject defines an sObject, or adds fields to a built-in one.
+type SObject struct {
+	// Name is the object's API name, e.g. Opportunity or Invoice__c.
+	Name string `yaml:"name"`
+	// KeyPrefix is the three-character prefix of its record ids, e.g.
+	// "006"; required for a new object, not allowed for a built-in one.
+	KeyPrefix string `yaml:"key_prefix,omitempty"`
+	// ChangeEvents publishes its change events (/data/<Name>ChangeEvent);
+	// the default is false. Not allowed for a built-in object.
+	ChangeEvents bool `yaml:"change_events,omitempty"`
+	// Fields are its fields in change event schema order; for a built-in
+	// object, the fields appended to it.
+	Fields []EventField `yaml:"fields"`
+}
+
+// builtinObjects are the objects sffake defines itself.
+var builtinObjects = func() map[string]bool {
+	m := map[string]bool{sffake.AccountObject().Name: true}
+	for _, o := range sffake.TerritoryObjects(false) {
+		m[o.Name] = true
+	}
+	return m
+}()
 
 // FieldTypes maps the type names a platform event field may have to
 // sffake's types.
@@ -473,6 +506,46 @@ func (c Config) Validate() error {
 			fields[f.Name] = true
 			if _, ok := FieldTypes[f.Type]; !ok {
 				bad(fp+".type", "must be one of %s, got %q", strings.Join(fieldTypeNames(), ", "), f.Type)
+			}
+		}
+	}
+	objects := map[string]bool{}
+	for i, o := range c.Objects {
+		p := fmt.Sprintf("objects[%d]", i)
+		builtin := builtinObjects[o.Name]
+		switch {
+		case !apiName(o.Name):
+			bad(p+".name", "must be an API name, got %q", o.Name)
+		case objects[o.Name]:
+			bad(p+".name", "%s is defined twice", o.Name)
+		case builtin && (o.KeyPrefix != "" || o.ChangeEvents):
+			bad(p, "%s is built in: give only fields to add to it", o.Name)
+		case !builtin && (len(o.KeyPrefix) != 3 || !apiName("x"+o.KeyPrefix)):
+			bad(p+".key_prefix", "must be 3 letters or digits, got %q", o.KeyPrefix)
+		}
+		objects[o.Name] = true
+		fields := map[string]bool{}
+		for j, f := range o.Fields {
+			fp := fmt.Sprintf("%s.fields[%d]", p, j)
+			switch {
+			case !apiName(f.Name):
+				bad(fp+".name", "must be an API name, got %q", f.Name)
+			case fields[f.Name]:
+				bad(fp+".name", "%s is defined twice", f.Name)
+			}
+			fields[f.Name] = true
+			typ, ok := FieldTypes[f.Type]
+			if !ok {
+				bad(fp+".type", "must be one of %s, got %q", strings.Join(fieldTypeNames(), ", "), f.Type)
+			} else if f.ExternalID && typ != sffake.TypeString && typ != sffake.TypeInt && typ != sffake.TypeDouble {
+				bad(fp+".external_id", "an external id must be Text, Int or Number, not %s", f.Type)
+			}
+		}
+	}
+	for i, e := range c.PlatformEvents {
+		for j, f := range e.Fields {
+			if f.ExternalID {
+				bad(fmt.Sprintf("platform_events[%d].fields[%d].external_id", i, j), "platform event fields have no external ids")
 			}
 		}
 	}

@@ -131,6 +131,43 @@ platform_events:
 			},
 		},
 		{
+			scenario: "objects and fields added to built-in ones",
+			yaml: `access_tokens: [abcdefgh]
+objects:
+  - name: Opportunity
+    key_prefix: "006"
+    change_events: true
+    fields:
+      - {name: Name, type: Text}
+      - {name: Ref__c, type: Text, external_id: true}
+  - name: Account
+    fields: [{name: Ext__c, type: Int, external_id: true}]
+`,
+			check: func(t *testing.T, c emu.Config) {
+				if len(c.Objects) != 2 || c.Objects[0].KeyPrefix != "006" || !c.Objects[0].Fields[1].ExternalID || c.Objects[1].Fields[0].Type != "Int" {
+					t.Fatalf("objects = %+v", c.Objects)
+				}
+			},
+		},
+		{
+			scenario: "bad objects",
+			yaml: `access_tokens: [abcdefgh]
+objects:
+  - name: Opportunity
+    fields: [{name: Amount, type: Currency, external_id: true}]
+  - name: Account
+    key_prefix: "001"
+    fields: []
+platform_events:
+  - name: Order__e
+    fields: [{name: Ref__c, type: Text, external_id: true}]
+`,
+			want: "sfemu.yaml:3: objects[0].key_prefix: must be 3 letters or digits, got \"\"\n" +
+				"sfemu.yaml:4: objects[0].fields[0].external_id: an external id must be Text, Int or Number, not Currency\n" +
+				"sfemu.yaml:5: objects[1]: Account is built in: give only fields to add to it\n" +
+				"sfemu.yaml:10: platform_events[0].fields[0].external_id: platform event fields have no external ids",
+		},
+		{
 			scenario: "certificate files need tls and each other",
 			yaml:     "access_tokens: [abcdefgh]\ntls_cert_file: c.pem\ntls_key_file: k.pem\n",
 			want:     "sfemu.yaml:2: tls_cert_file: needs tls: true",

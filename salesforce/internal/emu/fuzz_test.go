@@ -20,7 +20,9 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte("listen: {pubsub: '0.0.0.0:7011', public: true}\naccess_tokens: [abcdefgh]\nconnected_apps:\n" +
 		"  - {consumer_key: key, consumer_secret: consumer-secret-value, username: u@example.com}\n" +
 		"users:\n  - {username: dev@example.com, password: user-password-value}\n  - {username: ci@example.com, password_env: CI_PW}\n" +
-		"tls: true\ntls_cert_file: tls/c.pem\ntls_key_file: tls/k.pem\n"))
+		"tls: true\ntls_cert_file: tls/c.pem\ntls_key_file: tls/k.pem\n" +
+		"objects:\n  - {name: Opportunity, key_prefix: '006', change_events: true, fields: [{name: Ref__c, type: Text, external_id: true}]}\n" +
+		"  - {name: Account, fields: [{name: Ext__c, type: Int, external_id: true}]}\n"))
 	f.Add([]byte("keepalive: forever\n"))
 	f.Add([]byte("a: 1\n---\nb: 2\n"))
 	f.Add([]byte("access_tokens: abc\nunknown: 1\n"))
@@ -99,6 +101,14 @@ func normal(c emu.Config) emu.Config {
 	for i := range c.PlatformEvents {
 		if len(c.PlatformEvents[i].Fields) == 0 {
 			c.PlatformEvents[i].Fields = nil
+		}
+	}
+	if len(c.Objects) == 0 {
+		c.Objects = nil
+	}
+	for i := range c.Objects {
+		if len(c.Objects[i].Fields) == 0 {
+			c.Objects[i].Fields = nil
 		}
 	}
 	return c

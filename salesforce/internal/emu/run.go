@@ -71,6 +71,20 @@ func (c Config) options(log *slog.Logger) ([]sffake.Option, error) {
 	if c.Territory.Trigger {
 		opts = append(opts, sffake.WithTerritoryChangeEvent())
 	}
+	for _, o := range c.Objects {
+		if builtinObjects[o.Name] {
+			continue // its fields are added by addFields
+		}
+		obj := sffake.Object{Name: o.Name, KeyPrefix: o.KeyPrefix, ChangeEvents: o.ChangeEvents}
+		for _, f := range o.Fields {
+			typ, ok := FieldTypes[f.Type]
+			if !ok {
+				return nil, fmt.Errorf("%w: object %s field %s: unknown type %q", ErrInvalid, o.Name, f.Name, f.Type)
+			}
+			obj.Fields = append(obj.Fields, sffake.Field{Name: f.Name, Type: typ, ExternalID: f.ExternalID})
+		}
+		opts = append(opts, sffake.WithObject(obj))
+	}
 	for _, e := range c.PlatformEvents {
 		def := sffake.EventDefinition{Name: e.Name}
 		for _, f := range e.Fields {
@@ -85,6 +99,25 @@ func (c Config) options(log *slog.Logger) ([]sffake.Option, error) {
 	return opts, nil
 }
 
+// addFields appends the fields that c.Objects give to built-in objects.
+func (c Config) addFields(srv *sffake.Server) error {
+	for _, o := range c.Objects {
+		if !builtinObjects[o.Name] {
+			continue
+		}
+		for _, f := range o.Fields {
+			typ, ok := FieldTypes[f.Type]
+			if !ok {
+				return fmt.Errorf("%w: object %s field %s: unknown type %q", ErrInvalid, o.Name, f.Name, f.Type)
+			}
+			if _, err := srv.AddField(o.Name, sffake.Field{Name: f.Name, Type: typ, ExternalID: f.ExternalID}); err != nil {
+				return fmt.Errorf("%w: object %s: %w", ErrInvalid, o.Name, err)
+			}
+		}
+	}
+	return nil
+}
+
 // Run starts the emulator configured by cfg, which must be valid, seeds
 // the territory dataset and churns it until ctx ends; then it stops the
 // churn and closes the server within cfg.ShutdownTimeout. ready, when not
@@ -96,8 +129,14 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready func(Endpoints
 	if err != nil {
 		return err
 	}
-	srv, err := sffake.Start(opts...)
+	srv, err := sffake.New(opts...)
 	if err != nil {
+		return err
+	}
+	if err := cfg.addFields(srv); err != nil {
+		return err
+	}
+	if err := srv.Start(); err != nil {
 		return err
 	}
 	ep := Endpoints{PubSub: srv.PubSubAddr(), HTTP: srv.Addr(), InstanceURL: srv.URL(), OrgID: srv.OrgID(), TLS: srv.TLS()}
