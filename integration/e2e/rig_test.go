@@ -93,6 +93,9 @@ type services struct {
 	redisURL string // default: the shared Redis
 	// noProducer leaves the producer to the test (p.startProducer).
 	noProducer bool
+	// noSeed starts with an empty org, for tests that make every change
+	// themselves; the pipeline then has no world to churn.
+	noSeed bool
 	// poll lists objects the mapping marks `sync: poll`.
 	poll []string
 	// secured connects the services to Kafka's SASL_SSL listener, each as
@@ -115,9 +118,11 @@ func newPipeline(t testing.TB, accounts int, svc services) *pipeline {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = srv.Close() })
-	world, err := load.Seed(context.Background(), srv, load.Dataset{Accounts: accounts, Users: 20}, 7)
-	if err != nil {
-		t.Fatal(err)
+	var world *load.World
+	if !svc.noSeed {
+		if world, err = load.Seed(context.Background(), srv, load.Dataset{Accounts: accounts, Users: 20}, 7); err != nil {
+			t.Fatal(err)
+		}
 	}
 	p := &pipeline{t: t, srv: srv, world: world, kafka: k, dir: t.TempDir(), secured: svc.secured}
 	p.group = p.groupName("consumer")
