@@ -91,6 +91,34 @@
 //     Sforce-Query-Options batchSize with nextRecordsUrl), sobjects,
 //     sobjects/{Object}/describe, limits, and the Bulk API 2.0 query jobs
 //     under jobs/query. Errors are JSON arrays of {"message", "errorCode"}.
+//   - Record writes under /services/data/vNN.N/: POST sobjects/{Object}
+//     (201 with {"id", "success", "errors"}), GET, PATCH (204) and DELETE
+//     (204) sobjects/{Object}/{id} (15- or 18-character ids), PATCH
+//     sobjects/{Object}/{Field}/{value}, the upsert by a field marked
+//     [Field.ExternalID] (201 created true, 200 created false, 204 before
+//     v46.0, 300 with the URLs of several matches, updateOnly=true), and
+//     the sObject Collections POST, PATCH and DELETE of composite/sobjects
+//     (up to 200 records, allOrNone, one SaveResult each). Each call is one
+//     transaction acting as the caller's user: its change events share a
+//     transaction key and commit number, numbered by sequenceNumber, with
+//     changeOrigin com/salesforce/api/rest/NN.N (and ;client=<name> from
+//     Sforce-Call-Options); a collection delete publishes one DELETE event
+//     per object. Errors use Salesforce's codes: REQUIRED_FIELD_MISSING
+//     (Name, where the object has it, on create and when cleared),
+//     INVALID_FIELD, INVALID_FIELD_FOR_INSERT_UPDATE (system fields),
+//     JSON_PARSER_ERROR, NOT_FOUND, ENTITY_IS_DELETED, MALFORMED_ID,
+//     MISSING_ARGUMENT, INVALID_TYPE, EXCEEDED_ID_LIMIT and, for the
+//     records an all-or-none call rolled back,
+//     ALL_OR_NONE_OPERATION_ROLLED_BACK.
+//   - The SOAP partner API at /services/Soap/u/NN.N[/orgId]: login, for the
+//     users of [WithUser] (loginResponse/result with metadataServerUrl,
+//     passwordExpired, sandbox, serverUrl, sessionId, userId and userInfo
+//     in the WSDL's order; bad credentials answer HTTP 500 with the fault
+//     sf:INVALID_LOGIN and a LoginFault), and undelete (SessionHeader,
+//     AllOrNoneHeader, up to 200 ids, one UndeleteResult each), the call
+//     Salesforce offers for undeleting since its REST API has none. Other
+//     calls answer the fault sf:INVALID_OPERATION. A session id is an
+//     access token for REST and the Pub/Sub API.
 //
 // Issued tokens are valid on the Pub/Sub API and REST alike and expire
 // after [WithTokenTTL] (two hours by default) without use, measured on
@@ -110,8 +138,8 @@
 // Departures from Salesforce in the HTTP API, and choices where its
 // behaviour is unverified ([U] in the spec):
 //
-//   - The org has one user: every username an app names acts as
-//     [Server.UserID]; static tokens act as it with the username
+//   - The org has one user: every username an app or a login names acts
+//     as [Server.UserID]; static tokens act as it with the username
 //     [DefaultUsername]. Consent, IP restrictions, scopes and refresh
 //     tokens are not modelled; responses never carry expires_in.
 //   - A bad client secret sent with HTTP Basic answers 401
@@ -137,6 +165,21 @@
 //     HourlyPublishedPlatformEvents is not refused. Windows are fixed,
 //     not rolling, and deliveries from concurrent streams may overshoot
 //     the allocation by a response.
+//   - Record writes run no validation rules, triggers (other than
+//     [Trigger]), workflows, duplicate rules or field-level security; the
+//     only required field is Name; picklist values and field lengths are
+//     not checked; numbers and booleans are also accepted as strings.
+//     Compound fields (BillingAddress) are written through their
+//     components. GET of a record answers every field, address components
+//     flat. The emulator chose the wording of most write error messages.
+//   - Collections create records of one call in one transaction, however
+//     many object types they mix (Salesforce processes chunks of one type
+//     in order, up to ten); a collection delete naming an id twice deletes
+//     it once and reports success for both.
+//   - The SOAP API serves only login and undelete; userInfo's values
+//     other than the ids and the username are fixed. The login call needs
+//     no connected app and is not counted against DailyApiRequests;
+//     undelete is.
 //   - Bulk jobs move UploadComplete → InProgress → JobComplete after
 //     [WithBulkJobDelay] each (one second by default) on the server's
 //     clock; SELECT COUNT() jobs end Failed. Invalid queries are refused
