@@ -716,6 +716,9 @@ func (s *Server) handleCollection(w http.ResponseWriter, r *http.Request, c rest
 				if idv == "" {
 					return writeErr(http.StatusBadRequest, codeMissingArgument, "Id not specified in an update call")
 				}
+				if !idLike(idv) {
+					return writeErr(http.StatusBadRequest, codeMalformedID, "malformed id %s", idv)
+				}
 				ids[i] = idv
 				return updateRecord(tx, o, idv, fields)
 			}()

@@ -287,8 +287,11 @@ func TestRESTCollections(t *testing.T) {
 	rs = results(mustWrite(t, s, "PATCH", coll, fmt.Sprintf(`{"records":[
 		{"attributes":{"type":"Account"},"id":%q,"Rating":"Hot"},
 		{"attributes":{"type":"Account"},"id":%q,"Rating":"Warm"},
-		{"attributes":{"type":"Account"},"Rating":"Cold"}]}`, one, two), http.StatusOK))
-	if len(rs) != 3 || rs[0]["success"] != true || rs[1]["success"] != true || errCode(rs[2]) != "MISSING_ARGUMENT" {
+		{"attributes":{"type":"Account"},"Rating":"Cold"},
+		{"attributes":{"type":"Account"},"id":"nope","Rating":"Cold"},
+		{"attributes":{"type":"Nothing__c"},"id":%q,"Rating":"Cold"}]}`, one, two, one), http.StatusOK))
+	if len(rs) != 5 || rs[0]["success"] != true || rs[1]["success"] != true || errCode(rs[2]) != "MISSING_ARGUMENT" ||
+		errCode(rs[3]) != "MALFORMED_ID" || errCode(rs[4]) != "INVALID_TYPE" {
 		t.Fatalf("update: %v", rs)
 	}
 
