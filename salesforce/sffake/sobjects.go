@@ -729,11 +729,11 @@ func (s *Server) handleCollection(w http.ResponseWriter, r *http.Request, c rest
 		}
 		return nil
 	})
-	if err != nil && err != errRolledBack {
+	if err != nil && !errors.Is(err, errRolledBack) {
 		writeRESTError(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, collectionResults(ids, errs, err == errRolledBack, update))
+	writeJSON(w, http.StatusOK, collectionResults(ids, errs, errors.Is(err, errRolledBack), update))
 }
 
 // collectionResults are the results of a collection call in order; when
@@ -798,11 +798,11 @@ func (s *Server) handleCollectionDelete(w http.ResponseWriter, r *http.Request, 
 		}
 		return tx.Delete(live...)
 	})
-	if err != nil && err != errRolledBack {
+	if err != nil && !errors.Is(err, errRolledBack) {
 		writeRESTError(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, collectionResults(ids, errs, err == errRolledBack, true))
+	writeJSON(w, http.StatusOK, collectionResults(ids, errs, errors.Is(err, errRolledBack), true))
 }
 
 // existingID returns the 18-character form of an id of any object, or

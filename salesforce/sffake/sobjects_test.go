@@ -323,7 +323,7 @@ func TestRESTCollections(t *testing.T) {
 		if h.SequenceNumber != len(cur.types)+1 {
 			t.Errorf("%s %v: sequence number %d, want %d", h.ChangeType, h.RecordIDs, h.SequenceNumber, len(cur.types)+1)
 		}
-		cur.types = append(cur.types, string(h.EntityName)+" "+string(h.ChangeType))
+		cur.types = append(cur.types, h.EntityName+" "+string(h.ChangeType))
 		cur.ids = append(cur.ids, h.RecordIDs)
 	}
 	want := []tx{
