@@ -43,7 +43,7 @@ func TestCommandLine(t *testing.T) {
 		wantErr    []string
 		notContain string
 	}{
-		{scenario: "help", args: []string{"--help"}, code: 0, wantErr: []string{"sfemu tail [flags]", "-config file", "churn:", "access_tokens"}},
+		{scenario: "help", args: []string{"--help"}, code: 0, wantErr: []string{"sfemu tail [flags]", "-config file", "churn:", "access_tokens", "users:", "password_env", "tls_cert_file", "-tls-cert-file", "objects:", "external_id"}},
 		{scenario: "tail help", args: []string{"tail", "--help"}, code: 0, wantErr: []string{"-replay", "/event/Territory_Change__e"}},
 		{scenario: "invalid file", args: []string{"--config", bad}, code: 2, wantErr: []string{bad + ":3: churn.rate: must be > 0"}},
 		{scenario: "invalid flag value", args: []string{"--config", good, "--rate", "-1"}, code: 2, wantErr: []string{"flag --rate: churn.rate: must be > 0"}},
