@@ -65,6 +65,10 @@ func New(pool *pgxpool.Pool, m *mapping.Mapping) *Store {
 	return s
 }
 
+// Maps reports whether the mapping names entity (case-insensitively, as
+// [Store.Apply] looks it up).
+func (s *Store) Maps(entity string) bool { return s.tables[strings.ToLower(entity)] != nil }
+
 // Offset is the next offset to consume from one partition.
 type Offset struct {
 	Topic     string
