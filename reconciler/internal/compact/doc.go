@@ -33,6 +33,26 @@
 // again. A topic the Compactor creates starts from an empty watermark, so
 // it is filled with every row.
 //
+// # The position
+//
+// A pass reads each object's rows and the consumer's offsets
+// (sfsync_consumer_offsets, the greatest next offset of its groups per
+// partition of the object's Kafka topic) in one REPEATABLE READ
+// snapshot. A consumer transaction writes its rows and its offsets
+// together, so every envelope before those offsets has its effect in
+// rows of that snapshot; the overlap makes this pass, or one before it,
+// publish each of them (a row changed again is published with its newer
+// state, which holds the older effect). Once every object of a Kafka
+// topic has passed and its records are acknowledged,
+// [Compactor.CommitPositions] commits those offsets (the smallest of the
+// topic's objects'; 0 for a partition the consumer has not applied)
+// under the Kafka consumer group [Config.PositionGroup], which no one
+// joins: the latest-state topic then holds the effect of every envelope
+// before the committed offsets. A consumer bootstrapping its own store
+// fetches this position first, reads the latest-state topics to their
+// end offsets, and follows the envelope topics from the position (see
+// the schemas/latest package).
+//
 // # Reading
 //
 // [ReadAll] reads an object's latest-state topic from the beginning to

@@ -1,0 +1,47 @@
+// Package latest names the parts of the latest-state topics' contract
+// that their writer (the reconciler) and their readers (a consumer
+// bootstrapping a store of its own) share.
+//
+// # The topics
+//
+// Each envelope topic T has a latest-state topic T followed by a suffix,
+// [Suffix] by default (sfsync.account.latest), with
+// cleanup.policy=compact, keyed by record id. The value of a live record
+// is a SNAPSHOT envelope holding every mapped field, stamped with the
+// newest version (commit number, sequence number) of the record's row in
+// sfsync's PostgreSQL; a deleted record has a tombstone (a null value).
+//
+// # The position
+//
+// The reconciler commits, for the Kafka consumer group [PositionGroup]
+// (a group no process joins), an offset per partition of every envelope
+// topic T: the latest-state topic of T then holds the effect of every
+// envelope of that partition before that offset. An offset of 0 means
+// that no envelope of the partition is known to be held: a reader
+// follows that partition from the start of its log. A reader that
+// fetches the position first, then reads the latest-state topic to the
+// end offsets it has after that, and then follows T from the position,
+// misses no envelope; the envelopes it reads twice (held in the
+// latest-state topic and read again from T) are older than or as old as
+// what the latest-state topic holds, and per-record version guards make
+// them change nothing.
+package latest
+
+// Suffix is appended to an envelope topic to name its latest-state topic
+// unless configured otherwise.
+const Suffix = ".latest"
+
+// PositionGroup is the Kafka consumer group under which the reconciler
+// commits the position of the latest-state topics unless configured
+// otherwise. It is under the reconciler's group prefix, so the
+// reconciler's Kafka rights cover it; readers need Describe on it.
+const PositionGroup = "sfsync-reconciler-latest"
+
+// Topic returns the latest-state topic of the envelope topic topic:
+// topic then suffix, or then [Suffix] when suffix is "".
+func Topic(topic, suffix string) string {
+	if suffix == "" {
+		suffix = Suffix
+	}
+	return topic + suffix
+}
