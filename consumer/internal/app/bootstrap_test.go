@@ -159,7 +159,7 @@ func TestBootstrap(t *testing.T) {
 	r.write(r.stream,
 		env("a1", envelope.ChangeCreate, 10, "a1 old"), // offsets 0 and 1: before the position
 		env("a2", envelope.ChangeCreate, 10, "a2"),
-		env("a1", envelope.ChangeUpdate, 11, "a1 new"), // 2: after it, held by the latest-state topic
+		env("a1", envelope.ChangeUpdate, 11, "a1 new"),  // 2: after it, held by the latest-state topic
 		env("a2", envelope.ChangeUpdate, 12, "a2 live"), // 3, 4: newer
 		env("a6", envelope.ChangeCreate, 20, "a6 live"),
 	)
