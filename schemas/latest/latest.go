@@ -10,6 +10,9 @@
 // is a SNAPSHOT envelope holding every mapped field, stamped with the
 // newest version (commit number, sequence number) of the record's row in
 // sfsync's PostgreSQL; a deleted record has a tombstone (a null value).
+// A SNAPSHOT's record also has the header [HeaderVersions]: the version
+// of each field, since the fields of one record can come from changes of
+// different versions.
 //
 // # The position
 //
@@ -44,4 +47,31 @@ func Topic(topic, suffix string) string {
 		suffix = Suffix
 	}
 	return topic + suffix
+}
+
+// HeaderVersions is the header of a latest-state record that holds its
+// [Versions] as JSON.
+const HeaderVersions = "sfsync-versions"
+
+// Versions are the versions of a record's fields, as sfsync's PostgreSQL
+// keeps them: Base, the version most fields share, and Fields, those
+// that differ, by field name, with "$deleted" for whether the record is
+// deleted. A version is [commit number, sequence number]; [0, 0] is a
+// field no change has set. A reader that keeps each field at its own
+// version, rather than the SNAPSHOT's one, applies later changes exactly
+// as sfsync does, even a change older than the newest field that reaches
+// it through another partition.
+type Versions struct {
+	Base   [2]int64            `json:"base"`
+	Fields map[string][2]int64 `json:"fields,omitempty"`
+}
+
+// Of returns the version of field name: commit and sequence number, and
+// false when no change has set it.
+func (v *Versions) Of(name string) (commit int64, seq int32, ok bool) {
+	x, found := v.Fields[name]
+	if !found {
+		x = v.Base
+	}
+	return x[0], int32(x[1]), x != [2]int64{}
 }

@@ -449,6 +449,7 @@ ON CONFLICT (object, topic) DO UPDATE SET watermark = excluded.watermark, update
 			if msg.Value, err = c.cfg.Codec.Encode(nil, e); err != nil {
 				return nil, fmt.Errorf("compact %s %s: %w", obj.Name, id, err)
 			}
+			msg.Headers = []kafka.Header{{Key: latest.HeaderVersions, Value: versionsHeader(base, versions)}}
 		}
 		batch = append(batch, msg)
 		if len(batch) >= c.cfg.BatchSize {
@@ -527,6 +528,16 @@ func (c *Compactor) envelope(obj *mapping.Object, id string, text []*string, bas
 		}
 	}
 	return e, nil
+}
+
+// versionsHeader returns the [latest.Versions] of a row as JSON: its
+// base version and its _sf_versions column, whose cells are named as
+// the header's.
+func versionsHeader(base publish.Version, versions []byte) []byte {
+	if len(versions) == 0 {
+		versions = []byte("{}")
+	}
+	return fmt.Appendf(nil, `{"base":[%d,%d],"fields":%s}`, base.Commit, base.Seq, versions)
 }
 
 // newest returns the newest version of a row: the greatest of its base

@@ -2,6 +2,7 @@ package compact
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -16,6 +17,7 @@ import (
 	"github.com/sfsync/sfsync/integration/harness"
 	"github.com/sfsync/sfsync/reconciler/internal/publish"
 	"github.com/sfsync/sfsync/schemas/envelope"
+	"github.com/sfsync/sfsync/schemas/latest"
 	"github.com/sfsync/sfsync/schemas/mapping"
 )
 
@@ -308,6 +310,25 @@ func TestPosition(t *testing.T) {
 	}
 	if got := committed(); !maps.Equal(got, map[int]int64{0: 7, 1: 3, 2: 0}) {
 		t.Fatalf("position %v, want 0:7 1:3 2:0", got)
+	}
+	// The record carries the versions of its fields.
+	recs := readRaw(t, k, stream+DefaultSuffix)
+	if len(recs) != 1 {
+		t.Fatalf("%d latest-state records, want 1", len(recs))
+	}
+	var vs latest.Versions
+	for _, h := range recs[0].Headers {
+		if h.Key == latest.HeaderVersions {
+			if err := json.Unmarshal(h.Value, &vs); err != nil {
+				t.Fatalf("header %s = %s: %v", h.Key, h.Value, err)
+			}
+		}
+	}
+	if c, s, ok := vs.Of("Name"); c != 101 || s != 2 || !ok {
+		t.Errorf("version of Name: %d.%d %v, want 101.2", c, s, ok)
+	}
+	if c, s, ok := vs.Of("Count__c"); c != 100 || s != 1 || !ok {
+		t.Errorf("version of Count__c: %d.%d %v, want 100.1 (the base)", c, s, ok)
 	}
 	exec(t, pool, `UPDATE `+consumerOffsets+` SET next_offset = 12 WHERE consumer_group = 'a' AND partition = 1`)
 	if err := c.Sync(ctx); err != nil {

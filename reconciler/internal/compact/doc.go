@@ -10,7 +10,10 @@
 // cleanup.policy=compact and is keyed by record id. The value of a live
 // record is a SNAPSHOT envelope holding every mapped field, the key
 // included, stamped with the newest version of the record's row
-// (CommitNumber and SequenceNumber) and its Salesforce commit timestamp;
+// (CommitNumber and SequenceNumber) and its Salesforce commit timestamp,
+// with the version of each field in the header sfsync-versions (the
+// row's _sf_base_commit, _sf_base_seq and _sf_versions, see
+// schemas/latest);
 // a deleted record has a tombstone (a null value), which compaction
 // removes in time (delete.retention.ms). Objects sharing a Kafka topic
 // share the latest-state topic; the envelopes' Entity tells them apart.
