@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -59,11 +60,13 @@ func progressGroup(group string) string { return group + "/bootstrap" }
 // Why nothing is lost or applied twice in effect: the latest-state
 // topics, read after the position was fetched, hold the effect of every
 // envelope before the position; the consumer then reads every envelope
-// from it. An envelope read twice (in a latest-state record and again
-// from its topic) is no newer than the SNAPSHOT that holds its effect,
-// which is stamped with the newest version of the record, so the version
-// guards ignore it; a newer one is applied, as it would be by any
-// consumer.
+// from it. Each latest-state record is applied with the versions of its
+// fields (header sfsync-versions), so the row holds the cells sfsync's
+// database held, versions included; the version guards keep the newest
+// change of each cell whatever the order, so an envelope read twice (its
+// effect in a latest-state record, and again from its topic) changes
+// nothing, and one the record does not hold is applied, even when older
+// than the record's newest field.
 func Bootstrap(ctx context.Context, cfg *config.Config, o BootstrapOptions, log *slog.Logger, reg *prometheus.Registry) error {
 	if reg == nil {
 		reg = prometheus.NewRegistry()
@@ -426,6 +429,7 @@ func (b *bootstrapper) apply(ctx context.Context, topic string, part int, msgs [
 		last[string(msg.Key)] = i
 	}
 	var envs []*envelope.Envelope
+	var versions []*latest.Versions
 	var gone []string
 	for i, msg := range msgs {
 		key := string(msg.Key)
@@ -443,17 +447,37 @@ func (b *bootstrapper) apply(ctx context.Context, topic string, part int, msgs [
 		if !b.st.Maps(e.Entity) {
 			continue // an object this consumer does not map
 		}
-		envs = append(envs, e)
+		vs, err := headerVersions(msg)
+		if err != nil {
+			return fmt.Errorf("bootstrap: %s/%d offset %d: %w", topic, part, msg.Offset, err)
+		}
+		envs, versions = append(envs, e), append(versions, vs)
 	}
 	b.read.Add(int64(len(msgs)))
 	b.m.records.WithLabelValues(topic).Add(float64(len(msgs)))
 	if err := b.st.Remove(ctx, b.entities[topic], gone); err != nil {
 		return fmt.Errorf("bootstrap: %w", err)
 	}
-	_, err := b.st.Apply(ctx, store.Batch{Group: progressGroup(b.cfg.Kafka.Group), Envelopes: envs,
+	_, err := b.st.Apply(ctx, store.Batch{Group: progressGroup(b.cfg.Kafka.Group), Envelopes: envs, Versions: versions,
 		Offsets: []store.Offset{{Topic: topic, Partition: part, Next: next}}})
 	if err != nil {
 		return fmt.Errorf("bootstrap: apply %s/%d up to %d: %w", topic, part, next, err)
 	}
 	return nil
+}
+
+// headerVersions returns the versions of a latest-state record's fields
+// from its header, or nil when it has none (a reconciler before the
+// header): the SNAPSHOT is then applied at its own version.
+func headerVersions(msg kafka.Message) (*latest.Versions, error) {
+	for _, h := range msg.Headers {
+		if h.Key == latest.HeaderVersions {
+			var vs latest.Versions
+			if err := json.Unmarshal(h.Value, &vs); err != nil {
+				return nil, fmt.Errorf("header %s: %w", latest.HeaderVersions, err)
+			}
+			return &vs, nil
+		}
+	}
+	return nil, nil
 }

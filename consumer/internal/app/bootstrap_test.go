@@ -147,7 +147,9 @@ func (r *bootRig) bootstrap(ctx context.Context, follow bool) error {
 // TestBootstrap fills an empty database from a latest-state topic, then
 // follows the envelope topic from the position: envelopes before it are
 // not read again, one after it that the latest-state topic already holds
-// changes nothing, newer ones are applied; tombstones and the records of
+// changes nothing, newer ones are applied, and so is one older than a
+// record's newest field but newer than the field it sets, as the
+// record's versions header says; tombstones and the records of
 // objects the mapping does not name leave no row. A second bootstrap of
 // the filled database is refused for another group and reads nothing for
 // the same one.
@@ -162,18 +164,27 @@ func TestBootstrap(t *testing.T) {
 		env("a1", envelope.ChangeUpdate, 11, "a1 new"),  // 2: after it, held by the latest-state topic
 		env("a2", envelope.ChangeUpdate, 12, "a2 live"), // 3, 4: newer
 		env("a6", envelope.ChangeCreate, 20, "a6 live"),
+		env("a7", envelope.ChangeUpdate, 7, "a7 newer"), // 5: older than a7's record, newer than its Name
 	)
 	r.write(r.state,
 		env("a1", envelope.ChangeSnapshot, 10, "a1 old"), env("a2", envelope.ChangeSnapshot, 10, "a2"),
 		env("a3", envelope.ChangeSnapshot, 7, "a3"), env("a4", envelope.ChangeSnapshot, 8, "a4"),
 		env("a1", envelope.ChangeSnapshot, 11, "a1 new"), opp, env("a5", envelope.ChangeSnapshot, 9, "a5"))
 	r.writeRaw(kafka.Message{Topic: r.state, Key: []byte("a4")}) // a4 deleted
+	// a7's Name is older than its other fields (sfsync's consumer had not
+	// applied the change at 7 yet, which came through another partition).
+	a7, err := r.codec.Encode(nil, env("a7", envelope.ChangeSnapshot, 10, "a7 old"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.writeRaw(kafka.Message{Topic: r.state, Key: []byte("a7"), Value: a7,
+		Headers: []kafka.Header{{Key: latest.HeaderVersions, Value: []byte(`{"base": [10, 0], "fields": {"Name": [5, 0]}}`)}}})
 	r.commitPosition(2)
 
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- r.bootstrap(ctx, true) }()
-	want := map[string]string{"a1": "a1 new", "a2": "a2 live", "a3": "a3", "a5": "a5", "a6": "a6 live"}
+	want := map[string]string{"a1": "a1 new", "a2": "a2 live", "a3": "a3", "a5": "a5", "a6": "a6 live", "a7": "a7 newer"}
 	deadline := time.Now().Add(time.Minute)
 	for {
 		var got map[string]string
@@ -194,7 +205,7 @@ func TestBootstrap(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	// It hands over at the position, and follows to the end.
-	for count(t, r.pool, `SELECT coalesce(max(next_offset), 0) FROM sfsync_consumer_offsets WHERE consumer_group = $1`, r.cfg.Kafka.Group) != 5 {
+	for count(t, r.pool, `SELECT coalesce(max(next_offset), 0) FROM sfsync_consumer_offsets WHERE consumer_group = $1`, r.cfg.Kafka.Group) != 6 {
 		if time.Now().After(deadline) {
 			t.Fatal("the consumer did not follow the envelope topic to its end")
 		}
@@ -221,7 +232,7 @@ func TestBootstrap(t *testing.T) {
 		t.Fatalf("bootstrap again: %v", err)
 	}
 	r.cfg.Kafka.Group = r.k.Group("other")
-	err := r.bootstrap(context.Background(), false)
+	err = r.bootstrap(context.Background(), false)
 	if !errors.Is(err, store.ErrNotEmpty) || !strings.Contains(err.Error(), "table account has rows") {
 		t.Fatalf("bootstrap into a filled database: %v", err)
 	}
