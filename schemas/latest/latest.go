@@ -24,10 +24,11 @@
 // follows that partition from the start of its log. A reader that
 // fetches the position first, then reads the latest-state topic to the
 // end offsets it has after that, and then follows T from the position,
-// misses no envelope; the envelopes it reads twice (held in the
-// latest-state topic and read again from T) are older than or as old as
-// what the latest-state topic holds, and per-record version guards make
-// them change nothing.
+// misses no envelope. One that applies each latest-state record with its
+// fields' versions ([HeaderVersions]) and keeps the newest change of each
+// field, as sfsync's consumer does, ends with the same fields as sfsync's
+// database: an envelope it reads twice (its effect in the latest-state
+// topic, and again from T) changes nothing.
 package latest
 
 // Suffix is appended to an envelope topic to name its latest-state topic
