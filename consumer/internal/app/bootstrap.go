@@ -9,6 +9,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -294,7 +295,8 @@ type bootstrapper struct {
 }
 
 // readAll reads every latest-state partition of plan from its stored
-// progress to its end offset, logging the progress every 5s.
+// progress to its end offset, batch.lanes partitions at once, logging
+// the progress every 5s.
 func (b *bootstrapper) readAll(ctx context.Context, plan *store.BootstrapPlan) error {
 	type work struct {
 		topic      string
@@ -333,10 +335,41 @@ func (b *bootstrapper) readAll(ctx context.Context, plan *store.BootstrapPlan) e
 			}
 		}
 	}()
+	// batch.lanes partitions at once, as the consumer applies them.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	queue := make(chan work)
+	lanes := max(b.cfg.Batch.Lanes, 1)
+	errs := make(chan error, lanes)
+	var wg sync.WaitGroup
+	for range lanes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for w := range queue {
+				if err := b.readPartition(ctx, w.topic, w.part, w.from, w.upTo); err != nil {
+					errs <- err
+					cancel()
+					return
+				}
+			}
+		}()
+	}
 	for _, w := range todo {
-		if err := b.readPartition(ctx, w.topic, w.part, w.from, w.upTo); err != nil {
-			return err
+		select {
+		case queue <- w:
+		case <-ctx.Done():
 		}
+	}
+	close(queue)
+	wg.Wait()
+	select {
+	case err := <-errs:
+		return err
+	default:
+	}
+	if err := ctx.Err(); err != nil {
+		return err
 	}
 	took := time.Since(start)
 	n := b.read.Load()
