@@ -43,7 +43,7 @@ func progressGroup(group string) string { return group + "/bootstrap" }
 // Bootstrap fills an empty database from the reconciler's latest-state
 // topics, then, with o.Follow, runs the consumer ([Run]) from the
 // position where the latest-state topics end. It makes no Salesforce
-// call.
+// call. Cancelled, it returns nil; run again, it resumes.
 //
 // The first run fixes the plan, in this order: it fetches the position
 // the reconciler committed under o.PositionGroup (per partition of each
@@ -89,7 +89,11 @@ func Bootstrap(ctx context.Context, cfg *config.Config, o BootstrapOptions, log 
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	_ = srv.Shutdown(sctx)
 	cancel()
-	if err != nil || ctx.Err() != nil || !o.Follow {
+	if ctx.Err() != nil {
+		log.Info("bootstrap: stopped; run it again to resume")
+		return nil
+	}
+	if err != nil || !o.Follow {
 		return err
 	}
 	return Run(ctx, cfg, log, reg)
