@@ -89,9 +89,11 @@ func Bootstrap(ctx context.Context, cfg *config.Config, o BootstrapOptions, log 
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	_ = srv.Shutdown(sctx)
 	cancel()
-	if ctx.Err() != nil {
+	select {
+	case <-ctx.Done(): // a signal: whatever fill returned, it resumes
 		log.Info("bootstrap: stopped; run it again to resume")
 		return nil
+	default:
 	}
 	if err != nil || !o.Follow {
 		return err
