@@ -5,6 +5,7 @@
 //	sfsync-consumer --version | --probe URL
 //	sfsync-consumer dlq list [--config FILE] [--limit N] [--format table|json]
 //	sfsync-consumer dlq replay [--config FILE] [--dry-run] (--origin-offset TOPIC:PARTITION:OFFSET ... | --all)
+//	sfsync-consumer bootstrap [--config FILE] [--no-follow] [--suffix S] [--position-group G]
 //
 // See the README and consumer.example.yaml.
 package main
@@ -21,6 +22,7 @@ import (
 
 	"github.com/sfsync/sfsync/consumer/internal/app"
 	"github.com/sfsync/sfsync/consumer/internal/config"
+	"github.com/sfsync/sfsync/schemas/latest"
 	"github.com/sfsync/sfsync/schemas/svcconfig"
 	"github.com/sfsync/sfsync/schemas/svcconfig/buildinfo"
 	"github.com/sfsync/sfsync/schemas/svcconfig/dlqcmd"
@@ -47,8 +49,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, lookup fu
 		fmt.Fprintf(stderr, "usage: sfsync-consumer [--config FILE] [--check]\n"+
 			"       sfsync-consumer --version | --probe URL\n"+
 			"%s\n"+
+			"       %s\n"+
 			"Applies sfsync envelopes from Kafka to PostgreSQL.\n"+
-			"Every configuration key can be overridden by %s<KEY PATH>, e.g. %s.\n\n", dlqSpec.Usage("       "), config.EnvPrefix, config.EnvName("postgres.url"))
+			"Every configuration key can be overridden by %s<KEY PATH>, e.g. %s.\n\n", dlqSpec.Usage("       "), bootstrapUsage, config.EnvPrefix, config.EnvName("postgres.url"))
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -65,14 +68,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, lookup fu
 		return endpoint.RunProbe(ctx, *probe, stderr)
 	}
 	if rest := fs.Args(); len(rest) > 0 {
-		if rest[0] != "dlq" {
+		if rest[0] != "dlq" && rest[0] != "bootstrap" {
 			fmt.Fprintf(stderr, "sfsync-consumer: unknown command %q\n", rest[0])
 			fs.Usage()
 			return 2
 		}
 		if *check {
-			fmt.Fprintln(stderr, "sfsync-consumer: --check does not go with dlq")
+			fmt.Fprintf(stderr, "sfsync-consumer: --check does not go with %s\n", rest[0])
 			return 2
+		}
+		if rest[0] == "bootstrap" {
+			return bootstrap(ctx, rest[1:], *path, stderr, lookup)
 		}
 		return dlq(ctx, rest[1:], *path, stdout, stderr, lookup)
 	}
@@ -139,4 +145,53 @@ func dlq(ctx context.Context, args []string, path string, stdout, stderr io.Writ
 		func(ctx context.Context) error {
 			return app.ReplayDeadLetters(ctx, cfg, app.ReplayOptions{All: c.All, Origins: c.Origins, DryRun: c.DryRun}, stdout)
 		})
+}
+
+const bootstrapUsage = "sfsync-consumer bootstrap [--config FILE] [--no-follow] [--suffix S] [--position-group G]"
+
+// bootstrap runs "bootstrap": fill an empty database from the
+// latest-state topics, then follow the envelope topics unless
+// --no-follow.
+func bootstrap(ctx context.Context, args []string, path string, stderr io.Writer, lookup func(string) (string, bool)) int {
+	fs := flag.NewFlagSet("sfsync-consumer bootstrap", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cfgPath := fs.String("config", path, "the configuration file (YAML; see consumer.example.yaml)")
+	noFollow := fs.Bool("no-follow", false, "exit once the database is filled, instead of going on as the consumer")
+	suffix := fs.String("suffix", latest.Suffix, "the suffix of the latest-state topics (the reconciler's kafka.compacted_suffix)")
+	group := fs.String("position-group", latest.PositionGroup, "the Kafka group under which the reconciler commits the latest-state topics' position")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "usage: %s\n"+
+			"Fills an empty database from the reconciler's latest-state topics, then follows the\n"+
+			"envelope topics from the position the reconciler recorded with them (no Salesforce\n"+
+			"call). A bootstrap killed part-way resumes when run again.\n\n", bootstrapUsage)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "sfsync-consumer bootstrap: unexpected argument %q\n", fs.Arg(0))
+		return 2
+	}
+	cfg, code := load(*cfgPath, stderr, lookup)
+	if cfg == nil {
+		return code
+	}
+	log := endpoint.Logger(cfg.LogLevel, cfg.LogFormat, stderr)
+	for _, w := range cfg.Warnings() {
+		log.Warn(w)
+	}
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	log.Info("sfsync-consumer bootstrap starting", "config", *cfgPath, "config_values", cfg)
+	err := app.Bootstrap(ctx, cfg, app.BootstrapOptions{Suffix: *suffix, PositionGroup: *group, Follow: !*noFollow}, log, nil)
+	if err != nil {
+		log.Error("sfsync-consumer bootstrap failed", "err", err)
+		return 1
+	}
+	log.Info("sfsync-consumer stopped")
+	return 0
 }

@@ -90,6 +90,12 @@ func Run(ctx context.Context, cfg *config.Config, log *slog.Logger, reg *prometh
 		}
 		return fmt.Errorf("postgresql schema: %w", err)
 	}
+	if plan, finished, err := st.Bootstrap(ctx, cfg.Kafka.Group); err != nil {
+		return err
+	} else if plan != nil && !finished {
+		return fmt.Errorf("the bootstrap of group %s into this database, started %s, has not finished: "+
+			"run sfsync-consumer bootstrap again to finish it", cfg.Kafka.Group, plan.Started.Format(time.RFC3339))
+	}
 	pool.Store(p)
 
 	transport, err := cfg.Kafka.Transport()

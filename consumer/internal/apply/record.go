@@ -96,14 +96,9 @@ func (r *Record) Apply(obj *mapping.Object, e *envelope.Envelope) bool {
 	v := VersionOf(e)
 	changed := false
 	set := func(name string, val envelope.Value) {
-		if c, ok := r.Cells[name]; ok && c.Version.Compare(v) >= 0 {
-			return
+		if r.set(obj, name, val, v) {
+			changed = true
 		}
-		if r.Cells == nil {
-			r.Cells = make(map[string]Cell, len(obj.Fields)+1)
-		}
-		r.Cells[name] = Cell{Value: val, Version: v, Dirty: true}
-		changed = true
 	}
 	switch e.ChangeType {
 	case envelope.ChangeCreate, envelope.ChangeUndelete, envelope.ChangeSnapshot:
@@ -131,6 +126,54 @@ func (r *Record) Apply(obj *mapping.Object, e *envelope.Envelope) bool {
 	}
 	if changed && v.Compare(r.Latest) > 0 {
 		r.Latest, r.CommitTimestamp = v, e.CommitTimestamp
+	}
+	return changed
+}
+
+// set gives cell name the value val of version v, unless it holds one as
+// new or newer, and reports whether it did.
+func (r *Record) set(obj *mapping.Object, name string, val envelope.Value, v Version) bool {
+	if c, ok := r.Cells[name]; ok && c.Version.Compare(v) >= 0 {
+		return false
+	}
+	if r.Cells == nil {
+		r.Cells = make(map[string]Cell, len(obj.Fields)+1)
+	}
+	r.Cells[name] = Cell{Value: val, Version: v, Dirty: true}
+	return true
+}
+
+// ApplyCells merges a record's state e (a SNAPSHOT) whose cells carry
+// versions of their own, as a latest-state record holds them, and
+// reports whether any cell changed: every mapped field but the key takes
+// e's value at version(field), and the deleted cell false at
+// version([DeletedCell]), each only when newer than what the cell
+// holds; a cell version does not know (no change has set it) is left as
+// it is. The result is the record the changes that made e would give,
+// so later changes merge with it as with those.
+func (r *Record) ApplyCells(obj *mapping.Object, e *envelope.Envelope, version func(cell string) (Version, bool)) bool {
+	changed := false
+	newest := Version{}
+	set := func(name string, val envelope.Value) {
+		v, ok := version(name)
+		if !ok {
+			return
+		}
+		if r.set(obj, name, val, v) {
+			changed = true
+			if v.Compare(newest) > 0 {
+				newest = v
+			}
+		}
+	}
+	for _, f := range obj.Fields {
+		if f.Name != obj.Key {
+			set(f.Name, e.Values[f.Name])
+		}
+	}
+	set(DeletedCell, envelope.BoolValue(false))
+	if changed && newest.Compare(r.Latest) > 0 {
+		r.Latest, r.CommitTimestamp = newest, e.CommitTimestamp
 	}
 	return changed
 }

@@ -377,3 +377,58 @@ func TestApplyIgnoresOlderAndMarkers(t *testing.T) {
 		t.Fatal("an update of only the key and unmapped fields changed the record")
 	}
 }
+
+// TestApplyCellsThenTheRest is the property a bootstrap rests on: a
+// record's state taken after any subset of its changes, applied with its
+// cells' versions (as a latest-state record carries them), then the
+// other changes and repeats of any, in any order, gives the cells that
+// applying every change gives.
+func TestApplyCellsThenTheRest(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		changes, _ := history(t)
+		var mine []envelope.Envelope
+		for _, e := range changes {
+			if e.RecordID == changes[0].RecordID {
+				mine = append(mine, e)
+			}
+		}
+		var want Record
+		for _, e := range mine {
+			want.Apply(object, &e)
+		}
+		taken := rapid.SliceOfDistinct(rapid.IntRange(0, len(mine)-1), rapid.ID[int]).Draw(t, "applied before the snapshot")
+		var state Record
+		seen := map[int]bool{}
+		for _, i := range taken {
+			state.Apply(object, &mine[i])
+			seen[i] = true
+		}
+		if state.Deleted() || len(state.Cells) == 0 {
+			return // a tombstone, or nothing: no snapshot to take
+		}
+		snap := envelope.Envelope{RecordID: mine[0].RecordID, ChangeType: envelope.ChangeSnapshot,
+			CommitNumber: state.Latest.Commit, SequenceNumber: state.Latest.Seq, Values: map[string]envelope.Value{}}
+		for name, c := range state.Cells {
+			snap.Values[name] = c.Value
+		}
+		var got Record
+		got.ApplyCells(object, &snap, func(cell string) (Version, bool) {
+			c, ok := state.Cells[cell]
+			return c.Version, ok
+		})
+		var rest []envelope.Envelope
+		for i, e := range mine {
+			if !seen[i] || rapid.Bool().Draw(t, fmt.Sprintf("repeat %d", i)) {
+				rest = append(rest, e)
+			}
+		}
+		for _, e := range rapid.Permutation(rest).Draw(t, "the rest") {
+			got.Apply(object, &e)
+		}
+		got.Clean()
+		want.Clean()
+		if fmt.Sprint(got.Cells) != fmt.Sprint(want.Cells) || got.Latest != want.Latest {
+			t.Fatalf("snapshot then the rest: %v\nevery change: %v", got, want)
+		}
+	})
+}

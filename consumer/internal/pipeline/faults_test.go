@@ -65,6 +65,8 @@ func (noStore) Apply(context.Context, store.Batch) (store.Result, error) {
 
 func (noStore) Offsets(context.Context, string, string) (map[int]int64, error) { return nil, nil }
 
+func (noStore) Maps(string) bool { return true }
+
 // run reads the partition from start until the test ends.
 func (rr *readerRig) run(topic string, start int64) {
 	ctx, cancel := context.WithCancel(context.Background())

@@ -20,6 +20,7 @@ type Metrics struct {
 	deadLetters *prometheus.CounterVec
 	trimmed     *prometheus.CounterVec
 	forwarded   *prometheus.CounterVec
+	ignored     *prometheus.CounterVec
 	retries     prometheus.Counter
 	lag         *prometheus.GaugeVec
 	assigned    *prometheus.GaugeVec
@@ -77,6 +78,10 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "sfsync_consumer_markers_forwarded_total",
 			Help: "GAP_* and GAP_OVERFLOW envelopes forwarded to the re-fetch topic, by change type.",
 		}, []string{"change_type"}),
+		ignored: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "sfsync_consumer_envelopes_ignored_total",
+			Help: "Envelopes and markers of objects the mapping does not name, read from a consumed topic and skipped, by entity.",
+		}, []string{"entity"}),
 		retries: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "sfsync_consumer_batch_retries_total",
 			Help: "Batches retried after a transient failure (PostgreSQL or Kafka unavailable).",
@@ -108,7 +113,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	}, []string{"topic", "partition"})
 	reg.MustRegister(m.readerRestarts, m.recordsLost)
 	reg.MustRegister(m.consumed, m.applied, m.freshness, m.batchSize, m.applyTime, m.dedupHits,
-		m.dedupErrors, m.deadLetters, m.trimmed, m.forwarded, m.retries, m.lag, m.assigned, m.partitions, m.generations)
+		m.dedupErrors, m.deadLetters, m.trimmed, m.forwarded, m.ignored, m.retries, m.lag, m.assigned, m.partitions, m.generations)
 	return m
 }
 

@@ -30,6 +30,9 @@ import (
 type Store interface {
 	Apply(ctx context.Context, b store.Batch) (store.Result, error)
 	Offsets(ctx context.Context, group, topic string) (map[int]int64, error)
+	// Maps reports whether the mapping names entity; the envelopes of
+	// other objects are ignored.
+	Maps(entity string) bool
 }
 
 // Dedup is the fast duplicate filter; *dedup.Filter is one.
@@ -131,6 +134,9 @@ type Consumer struct {
 	mu      sync.Mutex
 	inGen   bool // owns a generation
 	failing int  // partition readers failing, restarting
+
+	// ignoring holds the unmapped entities already logged.
+	ignoring sync.Map
 }
 
 // New checks cfg and returns a Consumer.
@@ -659,6 +665,10 @@ func (c *Consumer) decode(batch []kafka.Message) *decoded {
 			d.out = append(d.out, c.deadLetter(m, "decode", err))
 			continue
 		}
+		if !c.cfg.Store.Maps(e.Entity) {
+			c.ignore(m, e)
+			continue
+		}
 		if !apply.Applies(e.ChangeType) {
 			d.out = append(d.out, kafka.Message{Topic: c.cfg.RefetchTopic, Key: m.Key, Value: m.Value, Headers: m.Headers})
 			if c.m != nil {
@@ -669,6 +679,19 @@ func (c *Consumer) decode(batch []kafka.Message) *decoded {
 		d.data = append(d.data, item{msg: m, env: e})
 	}
 	return d
+}
+
+// ignore counts an envelope of an object the mapping does not name, as
+// a team's consumer mapping a subset of the objects of its topics reads
+// them, and logs the first of each entity.
+func (c *Consumer) ignore(m kafka.Message, e *envelope.Envelope) {
+	if c.m != nil {
+		c.m.ignored.WithLabelValues(e.Entity).Inc()
+	}
+	if _, logged := c.ignoring.LoadOrStore(e.Entity, true); !logged {
+		c.log.Info("ignoring the envelopes of an object the mapping does not name (counted in envelopes_ignored_total)",
+			"entity", e.Entity, "topic", m.Topic)
+	}
 }
 
 // process runs a decoded batch through the remaining stages, retrying

@@ -335,3 +335,52 @@ func TestPoisonAndMarkers(t *testing.T) {
 		t.Fatalf("apply dead letters = %v", got)
 	}
 }
+
+// TestSubsetMappingIgnoresTheRest checks that a consumer whose mapping
+// names a subset of the objects and fields on its topics (a team's own
+// consumer) applies its fields and ignores the rest: the fields it does
+// not map, and the envelopes and markers of objects it does not map,
+// with no dead letter and nothing forwarded.
+func TestSubsetMappingIgnoresTheRest(t *testing.T) {
+	t.Parallel()
+	r := newRig(t, 1)
+	wide := account("001000000000000006", 10, envelope.ChangeCreate, "wide")
+	wide.Values["Industry"] = envelope.StringValue("Energy") // not in the mapping
+	wide.Values["NumberOfEmployees"] = envelope.IntValue(7)
+	onlyOthers := account("001000000000000006", 11, envelope.ChangeUpdate, "")
+	onlyOthers.Values = map[string]envelope.Value{"Industry": envelope.StringValue("Retail")}
+	other := account("006000000000000001", 12, envelope.ChangeCreate, "an opportunity")
+	other.Entity = "Opportunity" // an object this consumer does not map, on its topic
+	otherGap := account("006000000000000002", 13, envelope.ChangeGapUpdate, "")
+	otherGap.Entity = "Opportunity"
+	after := account("001000000000000007", 14, envelope.ChangeCreate, "after")
+	r.send(wide, onlyOthers, other, otherGap, after)
+	stop, m := r.start(false)
+	r.waitFor("the mapped rows", func() bool {
+		return r.count(`SELECT count(*) FROM account WHERE name IN ('wide', 'after')`) == 2
+	})
+	r.waitFor("every record consumed", func() bool {
+		return r.count(`SELECT coalesce(sum(next_offset), 0) FROM sfsync_consumer_offsets WHERE consumer_group = $1`, r.group) == 5
+	})
+	stop()
+	if n := r.count(`SELECT count(*) FROM account WHERE id = '001000000000000006' AND numberofemployees = 7`); n != 1 {
+		t.Errorf("the mapped field of the wide envelope: %d rows", n)
+	}
+	if n := r.count(`SELECT count(*) FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = 'account' AND column_name = 'industry'`); n != 0 {
+		t.Error("a column was created for an unmapped field")
+	}
+	if n := r.count(`SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = 'opportunity'`); n != 0 {
+		t.Error("a table was created for an unmapped object")
+	}
+	for _, reason := range []string{"decode", "apply"} {
+		if got := testutil.ToFloat64(m.deadLetters.WithLabelValues(r.topic, reason)); got != 0 {
+			t.Errorf("%v %s dead letters", got, reason)
+		}
+	}
+	if got := testutil.ToFloat64(m.forwarded.WithLabelValues(envelope.ChangeGapUpdate.String())); got != 0 {
+		t.Errorf("%v markers of an unmapped object forwarded", got)
+	}
+	if got := testutil.ToFloat64(m.ignored.WithLabelValues("Opportunity")); got != 2 {
+		t.Errorf("ignored Opportunity envelopes = %v, want 2", got)
+	}
+}

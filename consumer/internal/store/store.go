@@ -16,6 +16,7 @@ import (
 
 	"github.com/sfsync/sfsync/consumer/internal/apply"
 	"github.com/sfsync/sfsync/schemas/envelope"
+	"github.com/sfsync/sfsync/schemas/latest"
 	"github.com/sfsync/sfsync/schemas/mapping"
 )
 
@@ -65,6 +66,10 @@ func New(pool *pgxpool.Pool, m *mapping.Mapping) *Store {
 	return s
 }
 
+// Maps reports whether the mapping names entity (case-insensitively, as
+// [Store.Apply] looks it up).
+func (s *Store) Maps(entity string) bool { return s.tables[strings.ToLower(entity)] != nil }
+
 // Offset is the next offset to consume from one partition.
 type Offset struct {
 	Topic     string
@@ -78,6 +83,11 @@ type Batch struct {
 	Group     string
 	Envelopes []*envelope.Envelope
 	Offsets   []Offset
+	// Versions, when set, has an entry per envelope: for a SNAPSHOT read
+	// from a latest-state topic, the versions of its fields, which it is
+	// applied at (see [apply.Record.ApplyCells]); nil for an envelope
+	// applied at its own version.
+	Versions []*latest.Versions
 }
 
 // Result says what a batch did.
@@ -129,7 +139,7 @@ func (s *Store) Apply(ctx context.Context, b Batch) (Result, error) {
 		}
 		var updates statements
 		for _, w := range tables {
-			n, err := s.applyTable(ctx, tx, w, b.Envelopes, res.Changed, &updates)
+			n, err := s.applyTable(ctx, tx, w, b.Envelopes, b.Versions, res.Changed, &updates)
 			if err != nil {
 				return err
 			}
@@ -204,7 +214,7 @@ func (s *Store) read(ctx context.Context, tx pgx.Tx, lockKeys []string, tables [
 // applyTable merges w's envelopes into its records, setting changed[i],
 // COPYs the new rows in and queues the UPDATE of the changed ones; it
 // returns the number of rows inserted.
-func (s *Store) applyTable(ctx context.Context, tx pgx.Tx, w *tableWork, envs []*envelope.Envelope, changed []bool, updates *statements) (int, error) {
+func (s *Store) applyTable(ctx context.Context, tx pgx.Tx, w *tableWork, envs []*envelope.Envelope, versions []*latest.Versions, changed []bool, updates *statements) (int, error) {
 	t, records := w.t, w.records
 	for _, i := range w.idx {
 		e := envs[i]
@@ -212,6 +222,14 @@ func (s *Store) applyTable(ctx context.Context, tx pgx.Tx, w *tableWork, envs []
 		if !ok {
 			r = &stored{}
 			records[e.RecordID] = r
+		}
+		if i < len(versions) && versions[i] != nil {
+			vs := versions[i]
+			changed[i] = r.rec.ApplyCells(t.obj, e, func(cell string) (apply.Version, bool) {
+				c, seq, ok := vs.Of(cell)
+				return apply.Version{Commit: c, Seq: seq}, ok
+			})
+			continue
 		}
 		changed[i] = r.rec.Apply(t.obj, e)
 	}

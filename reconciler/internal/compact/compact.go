@@ -17,6 +17,7 @@ import (
 
 	"github.com/sfsync/sfsync/reconciler/internal/publish"
 	"github.com/sfsync/sfsync/schemas/envelope"
+	"github.com/sfsync/sfsync/schemas/latest"
 	"github.com/sfsync/sfsync/schemas/mapping"
 	"github.com/sfsync/sfsync/schemas/svcconfig/kafkaconf"
 )
@@ -27,7 +28,15 @@ const Table = "sfsync_reconciler_compact"
 
 // DefaultSuffix is appended to an object's Kafka topic to name its
 // latest-state topic.
-const DefaultSuffix = ".latest"
+const DefaultSuffix = latest.Suffix
+
+// DefaultPositionGroup is the Kafka consumer group under which the
+// position of the latest-state topics is committed (see [Config]).
+const DefaultPositionGroup = latest.PositionGroup
+
+// consumerOffsets is the consumer's table of applied offsets, read in
+// the same snapshot as the rows (the consumer's store.OffsetsTable).
+const consumerOffsets = "sfsync_consumer_offsets"
 
 // Origin is the source channel of the envelopes in latest-state topics.
 const Origin = "reconciler/compact"
@@ -35,17 +44,14 @@ const Origin = "reconciler/compact"
 // TopicName returns the latest-state topic of obj: its Kafka topic
 // followed by suffix, or by [DefaultSuffix] when suffix is "".
 func TopicName(obj *mapping.Object, suffix string) string {
-	if suffix == "" {
-		suffix = DefaultSuffix
-	}
-	return obj.KafkaTopic + suffix
+	return latest.Topic(obj.KafkaTopic, suffix)
 }
 
 // DB runs SQL; *pgxpool.Pool is one.
 type DB interface {
 	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
-	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+	BeginTx(ctx context.Context, opts pgx.TxOptions) (pgx.Tx, error)
 }
 
 // Writer writes Kafka records; *kafka.Writer is one.
@@ -76,6 +82,10 @@ type Config struct {
 	// Suffix names the latest-state topics (see [TopicName]). Default:
 	// [DefaultSuffix].
 	Suffix string
+	// PositionGroup is the Kafka consumer group, joined by no one, under
+	// which each pass commits the position of the latest-state topics
+	// (see the package doc). Default: [DefaultPositionGroup].
+	PositionGroup string
 	// Partitions is the partition count of the topics EnsureTopics
 	// creates. Default: that of the object's Kafka topic, or 1 when it
 	// does not exist.
@@ -121,6 +131,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.Suffix == "" {
 		c.Suffix = DefaultSuffix
+	}
+	if c.PositionGroup == "" {
+		c.PositionGroup = DefaultPositionGroup
 	}
 	if c.Interval <= 0 {
 		c.Interval = 5 * time.Second
@@ -203,12 +216,17 @@ func (c *Compactor) Run(ctx context.Context) error {
 	}
 }
 
-// Sync makes one pass over every object's table and returns the errors
-// of the objects that failed, joined.
+// Sync makes one pass over every object's table, then commits the
+// position of the envelope topics whose objects all passed (see
+// [Compactor.CommitPositions]), and returns the errors of the objects
+// that failed and of the commits, joined.
 func (c *Compactor) Sync(ctx context.Context) error {
 	var errs []error
+	positions := map[string]map[int]int64{}
+	complete := map[string]bool{}
 	for _, o := range c.cfg.Mapping.Objects {
-		if err := c.SyncObject(ctx, o); err != nil {
+		pos, err := c.syncObject(ctx, o)
+		if err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
@@ -216,26 +234,112 @@ func (c *Compactor) Sync(ctx context.Context) error {
 			c.log.Error("compact: pass failed; retrying at the next interval", "object", o.Name, "err", err)
 			errs = append(errs, err)
 		}
+		prev, seen := positions[o.KafkaTopic]
+		if _, ok := complete[o.KafkaTopic]; !ok {
+			complete[o.KafkaTopic] = true
+		}
+		if err != nil || pos == nil {
+			complete[o.KafkaTopic] = false
+			continue
+		}
+		if !seen {
+			positions[o.KafkaTopic] = pos
+			continue
+		}
+		// Objects sharing a topic: the topic's position is the smallest
+		// of theirs, and a partition one of them does not cover is at 0.
+		for p, next := range prev {
+			if n, ok := pos[p]; ok {
+				prev[p] = min(next, n)
+			} else {
+				delete(prev, p)
+			}
+		}
+	}
+	for topic, ok := range complete {
+		if !ok {
+			delete(positions, topic)
+		}
+	}
+	if err := c.CommitPositions(ctx, positions); err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		c.log.Error("compact: committing the position failed; retrying after the next pass", "group", c.cfg.PositionGroup, "err", err)
+		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
+}
+
+// CommitPositions commits, under [Config.PositionGroup], the position
+// of each envelope topic of positions: every partition the map names at
+// its offset, every other partition of the topic at 0.
+func (c *Compactor) CommitPositions(ctx context.Context, positions map[string]map[int]int64) error {
+	if len(positions) == 0 {
+		return nil
+	}
+	client := &kafka.Client{Addr: kafka.TCP(c.cfg.Brokers...), Transport: c.cfg.Transport, Timeout: 30 * time.Second}
+	topics := make([]string, 0, len(positions))
+	for t := range positions {
+		topics = append(topics, t)
+	}
+	md, err := client.Metadata(ctx, &kafka.MetadataRequest{Topics: topics})
+	if err != nil {
+		return fmt.Errorf("compact: partitions of %s: %w", strings.Join(topics, ","), err)
+	}
+	commits := map[string][]kafka.OffsetCommit{}
+	for _, t := range md.Topics {
+		if t.Error != nil {
+			continue // not created yet: no position to give
+		}
+		for _, p := range t.Partitions {
+			commits[t.Name] = append(commits[t.Name], kafka.OffsetCommit{Partition: p.ID, Offset: positions[t.Name][p.ID]})
+		}
+	}
+	if len(commits) == 0 {
+		return nil
+	}
+	resp, err := client.OffsetCommit(ctx, &kafka.OffsetCommitRequest{GroupID: c.cfg.PositionGroup, GenerationID: -1, Topics: commits})
+	if err != nil {
+		return fmt.Errorf("compact: commit the position under group %s: %w", c.cfg.PositionGroup, err)
+	}
+	for topic, parts := range resp.Topics {
+		for _, p := range parts {
+			if p.Error != nil {
+				return fmt.Errorf("compact: commit the position of %s/%d under group %s: %w", topic, p.Partition, c.cfg.PositionGroup, p.Error)
+			}
+		}
+	}
+	return nil
 }
 
 // SyncObject publishes the rows of obj's table synced since the last
 // pass to its latest-state topic. A table the consumer has not created
 // yet is skipped.
 func (c *Compactor) SyncObject(ctx context.Context, obj *mapping.Object) error {
+	_, err := c.syncObject(ctx, obj)
+	return err
+}
+
+// syncObject is SyncObject, which also returns the position of obj's
+// Kafka topic the pass reached: the consumer's next offset of each
+// partition, the greatest of its groups', read in the same snapshot as
+// the rows, so that the rows published in this pass and the passes
+// before hold the effect of every envelope before it. It is nil when the
+// table or the consumer's offsets do not exist yet.
+func (c *Compactor) syncObject(ctx context.Context, obj *mapping.Object) (map[int]int64, error) {
 	st, ok := c.state[obj]
 	if !ok {
-		return fmt.Errorf("compact %s: not an object of the mapping", obj.Name)
+		return nil, fmt.Errorf("compact %s: not an object of the mapping", obj.Name)
 	}
 	if err := c.ensureTable(ctx); err != nil {
-		return err
+		return nil, err
 	}
 	topic := c.Topic(obj)
 	if !st.loaded {
 		err := c.cfg.DB.QueryRow(ctx, `SELECT watermark FROM `+Table+` WHERE object = $1 AND topic = $2`, obj.Name, topic).Scan(&st.watermark)
 		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
-			return fmt.Errorf("compact %s: read watermark: %w", obj.Name, err)
+			return nil, fmt.Errorf("compact %s: read watermark: %w", obj.Name, err)
 		}
 		st.loaded = true
 	}
@@ -245,13 +349,24 @@ func (c *Compactor) SyncObject(ctx context.Context, obj *mapping.Object) error {
 	}
 	q := fmt.Sprintf(`SELECT %s, _sf_deleted, _sf_base_commit, _sf_base_seq, _sf_versions, _sf_commit_timestamp, _sf_synced_at
 FROM %s WHERE _sf_synced_at > $1 ORDER BY _sf_synced_at`, selectList(obj), pgx.Identifier{obj.Table}.Sanitize())
-	rows, err := c.cfg.DB.Query(ctx, q, from)
+	// One snapshot for the consumer's offsets and the rows: a consumer
+	// transaction writes its rows and its offsets together.
+	tx, err := c.cfg.DB.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	if err != nil {
+		return nil, fmt.Errorf("compact %s: %w", obj.Name, err)
+	}
+	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
+	position, err := readPosition(ctx, tx, obj.KafkaTopic)
+	if err != nil {
+		return nil, fmt.Errorf("compact %s: %w", obj.Name, err)
+	}
+	rows, err := tx.Query(ctx, q, from)
 	if undefinedTable(err) {
 		c.log.Debug("compact: no table yet", "object", obj.Name, "table", obj.Table)
-		return nil
+		return nil, nil
 	}
 	if err != nil {
-		return fmt.Errorf("compact %s: %w", obj.Name, err)
+		return nil, fmt.Errorf("compact %s: %w", obj.Name, err)
 	}
 	defer rows.Close()
 	keyIdx := -1
@@ -310,7 +425,7 @@ ON CONFLICT (object, topic) DO UPDATE SET watermark = excluded.watermark, update
 	now := time.Now()
 	for rows.Next() {
 		if err := rows.Scan(dest...); err != nil {
-			return fmt.Errorf("compact %s: %w", obj.Name, err)
+			return nil, fmt.Errorf("compact %s: %w", obj.Name, err)
 		}
 		if text[keyIdx] == nil {
 			continue
@@ -329,23 +444,59 @@ ON CONFLICT (object, topic) DO UPDATE SET watermark = excluded.watermark, update
 		} else {
 			e, err := c.envelope(obj, id, text, base, versions, commitTS, now)
 			if err != nil {
-				return err
+				return nil, err
 			}
 			if msg.Value, err = c.cfg.Codec.Encode(nil, e); err != nil {
-				return fmt.Errorf("compact %s %s: %w", obj.Name, id, err)
+				return nil, fmt.Errorf("compact %s %s: %w", obj.Name, id, err)
 			}
+			msg.Headers = []kafka.Header{{Key: latest.HeaderVersions, Value: versionsHeader(base, versions)}}
 		}
 		batch = append(batch, msg)
 		if len(batch) >= c.cfg.BatchSize {
 			if err := flush(); err != nil {
-				return err
+				return nil, err
 			}
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return fmt.Errorf("compact %s: %w", obj.Name, err)
+		return nil, fmt.Errorf("compact %s: %w", obj.Name, err)
 	}
-	return flush()
+	if err := flush(); err != nil {
+		return nil, err
+	}
+	return position, nil
+}
+
+// readPosition returns the consumer's next offset of each partition of
+// topic, the greatest of its groups' (each group's offsets say what it
+// has applied to these tables), or nil when the consumer has not created
+// its offsets table yet.
+func readPosition(ctx context.Context, tx pgx.Tx, topic string) (map[int]int64, error) {
+	var exists bool
+	if err := tx.QueryRow(ctx, `SELECT to_regclass($1) IS NOT NULL`, consumerOffsets).Scan(&exists); err != nil {
+		return nil, fmt.Errorf("look for the consumer's offsets: %w", err)
+	}
+	if !exists {
+		return nil, nil
+	}
+	rows, err := tx.Query(ctx, `SELECT partition, max(next_offset) FROM `+consumerOffsets+` WHERE topic = $1 GROUP BY partition`, topic)
+	if err != nil {
+		return nil, fmt.Errorf("read the consumer's offsets: %w", err)
+	}
+	defer rows.Close()
+	out := map[int]int64{}
+	for rows.Next() {
+		var p int32
+		var next int64
+		if err := rows.Scan(&p, &next); err != nil {
+			return nil, fmt.Errorf("read the consumer's offsets: %w", err)
+		}
+		out[int(p)] = next
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read the consumer's offsets: %w", err)
+	}
+	return out, nil
 }
 
 // envelope builds the SNAPSHOT envelope of a live row.
@@ -377,6 +528,16 @@ func (c *Compactor) envelope(obj *mapping.Object, id string, text []*string, bas
 		}
 	}
 	return e, nil
+}
+
+// versionsHeader returns the [latest.Versions] of a row as JSON: its
+// base version and its _sf_versions column, whose cells are named as
+// the header's.
+func versionsHeader(base publish.Version, versions []byte) []byte {
+	if len(versions) == 0 {
+		versions = []byte("{}")
+	}
+	return fmt.Appendf(nil, `{"base":[%d,%d],"fields":%s}`, base.Commit, base.Seq, versions)
 }
 
 // newest returns the newest version of a row: the greatest of its base

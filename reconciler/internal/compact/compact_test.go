@@ -2,6 +2,7 @@ package compact
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -16,6 +17,7 @@ import (
 	"github.com/sfsync/sfsync/integration/harness"
 	"github.com/sfsync/sfsync/reconciler/internal/publish"
 	"github.com/sfsync/sfsync/schemas/envelope"
+	"github.com/sfsync/sfsync/schemas/latest"
 	"github.com/sfsync/sfsync/schemas/mapping"
 )
 
@@ -240,6 +242,100 @@ func TestCompact(t *testing.T) {
 	}
 	if tombstones < 13+4+4 {
 		t.Errorf("%d tombstones in the topic", tombstones)
+	}
+}
+
+// TestPosition checks the position a pass commits: per partition of the
+// envelope topic, the greatest next offset of the consumer's groups, read
+// with the rows; 0 for a partition no group has applied; and nothing new
+// while an object of the topic has no table, since its rows are then in
+// no latest-state topic.
+func TestPosition(t *testing.T) {
+	t.Parallel()
+	k := harness.NewKafka(t)
+	pool := harness.NewPostgres(t).Pool()
+	stream := k.Topic("positioned", 3)
+	t.Cleanup(func() { deleteTopic(t, k, stream+DefaultSuffix) })
+	m, err := mapping.Parse("test.yaml", fmt.Appendf(nil, testMapping, stream))
+	if err != nil {
+		t.Fatal(err)
+	}
+	wobj, gobj := m.Object("Widget__c"), m.Object("Gadget__c")
+	createTable(t, pool, wobj)
+	codec, err := envelope.NewCodec()
+	if err != nil {
+		t.Fatal(err)
+	}
+	group := k.Group("position")
+	c, err := New(Config{Mapping: m, DB: pool, Codec: codec, Brokers: k.Brokers, PositionGroup: group})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if err := c.EnsureTopics(ctx); err != nil {
+		t.Fatal(err)
+	}
+	committed := func() map[int]int64 {
+		t.Helper()
+		resp, err := k.Client().OffsetFetch(ctx, &kafka.OffsetFetchRequest{GroupID: group, Topics: map[string][]int{stream: {0, 1, 2}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[int]int64{}
+		for _, p := range resp.Topics[stream] {
+			if p.Error != nil {
+				t.Fatal(p.Error)
+			}
+			out[p.Partition] = p.CommittedOffset
+		}
+		return out
+	}
+	exec(t, pool, `CREATE TABLE `+consumerOffsets+` (consumer_group text, topic text, partition int4, next_offset int8,
+	PRIMARY KEY (consumer_group, topic, partition))`)
+	exec(t, pool, `INSERT INTO `+consumerOffsets+` VALUES ('a', $1, 0, 5), ('a', $1, 1, 3), ('b', $1, 0, 7), ('b', 'other', 2, 9)`, stream)
+	insert(t, pool, wobj, makeWidget(t, 1, "one").cols, false, time.Now())
+
+	// The Gadget__c table is missing: its rows are not published, so the
+	// topic has no position yet.
+	if err := c.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := committed(); !maps.Equal(got, map[int]int64{0: -1, 1: -1, 2: -1}) {
+		t.Fatalf("position committed with a table missing: %v", got)
+	}
+	createTable(t, pool, gobj)
+	if err := c.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := committed(); !maps.Equal(got, map[int]int64{0: 7, 1: 3, 2: 0}) {
+		t.Fatalf("position %v, want 0:7 1:3 2:0", got)
+	}
+	// The record carries the versions of its fields.
+	recs := readRaw(t, k, stream+DefaultSuffix)
+	if len(recs) != 1 {
+		t.Fatalf("%d latest-state records, want 1", len(recs))
+	}
+	var vs latest.Versions
+	for _, h := range recs[0].Headers {
+		if h.Key == latest.HeaderVersions {
+			if err := json.Unmarshal(h.Value, &vs); err != nil {
+				t.Fatalf("header %s = %s: %v", h.Key, h.Value, err)
+			}
+		}
+	}
+	if c, s, ok := vs.Of("Name"); c != 101 || s != 2 || !ok {
+		t.Errorf("version of Name: %d.%d %v, want 101.2", c, s, ok)
+	}
+	if c, s, ok := vs.Of("Count__c"); c != 100 || s != 1 || !ok {
+		t.Errorf("version of Count__c: %d.%d %v, want 100.1 (the base)", c, s, ok)
+	}
+	exec(t, pool, `UPDATE `+consumerOffsets+` SET next_offset = 12 WHERE consumer_group = 'a' AND partition = 1`)
+	if err := c.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := committed(); !maps.Equal(got, map[int]int64{0: 7, 1: 12, 2: 0}) {
+		t.Fatalf("position %v, want 0:7 1:12 2:0", got)
 	}
 }
 

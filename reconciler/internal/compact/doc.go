@@ -10,7 +10,10 @@
 // cleanup.policy=compact and is keyed by record id. The value of a live
 // record is a SNAPSHOT envelope holding every mapped field, the key
 // included, stamped with the newest version of the record's row
-// (CommitNumber and SequenceNumber) and its Salesforce commit timestamp;
+// (CommitNumber and SequenceNumber) and its Salesforce commit timestamp,
+// with the version of each field in the header sfsync-versions (the
+// row's _sf_base_commit, _sf_base_seq and _sf_versions, see
+// schemas/latest);
 // a deleted record has a tombstone (a null value), which compaction
 // removes in time (delete.retention.ms). Objects sharing a Kafka topic
 // share the latest-state topic; the envelopes' Entity tells them apart.
@@ -32,6 +35,26 @@
 // the overlap window with an unchanged _sf_synced_at are not published
 // again. A topic the Compactor creates starts from an empty watermark, so
 // it is filled with every row.
+//
+// # The position
+//
+// A pass reads each object's rows and the consumer's offsets
+// (sfsync_consumer_offsets, the greatest next offset of its groups per
+// partition of the object's Kafka topic) in one REPEATABLE READ
+// snapshot. A consumer transaction writes its rows and its offsets
+// together, so every envelope before those offsets has its effect in
+// rows of that snapshot; the overlap makes this pass, or one before it,
+// publish each of them (a row changed again is published with its newer
+// state, which holds the older effect). Once every object of a Kafka
+// topic has passed and its records are acknowledged,
+// [Compactor.CommitPositions] commits those offsets (the smallest of the
+// topic's objects'; 0 for a partition the consumer has not applied)
+// under the Kafka consumer group [Config.PositionGroup], which no one
+// joins: the latest-state topic then holds the effect of every envelope
+// before the committed offsets. A consumer bootstrapping its own store
+// fetches this position first, reads the latest-state topics to their
+// end offsets, and follows the envelope topics from the position (see
+// the schemas/latest package).
 //
 // # Reading
 //
