@@ -96,7 +96,8 @@ type Config struct {
 	// Interval is the time between passes over the tables. Default: 5s.
 	Interval time.Duration
 	// Overlap is how far before the watermark each pass starts reading.
-	// It must exceed the longest consumer transaction. Default: 30s.
+	// It must exceed the longest consumer transaction, which the
+	// consumer's batch.timeout (1m by default) bounds. Default: 2m.
 	Overlap time.Duration
 	// BatchSize is the most records written to Kafka at once. Default:
 	// 1000.
@@ -139,7 +140,7 @@ func (c *Config) setDefaults() {
 		c.Interval = 5 * time.Second
 	}
 	if c.Overlap <= 0 {
-		c.Overlap = 30 * time.Second
+		c.Overlap = 2 * time.Minute
 	}
 	if c.BatchSize <= 0 {
 		c.BatchSize = 1000

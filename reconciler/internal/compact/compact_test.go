@@ -201,7 +201,7 @@ func TestCompact(t *testing.T) {
 	}
 
 	// A restart resumes from the stored watermark (T+3s): only the rows
-	// synced within the overlap (30s) before it are written again.
+	// synced within the overlap (2m by default) before it are written again.
 	c = newCompactor()
 	if n := sync("after restart"); n != int64(changed) {
 		t.Errorf("after restart: wrote %d records, want the %d in the overlap window", n, changed)
