@@ -18,6 +18,7 @@ import (
 	lru "github.com/hashicorp/golang-lru/v2"
 
 	"github.com/sfsync/sfsync/schemas/avroframe"
+	"github.com/sfsync/sfsync/schemas/envelope"
 	"github.com/sfsync/sfsync/schemas/svcconfig"
 )
 
@@ -288,4 +289,20 @@ func (c *Client) call(ctx context.Context, method, path string, body []byte, out
 		return fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
 	return err
+}
+
+// EnvelopeCodec returns the envelope codec of the settings: one writing
+// the Confluent Schema Registry wire format through this registry once
+// [envelope.Codec.Register] has registered its topics, and reading both
+// framings, when a registry is configured; else the default codec, which
+// writes single-object frames.
+func (s *Settings) EnvelopeCodec() (*envelope.Codec, error) {
+	if !s.Enabled() {
+		return envelope.NewCodec()
+	}
+	c, err := New(*s)
+	if err != nil {
+		return nil, err
+	}
+	return envelope.NewCodec(envelope.WithRegistry(c))
 }
