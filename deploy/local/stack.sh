@@ -55,6 +55,9 @@ PG_PORT=${SFSYNC_PG_PORT:-15432}
 REDIS_PORT=${SFSYNC_REDIS_PORT:-16379}
 REGISTRY_PORT=${SFSYNC_REGISTRY_PORT:-18081}
 REGISTRY_HEAP=${SFSYNC_REGISTRY_HEAP:-256m}
+# The registry starts in about 12 s on an idle machine, but took 70 s
+# beside three test suites on two cores: it gets longer than the others.
+REGISTRY_START_TIMEOUT=${SFSYNC_REGISTRY_START_TIMEOUT:-240}
 PG_USER=sfsync
 PG_DB=sfsync
 
@@ -641,6 +644,17 @@ registry_healthy() {
 	port_open "$REGISTRY_PORT" && grep -q ' started in ' "$LOGS/registry.log" 2>/dev/null
 }
 
+# registry_started is registry_healthy, but gives up at once when the
+# process has exited (a Java too old, a port taken meanwhile).
+registry_started() {
+	registry_healthy && return 0
+	alive_pid "$REGISTRY_PID" >/dev/null || {
+		tail -n 30 "$LOGS/registry.log" >&2
+		die "registry: exited while starting (log: $LOGS/registry.log)"
+	}
+	return 1
+}
+
 registry_up() {
 	local pid jar
 	if pid=$(alive_pid "$REGISTRY_PID"); then
@@ -653,12 +667,13 @@ registry_up() {
 	[ -f "$jar" ] || die "registry: no runner jar in $REGISTRY_DIR/app"
 	if [ -f "$LOGS/registry.log" ]; then mv -f "$LOGS/registry.log" "$LOGS/registry.log.1"; fi
 	# The access log would write a line per request.
-	nohup java -Xmx"$REGISTRY_HEAP" -XX:TieredStopAtLevel=1 -Djava.awt.headless=true \
+	nohup java -Xmx"$REGISTRY_HEAP" -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Djava.awt.headless=true \
 		-Dquarkus.http.host="$HOST" -Dquarkus.http.port="$REGISTRY_PORT" \
 		-Dquarkus.http.access-log.enabled=false \
 		-jar "$jar" >"$LOGS/registry.log" 2>&1 </dev/null &
 	echo $! >"$REGISTRY_PID"
-	wait_for registry registry_healthy || die "registry: not healthy (log: $LOGS/registry.log)"
+	START_TIMEOUT=$REGISTRY_START_TIMEOUT wait_for registry registry_started ||
+		die "registry: not healthy within ${REGISTRY_START_TIMEOUT}s (SFSYNC_REGISTRY_START_TIMEOUT; log: $LOGS/registry.log)"
 	log "registry: started on $REGISTRY_URL (pid $(cat "$REGISTRY_PID"))"
 }
 
