@@ -88,16 +88,17 @@ test-full: helm python-interop ## the same suites at full size, then each fuzz t
 # in a container that the harness starts through Testcontainers (no local
 # stack, no registry: the local images), then fails if any container the
 # harness labelled is left. The TestSecured tests need the local stack's
-# secured Kafka listeners, which the containers lack; under
-# SFSYNC_REQUIRE_SERVICES=1 they would fail, so they are left out here by
-# name, and `make test` runs them.
+# secured Kafka listeners, and the TestSchemaRegistry tests its Schema
+# Registry, which the containers lack; under SFSYNC_REQUIRE_SERVICES=1
+# they would fail, so they are left out here by name, and `make test`
+# runs them.
 .PHONY: test-containers
 test-containers: ## harness and e2e tests on Testcontainers with the local images, then checks no container is left
 	@$(DOCKER_ENGINE) up
 	@$(IMAGES) deps
 	@unset SFSYNC_KAFKA_BROKERS SFSYNC_DATABASE_URL SFSYNC_REDIS_URL; \
 	eval "$$($(IMAGES) env)"; \
-	rc=0; go test $(GOTESTFLAGS) -skip '^TestSecured' ./integration/harness/... ./integration/e2e/... || rc=$$?; \
+	rc=0; go test $(GOTESTFLAGS) -skip '^(TestSecured|TestSchemaRegistry)' ./integration/harness/... ./integration/e2e/... || rc=$$?; \
 	left=$$(docker ps -aq --filter label=org.sfsync.harness); \
 	if [ -n "$$left" ]; then \
 		echo "containers left behind by the harness:"; docker ps -a --filter label=org.sfsync.harness; exit 1; \
