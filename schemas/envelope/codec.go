@@ -344,37 +344,43 @@ func (c *Codec) EncodeTo(dst []byte, topic string, e *Envelope) ([]byte, error) 
 // frame.
 func (c *Codec) Decode(frame []byte) (*Envelope, error) {
 	var (
-		ws    *avroframe.Schema
-		body  []byte
-		which string
+		ws   *avroframe.Schema
+		body []byte
+		fp   uint64 // of a single-object frame
+		id   uint32 // of a Schema Registry frame
+		err  error
 	)
-	if avroframe.FramingOf(frame) == avroframe.FramingRegistry {
-		id, b, err := avroframe.ReadRegistryID(frame)
-		if err != nil {
+	registryFrame := avroframe.FramingOf(frame) == avroframe.FramingRegistry
+	if registryFrame {
+		if id, body, err = avroframe.ReadRegistryID(frame); err != nil {
 			return nil, fmt.Errorf("decode envelope: %w", err)
 		}
 		if ws, err = c.registrySchema(id); err != nil {
 			return nil, fmt.Errorf("decode envelope: %w", err)
 		}
-		body, which = b, fmt.Sprintf("registry id %d", id)
 	} else {
-		fp, b, err := ReadFingerprint(frame)
-		if err != nil {
+		if fp, body, err = ReadFingerprint(frame); err != nil {
 			return nil, fmt.Errorf("decode envelope: %w", err)
 		}
 		var ok bool
 		if ws, ok = c.known.Lookup(fp); !ok {
 			return nil, fmt.Errorf("decode envelope: %w: fingerprint %016x", ErrUnknownSchema, fp)
 		}
-		body, which = b, fmt.Sprintf("%s %016x", ws.Label(), fp)
+	}
+	// which names the writer schema in errors, formatted only for them.
+	which := func() string {
+		if registryFrame {
+			return fmt.Sprintf("registry id %d", id)
+		}
+		return fmt.Sprintf("%s %016x", ws.Label(), fp)
 	}
 	native, err := ws.DecodeBody(body)
 	if err != nil {
-		return nil, fmt.Errorf("decode envelope (schema %s): %w", which, err)
+		return nil, fmt.Errorf("decode envelope (schema %s): %w", which(), err)
 	}
 	e, err := fromNative(native)
 	if err != nil {
-		return nil, fmt.Errorf("decode envelope (schema %s): %w: %w", which, ErrInvalid, err)
+		return nil, fmt.Errorf("decode envelope (schema %s): %w: %w", which(), ErrInvalid, err)
 	}
 	if err := e.Validate(); err != nil {
 		return nil, fmt.Errorf("decode envelope %s %s: %w", e.Entity, e.RecordID, err)
