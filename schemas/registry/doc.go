@@ -11,9 +11,10 @@
 // TopicNameStrategy: a topic's record values are under "<topic>-value"
 // ([Subject]).
 //
-// A [Client] caches the schemas it fetched by id, at most [MaxSchemas],
-// least recently used first out: ids are immutable, and a topic has one
-// schema per version in use. It sends HTTP basic authentication when
+// A [Client] keeps no schemas: the envelope codec that uses it keeps the
+// ones it compiled, by id, at most 256, least recently used first out
+// (ids are immutable, and a topic has one schema per version in use). It
+// sends HTTP basic authentication when
 // [Settings] has a username, and trusts the certificate authorities of
 // Settings.CAFile for an https URL. Its errors name the registry URL and
 // the call, never the password; a schema or subject the registry does not

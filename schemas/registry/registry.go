@@ -15,18 +15,10 @@ import (
 	"strings"
 	"time"
 
-	lru "github.com/hashicorp/golang-lru/v2"
-
 	"github.com/sfsync/sfsync/schemas/avroframe"
 	"github.com/sfsync/sfsync/schemas/envelope"
 	"github.com/sfsync/sfsync/schemas/svcconfig"
 )
-
-// MaxSchemas bounds the cache of schemas by id, as the Pub/Sub client
-// bounds its own: a topic has a schema per version, so a few are in use
-// at a time, and the bound keeps a registry of many ids from growing the
-// cache without end.
-const MaxSchemas = 256
 
 // Compatibility is the compatibility level sfsync sets on its subjects:
 // a new schema version must read every record of the previous one, so a
@@ -135,7 +127,6 @@ type Client struct {
 	username string
 	password svcconfig.Secret
 	http     *http.Client
-	schemas  *lru.Cache[uint32, string]
 }
 
 // New returns a client of the registry s names; s must be valid
@@ -152,14 +143,9 @@ func New(s Settings) (*Client, error) {
 		}
 		transport.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
 	}
-	cache, err := lru.New[uint32, string](MaxSchemas)
-	if err != nil {
-		return nil, err
-	}
 	return &Client{
 		base: strings.TrimRight(s.URL, "/"), username: s.Username, password: s.Password,
-		http:    &http.Client{Transport: transport, Timeout: DefaultTimeout},
-		schemas: cache,
+		http: &http.Client{Transport: transport, Timeout: DefaultTimeout},
 	}, nil
 }
 
@@ -187,7 +173,6 @@ func (c *Client) Register(ctx context.Context, subject, schema string) (uint32, 
 	if out.ID < 0 || out.ID > 1<<32-1 {
 		return 0, fmt.Errorf("register a schema under subject %s: registry %s returned id %d, outside 0..2^32-1", subject, c.base, out.ID)
 	}
-	c.schemas.Add(uint32(out.ID), schema)
 	return uint32(out.ID), nil
 }
 
@@ -203,13 +188,10 @@ func (c *Client) SetCompatibility(ctx context.Context, subject, level string) er
 	return nil
 }
 
-// Schema returns the text of the schema of id, from the cache or the
-// registry. An id the registry does not know wraps
-// [avroframe.ErrUnknownSchema].
+// Schema returns the text of the schema of id from the registry; it
+// keeps nothing (the envelope codec keeps the schemas it compiled). An id
+// the registry does not know wraps [avroframe.ErrUnknownSchema].
 func (c *Client) Schema(ctx context.Context, id uint32) (string, error) {
-	if s, ok := c.schemas.Get(id); ok {
-		return s, nil
-	}
 	var out struct {
 		Schema     string `json:"schema"`
 		SchemaType string `json:"schemaType"`
@@ -220,7 +202,6 @@ func (c *Client) Schema(ctx context.Context, id uint32) (string, error) {
 	if out.SchemaType != "" && out.SchemaType != "AVRO" {
 		return "", fmt.Errorf("schema id %d: %w: a %s schema, not Avro", id, avroframe.ErrUnknownSchema, out.SchemaType)
 	}
-	c.schemas.Add(id, out.Schema)
 	return out.Schema, nil
 }
 
