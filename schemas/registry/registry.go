@@ -112,13 +112,18 @@ func (s *Settings) Warnings() []string {
 	return []string{"schema_registry.url: basic authentication over http sends the password in cleartext; use https"}
 }
 
-// redactURL returns u with any password masked, for messages.
+// redactURL returns u with any password masked, for messages. A u that
+// does not parse as scheme://host, such as "user:password@host:port", is
+// shown only when it holds no "@", before which a password could stand.
 func redactURL(u string) string {
 	p, err := url.Parse(u)
-	if err != nil {
-		return "(unparseable URL)"
+	switch {
+	case err == nil && p.Opaque == "":
+		return p.Redacted()
+	case strings.Contains(u, "@"):
+		return "(a URL not shown: it may hold a password)"
 	}
-	return p.Redacted()
+	return u
 }
 
 // Client calls a Schema Registry. It is safe for concurrent use.
@@ -134,6 +139,10 @@ type Client struct {
 func New(s Settings) (*Client, error) {
 	if !s.Enabled() {
 		return nil, errors.New("schema registry: no url")
+	}
+	// Errors name the URL: one holding credentials is refused here too.
+	if u, err := url.Parse(s.URL); err != nil || u.User != nil || u.Opaque != "" || u.Host == "" {
+		return nil, fmt.Errorf("schema registry: url %s is not an http or https URL without credentials", redactURL(s.URL))
 	}
 	transport := http.DefaultTransport.(*http.Transport).Clone()
 	if s.CAFile != "" {
