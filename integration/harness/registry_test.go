@@ -3,7 +3,9 @@ package harness
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/sfsync/sfsync/schemas/avroframe"
@@ -50,5 +52,30 @@ func TestSchemaRegistry(t *testing.T) {
 	}
 	if _, err := fresh.Schema(ctx, 1<<31); !errors.Is(err, avroframe.ErrUnknownSchema) {
 		t.Errorf("Schema of an unknown id = %v, want ErrUnknownSchema", err)
+	}
+}
+
+// TestSchemaRegistryConcurrentRegistration: the producer and the
+// reconciler register a new subject at the same moment at start; both
+// get its id (Apicurio answers one of them 409 "already exists").
+func TestSchemaRegistryConcurrentRegistration(t *testing.T) {
+	t.Parallel()
+	reg := NewSchemaRegistry(t)
+	schema := `{"type":"record","name":"R","namespace":"dev.sfsync.test","fields":[{"name":"a","type":"string"}]}`
+	base := testID(t)
+	for i := range 10 {
+		subject := registry.Subject(fmt.Sprintf("%s.%d", base, i))
+		var (
+			wg   sync.WaitGroup
+			ids  [2]uint32
+			errs [2]error
+		)
+		for j := range 2 {
+			wg.Go(func() { ids[j], errs[j] = reg.Client.Register(context.Background(), subject, schema) })
+		}
+		wg.Wait()
+		if errs[0] != nil || errs[1] != nil || ids[0] != ids[1] {
+			t.Fatalf("%s registered at once: ids %v, errors %v", subject, ids, errs)
+		}
 	}
 }

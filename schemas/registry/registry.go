@@ -32,6 +32,12 @@ const DefaultTimeout = 10 * time.Second
 // with a server error or 429: the call may succeed later.
 var ErrUnavailable = errors.New("schema registry unavailable")
 
+// errConflict marks a 409 Conflict answer.
+var errConflict = errors.New("conflict")
+
+// conflictAttempts bounds the tries of a request answered 409.
+const conflictAttempts = 4
+
 // Subject returns the subject of a topic's record values under
 // TopicNameStrategy, the default of every Confluent serializer:
 // "<topic>-value".
@@ -176,7 +182,7 @@ func (c *Client) Register(ctx context.Context, subject, schema string) (uint32, 
 	var out struct {
 		ID int64 `json:"id"`
 	}
-	if err := c.call(ctx, http.MethodPost, "/subjects/"+url.PathEscape(subject)+"/versions", body, &out); err != nil {
+	if err := c.put(ctx, http.MethodPost, "/subjects/"+url.PathEscape(subject)+"/versions", body, &out); err != nil {
 		return 0, fmt.Errorf("register a schema under subject %s: %w", subject, err)
 	}
 	if out.ID < 0 || out.ID > 1<<32-1 {
@@ -191,7 +197,7 @@ func (c *Client) SetCompatibility(ctx context.Context, subject, level string) er
 	if err != nil {
 		return err
 	}
-	if err := c.call(ctx, http.MethodPut, "/config/"+url.PathEscape(subject), body, nil); err != nil {
+	if err := c.put(ctx, http.MethodPut, "/config/"+url.PathEscape(subject), body, nil); err != nil {
 		return fmt.Errorf("set compatibility %s on subject %s: %w", level, subject, err)
 	}
 	return nil
@@ -214,6 +220,27 @@ func (c *Client) Schema(ctx context.Context, id uint32) (string, error) {
 	return out.Schema, nil
 }
 
+// put sends a request that creates or sets something, trying again when
+// the registry answers 409 Conflict. Two services starting at once make
+// the same registrations, and a registry that creates subjects and their
+// rules non-atomically (Apicurio: "an artifact with ID ... already
+// exists", "a rule named 'COMPATIBILITY' already exists") refuses one of
+// them; the next try finds what the other made. An incompatible schema is
+// refused with 409 too, every time, and so still fails.
+func (c *Client) put(ctx context.Context, method, path string, body []byte, out any) error {
+	for attempt := 1; ; attempt++ {
+		err := c.call(ctx, method, path, body, out)
+		if !errors.Is(err, errConflict) || attempt == conflictAttempts {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(time.Duration(attempt) * 100 * time.Millisecond):
+		}
+	}
+}
+
 // Ping checks that the registry answers GET /subjects.
 func (c *Client) Ping(ctx context.Context) error {
 	var subjects []string
@@ -222,6 +249,13 @@ func (c *Client) Ping(ctx context.Context) error {
 	}
 	return nil
 }
+
+// conflictError is a 409 answer: errors.Is(err, errConflict), and its
+// message is the registry's alone.
+type conflictError struct{ err error }
+
+func (e *conflictError) Error() string        { return e.err.Error() }
+func (e *conflictError) Is(target error) bool { return target == errConflict }
 
 // apiError is the registry's error body.
 type apiError struct {
@@ -277,6 +311,8 @@ func (c *Client) call(ctx context.Context, method, path string, body []byte, out
 		return fmt.Errorf("%w: %w", avroframe.ErrUnknownSchema, err)
 	case resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests:
 		return fmt.Errorf("%w: %w", ErrUnavailable, err)
+	case resp.StatusCode == http.StatusConflict:
+		return &conflictError{err}
 	}
 	return err
 }

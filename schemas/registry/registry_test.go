@@ -23,6 +23,7 @@ const secret = "s3cr3t-registry-password"
 // with 503 when told to.
 func server(t *testing.T, failing *atomic.Bool, gets *atomic.Int32) http.Handler {
 	t.Helper()
+	var raced atomic.Bool
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		user, pass, ok := r.BasicAuth()
 		if !ok || user != "team" || pass != secret {
@@ -35,7 +36,7 @@ func server(t *testing.T, failing *atomic.Bool, gets *atomic.Int32) http.Handler
 			return
 		}
 		switch {
-		case r.Method == http.MethodPut && r.URL.Path == "/config/t-value":
+		case r.Method == http.MethodPut && strings.HasPrefix(r.URL.Path, "/config/"):
 			var body map[string]string
 			_ = json.NewDecoder(r.Body).Decode(&body)
 			if body["compatibility"] != "BACKWARD" {
@@ -47,6 +48,17 @@ func server(t *testing.T, failing *atomic.Bool, gets *atomic.Int32) http.Handler
 				t.Errorf("Content-Type %q", ct)
 			}
 			_, _ = w.Write([]byte(`{"id":7}`))
+		case r.Method == http.MethodPost && r.URL.Path == "/subjects/race-value/versions":
+			// Another service created the subject meanwhile, once.
+			if raced.CompareAndSwap(false, true) {
+				w.WriteHeader(http.StatusConflict)
+				_, _ = w.Write([]byte(`{"error_code":409,"message":"An artifact with ID 'race-value' in group 'null' already exists."}`))
+				return
+			}
+			_, _ = w.Write([]byte(`{"id":5}`))
+		case r.Method == http.MethodPost && r.URL.Path == "/subjects/bad-value/versions":
+			w.WriteHeader(http.StatusConflict)
+			_, _ = w.Write([]byte(`{"error_code":409,"message":"Schema being registered is incompatible with an earlier schema"}`))
 		case r.Method == http.MethodGet && r.URL.Path == "/schemas/ids/8":
 			gets.Add(1)
 			_, _ = w.Write([]byte(`{"schema":"\"string\""}`))
@@ -82,6 +94,12 @@ func TestClient(t *testing.T) {
 	ctx := context.Background()
 	if id, err := c.Register(ctx, "t-value", `"string"`); err != nil || id != 7 {
 		t.Fatalf("Register = %d, %v", id, err)
+	}
+	if id, err := c.Register(ctx, "race-value", `"string"`); err != nil || id != 5 {
+		t.Errorf("Register after a 409 of a concurrent creation = %d, %v; want 5", id, err)
+	}
+	if _, err := c.Register(ctx, "bad-value", `"string"`); err == nil || !strings.Contains(err.Error(), "incompatible") || errors.Is(err, ErrUnavailable) {
+		t.Errorf("Register of an incompatible schema = %v, want the registry's refusal", err)
 	}
 	if text, err := c.Schema(ctx, 8); err != nil || text != `"string"` || gets.Load() != 1 {
 		t.Fatalf("Schema(8) = %q, %v after %d requests", text, err, gets.Load())
