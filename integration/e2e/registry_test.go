@@ -426,14 +426,20 @@ func normalize(v any) any {
 }
 
 // evolvedUpdates returns n updates of the Name of Account records of
-// stream, each newer than every change of its record there.
+// stream, each newer than every change in the stream (the reconciler's
+// corrective envelopes take versions from other records).
 func evolvedUpdates(t *testing.T, stream []topicRecord, n int) []*envelope.Envelope {
 	t.Helper()
 	last := map[string]*envelope.Envelope{}
 	var order []string
+	var newest int64
 	for _, r := range stream {
 		e := r.Env
-		if e == nil || e.Entity != "Account" {
+		if e == nil {
+			continue
+		}
+		newest = max(newest, e.CommitNumber)
+		if e.Entity != "Account" {
 			continue
 		}
 		prev, seen := last[e.RecordID]
@@ -454,7 +460,7 @@ func evolvedUpdates(t *testing.T, stream []topicRecord, n int) []*envelope.Envel
 		i := len(out)
 		out = append(out, &envelope.Envelope{
 			EventID: fmt.Sprintf("evolved-%d-%d", now.UnixNano(), i), OrgID: prev.OrgID, Entity: "Account", RecordID: id,
-			ChangeType: envelope.ChangeUpdate, CommitTimestamp: now, CommitNumber: prev.CommitNumber + 1_000_000,
+			ChangeType: envelope.ChangeUpdate, CommitTimestamp: now, CommitNumber: newest + 1_000_000,
 			SequenceNumber: 1, TransactionKey: fmt.Sprintf("evolved-%d", i), ChangedFields: []string{"Name"},
 			Values:       map[string]envelope.Value{"Name": envelope.StringValue(fmt.Sprintf("Evolved %d", i))},
 			PartitionKey: prev.PartitionKey, ProducedAt: now,
@@ -473,19 +479,20 @@ func (p *pipeline) waitNames(updates []*envelope.Envelope) {
 	if obj == nil {
 		p.t.Fatal("no Account in the mapping")
 	}
-	q := fmt.Sprintf("SELECT %s FROM %s WHERE %s = $1", pgx.Identifier{obj.Field("Name").Column}.Sanitize(),
+	q := fmt.Sprintf("SELECT %s, _sf_versions::text FROM %s WHERE %s = $1", pgx.Identifier{obj.Field("Name").Column}.Sanitize(),
 		pgx.Identifier{obj.Table}.Sanitize(), pgx.Identifier{obj.KeyField().Column}.Sanitize())
-	deadline := time.Now().Add(time.Minute)
+	deadline := time.Now().Add(2 * time.Minute)
 	for _, e := range updates {
 		want, _ := e.Values["Name"].AsString()
 		for {
-			var got string
-			err := p.pool.QueryRow(context.Background(), q, e.RecordID).Scan(&got)
+			var got, versions string
+			err := p.pool.QueryRow(context.Background(), q, e.RecordID).Scan(&got, &versions)
 			if err == nil && got == want {
 				break
 			}
 			if time.Now().After(deadline) {
-				p.t.Fatalf("account %s: Name %q (%v), want %q from the newer envelope version", e.RecordID, got, err, want)
+				p.t.Fatalf("account %s: Name %q (%v; versions %s), want %q from the newer envelope version at commit %d",
+					e.RecordID, got, err, versions, want, e.CommitNumber)
 			}
 			time.Sleep(100 * time.Millisecond)
 		}
