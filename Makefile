@@ -63,11 +63,11 @@ build: ## build every binary into bin/, stamped with VERSION and REVISION
 	@ls bin
 
 .PHONY: test
-test: helm ## unit and integration tests of every module, against the local stack
+test: helm python-interop ## unit and integration tests of every module, against the local stack
 	@$(call with-services,go test $(GOTESTFLAGS) $(addsuffix /...,$(addprefix ./,$(MODULES))))
 
 .PHONY: test-full
-test-full: helm ## the same suites at full size, then each fuzz target for FUZZTIME
+test-full: helm python-interop ## the same suites at full size, then each fuzz target for FUZZTIME
 	@$(call with-services,SFSYNC_TEST_FULL=1 go test $(GOTESTFLAGS) -timeout 90m $(addsuffix /...,$(addprefix ./,$(MODULES))))
 # The race detector caps the backfill tests at 100,000 and 20,000
 # accounts; the 1,000,000 the issue names run without it: the backfill
@@ -88,16 +88,17 @@ test-full: helm ## the same suites at full size, then each fuzz target for FUZZT
 # in a container that the harness starts through Testcontainers (no local
 # stack, no registry: the local images), then fails if any container the
 # harness labelled is left. The TestSecured tests need the local stack's
-# secured Kafka listeners, which the containers lack; under
-# SFSYNC_REQUIRE_SERVICES=1 they would fail, so they are left out here by
-# name, and `make test` runs them.
+# secured Kafka listeners, and the TestSchemaRegistry tests its Schema
+# Registry, which the containers lack; under SFSYNC_REQUIRE_SERVICES=1
+# they would fail, so they are left out here by name, and `make test`
+# runs them.
 .PHONY: test-containers
 test-containers: ## harness and e2e tests on Testcontainers with the local images, then checks no container is left
 	@$(DOCKER_ENGINE) up
 	@$(IMAGES) deps
 	@unset SFSYNC_KAFKA_BROKERS SFSYNC_DATABASE_URL SFSYNC_REDIS_URL; \
 	eval "$$($(IMAGES) env)"; \
-	rc=0; go test $(GOTESTFLAGS) -skip '^TestSecured' ./integration/harness/... ./integration/e2e/... || rc=$$?; \
+	rc=0; go test $(GOTESTFLAGS) -skip '^(TestSecured|TestSchemaRegistry)' ./integration/harness/... ./integration/e2e/... || rc=$$?; \
 	left=$$(docker ps -aq --filter label=org.sfsync.harness); \
 	if [ -n "$$left" ]; then \
 		echo "containers left behind by the harness:"; docker ps -a --filter label=org.sfsync.harness; exit 1; \
@@ -196,6 +197,25 @@ test-helm: helm ## the Helm chart: helm lint and helm template with the default 
 	@helm template sfsync $(HELM_CHART) >/dev/null
 	@for f in $(HELM_CHART)/examples/*.yaml; do helm template sfsync $(HELM_CHART) --values "$$f" >/dev/null; done
 	@SFSYNC_REQUIRE_SERVICES=1 go test -count=1 ./deploy/helm/ ./deploy/msk/
+
+# ---------------------------------------------------------------- interop
+
+# The Python reader of integration/interop (confluent-kafka's
+# AvroDeserializer through the Schema Registry), in a virtual environment
+# under .cache with the pinned packages of its requirements file; made
+# again when that file changes. integration/e2e's registry test runs it.
+INTEROP := integration/interop
+INTEROP_VENV := .cache/interop-venv
+
+.PHONY: python-interop
+python-interop: ## the Python interop reader's virtual environment (confluent-kafka, fastavro) under .cache
+	@if ! cmp -s $(INTEROP)/requirements.txt $(INTEROP_VENV)/requirements.txt; then \
+		python3 -m venv --help >/dev/null 2>&1 && python3 -c 'import ensurepip' 2>/dev/null || \
+			{ $(APT_GET) update -qq && $(APT_GET) install -y -qq python3-venv >/dev/null; }; \
+		rm -rf $(INTEROP_VENV) && python3 -m venv $(INTEROP_VENV) && \
+		$(INTEROP_VENV)/bin/pip install -q --disable-pip-version-check -r $(INTEROP)/requirements.txt && \
+		cp $(INTEROP)/requirements.txt $(INTEROP_VENV)/requirements.txt; \
+	fi
 
 # ------------------------------------------------------------- monitoring
 

@@ -5,6 +5,7 @@ go 1.26.0
 require (
 	github.com/aws/aws-msk-iam-sasl-signer-go v1.0.4
 	github.com/goccy/go-yaml v1.19.2
+	github.com/hashicorp/golang-lru/v2 v2.0.7
 	github.com/jackc/pgx/v5 v5.12.0
 	github.com/linkedin/goavro/v2 v2.15.0
 	github.com/prometheus/client_golang v1.25.0

@@ -127,7 +127,8 @@ type values struct {
 	Reconciler struct {
 		Secrets secretMap `json:"secrets"`
 	} `json:"reconciler"`
-	Mapping        string `json:"mapping"`
+	Mapping        string         `json:"mapping"`
+	SchemaRegistry registryConfig `json:"schemaRegistry"`
 	PrometheusRule struct {
 		Enabled        bool              `json:"enabled"`
 		Labels         map[string]string `json:"labels"`
@@ -344,6 +345,7 @@ func checkChart(t *testing.T, r rendered, v values) {
 		port, sasl := checkConfig(t, cm, component)
 		checkPod(t, component, &d.Spec.Template.Spec, port, v.declared(component))
 		checkSASL(t, component, sasl, &d.Spec.Template.Spec)
+		checkRegistry(t, cm, component, v.SchemaRegistry, &d.Spec.Template.Spec)
 		if s := r.services[component]; s == nil || len(s.Spec.Ports) != 1 || s.Spec.Ports[0].Port != port || s.Spec.Ports[0].TargetPort.String() != "metrics" {
 			t.Errorf("%s Service %+v, want port %d to metrics", component, s, port)
 		}
@@ -509,6 +511,48 @@ func checkSASL(t *testing.T, component string, sasl saslConfig, pod *corev1.PodS
 	})
 	if sasl.Username == "" || !fromSecret {
 		t.Errorf("%s: SASL %s with username %q and %s from a Secret: %v; want both", component, sasl.Mechanism, sasl.Username, env, fromSecret)
+	}
+}
+
+// registryConfig is a schema_registry block, in the values or a
+// service's configuration.
+type registryConfig struct {
+	URL      string `json:"url"`
+	Username string `json:"username"`
+	Password string `json:"password"`
+}
+
+// checkRegistry checks that a service's schema_registry is the values'
+// schemaRegistry, and that a username comes with its password from a
+// Secret only.
+func checkRegistry(t *testing.T, cm *corev1.ConfigMap, component string, want registryConfig, pod *corev1.PodSpec) {
+	t.Helper()
+	var c struct {
+		SchemaRegistry *registryConfig `json:"schema_registry"`
+	}
+	if err := yaml.Unmarshal([]byte(cm.Data[component+".yaml"]), &c); err != nil {
+		t.Errorf("%s.yaml: %v", component, err)
+		return
+	}
+	if want.URL == "" {
+		if c.SchemaRegistry != nil {
+			t.Errorf("%s: schema_registry %+v without schemaRegistry.url in the values", component, *c.SchemaRegistry)
+		}
+		return
+	}
+	if c.SchemaRegistry == nil || c.SchemaRegistry.URL != want.URL || c.SchemaRegistry.Username != want.Username {
+		t.Errorf("%s: schema_registry %+v, want url %s and username %q", component, c.SchemaRegistry, want.URL, want.Username)
+		return
+	}
+	if c.SchemaRegistry.Password != "" {
+		t.Errorf("%s: a Schema Registry password in the ConfigMap; it belongs in a Secret", component)
+	}
+	env := "SFSYNC_" + strings.ToUpper(component) + "_SCHEMA_REGISTRY_PASSWORD"
+	fromSecret := slices.ContainsFunc(pod.Containers[0].Env, func(e corev1.EnvVar) bool {
+		return e.Name == env && e.ValueFrom != nil && e.ValueFrom.SecretKeyRef != nil
+	})
+	if want.Username != "" && !fromSecret {
+		t.Errorf("%s: Schema Registry username %q without %s from a Secret", component, want.Username, env)
 	}
 }
 

@@ -57,7 +57,7 @@ trap stop_all EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-deploy/local/stack.sh up
+deploy/local/stack.sh up kafka,postgres,redis
 eval "$(deploy/local/stack.sh env)"
 
 say "building into $bin"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # stack.sh runs sfsync's local stack — Apache Kafka (KRaft, one node),
-# PostgreSQL and Redis — as plain processes on loopback, with no Docker.
+# PostgreSQL, Redis and a Schema Registry (Apicurio Registry, in memory) —
+# as plain processes on loopback, with no Docker.
 #
 #   deploy/local/stack.sh up [SERVICES]    install what is missing, start, health-check
 #   deploy/local/stack.sh down [SERVICES]  stop exactly the processes "up" started
@@ -12,8 +13,9 @@
 # repository, git-ignored): Kafka's jars, data directories, logs, pid files.
 # Ports are set by SFSYNC_KAFKA_PORT (19092), SFSYNC_KAFKA_CONTROLLER_PORT
 # (19093), SFSYNC_KAFKA_SSL_PORT (19094), SFSYNC_KAFKA_SASL_SSL_PORT (19096),
-# SFSYNC_PG_PORT (15432) and SFSYNC_REDIS_PORT (16379); the broker's heap by
-# SFSYNC_KAFKA_HEAP (512m). The defaults stay clear of the standard ports so
+# SFSYNC_PG_PORT (15432), SFSYNC_REDIS_PORT (16379) and
+# SFSYNC_REGISTRY_PORT (18081); the broker's heap by SFSYNC_KAFKA_HEAP
+# (512m), the registry's by SFSYNC_REGISTRY_HEAP (256m). The defaults stay clear of the standard ports so
 # a system PostgreSQL or Redis does not get in the way.
 #
 # SFSYNC_KAFKA_NODES (1) makes Kafka a KRaft cluster of that many nodes,
@@ -51,6 +53,11 @@ KAFKA_HEAP=${SFSYNC_KAFKA_HEAP:-512m}
 KAFKA_NODES=${SFSYNC_KAFKA_NODES:-1}
 PG_PORT=${SFSYNC_PG_PORT:-15432}
 REDIS_PORT=${SFSYNC_REDIS_PORT:-16379}
+REGISTRY_PORT=${SFSYNC_REGISTRY_PORT:-18081}
+REGISTRY_HEAP=${SFSYNC_REGISTRY_HEAP:-256m}
+# The registry starts in about 12 s on an idle machine, but took 70 s
+# beside three test suites on two cores: it gets longer than the others.
+REGISTRY_START_TIMEOUT=${SFSYNC_REGISTRY_START_TIMEOUT:-240}
 PG_USER=sfsync
 PG_DB=sfsync
 
@@ -610,12 +617,76 @@ redis_down() { stop_pid redis "$REDIS_PID"; }
 # addresses, the CA file and each SCRAM user's name and password
 # (SFSYNC_KAFKA_<USER>_USER and _PASSWORD, USER one of ADMIN, PRODUCER,
 # CONSUMER, RECONCILER).
+# ------------------------------------------------------- Schema Registry
+
+# Apicurio Registry, whose standalone distribution is on Maven Central
+# (registry/pom.xml), serving the Confluent Schema Registry API under
+# /apis/ccompat/v7, with in-memory storage: it starts empty, like Redis.
+REGISTRY_DIR="$STATE/registry"
+REGISTRY_PID="$REGISTRY_DIR/registry.pid"
+REGISTRY_URL="http://$HOST:$REGISTRY_PORT/apis/ccompat/v7"
+
+# registry_install resolves the distribution once and unpacks it in
+# REGISTRY_DIR/app; app/done, a copy of the POM written last, marks a
+# complete unpacking.
+registry_install() {
+	if [ -s "$REGISTRY_DIR/app/done" ] && cmp -s "$REGISTRY_DIR/app/done" "$HERE/registry/pom.xml"; then return 0; fi
+	maven_jars "$HERE/registry/pom.xml" "$REGISTRY_DIR/dist" "$LOGS/registry-install.log"
+	rm -rf "$REGISTRY_DIR/app"
+	mkdir -p "$REGISTRY_DIR/app"
+	tar -xzf "$REGISTRY_DIR"/dist/apicurio-registry-app-*-all.tar.gz -C "$REGISTRY_DIR/app" ||
+		die "registry: unpacking the distribution in $REGISTRY_DIR/dist failed"
+	rm -rf "$REGISTRY_DIR/dist" "$REGISTRY_DIR/dist.done"
+	cp "$HERE/registry/pom.xml" "$REGISTRY_DIR/app/done"
+}
+
+registry_healthy() {
+	port_open "$REGISTRY_PORT" && grep -q ' started in ' "$LOGS/registry.log" 2>/dev/null
+}
+
+# registry_started is registry_healthy, but gives up at once when the
+# process has exited (a Java too old, a port taken meanwhile).
+registry_started() {
+	registry_healthy && return 0
+	alive_pid "$REGISTRY_PID" >/dev/null || {
+		tail -n 30 "$LOGS/registry.log" >&2
+		die "registry: exited while starting (log: $LOGS/registry.log)"
+	}
+	return 1
+}
+
+registry_up() {
+	local pid jar
+	if pid=$(alive_pid "$REGISTRY_PID"); then
+		log "registry: already running (pid $pid)"
+		return 0
+	fi
+	port_open "$REGISTRY_PORT" && die "registry: port $REGISTRY_PORT is taken by another process; set SFSYNC_REGISTRY_PORT"
+	registry_install
+	jar=$(printf '%s\n' "$REGISTRY_DIR"/app/*-runner.jar | head -n1)
+	[ -f "$jar" ] || die "registry: no runner jar in $REGISTRY_DIR/app"
+	if [ -f "$LOGS/registry.log" ]; then mv -f "$LOGS/registry.log" "$LOGS/registry.log.1"; fi
+	# The access log would write a line per request.
+	nohup java -Xmx"$REGISTRY_HEAP" -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Djava.awt.headless=true \
+		-Dquarkus.http.host="$HOST" -Dquarkus.http.port="$REGISTRY_PORT" \
+		-Dquarkus.http.access-log.enabled=false \
+		-jar "$jar" >"$LOGS/registry.log" 2>&1 </dev/null &
+	echo $! >"$REGISTRY_PID"
+	START_TIMEOUT=$REGISTRY_START_TIMEOUT wait_for registry registry_started ||
+		die "registry: not healthy within ${REGISTRY_START_TIMEOUT}s (SFSYNC_REGISTRY_START_TIMEOUT; log: $LOGS/registry.log)"
+	log "registry: started on $REGISTRY_URL (pid $(cat "$REGISTRY_PID"))"
+}
+
+registry_down() { stop_pid registry "$REGISTRY_PID"; }
+
+
 print_env() {
 	cat <<EOF
 export SFSYNC_KAFKA_BROKERS=$(brokers)
 export SFSYNC_DATABASE_URL=postgres://$PG_USER@$HOST:$PG_PORT/$PG_DB?sslmode=disable
 export SFSYNC_REDIS_URL=redis://$HOST:$REDIS_PORT/0
 EOF
+	if want registry; then echo "export SFSYNC_SCHEMA_REGISTRY_URL=$REGISTRY_URL"; fi
 	if kafka_secured && [ -s "$KAFKA_SECRETS" ]; then
 		local user var
 		cat <<EOF
@@ -649,13 +720,18 @@ status() {
 	if pid=$(alive_pid "$REDIS_PID") && redis_healthy; then
 		printf '%-9s running  pid %-7s %s:%s\n' redis "$pid" "$HOST" "$REDIS_PORT"
 	else printf '%-9s stopped\n' redis; rc=1; fi
+	if want registry; then
+		if pid=$(alive_pid "$REGISTRY_PID") && registry_healthy; then
+			printf '%-9s running  pid %-7s %s\n' registry "$pid" "$REGISTRY_URL"
+		else printf '%-9s stopped\n' registry; rc=1; fi
+	fi
 	return $rc
 }
 
 # SERVICES limits up, down and kill to some services (a comma-separated
 # list of kafka, kafka-I for node I alone, postgres, redis); tests use it
 # to run a private broker and to stop one node of a cluster.
-SERVICES=${2:-kafka,postgres,redis}
+SERVICES=${2:-kafka,postgres,redis,registry}
 want() { [[ ",$SERVICES," == *",$1,"* ]]; }
 
 # select_nodes sets NODES to the Kafka nodes SERVICES names: every node
@@ -682,6 +758,7 @@ up)
 	if want redis; then redis_up; fi
 	if want postgres; then pg_up; fi
 	if select_nodes; then kafka_up "${NODES[@]}"; fi
+	if want registry; then registry_up; fi
 	# It holds the SCRAM passwords: the owner's alone.
 	(umask 077 && print_env >"$STATE/env.tmp")
 	mv -f "$STATE/env.tmp" "$STATE/env"
@@ -691,6 +768,7 @@ down)
 	if select_nodes; then kafka_down "${NODES[@]}"; fi
 	if want redis; then redis_down; fi
 	if want postgres; then pg_down; fi
+	if want registry; then registry_down; fi
 	;;
 kill)
 	select_nodes || die "kill takes Kafka nodes: kafka, or kafka-1 to kafka-$KAFKA_NODES"
@@ -700,7 +778,7 @@ status) status ;;
 env) print_env ;;
 processes) processes ;;
 *)
-	echo "usage: $0 up|down [kafka,kafka-I,postgres,redis] | kill kafka-I,... | status|env|processes" >&2
+	echo "usage: $0 up|down [kafka,kafka-I,postgres,redis,registry] | kill kafka-I,... | status|env|processes" >&2
 	exit 2
 	;;
 esac

@@ -86,6 +86,9 @@ type pipeline struct {
 	// secured, when set, is how the services reach Kafka instead of the
 	// harness's brokers (see secured_test.go).
 	secured *securedKafka
+	// registry is the services' schema_registry section, empty for
+	// single-object framing.
+	registry string
 }
 
 type services struct {
@@ -103,6 +106,9 @@ type services struct {
 	// of the services' ACLs; the topics the services create themselves
 	// are left to them.
 	secured *securedKafka
+	// registryURL, when set, makes the services write and read the
+	// Schema Registry framing through that registry.
+	registryURL string
 }
 
 // newPipeline starts the emulator with a seeded territory org and the
@@ -125,6 +131,9 @@ func newPipeline(t testing.TB, accounts int, svc services) *pipeline {
 		}
 	}
 	p := &pipeline{t: t, srv: srv, world: world, kafka: k, dir: t.TempDir(), secured: svc.secured}
+	if svc.registryURL != "" {
+		p.registry = fmt.Sprintf("schema_registry:\n  url: %s\n", svc.registryURL)
+	}
 	p.group = p.groupName("consumer")
 	text := testMapping(t, p.topic, svc.poll...)
 	if p.mapping, err = mapping.Parse("mapping.yaml", []byte(text)); err != nil {
@@ -190,8 +199,8 @@ subscription:
 checkpoint_interval: 100ms
 shutdown_timeout: 10s
 metrics_addr: 127.0.0.1:0
-`, srv.PubSubAddr(), srv.AccessToken(), srv.URL(), srv.OrgID(), p.kafkaConn("producer"),
-		p.topic("checkpoints"), p.topic("producer-dlq"), p.topic("reconcile")))
+%s`, srv.PubSubAddr(), srv.AccessToken(), srv.URL(), srv.OrgID(), p.kafkaConn("producer"),
+		p.topic("checkpoints"), p.topic("producer-dlq"), p.topic("reconcile"), p.registry))
 	if !svc.noProducer {
 		p.startProducer()
 	}
@@ -316,7 +325,7 @@ redis:
   wait: 20ms
 shutdown_timeout: 10s
 metrics_addr: 127.0.0.1:%d
-`, p.kafkaConn("consumer"), p.group, p.topic("consumer-dlq"), p.topic("refetch"), p.topic("reconcile"), p.dbURL, redis, port))
+%s`, p.kafkaConn("consumer"), p.group, p.topic("consumer-dlq"), p.topic("refetch"), p.topic("reconcile"), p.dbURL, redis, port, p.registry))
 	return cfg, port
 }
 

@@ -31,3 +31,43 @@ func BenchmarkDecode(b *testing.B) {
 		}
 	}
 }
+
+// registryCodec returns a codec writing the Schema Registry framing to
+// topic "t", with an in-memory registry.
+func registryCodec(b *testing.B) *Codec {
+	c := newCodec(b, WithRegistry(newMemRegistry()))
+	if err := c.Register(b.Context(), "t"); err != nil {
+		b.Fatal(err)
+	}
+	return c
+}
+
+func BenchmarkEncodeRegistry(b *testing.B) {
+	c := registryCodec(b)
+	e := sample()
+	var buf []byte
+	b.ReportAllocs()
+	for b.Loop() {
+		var err error
+		buf, err = c.EncodeTo(buf[:0], "t", e)
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.SetBytes(int64(len(buf)))
+}
+
+func BenchmarkDecodeRegistry(b *testing.B) {
+	c := registryCodec(b)
+	frame, err := c.EncodeTo(nil, "t", sample())
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(frame)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := c.Decode(frame); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package envelope
 
 import (
+	"context"
 	"embed"
 	"errors"
 	"fmt"
@@ -8,6 +9,10 @@ import (
 	"regexp"
 	"slices"
 	"strconv"
+	"sync"
+	"time"
+
+	lru "github.com/hashicorp/golang-lru/v2"
 
 	"github.com/sfsync/sfsync/schemas/avroframe"
 )
@@ -25,7 +30,29 @@ var (
 	ErrUnknownSchema = avroframe.ErrUnknownSchema
 	// ErrInvalid means the envelope breaks a rule of [Envelope.Validate].
 	ErrInvalid = errors.New("invalid envelope")
+	// ErrRegistryUnavailable means a Schema Registry frame's writer
+	// schema could not be fetched from the registry for now: the frame
+	// may decode later, so it is not a bad record.
+	ErrRegistryUnavailable = errors.New("schema registry unavailable")
 )
+
+// Registry is a Confluent-compatible Schema Registry, as package
+// [github.com/sfsync/sfsync/schemas/registry]'s Client calls it.
+type Registry interface {
+	// Register registers schema under subject, with the subject's
+	// compatibility set to BACKWARD, and returns its id.
+	Register(ctx context.Context, subject, schema string) (uint32, error)
+	// Schema returns the text of the schema of id; an id the registry
+	// does not know wraps [ErrUnknownSchema].
+	Schema(ctx context.Context, id uint32) (string, error)
+}
+
+// registryTimeout bounds each fetch of a writer schema by [Codec.Decode].
+const registryTimeout = 10 * time.Second
+
+// maxRegistrySchemas bounds the writer schemas a codec keeps by registry
+// id, as the registry client and the Pub/Sub client bound theirs.
+const maxRegistrySchemas = 256
 
 // EnvelopeName is the full Avro name of the envelope record; every
 // registered schema version must have it.
@@ -86,8 +113,9 @@ func CurrentSchema() string {
 type Option func(*options)
 
 type options struct {
-	extra  []string
-	writer string
+	extra    []string
+	writer   string
+	registry Registry
 }
 
 // WithSchema registers an additional writer schema that Decode accepts, for
@@ -107,15 +135,37 @@ func WithWriterSchema(avsc string) Option {
 	return func(o *options) { o.writer = avsc }
 }
 
+// WithRegistry makes the codec write the Confluent Schema Registry wire
+// format, magic byte 0 then the 4-byte big-endian schema id, instead of
+// single-object encoding, once [Codec.Register] has registered the
+// writer schema for the topics written; and makes Decode fetch the writer
+// schemas of Schema Registry frames from r, by id. A codec without it
+// writes single-object frames and refuses Schema Registry frames with an
+// error wrapping [ErrUnknownSchema].
+func WithRegistry(r Registry) Option {
+	return func(o *options) { o.registry = r }
+}
+
 // Codec encodes envelopes into Avro single-object frames and decodes them:
 // the marker bytes 0xC3 0x01, the 8-byte little-endian CRC-64-AVRO (Rabin)
 // fingerprint of the writer schema's Parsing Canonical Form, then the Avro
 // binary body. Decode finds the writer schema by fingerprint among every
 // registered version and resolves the record into the current [Envelope].
-// A Codec is immutable and safe for concurrent use.
+//
+// With [WithRegistry], [Codec.EncodeTo] writes the Confluent Schema
+// Registry wire format instead, and Decode reads both framings, told
+// apart by the first byte (0x00 or 0xC3).
+// A Codec is safe for concurrent use.
 type Codec struct {
-	writer *avroframe.Schema
-	known  *avroframe.Registry
+	writer     *avroframe.Schema
+	writerText string
+	current    *avroframe.Schema
+	known      *avroframe.Registry
+
+	registry Registry
+	byID     *lru.Cache[uint32, *avroframe.Schema] // writer schemas by registry id
+	mu       sync.RWMutex
+	headers  map[string][]byte // registry frame header by topic; guarded by mu
 }
 
 // NewCodec returns a codec that knows every published envelope schema
@@ -153,7 +203,61 @@ func NewCodec(opts ...Option) (*Codec, error) {
 		return nil, fmt.Errorf("new envelope codec: %w", err)
 	}
 	// The last one writes: the writer option, or the newest version.
-	return &Codec{writer: compiled[len(compiled)-1], known: known}, nil
+	c := &Codec{
+		writer: compiled[len(compiled)-1], writerText: schemas[len(schemas)-1].text,
+		current: current, known: known, registry: o.registry,
+	}
+	if o.registry != nil {
+		c.headers = map[string][]byte{}
+		if c.byID, err = lru.New[uint32, *avroframe.Schema](maxRegistrySchemas); err != nil {
+			return nil, err
+		}
+	}
+	return c, nil
+}
+
+// Register registers the writer schema under each topic's subject,
+// "<topic>-value" (TopicNameStrategy), with BACKWARD compatibility, and
+// keeps the ids for [Codec.EncodeTo]. It does nothing without
+// [WithRegistry]. A registry that refuses the schema, as incompatible
+// with the subject's latest version for example, fails it.
+func (c *Codec) Register(ctx context.Context, topics ...string) error {
+	if c.registry == nil {
+		return nil
+	}
+	for _, topic := range topics {
+		c.mu.RLock()
+		_, done := c.headers[topic]
+		c.mu.RUnlock()
+		if done {
+			continue
+		}
+		id, err := c.registry.Register(ctx, topic+"-value", c.writerText)
+		if err != nil {
+			return fmt.Errorf("envelope schema for topic %s: %w", topic, err)
+		}
+		c.byID.Add(id, c.writer)
+		c.mu.Lock()
+		c.headers[topic] = avroframe.AppendRegistryHeader(nil, id)
+		c.mu.Unlock()
+	}
+	return nil
+}
+
+// RegistryID returns the schema id [Codec.EncodeTo] writes on topic, and
+// false when the codec has no registry or topic is not registered.
+func (c *Codec) RegistryID(topic string) (uint32, bool) {
+	if c.registry == nil {
+		return 0, false
+	}
+	c.mu.RLock()
+	h, ok := c.headers[topic]
+	c.mu.RUnlock()
+	if !ok {
+		return 0, false
+	}
+	id, _, _ := avroframe.ReadRegistryID(h)
+	return id, true
 }
 
 // newWriterSchema compiles s and checks that the current reader can resolve
@@ -205,31 +309,110 @@ func (c *Codec) Encode(dst []byte, e *Envelope) ([]byte, error) {
 	return out, nil
 }
 
-// Decode decodes one frame. The error wraps [ErrBadFrame] for malformed
-// bytes, [ErrUnknownSchema] for an unregistered fingerprint, and
-// [ErrInvalid] for a record that breaks a rule of [Envelope.Validate]. The
-// result shares no memory with frame.
-func (c *Codec) Decode(frame []byte) (*Envelope, error) {
-	fp, body, err := ReadFingerprint(frame)
-	if err != nil {
-		return nil, fmt.Errorf("decode envelope: %w", err)
+// EncodeTo appends the frame of e, to be written on Kafka topic, to dst
+// and returns the extended slice. With [WithRegistry] it writes the
+// Confluent Schema Registry wire format with the id [Codec.Register] got
+// for topic, and fails for a topic not registered; without, it is
+// [Codec.Encode]. It fails, leaving dst as it was, when e breaks a rule
+// of [Envelope.Validate].
+func (c *Codec) EncodeTo(dst []byte, topic string, e *Envelope) ([]byte, error) {
+	if c.registry == nil {
+		return c.Encode(dst, e)
 	}
-	ws, ok := c.known.Lookup(fp)
+	c.mu.RLock()
+	header, ok := c.headers[topic]
+	c.mu.RUnlock()
 	if !ok {
-		return nil, fmt.Errorf("decode envelope: %w: fingerprint %016x", ErrUnknownSchema, fp)
+		return dst, fmt.Errorf("encode envelope %s %s: topic %s has no schema id: the envelope schema is not registered for it", e.Entity, e.RecordID, topic)
+	}
+	if err := e.Validate(); err != nil {
+		return dst, fmt.Errorf("encode envelope %s %s: %w", e.Entity, e.RecordID, err)
+	}
+	out, err := c.writer.AppendBody(append(dst, header...), toNative(e))
+	if err != nil {
+		return dst, fmt.Errorf("encode envelope %s %s: %w", e.Entity, e.RecordID, err)
+	}
+	return out, nil
+}
+
+// Decode decodes one frame, of either framing. The error wraps
+// [ErrBadFrame] for malformed bytes, [ErrUnknownSchema] for an
+// unregistered fingerprint, a schema id the registry does not know or a
+// Schema Registry frame without a registry, [ErrRegistryUnavailable] when
+// the registry could not be asked, and [ErrInvalid] for a record that
+// breaks a rule of [Envelope.Validate]. The result shares no memory with
+// frame.
+func (c *Codec) Decode(frame []byte) (*Envelope, error) {
+	var (
+		ws   *avroframe.Schema
+		body []byte
+		fp   uint64 // of a single-object frame
+		id   uint32 // of a Schema Registry frame
+		err  error
+	)
+	registryFrame := avroframe.FramingOf(frame) == avroframe.FramingRegistry
+	if registryFrame {
+		if id, body, err = avroframe.ReadRegistryID(frame); err != nil {
+			return nil, fmt.Errorf("decode envelope: %w", err)
+		}
+		if ws, err = c.registrySchema(id); err != nil {
+			return nil, fmt.Errorf("decode envelope: %w", err)
+		}
+	} else {
+		if fp, body, err = ReadFingerprint(frame); err != nil {
+			return nil, fmt.Errorf("decode envelope: %w", err)
+		}
+		var ok bool
+		if ws, ok = c.known.Lookup(fp); !ok {
+			return nil, fmt.Errorf("decode envelope: %w: fingerprint %016x", ErrUnknownSchema, fp)
+		}
+	}
+	// which names the writer schema in errors, formatted only for them.
+	which := func() string {
+		if registryFrame {
+			return fmt.Sprintf("registry id %d", id)
+		}
+		return fmt.Sprintf("%s %016x", ws.Label(), fp)
 	}
 	native, err := ws.DecodeBody(body)
 	if err != nil {
-		return nil, fmt.Errorf("decode envelope (schema %s %016x): %w", ws.Label(), fp, err)
+		return nil, fmt.Errorf("decode envelope (schema %s): %w", which(), err)
 	}
 	e, err := fromNative(native)
 	if err != nil {
-		return nil, fmt.Errorf("decode envelope (schema %s %016x): %w: %w", ws.Label(), fp, ErrInvalid, err)
+		return nil, fmt.Errorf("decode envelope (schema %s): %w: %w", which(), ErrInvalid, err)
 	}
 	if err := e.Validate(); err != nil {
 		return nil, fmt.Errorf("decode envelope %s %s: %w", e.Entity, e.RecordID, err)
 	}
 	return e, nil
+}
+
+// registrySchema returns the writer schema of registry id, from the
+// codec's cache or the registry, checked like every writer schema
+// ([WithSchema]).
+func (c *Codec) registrySchema(id uint32) (*avroframe.Schema, error) {
+	if c.registry == nil {
+		return nil, fmt.Errorf("%w: a Confluent Schema Registry frame (schema id %d), but no schema registry is configured (schema_registry.url)", ErrUnknownSchema, id)
+	}
+	if ws, ok := c.byID.Get(id); ok {
+		return ws, nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), registryTimeout)
+	defer cancel()
+	text, err := c.registry.Schema(ctx, id)
+	if errors.Is(err, ErrUnknownSchema) {
+		return nil, err
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrRegistryUnavailable, err)
+	}
+	ws, err := newWriterSchema(namedSchema{label: fmt.Sprintf("registry id %d", id), text: text}, c.current)
+	if err != nil {
+		return nil, fmt.Errorf("%w: registry schema id %d is not an envelope schema this codec reads: %w", ErrUnknownSchema, id, err)
+	}
+	c.byID.Add(id, ws)
+	return ws, nil
 }
 
 // ReadFingerprint returns the writer schema fingerprint of a frame and the

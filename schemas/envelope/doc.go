@@ -21,6 +21,16 @@
 // thus names the schema version that wrote it, and [Codec.Decode] looks the
 // writer schema up by fingerprint.
 //
+// With [WithRegistry], the codec writes the Confluent Schema Registry wire
+// format instead ([Codec.EncodeTo]):
+//
+//	0x00 | schema id, 4 bytes big-endian | Avro binary body
+//
+// after [Codec.Register] registered the writer schema under each topic's
+// subject "<topic>-value" with BACKWARD compatibility. Decode reads both
+// framings, told apart by the first byte, and fetches the writer schema
+// of an unknown registry id from the registry (at most 256 kept).
+//
 // # Values
 //
 // Field values are typed: a [Value] holds one of the [Kind]s of the Avro

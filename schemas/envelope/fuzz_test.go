@@ -1,6 +1,7 @@
 package envelope
 
 import (
+	"context"
 	"errors"
 	"os"
 	"testing"
@@ -10,10 +11,22 @@ import (
 // FuzzDecode feeds arbitrary bytes to Decode, which must return an envelope
 // or an error wrapping one of the package's sentinels, and never panic or
 // allocate beyond reason. A decoded envelope must survive a re-encode.
+// Frames of both framings: the codec has a registry holding the current
+// and the newer schema.
 func FuzzDecode(f *testing.F) {
-	c, err := NewCodec(WithSchema(readTestdata(f, "older.avsc")), WithSchema(readTestdata(f, "newer.avsc")))
+	reg := newMemRegistry()
+	c, err := NewCodec(WithSchema(readTestdata(f, "older.avsc")), WithSchema(readTestdata(f, "newer.avsc")), WithRegistry(reg))
 	if err != nil {
 		f.Fatal(err)
+	}
+	upgraded, err := NewCodec(WithRegistry(reg), WithWriterSchema(readTestdata(f, "newer.avsc")))
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, w := range []*Codec{c, upgraded} {
+		if err := w.Register(context.Background(), "t"); err != nil {
+			f.Fatal(err)
+		}
 	}
 	seeds := []*Envelope{sample(), minimal(ChangeDelete), minimal(ChangeGapOverflow)}
 	every := minimal(ChangeSnapshot)
@@ -31,6 +44,12 @@ func FuzzDecode(f *testing.F) {
 		}
 		f.Add(frame)
 		f.Add(frame[:len(frame)/2])
+		for _, w := range []*Codec{c, upgraded} {
+			if frame, err = w.EncodeTo(nil, "t", e); err != nil {
+				f.Fatal(err)
+			}
+			f.Add(frame)
+		}
 	}
 	for _, name := range []string{"older.avsc", "newer.avsc"} {
 		w, err := NewCodec(WithWriterSchema(readTestdata(f, name)))
@@ -51,6 +70,8 @@ func FuzzDecode(f *testing.F) {
 	f.Add([]byte{})
 	f.Add([]byte{0xC3, 0x01})
 	f.Add([]byte{0xC3, 0x01, 0xa0, 0x47, 0xb1, 0x30, 0x3e, 0x9a, 0x64, 0x10})
+	f.Add([]byte{0, 0, 0, 0, 1})
+	f.Add([]byte{0, 0, 0, 0, 9, 2, 'x'})
 
 	f.Fuzz(func(t *testing.T, frame []byte) {
 		e, err := c.Decode(frame)

@@ -27,7 +27,6 @@ import (
 	"github.com/sfsync/sfsync/consumer/internal/dedup"
 	"github.com/sfsync/sfsync/consumer/internal/pipeline"
 	"github.com/sfsync/sfsync/consumer/internal/store"
-	"github.com/sfsync/sfsync/schemas/envelope"
 	"github.com/sfsync/sfsync/schemas/svcconfig/endpoint"
 	"github.com/sfsync/sfsync/schemas/svcconfig/kafkaconf"
 )
@@ -134,7 +133,7 @@ func Run(ctx context.Context, cfg *config.Config, log *slog.Logger, reg *prometh
 		log.Info("no redis.url: running without the duplicate filter")
 	}
 
-	codec, err := envelope.NewCodec()
+	codec, err := cfg.SchemaRegistry.EnvelopeCodec()
 	if err != nil {
 		return err
 	}

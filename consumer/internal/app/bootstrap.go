@@ -172,7 +172,9 @@ func fill(ctx context.Context, cfg *config.Config, o BootstrapOptions, log *slog
 	} else {
 		log.Info("bootstrap: resuming the bootstrap started earlier", "group", group, "started", plan.Started)
 	}
-	codec, err := envelope.NewCodec()
+	// The latest-state topics carry the registry's framing when the
+	// reconciler has a registry: the codec reads both.
+	codec, err := cfg.SchemaRegistry.EnvelopeCodec()
 	if err != nil {
 		return err
 	}

@@ -372,7 +372,7 @@ func readDeadLetters(ctx context.Context, cfg *config.Config, limit int) ([]Dead
 	if err != nil {
 		return nil, fmt.Errorf("offsets of %s: %w", topic, err)
 	}
-	codec, err := envelope.NewCodec()
+	codec, err := cfg.SchemaRegistry.EnvelopeCodec()
 	if err != nil {
 		return nil, err
 	}

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/sfsync/sfsync/schemas/mapping"
+	"github.com/sfsync/sfsync/schemas/registry"
 	"github.com/sfsync/sfsync/schemas/svcconfig"
 	"github.com/sfsync/sfsync/schemas/svcconfig/kafkaconf"
 )
@@ -46,6 +47,12 @@ type Config struct {
 	MappingFile string `yaml:"mapping" svcconfig:"file"`
 	// Kafka says where envelopes come from and dead letters go.
 	Kafka Kafka `yaml:"kafka"`
+	// SchemaRegistry, when its url is set, makes the envelope topics and
+	// their .latest topics carry the Confluent Schema Registry wire format
+	// (magic byte 0, 4-byte schema id) with the envelope schema registered
+	// under "<topic>-value", BACKWARD compatible; records of either framing
+	// are read. The default, no url, is Avro single-object framing.
+	SchemaRegistry registry.Settings `yaml:"schema_registry"`
 	// Postgres is the database the records are applied to.
 	Postgres Postgres `yaml:"postgres"`
 	// Redis is the optional duplicate filter.

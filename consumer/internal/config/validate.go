@@ -32,6 +32,7 @@ func (c *Config) check() []Problem {
 	c.Mapping = k.Mapping("mapping", c.MappingFile)
 	k.Add(c.Kafka.Conn.Problems()...)
 	k.Add(c.Kafka.Conn.SecurityProblems()...)
+	k.Add(c.SchemaRegistry.Problems()...)
 	c.checkTopics(k)
 	c.Postgres.check(k)
 	c.Redis.check(k)
@@ -123,6 +124,7 @@ func (r *Redis) check(k *svcconfig.Checker) {
 // development, for main to log at start.
 func (c *Config) Warnings() []string {
 	ws := c.Kafka.Conn.Warnings()
+	ws = append(ws, c.SchemaRegistry.Warnings()...)
 	ws = append(ws, svcconfig.PostgresWarnings(string(c.Postgres.URL))...)
 	ws = append(ws, c.Redis.warnings()...)
 	ws = append(ws, svcconfig.MetricsWarnings(c.MetricsAddr, c.MetricsPublic)...)

@@ -424,8 +424,12 @@ func (c *Consumer) lane(ctx context.Context, msgs <-chan kafka.Message, commit f
 			if !ok {
 				return
 			}
+			d, ok := c.decode(decodeCtx, batch)
+			if !ok {
+				return // not applied: read again by the next owner
+			}
 			select {
-			case decodedBatches <- c.decode(batch):
+			case decodedBatches <- d:
 			case <-decodeCtx.Done():
 				return // not applied: read again by the next owner
 			}
@@ -655,12 +659,25 @@ type decoded struct {
 	out   []kafka.Message
 }
 
-// decode decodes a batch and sorts its records.
-func (c *Consumer) decode(batch []kafka.Message) *decoded {
+// decode decodes a batch and sorts its records. A record whose writer
+// schema the schema registry cannot give for now is decoded again,
+// after a backoff, rather than dead-lettered; false means ctx ended
+// first.
+func (c *Consumer) decode(ctx context.Context, batch []kafka.Message) (*decoded, bool) {
 	c.m.observeConsumed(batch)
 	d := &decoded{batch: batch}
 	for _, m := range batch {
-		e, err := c.cfg.Codec.Decode(m.Value)
+		var e *envelope.Envelope
+		err := c.retry(ctx, "decode", func(context.Context) error {
+			var err error
+			if e, err = c.cfg.Codec.Decode(m.Value); err != nil && !errors.Is(err, envelope.ErrRegistryUnavailable) {
+				return permanent{err}
+			}
+			return err
+		})
+		if errors.Is(err, envelope.ErrRegistryUnavailable) {
+			return nil, false
+		}
 		if err != nil {
 			d.out = append(d.out, c.deadLetter(m, "decode", err))
 			continue
@@ -678,7 +695,7 @@ func (c *Consumer) decode(batch []kafka.Message) *decoded {
 		}
 		d.data = append(d.data, item{msg: m, env: e})
 	}
-	return d
+	return d, true
 }
 
 // ignore counts an envelope of an object the mapping does not name, as

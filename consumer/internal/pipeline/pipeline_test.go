@@ -290,13 +290,16 @@ func TestPoisonAndMarkers(t *testing.T) {
 	gap := account("001000000000000004", 11, envelope.ChangeGapUpdate, "")
 	r.send(good, tooBig, gap)
 	r.sendRaw(kafka.Message{Topic: r.topic, Key: []byte("junk"), Value: []byte("not an envelope")})
+	// A Schema Registry frame (magic byte 0, schema id 7) to a consumer
+	// configured without a registry.
+	r.sendRaw(kafka.Message{Topic: r.topic, Key: []byte("framed"), Value: []byte{0, 0, 0, 0, 7, 2, 'x'}})
 	after := account("001000000000000005", 12, envelope.ChangeCreate, "after")
 	r.send(after)
 	stop, m := r.start(true)
 	r.waitFor("rows around the poison", func() bool {
 		return r.count(`SELECT count(*) FROM account WHERE name IN ('good', 'after')`) == 2
 	})
-	dls := r.read(r.dlq, 2)
+	dls := r.read(r.dlq, 3)
 	stop()
 	reasons := map[string]map[string]string{}
 	for _, d := range dls {
@@ -314,6 +317,9 @@ func TestPoisonAndMarkers(t *testing.T) {
 	}
 	if !strings.HasPrefix(reasons["3"][HeaderReason], "decode: ") {
 		t.Errorf("the junk record's reason: %q", reasons["3"][HeaderReason])
+	}
+	if why := reasons["4"][HeaderReason]; !strings.HasPrefix(why, "decode: ") || !strings.Contains(why, "schema id 7") || !strings.Contains(why, "no schema registry is configured") {
+		t.Errorf("the Schema Registry frame's reason: %q", why)
 	}
 	fwd := r.read(r.refetch, 1)
 	e, err := r.codec.Decode(fwd[0].Value)

@@ -33,6 +33,7 @@ import (
 	"github.com/sfsync/sfsync/salesforce/pubsub"
 	"github.com/sfsync/sfsync/salesforce/rest"
 	schemacp "github.com/sfsync/sfsync/schemas/checkpoint"
+	"github.com/sfsync/sfsync/schemas/envelope"
 	"github.com/sfsync/sfsync/schemas/mapping"
 	"github.com/sfsync/sfsync/schemas/svcconfig/endpoint"
 	"github.com/sfsync/sfsync/schemas/svcconfig/kafkaconf"
@@ -128,10 +129,14 @@ func Run(ctx context.Context, cfg *config.Config, opts Options, log *slog.Logger
 	if err != nil {
 		return err
 	}
+	envelopes, err := envelopeCodec(ctx, cfg)
+	if err != nil {
+		return err
+	}
 	snk, err := sink.New(sink.Config{
 		Brokers: cfg.Kafka.Brokers, Transport: transport, MaxInFlight: cfg.Kafka.MaxInFlight,
 		BatchSize: cfg.Kafka.BatchSize, BatchTimeout: cfg.Kafka.BatchTimeout, Logger: log,
-		Limits: limits.Topics, DefaultLimit: limits.Default,
+		Limits: limits.Topics, DefaultLimit: limits.Default, Codec: envelopes,
 	})
 	if err != nil {
 		return err
@@ -311,3 +316,22 @@ func ensureTopics(ctx context.Context, cfg *config.Config, transport *kafka.Tran
 }
 
 func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+// envelopeCodec returns the codec of the envelopes the producer writes:
+// with a schema registry configured, the envelope schema registered for
+// every topic of the mapping and the registry's framing; else Avro
+// single-object framing.
+func envelopeCodec(ctx context.Context, cfg *config.Config) (*envelope.Codec, error) {
+	codec, err := cfg.SchemaRegistry.EnvelopeCodec()
+	if err != nil {
+		return nil, err
+	}
+	topics := make([]string, 0, len(cfg.Mapping.Objects))
+	for _, o := range cfg.Mapping.Objects {
+		topics = append(topics, o.KafkaTopic)
+	}
+	if err := codec.Register(ctx, topics...); err != nil {
+		return nil, err
+	}
+	return codec, nil
+}

@@ -50,9 +50,13 @@ func ReplayDeadLetters(ctx context.Context, cfg *config.Config, opts dlq.ReplayO
 		return err
 	}
 	if !opts.DryRun {
+		envelopes, err := envelopeCodec(ctx, cfg)
+		if err != nil {
+			return err
+		}
 		snk, err := sink.New(sink.Config{
 			Brokers: cfg.Kafka.Brokers, Transport: transport, MaxInFlight: cfg.Kafka.MaxInFlight,
-			BatchSize: cfg.Kafka.BatchSize, BatchTimeout: cfg.Kafka.BatchTimeout,
+			BatchSize: cfg.Kafka.BatchSize, BatchTimeout: cfg.Kafka.BatchTimeout, Codec: envelopes,
 		})
 		if err != nil {
 			return err

@@ -7,6 +7,7 @@ import (
 	"github.com/sfsync/sfsync/salesforce/oauth"
 	"github.com/sfsync/sfsync/salesforce/pubsub"
 	"github.com/sfsync/sfsync/schemas/mapping"
+	"github.com/sfsync/sfsync/schemas/registry"
 	"github.com/sfsync/sfsync/schemas/svcconfig"
 	"github.com/sfsync/sfsync/schemas/svcconfig/kafkaconf"
 )
@@ -56,6 +57,12 @@ type Config struct {
 	Salesforce Salesforce `yaml:"salesforce"`
 	// Kafka says where records go.
 	Kafka Kafka `yaml:"kafka"`
+	// SchemaRegistry, when its url is set, makes the envelope topics and
+	// their .latest topics carry the Confluent Schema Registry wire format
+	// (magic byte 0, 4-byte schema id) with the envelope schema registered
+	// under "<topic>-value", BACKWARD compatible; records of either framing
+	// are read. The default, no url, is Avro single-object framing.
+	SchemaRegistry registry.Settings `yaml:"schema_registry"`
 	// Replay says what to do when Salesforce refuses a stored replay id.
 	Replay Replay `yaml:"replay"`
 	// Subscription tunes each Pub/Sub subscription.

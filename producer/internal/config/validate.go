@@ -33,6 +33,7 @@ func (c *Config) check() []Problem {
 	c.Mapping = k.Mapping("mapping", c.MappingFile)
 	c.Salesforce.check(k)
 	c.Kafka.check(k)
+	k.Add(c.SchemaRegistry.Problems()...)
 	c.checkTopics(k)
 	switch c.Replay.Policy {
 	case PolicyFail, PolicyEarliest, PolicyLatest:
@@ -120,6 +121,7 @@ func (c *Kafka) check(k *svcconfig.Checker) {
 // development, for main to log at start.
 func (c *Config) Warnings() []string {
 	ws := c.Kafka.Conn.Warnings()
+	ws = append(ws, c.SchemaRegistry.Warnings()...)
 	ws = append(ws, c.Salesforce.Salesforce.Warnings()...)
 	ws = append(ws, svcconfig.MetricsWarnings(c.MetricsAddr, c.MetricsPublic)...)
 	return ws

@@ -211,7 +211,7 @@ func (s *Sink) fits(msg *kafka.Message, index int) error {
 func (s *Sink) Write(ctx context.Context, topic string, envs []envelope.Envelope, done func(i int, err error)) error {
 	msgs := make([]kafka.Message, len(envs))
 	for i := range envs {
-		value, err := s.codec.Encode(nil, &envs[i])
+		value, err := s.codec.EncodeTo(nil, topic, &envs[i])
 		if err != nil {
 			return fmt.Errorf("encode %s %s: %w", envs[i].Entity, envs[i].RecordID, err)
 		}

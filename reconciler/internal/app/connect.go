@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/sfsync/sfsync/reconciler/internal/compact"
 	"github.com/sfsync/sfsync/reconciler/internal/config"
 	"github.com/sfsync/sfsync/reconciler/internal/publish"
 	"github.com/sfsync/sfsync/salesforce/login"
@@ -47,7 +48,7 @@ func Connect(ctx context.Context, cfg *config.Config, log *slog.Logger, reg prom
 		pool.Close()
 		return nil, nil, err
 	}
-	codec, err := envelope.NewCodec()
+	codec, err := envelopeCodec(ctx, cfg)
 	if err != nil {
 		pool.Close()
 		return nil, nil, err
@@ -71,4 +72,27 @@ func Connect(ctx context.Context, cfg *config.Config, log *slog.Logger, reg prom
 func (d *Deps) Close() {
 	_ = d.Writer.Close()
 	d.DB.Close()
+}
+
+// envelopeCodec returns the codec of the envelopes the reconciler writes
+// and reads: with a schema registry configured, the envelope schema
+// registered for every envelope topic of the mapping and, when
+// compaction is on, their latest-state topics, and the registry's
+// framing; else Avro single-object framing.
+func envelopeCodec(ctx context.Context, cfg *config.Config) (*envelope.Codec, error) {
+	codec, err := cfg.SchemaRegistry.EnvelopeCodec()
+	if err != nil {
+		return nil, err
+	}
+	var topics []string
+	for _, o := range cfg.Mapping.Objects {
+		topics = append(topics, o.KafkaTopic)
+		if cfg.Compact.Enabled != nil && *cfg.Compact.Enabled {
+			topics = append(topics, compact.TopicName(o, cfg.Kafka.CompactedSuffix))
+		}
+	}
+	if err := codec.Register(ctx, topics...); err != nil {
+		return nil, err
+	}
+	return codec, nil
 }

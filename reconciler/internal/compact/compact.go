@@ -447,7 +447,7 @@ ON CONFLICT (object, topic) DO UPDATE SET watermark = excluded.watermark, update
 			if err != nil {
 				return nil, err
 			}
-			if msg.Value, err = c.cfg.Codec.Encode(nil, e); err != nil {
+			if msg.Value, err = c.cfg.Codec.EncodeTo(nil, topic, e); err != nil {
 				return nil, fmt.Errorf("compact %s %s: %w", obj.Name, id, err)
 			}
 			msg.Headers = []kafka.Header{{Key: latest.HeaderVersions, Value: versionsHeader(base, versions)}}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/sfsync/sfsync/reconciler/internal/publish"
 	"github.com/sfsync/sfsync/schemas/mapping"
+	"github.com/sfsync/sfsync/schemas/registry"
 	"github.com/sfsync/sfsync/schemas/svcconfig"
 	"github.com/sfsync/sfsync/schemas/svcconfig/kafkaconf"
 )
@@ -54,6 +55,12 @@ type Config struct {
 	Salesforce Salesforce `yaml:"salesforce"`
 	// Kafka says where corrective events go and where requests come from.
 	Kafka Kafka `yaml:"kafka"`
+	// SchemaRegistry, when its url is set, makes the envelope topics and
+	// their .latest topics carry the Confluent Schema Registry wire format
+	// (magic byte 0, 4-byte schema id) with the envelope schema registered
+	// under "<topic>-value", BACKWARD compatible; records of either framing
+	// are read. The default, no url, is Avro single-object framing.
+	SchemaRegistry registry.Settings `yaml:"schema_registry"`
 	// Postgres is the database compared with Salesforce.
 	Postgres Postgres `yaml:"postgres"`
 	// Verify tunes the comparison of PostgreSQL with Salesforce.

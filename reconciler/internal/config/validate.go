@@ -37,6 +37,7 @@ func (c *Config) check() []Problem {
 	k.Add(c.Kafka.Conn.Problems()...)
 	c.checkTopics(k)
 	k.Add(c.Kafka.Conn.SecurityProblems()...)
+	k.Add(c.SchemaRegistry.Problems()...)
 	c.Postgres.check(k)
 	c.checkVerify(k)
 	k.Positive("poll.interval", c.Poll.Interval)
@@ -135,6 +136,7 @@ func (c *Config) checkVerify(k *svcconfig.Checker) {
 // development, for main to log at start.
 func (c *Config) Warnings() []string {
 	ws := c.Kafka.Conn.Warnings()
+	ws = append(ws, c.SchemaRegistry.Warnings()...)
 	ws = append(ws, c.Salesforce.Salesforce.Warnings()...)
 	ws = append(ws, svcconfig.PostgresWarnings(string(c.Postgres.URL))...)
 	ws = append(ws, svcconfig.MetricsWarnings(c.MetricsAddr, c.MetricsPublic)...)

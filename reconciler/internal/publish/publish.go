@@ -113,7 +113,7 @@ func (p *Publisher) Publish(ctx context.Context, changes []Change) error {
 	now := p.now()
 	for _, c := range changes {
 		e := p.envelope(c, now)
-		value, err := p.codec.Encode(nil, &e)
+		value, err := p.codec.EncodeTo(nil, c.Object.KafkaTopic, &e)
 		if err != nil {
 			return fmt.Errorf("encode %s %s: %w", c.Object.Name, c.RecordID, err)
 		}

@@ -327,6 +327,9 @@ func (r *Refetcher) handleMarkers(ctx context.Context, msgs []kafka.Message) err
 	var overflows []overflow
 	for _, msg := range msgs {
 		e, err := r.cfg.Codec.Decode(msg.Value)
+		if errors.Is(err, envelope.ErrRegistryUnavailable) {
+			return err // the batch is handled again, not skipped
+		}
 		if err != nil {
 			r.skip(msg, "decode", err)
 			continue

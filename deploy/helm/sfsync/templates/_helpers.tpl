@@ -60,6 +60,9 @@ the service's own config over them, then the keys the chart owns. Call with
 {{- if .postgres -}}
 {{- $_ := set $cfg "postgres" (deepCopy $root.Values.postgres) -}}
 {{- end -}}
+{{- if ($root.Values.schemaRegistry | default dict).url -}}
+{{- $_ := set $cfg "schema_registry" (deepCopy $root.Values.schemaRegistry) -}}
+{{- end -}}
 {{- $cfg = mergeOverwrite $cfg (deepCopy ($v.config | default dict)) -}}
 {{- $_ := set $cfg "mapping" "/etc/sfsync/mapping.yaml" -}}
 {{- $_ := set $cfg "metrics_addr" (printf "0.0.0.0:%v" $v.metricsPort) -}}
@@ -136,6 +139,7 @@ spec:
         {{- include "sfsync.secretEnv" (dict "env" (printf "SFSYNC_%s_SALESFORCE_ACCESS_TOKEN" .prefix) "ref" $s.salesforceAccessToken) | nindent 8 }}
         {{- end }}
         {{- include "sfsync.secretEnv" (dict "env" (printf "SFSYNC_%s_KAFKA_SASL_PASSWORD" .prefix) "ref" $s.kafkaSaslPassword) | nindent 8 }}
+        {{- include "sfsync.secretEnv" (dict "env" (printf "SFSYNC_%s_SCHEMA_REGISTRY_PASSWORD" .prefix) "ref" $s.schemaRegistryPassword) | nindent 8 }}
         {{- if .postgres }}
         {{- include "sfsync.secretEnv" (dict "env" (printf "SFSYNC_%s_POSTGRES_URL" .prefix) "ref" $s.postgresURL) | nindent 8 }}
         {{- include "sfsync.secretEnv" (dict "env" "PGPASSWORD" "ref" $s.postgresPassword) | nindent 8 }}
