@@ -141,7 +141,7 @@ func TestChaos(t *testing.T) {
 		churned <- err
 	}()
 	c.stall = startStallMeter(c.p)
-	defer c.stall.stop()
+	defer c.stall.halt()
 	c.waitProgress("the consumers commit the churn")
 	time.Sleep(cfg.settle)
 
@@ -174,10 +174,13 @@ func TestChaos(t *testing.T) {
 	dup := c.gone
 	last := appliedBy(c.consumers...)
 	dup.applied, dup.unchanged, dup.skipped = dup.applied+last.applied, dup.unchanged+last.unchanged, dup.skipped+last.skipped
-	var faults []string
+	var faults, stalls []string
 	for _, k := range []string{faultLeader, faultRolling, faultProducer, faultConsumers, faultPostgres, faultRedis} {
 		faults = append(faults, fmt.Sprintf("%d %s", c.counts[k], k))
+		stalls = append(stalls, fmt.Sprintf("%s %s", k, c.stall.longestIn(k).Round(10*time.Millisecond)))
 	}
+	stalls = append(stalls, fmt.Sprintf("between faults %s", c.stall.longestIn("").Round(10*time.Millisecond)))
+	t.Logf("chaos: longest stall by the fault it began in: %s", strings.Join(stalls, ", "))
 	t.Logf("chaos summary: PostgreSQL equals Salesforce after %s; faults: %s (%d broker restarts, %d consumer SIGKILLs); "+
 		"no service exited on its own; envelopes applied %.0f, duplicates %.0f without effect and %.0f skipped by Redis; "+
 		"longest stall %s (%s); %v tx/s, settle %s, seed %d",
@@ -412,12 +415,15 @@ type stallMeter struct {
 	fault   string        // the fault under way now
 	lastIn  string        // the fault under way at the last advance
 	in      string        // the fault under way when the longest began
+	// byFault holds the longest stall that began in each fault, ""
+	// between faults.
+	byFault map[string]time.Duration
 	done    chan struct{}
 	stopped chan struct{}
 }
 
 func startStallMeter(p *pipeline) *stallMeter {
-	m := &stallMeter{done: make(chan struct{}), stopped: make(chan struct{})}
+	m := &stallMeter{done: make(chan struct{}), stopped: make(chan struct{}), byFault: map[string]time.Duration{}}
 	go func() {
 		defer close(m.stopped)
 		prev := int64(-1)
@@ -439,9 +445,11 @@ func startStallMeter(p *pipeline) *stallMeter {
 			now := time.Now()
 			m.mu.Lock()
 			if prev >= 0 {
-				if gap := now.Sub(m.last); gap > m.longest {
+				gap := now.Sub(m.last)
+				if gap > m.longest {
 					m.longest, m.in = gap, m.lastIn
 				}
+				m.byFault[m.lastIn] = max(m.byFault[m.lastIn], gap)
 			}
 			prev, m.last, m.lastIn = sum, now, m.fault
 			m.count++
@@ -474,13 +482,25 @@ func (m *stallMeter) advances() int {
 // way when it began. The time after the last advance is not a stall: the
 // pipeline has converged by then.
 func (m *stallMeter) stop() (time.Duration, string) {
+	m.halt()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.longest, m.in
+}
+
+// longestIn returns the longest stall that began in fault.
+func (m *stallMeter) longestIn(fault string) time.Duration {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.byFault[fault]
+}
+
+// halt ends the sampling.
+func (m *stallMeter) halt() {
 	select {
 	case <-m.done:
 	default:
 		close(m.done)
 	}
 	<-m.stopped
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.longest, m.in
 }
