@@ -133,6 +133,7 @@ func TestChaos(t *testing.T) {
 	t.Logf("cluster, services and pipeline started in %s", time.Since(begin).Round(100*time.Millisecond))
 
 	ctx, stopChurn := context.WithCancel(context.Background())
+	defer stopChurn() // when the test fails before the end
 	churned := make(chan error, 1)
 	go func() {
 		mix := load.DefaultMix
@@ -171,9 +172,7 @@ func TestChaos(t *testing.T) {
 	c.alive()
 	t.Logf("converged %s after the churn stopped", time.Since(converging).Round(100*time.Millisecond))
 	longest, during := c.stall.stop()
-	dup := c.gone
-	last := appliedBy(c.consumers...)
-	dup.applied, dup.unchanged, dup.skipped = dup.applied+last.applied, dup.unchanged+last.unchanged, dup.skipped+last.skipped
+	dup := addApplied(c.gone, appliedBy(c.consumers...))
 	var faults, stalls []string
 	for _, k := range []string{faultLeader, faultRolling, faultProducer, faultConsumers, faultPostgres, faultRedis} {
 		faults = append(faults, fmt.Sprintf("%d %s", c.counts[k], k))
