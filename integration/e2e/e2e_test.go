@@ -16,14 +16,29 @@ import (
 // report logs what the replicas did, duplicates included.
 func report(t *testing.T, what string, replicas ...*proc) {
 	t.Helper()
-	var applied, unchanged, hits float64
-	for _, r := range replicas {
-		applied += max(r.metric(`sfsync_consumer_envelopes_applied_total`), 0)
-		unchanged += max(r.metricWith(`sfsync_consumer_envelopes_applied_total`, `result="unchanged"`), 0)
-		hits += max(r.metric(`sfsync_consumer_dedup_hits_total`), 0)
-	}
+	a := appliedBy(replicas...)
 	t.Logf("%s: PostgreSQL equals Salesforce; the last replicas applied %.0f envelopes, %.0f of them without effect (duplicates or older), and skipped %.0f as seen by Redis",
-		what, applied, unchanged, hits)
+		what, a.applied, a.unchanged, a.skipped)
+}
+
+// applied counts what consumer replicas did with the envelopes they read,
+// from their metrics.
+type applied struct {
+	applied   float64 // applied to PostgreSQL, with or without effect
+	unchanged float64 // applied without effect: duplicates or older
+	skipped   float64 // skipped as seen by Redis
+}
+
+// appliedBy sums the counters of replicas; a replica whose metrics cannot
+// be read counts nothing.
+func appliedBy(replicas ...*proc) applied {
+	var a applied
+	for _, r := range replicas {
+		a.applied += max(r.metric(`sfsync_consumer_envelopes_applied_total`), 0)
+		a.unchanged += max(r.metricWith(`sfsync_consumer_envelopes_applied_total`, `result="unchanged"`), 0)
+		a.skipped += max(r.metric(`sfsync_consumer_dedup_hits_total`), 0)
+	}
+	return a
 }
 
 // background runs the churn in the background and returns a wait.

@@ -92,6 +92,10 @@ type pipeline struct {
 }
 
 type services struct {
+	// kafka is the cluster the pipeline runs on, such as a
+	// [harness.KafkaCluster]'s through [harness.KafkaAt]; default: the
+	// shared broker.
+	kafka    *harness.Kafka
 	dbURL    string // default: a schema of the shared PostgreSQL
 	redisURL string // default: the shared Redis
 	// noProducer leaves the producer to the test (p.startProducer).
@@ -115,7 +119,10 @@ type services struct {
 // producer streaming all five territory objects into topics of the test.
 func newPipeline(t testing.TB, accounts int, svc services) *pipeline {
 	t.Helper()
-	k := harness.NewKafka(t)
+	k := svc.kafka
+	if k == nil {
+		k = harness.NewKafka(t)
+	}
 	// A delivery allocation far above a real org's 25,000-50,000 a day, as
 	// sfemu's default, so that the full-size runs are not cut off.
 	srv, err := sffake.Start(sffake.WithTerritoryChangeEvents(), sffake.WithKeepalive(time.Second),

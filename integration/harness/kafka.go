@@ -13,6 +13,8 @@ import (
 
 	"github.com/segmentio/kafka-go"
 	"github.com/testcontainers/testcontainers-go/wait"
+
+	"github.com/sfsync/sfsync/schemas/svcconfig/kafkaconf"
 )
 
 // Kafka is a test's view of a Kafka cluster. Topics and groups it names are
@@ -178,8 +180,11 @@ func (k *Kafka) Group(name string) string { return k.id + ".group." + name }
 func (k *Kafka) ID() string { return k.id }
 
 // Topic creates a topic unique to this test with the given number of
-// partitions (replication factor 1), waits until every partition has a
-// leader, deletes it when the test ends, and returns its name.
+// partitions at the cluster's default replication factor and
+// min.insync.replicas (1 and 1 on a single broker, 3 and 2 on a
+// three-node [KafkaCluster]), as the services create theirs, waits until
+// every partition has a leader, deletes it when the test ends, and
+// returns its name.
 func (k *Kafka) Topic(name string, partitions int) string {
 	k.t.Helper()
 	topic := k.TopicName(name)
@@ -194,7 +199,7 @@ func (k *Kafka) CreateTopic(topic string, partitions int) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	resp, err := k.client.CreateTopics(ctx, &kafka.CreateTopicsRequest{
-		Topics: []kafka.TopicConfig{{Topic: topic, NumPartitions: partitions, ReplicationFactor: 1}},
+		Topics: []kafka.TopicConfig{{Topic: topic, NumPartitions: partitions, ReplicationFactor: kafkaconf.ClusterReplication}},
 	})
 	if err == nil {
 		err = resp.Errors[topic]

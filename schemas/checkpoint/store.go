@@ -208,29 +208,29 @@ func (s *Store) waitForLeaders(ctx context.Context) error {
 	}
 }
 
+// topicPropagation bounds how long [Store.EnsureTopic] waits for a topic
+// that metadata lists to be known to the broker answering DescribeConfigs.
+const topicPropagation = 30 * time.Second
+
 // verifyCompacted checks that the topic's cleanup.policy is compact alone.
 func (s *Store) verifyCompacted(ctx context.Context) error {
 	topic := s.cfg.Topic
-	resp, err := s.client.DescribeConfigs(ctx, &kafka.DescribeConfigsRequest{
-		Resources: []kafka.DescribeConfigRequestResource{{
-			ResourceType: kafka.ResourceTypeTopic,
-			ResourceName: topic,
-			ConfigNames:  []string{"cleanup.policy"},
-		}},
-	})
+	policy, found, err := s.describePolicy(ctx)
+	// The brokers of a cluster learn of a new topic one after another,
+	// and DescribeConfigs goes to another broker (kafka-go's choice of
+	// controller) than the Metadata that found the topic: a topic that
+	// broker does not know yet is asked again.
+	deadline := time.Now().Add(topicPropagation)
+	for errors.Is(err, kafka.UnknownTopicOrPartition) && time.Now().Before(deadline) {
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("checkpoint topic %s: describe configs: %w (last: %w)", topic, ctx.Err(), err)
+		case <-time.After(100 * time.Millisecond):
+		}
+		policy, found, err = s.describePolicy(ctx)
+	}
 	if err != nil {
 		return fmt.Errorf("checkpoint topic %s: describe configs: %w", topic, err)
-	}
-	policy, found := "", false
-	for _, r := range resp.Resources {
-		if r.Error != nil {
-			return fmt.Errorf("checkpoint topic %s: describe configs: %w", topic, r.Error)
-		}
-		for _, e := range r.ConfigEntries {
-			if e.ConfigName == "cleanup.policy" {
-				policy, found = e.ConfigValue, true
-			}
-		}
 	}
 	if !found {
 		return fmt.Errorf("checkpoint topic %s: the broker did not report its cleanup.policy", topic)
@@ -241,6 +241,32 @@ func (s *Store) verifyCompacted(ctx context.Context) error {
 			topic, ErrNotCompacted, policy, cleanupPolicy, topic)
 	}
 	return nil
+}
+
+// describePolicy returns the topic's cleanup.policy and whether the
+// broker reported one.
+func (s *Store) describePolicy(ctx context.Context) (policy string, found bool, err error) {
+	resp, err := s.client.DescribeConfigs(ctx, &kafka.DescribeConfigsRequest{
+		Resources: []kafka.DescribeConfigRequestResource{{
+			ResourceType: kafka.ResourceTypeTopic,
+			ResourceName: s.cfg.Topic,
+			ConfigNames:  []string{"cleanup.policy"},
+		}},
+	})
+	if err != nil {
+		return "", false, err
+	}
+	for _, r := range resp.Resources {
+		if r.Error != nil {
+			return "", false, r.Error
+		}
+		for _, e := range r.ConfigEntries {
+			if e.ConfigName == "cleanup.policy" {
+				policy, found = e.ConfigValue, true
+			}
+		}
+	}
+	return policy, found, nil
 }
 
 // Save stores cp as the checkpoint of its subscription and returns once
