@@ -28,7 +28,8 @@ type chaosConfig struct {
 	// SFSYNC_CHAOS_RATE, 50.
 	rate float64
 	// settle is the steady time after each fault has been recovered from,
-	// and how long a killed leader stays down: SFSYNC_CHAOS_SETTLE, 2s.
+	// and how long a killed leader stays down once the pipeline commits
+	// without it: SFSYNC_CHAOS_SETTLE, 2s.
 	settle time.Duration
 	// seed orders the faults and picks their moments: SFSYNC_CHAOS_SEED,
 	// random (and logged) when unset.
@@ -200,9 +201,19 @@ func (c *chaos) fault(kind string) {
 	c.t.Helper()
 	switch kind {
 	case faultLeader:
-		node := c.busiestLeader()
+		topic, partition, node := c.busiestLeader()
+		from := c.committed(topic, partition)
 		c.t.Logf("SIGKILL kafka node %d", node)
 		c.cluster.Kill(node)
+		// The pipeline carries on without the node: the partition's
+		// leadership moves to an in-sync replica once the controller
+		// fences it (broker.session.timeout.ms, 9s by default), and the
+		// producer and the consumers follow it there.
+		killed := time.Now()
+		c.p.eventually(fmt.Sprintf("%s/%d is committed past offset %d with its leader, kafka node %d, down", topic, partition, from, node),
+			func() bool { return c.committed(topic, partition) > from }, append([]*proc{c.p.producer}, c.consumers...)...)
+		c.t.Logf("%s/%d committed again %s after its leader, kafka node %d, was killed, with the node down",
+			topic, partition, time.Since(killed).Round(100*time.Millisecond), node)
 		time.Sleep(c.cfg.settle)
 		c.cluster.Start(node)
 		c.waitInSync()
@@ -324,9 +335,24 @@ func (c *chaos) waitProgress(what string) {
 		append([]*proc{c.p.producer}, c.consumers...)...)
 }
 
-// busiestLeader returns the node that leads the object topics' partition
-// holding the most records.
-func (c *chaos) busiestLeader() int {
+// committed returns the next offset of topic's partition that the
+// consumer group has committed to PostgreSQL, 0 before any.
+func (c *chaos) committed(topic string, partition int) int64 {
+	c.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var next int64
+	err := c.p.pool.QueryRow(ctx, `SELECT coalesce(max(next_offset), 0) FROM sfsync_consumer_offsets
+WHERE consumer_group = $1 AND topic = $2 AND partition = $3`, c.p.group, topic, partition).Scan(&next)
+	if err != nil {
+		c.t.Fatalf("committed offset of %s/%d: %v", topic, partition, err)
+	}
+	return next
+}
+
+// busiestLeader returns the object topics' partition holding the most
+// records, and the node that leads it.
+func (c *chaos) busiestLeader() (topic string, partition, node int) {
 	c.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -343,7 +369,7 @@ func (c *chaos) busiestLeader() int {
 	if err != nil {
 		c.t.Fatalf("end offsets: %v", err)
 	}
-	topic, partition, most := "", 0, int64(-1)
+	most := int64(-1)
 	for name, parts := range offsets.Topics {
 		for _, po := range parts {
 			if po.Error == nil && po.LastOffset > most {
@@ -359,12 +385,12 @@ func (c *chaos) busiestLeader() int {
 		for _, pm := range tm.Partitions {
 			if tm.Name == topic && pm.ID == partition && pm.Leader.ID > 0 {
 				c.t.Logf("busiest partition: %s/%d, %d records, led by node %d", topic, partition, most, pm.Leader.ID)
-				return pm.Leader.ID
+				return topic, partition, pm.Leader.ID
 			}
 		}
 	}
 	c.t.Fatalf("no leader for the busiest partition %s/%d: %+v", topic, partition, md.Topics)
-	return 0
+	return "", 0, 0
 }
 
 // waitInSync waits until every partition of the cluster has a leader and

@@ -16,6 +16,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
@@ -86,10 +87,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, lookup fu
 	if cfg == nil {
 		return code
 	}
-	log := endpoint.Logger(cfg.LogLevel, cfg.LogFormat, stderr)
-	for _, w := range cfg.Warnings() {
-		log.Warn(w)
-	}
+	log := logger(cfg, stderr)
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if *check {
@@ -120,6 +118,15 @@ func load(path string, stderr io.Writer, lookup func(string) (string, bool)) (*c
 		return nil, 2
 	}
 	return cfg, 0
+}
+
+// logger returns the logger cfg asks for, having logged cfg's warnings.
+func logger(cfg *config.Config, stderr io.Writer) *slog.Logger {
+	log := endpoint.Logger(cfg.LogLevel, cfg.LogFormat, stderr)
+	for _, w := range cfg.Warnings() {
+		log.Warn(w)
+	}
+	return log
 }
 
 // dlqSpec is the command line of "dlq list" and "dlq replay".
@@ -180,10 +187,7 @@ func bootstrap(ctx context.Context, args []string, path string, stderr io.Writer
 	if cfg == nil {
 		return code
 	}
-	log := endpoint.Logger(cfg.LogLevel, cfg.LogFormat, stderr)
-	for _, w := range cfg.Warnings() {
-		log.Warn(w)
-	}
+	log := logger(cfg, stderr)
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	log.Info("sfsync-consumer bootstrap starting", "config", *cfgPath, "config_values", cfg)
