@@ -238,10 +238,7 @@ func bootstrapPlan(ctx context.Context, cfg *config.Config, o BootstrapOptions, 
 	for _, t := range topics {
 		req.Topics[t] = parts[t]
 	}
-	fetched, err := client.OffsetFetch(ctx, req)
-	if err == nil {
-		err = fetched.Error
-	}
+	fetched, err := fetchPosition(ctx, client, req)
 	if err != nil {
 		return nil, fmt.Errorf("bootstrap: fetch the position of the latest-state topics (group %s) from kafka at %s: %w", o.PositionGroup, brokers, err)
 	}
@@ -521,4 +518,27 @@ func headerVersions(msg kafka.Message) (*latest.Versions, error) {
 		}
 	}
 	return nil, nil
+}
+
+// fetchPosition fetches the committed offsets of req's group, asking
+// again for up to a minute while Kafka answers with a temporary error:
+// on a new cluster, the first group request meets a coordinator that is
+// not yet chosen or still loading ("Not Coordinator For Group").
+func fetchPosition(ctx context.Context, client *kafka.Client, req *kafka.OffsetFetchRequest) (*kafka.OffsetFetchResponse, error) {
+	deadline := time.Now().Add(time.Minute)
+	for {
+		fetched, err := client.OffsetFetch(ctx, req)
+		if err == nil {
+			err = fetched.Error
+		}
+		var kerr kafka.Error
+		if err == nil || !errors.As(err, &kerr) || !kerr.Temporary() || time.Now().After(deadline) {
+			return fetched, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
 }

@@ -108,15 +108,27 @@ func (r *bootRig) writeRaw(msgs ...kafka.Message) {
 // reconciler does.
 func (r *bootRig) commitPosition(next int64) {
 	r.t.Helper()
-	resp, err := r.k.Client().OffsetCommit(context.Background(), &kafka.OffsetCommitRequest{GroupID: r.positionGroup, GenerationID: -1,
-		Topics: map[string][]kafka.OffsetCommit{r.stream: {{Partition: 0, Offset: next}}}})
-	if err != nil {
-		r.t.Fatal(err)
-	}
-	for _, p := range resp.Topics[r.stream] {
-		if p.Error != nil {
-			r.t.Fatal(p.Error)
+	// On a new cluster the group's coordinator may not be chosen yet: a
+	// temporary error is asked again, as the reconciler's next pass would.
+	deadline := time.Now().Add(time.Minute)
+	for {
+		resp, err := r.k.Client().OffsetCommit(context.Background(), &kafka.OffsetCommitRequest{GroupID: r.positionGroup, GenerationID: -1,
+			Topics: map[string][]kafka.OffsetCommit{r.stream: {{Partition: 0, Offset: next}}}})
+		if err == nil {
+			for _, p := range resp.Topics[r.stream] {
+				if p.Error != nil {
+					err = p.Error
+				}
+			}
 		}
+		var kerr kafka.Error
+		if err == nil {
+			return
+		}
+		if !errors.As(err, &kerr) || !kerr.Temporary() || time.Now().After(deadline) {
+			r.t.Fatal(err)
+		}
+		time.Sleep(500 * time.Millisecond)
 	}
 }
 
