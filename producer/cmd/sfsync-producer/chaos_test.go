@@ -73,6 +73,8 @@ func TestKillNineLosesNothing(t *testing.T) {
 		}
 		return cmd
 	}
+	// Every start creates the topics when missing: the first may be
+	// killed before it has.
 	cmd := start("--create-topics", "3")
 	for range kills() {
 		time.Sleep(time.Duration(200+rng.IntN(600)) * time.Millisecond)
@@ -80,7 +82,7 @@ func TestKillNineLosesNothing(t *testing.T) {
 			t.Fatal(err)
 		}
 		_ = cmd.Wait()
-		cmd = start()
+		cmd = start("--create-topics", "3")
 	}
 	stopChurn()
 	churn.Wait()
