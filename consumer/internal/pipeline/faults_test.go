@@ -116,10 +116,21 @@ func write(t *testing.T, brokers []string, topic string, values ...string) {
 	for i, v := range values {
 		msgs[i] = kafka.Message{Value: []byte(v)}
 	}
+	// A broker just restarted may answer that the partition has no
+	// leader yet (kafka-go does not retry that), so the write is asked
+	// again until the deadline.
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	if err := w.WriteMessages(ctx, msgs...); err != nil {
-		t.Fatal(err)
+	for {
+		err := w.WriteMessages(ctx, msgs...)
+		if err == nil {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("write to %s: %v", topic, err)
+		case <-time.After(100 * time.Millisecond):
+		}
 	}
 }
 
