@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sfsync/sfsync/schemas/svcconfig"
 )
 
 // base is a valid configuration of five lines; cases append to it.
@@ -147,8 +149,8 @@ func TestLoadProblems(t *testing.T) {
 			if err == nil {
 				t.Fatalf("Load succeeded: %v", c)
 			}
-			if !errors.Is(err, ErrInvalid) {
-				t.Errorf("error does not wrap ErrInvalid: %v", err)
+			if !errors.Is(err, svcconfig.ErrInvalid) {
+				t.Errorf("error does not wrap svcconfig.ErrInvalid: %v", err)
 			}
 			want := strings.NewReplacer("{{file}}", path, "{{dir}}", dir).Replace(tc.want)
 			if got := err.Error(); got != want {

@@ -15,7 +15,7 @@ func EnvNames() []string { return svcconfig.EnvNames(EnvPrefix, &Config{}) }
 // SFSYNC_CONSUMER_ then the key path upper-cased with "_" for ".".
 // Lists are comma-separated (SFSYNC_CONSUMER_KAFKA_BROKERS=a:9092,b:9092),
 // and an empty value resets the setting to its default. It returns a
-// *[ValidationError] naming the variable of each value that does not
+// *[svcconfig.ValidationError] naming the variable of each value that does not
 // parse, after applying the others.
 func (c *Config) ApplyEnv(lookup func(string) (string, bool)) error {
 	return svcconfig.ApplyEnv(c, c.options(lookup))

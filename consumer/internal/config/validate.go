@@ -16,18 +16,18 @@ import (
 // are set; [Load] does), reads the files c names (mapping, CA and client
 // certificates) to check them, sets c.Mapping from the mapping file, and
 // sets Kafka.Topics to the mapping's topics when it is empty. It returns
-// a *[ValidationError] listing every problem by key path, without a place
+// a *[svcconfig.ValidationError] listing every problem by key path, without a place
 // (Load adds the file and line), or nil.
 func (c *Config) Validate() error {
 	if ps := c.check(); len(ps) > 0 {
-		return &ValidationError{Service: "consumer", Problems: ps}
+		return &svcconfig.ValidationError{Service: "consumer", Problems: ps}
 	}
 	return nil
 }
 
 // check returns the problems of c, loads c.Mapping and defaults the
 // topics.
-func (c *Config) check() []Problem {
+func (c *Config) check() []svcconfig.Problem {
 	k := &svcconfig.Checker{}
 	c.Mapping = k.Mapping("mapping", c.MappingFile)
 	k.Add(c.Kafka.Conn.Problems()...)

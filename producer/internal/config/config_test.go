@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/sfsync/sfsync/salesforce/login"
+	"github.com/sfsync/sfsync/schemas/svcconfig"
 )
 
 func TestExampleFile(t *testing.T) {
@@ -91,7 +92,7 @@ func TestApplyEnv(t *testing.T) {
 	c := Default()
 	err := c.ApplyEnv(env(map[string]string{"SFSYNC_PRODUCER_SUBSCRIPTION_STALL_TIMEOUT": "10m", "SFSYNC_PRODUCER_SALESFORCE_PLAINTEXT": "yes"}))
 	want := `$SFSYNC_PRODUCER_SALESFORCE_PLAINTEXT: salesforce.plaintext: must be true or false, got "yes"`
-	if err == nil || err.Error() != want || !errors.Is(err, ErrInvalid) {
+	if err == nil || err.Error() != want || !errors.Is(err, svcconfig.ErrInvalid) {
 		t.Errorf("got %v, want %s", err, want)
 	}
 	if c.Subscription.StallTimeout != 10*time.Minute {

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/sfsync/sfsync/schemas/svcconfig"
 )
 
 func TestPartitionKeyCache(t *testing.T) {
@@ -65,7 +67,7 @@ func loadCase(t *testing.T, text string, vars map[string]string, problem string)
 	path, _ := fixture(t, text)
 	c, err := Load(path, env(vars))
 	if problem != "" {
-		if !errors.Is(err, ErrInvalid) || !strings.HasSuffix(err.Error(), problem) {
+		if !errors.Is(err, svcconfig.ErrInvalid) || !strings.HasSuffix(err.Error(), problem) {
 			t.Fatalf("got %v, want a problem ending %q", err, problem)
 		}
 		return nil

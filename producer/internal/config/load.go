@@ -4,43 +4,20 @@ import (
 	"github.com/sfsync/sfsync/schemas/svcconfig"
 )
 
-// ErrInvalid is wrapped by every configuration error; it is
-// [svcconfig.ErrInvalid], shared by every service.
-var ErrInvalid = svcconfig.ErrInvalid
-
-// Problem is one thing wrong with a configuration: where, the key path,
-// and the message.
-type Problem = svcconfig.Problem
-
-// ValidationError lists every problem of a configuration, one per line.
-// It wraps [ErrInvalid]; its Service is "producer".
-type ValidationError = svcconfig.ValidationError
-
-// Load reads the YAML file at path, applies the environment overrides
-// that lookup finds (pass os.LookupEnv; see [Config.ApplyEnv]), fills in
-// defaults and validates the result (see [Config.Validate]). Relative
-// file names in the file are taken from the file's directory; those in
-// the environment, from the working directory. It reports every problem
-// at once, as a *[ValidationError] whose lines name the file and line, or
-// the variable, of each.
-func Load(path string, lookup func(string) (string, bool)) (*Config, error) {
-	c := &Config{}
-	if err := svcconfig.Load(path, c, c.options(lookup)); err != nil {
-		return nil, err
-	}
-	return c, nil
+// Load reads the producer's configuration file at path as [svcconfig.Load]
+// does: the file, then the environment overrides that lookup finds (pass
+// os.LookupEnv; see [Config.ApplyEnv]), then defaults and [Config.Validate].
+// Every problem is reported at once, placed by file and line or variable.
+func Load(path string, lookup svcconfig.Lookup) (*Config, error) {
+	return svcconfig.LoadNew(path, lookup, (*Config).options)
 }
 
 // Parse is [Load] for data read from a file called name.
-func Parse(name string, data []byte, lookup func(string) (string, bool)) (*Config, error) {
-	c := &Config{}
-	if err := svcconfig.Parse(name, data, c, c.options(lookup)); err != nil {
-		return nil, err
-	}
-	return c, nil
+func Parse(name string, data []byte, lookup svcconfig.Lookup) (*Config, error) {
+	return svcconfig.ParseNew(name, data, lookup, (*Config).options)
 }
 
 // options are the producer's conventions for svcconfig.
-func (c *Config) options(lookup func(string) (string, bool)) svcconfig.Options {
+func (c *Config) options(lookup svcconfig.Lookup) svcconfig.Options {
 	return svcconfig.Options{Service: "producer", EnvPrefix: EnvPrefix, Env: lookup, Defaults: c.setDefaults, Check: c.check}
 }

@@ -18,17 +18,17 @@ const keepalive = 270 * time.Second
 // are set; [Load] does), reads the files c names (mapping, CA
 // certificates, client certificates, the JWT private key) to check them,
 // and sets c.Mapping from the mapping file. It returns a
-// *[ValidationError] listing every problem by key path, without a place
+// *[svcconfig.ValidationError] listing every problem by key path, without a place
 // (Load adds the file and line), or nil.
 func (c *Config) Validate() error {
 	if ps := c.check(); len(ps) > 0 {
-		return &ValidationError{Service: "producer", Problems: ps}
+		return &svcconfig.ValidationError{Service: "producer", Problems: ps}
 	}
 	return nil
 }
 
 // check returns the problems of c and loads c.Mapping.
-func (c *Config) check() []Problem {
+func (c *Config) check() []svcconfig.Problem {
 	k := &svcconfig.Checker{}
 	c.Mapping = k.Mapping("mapping", c.MappingFile)
 	c.Salesforce.check(k)

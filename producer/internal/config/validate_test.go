@@ -4,6 +4,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/sfsync/sfsync/schemas/svcconfig"
 )
 
 // base is a valid configuration of seven lines; cases append to it.
@@ -210,8 +212,8 @@ func TestLoadProblems(t *testing.T) {
 			if err == nil {
 				t.Fatalf("Load succeeded: %v", c)
 			}
-			if !errors.Is(err, ErrInvalid) {
-				t.Errorf("error does not wrap ErrInvalid: %v", err)
+			if !errors.Is(err, svcconfig.ErrInvalid) {
+				t.Errorf("error does not wrap svcconfig.ErrInvalid: %v", err)
 			}
 			want := strings.NewReplacer("{{file}}", path, "{{dir}}", dir).Replace(tc.want)
 			if got := err.Error(); got != want {

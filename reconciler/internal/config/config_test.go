@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/sfsync/sfsync/salesforce/login"
+	"github.com/sfsync/sfsync/schemas/svcconfig"
 )
 
 // base is a valid configuration of nine lines; cases append to it.
@@ -215,9 +216,9 @@ func TestLoadProblems(t *testing.T) {
 			if err == nil {
 				t.Fatalf("Load succeeded: %v", c)
 			}
-			var ve *ValidationError
-			if !errors.Is(err, ErrInvalid) || !errors.As(err, &ve) || ve.Service != "reconciler" {
-				t.Errorf("error does not wrap ErrInvalid or name the reconciler: %v", err)
+			var ve *svcconfig.ValidationError
+			if !errors.Is(err, svcconfig.ErrInvalid) || !errors.As(err, &ve) || ve.Service != "reconciler" {
+				t.Errorf("error does not wrap svcconfig.ErrInvalid or name the reconciler: %v", err)
 			}
 			if got := err.Error(); got != want {
 				t.Errorf("got:\n%s\nwant:\n%s", got, want)

@@ -14,7 +14,7 @@ func EnvNames() []string { return svcconfig.EnvNames(EnvPrefix, &Config{}) }
 // environment). Each setting has one variable, named by [EnvName]:
 // SFSYNC_RECONCILER_ then the key path upper-cased with "_" for ".".
 // Lists are comma-separated (SFSYNC_RECONCILER_KAFKA_BROKERS=a:9092,b:9092),
-// and an empty value resets the setting to its default. It returns a *[ValidationError] naming the
+// and an empty value resets the setting to its default. It returns a *[svcconfig.ValidationError] naming the
 // variable of each value that does not parse, after applying the others.
 func (c *Config) ApplyEnv(lookup func(string) (string, bool)) error {
 	return svcconfig.ApplyEnv(c, c.options(lookup))

@@ -19,18 +19,18 @@ const minPollInterval = time.Second
 // Validate checks every setting of c as it is (call it after defaults
 // are set; [Load] does), reads the files c names (mapping, CA and client
 // certificates, the JWT private key) to check them, and sets c.Mapping
-// from the mapping file. It returns a *[ValidationError] listing every
+// from the mapping file. It returns a *[svcconfig.ValidationError] listing every
 // problem by key path, without a place (Load adds the file and line), or
 // nil.
 func (c *Config) Validate() error {
 	if ps := c.check(); len(ps) > 0 {
-		return &ValidationError{Service: "reconciler", Problems: ps}
+		return &svcconfig.ValidationError{Service: "reconciler", Problems: ps}
 	}
 	return nil
 }
 
 // check returns the problems of c and loads c.Mapping.
-func (c *Config) check() []Problem {
+func (c *Config) check() []svcconfig.Problem {
 	k := &svcconfig.Checker{}
 	c.Mapping = k.Mapping("mapping", c.MappingFile)
 	k.Add(c.Salesforce.Problems()...)
