@@ -62,7 +62,7 @@ eval "$(deploy/local/stack.sh env)"
 
 say "building into $bin"
 go build -o "$bin/" ./salesforce/cmd/sfemu ./producer/cmd/sfsync-producer \
-	./consumer/cmd/sfsync-consumer ./reconciler/cmd/sfsync-reconciler ./integration/cmd/sfsync-top
+	./consumer/cmd/sfsync-consumer ./reconciler/cmd/sfsync-reconciler ./deploy/cmd/sfsync-top
 
 # start NAME HEALTH_URL CMD...: runs CMD in the background, logging to
 # $dir/NAME.log, and waits until HEALTH_URL answers.
