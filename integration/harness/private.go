@@ -114,9 +114,18 @@ func startPrivateContainer(t testing.TB, envVar string, spec serviceSpec) *Priva
 	return &Private{URL: c.addr(), t: t, service: spec.service, c: c}
 }
 
+// privateStartTimeout bounds, in seconds, how long a test's own service
+// may take to become healthy, unless SFSYNC_STACK_START_TIMEOUT says.
+const privateStartTimeout = 300
+
 func startPrivate(t testing.TB, service string, env ...string) *Private {
-	p := &Private{t: t, service: service,
-		env: append(append(os.Environ(), "SFSYNC_STACK_DIR="+t.TempDir()), env...)}
+	base := append(os.Environ(), "SFSYNC_STACK_DIR="+t.TempDir())
+	if _, ok := os.LookupEnv("SFSYNC_STACK_START_TIMEOUT"); !ok {
+		// A test's own service starts while the rest of the suite runs
+		// beside it: a busy machine gets more than the stack's 90 s.
+		base = append(base, "SFSYNC_STACK_START_TIMEOUT="+strconv.Itoa(privateStartTimeout))
+	}
+	p := &Private{t: t, service: service, env: append(base, env...)}
 	if err := p.stack("up"); err != nil {
 		unavailable(t, "private "+service, err)
 	}
