@@ -352,7 +352,7 @@ func TestVersion(t *testing.T) {
 		{"older and never set fields", `{"Name": [3, 1], "X": [0, 0]}`, [2]int64{10, 2}},
 		{"same commit, later sequence", `{"Name": [10, 3]}`, [2]int64{10, 3}},
 	} {
-		v, err := newest(publish.Version{Commit: 10, Seq: 2}, []byte(c.versions))
+		v, err := publish.Newest(publish.Version{Commit: 10, Seq: 2}, []byte(c.versions))
 		if err != nil || v.Commit != c.want[0] || int64(v.Seq) != c.want[1] {
 			t.Errorf("%s: %+v, %v; want %v", c.scenario, v, err, c.want)
 		}
