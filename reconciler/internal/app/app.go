@@ -1,7 +1,3 @@
-// Package app wires the reconciler's parts into its commands: the service
-// ([Serve]: re-fetch, poll-only objects, the compacted topics and the
-// verify loop), [Verify] and [Backfill]. main builds the [Deps] from the
-// configuration.
 package app
 
 import (
