@@ -9,7 +9,8 @@
 // contract: they change only compatibly, and a change is listed in the
 // CHANGELOG.
 //
-// [Bookkeeping] lists the columns in the order the consumer adds them.
+// [Bookkeeping] lists the columns, with their SQL definitions, in the
+// order the consumer adds them.
 // Every name starts with an underscore, which keeps it apart from the
 // mapped columns, whose names the mapping validates.
 package tablelayout

@@ -22,9 +22,23 @@ const (
 	SyncedAt = "_sf_synced_at"
 )
 
+// Column is a bookkeeping column: its name and its SQL definition (type,
+// nullability and default) as in CREATE TABLE.
+type Column struct {
+	Name       string
+	Definition string
+}
+
 // Bookkeeping lists the bookkeeping columns in the order the consumer
-// adds them to a table.
-var Bookkeeping = []string{Deleted, BaseCommit, BaseSeq, Versions, CommitTimestamp, SyncedAt}
+// adds them to a table, with their definitions.
+var Bookkeeping = []Column{
+	{Deleted, "boolean NOT NULL DEFAULT false"},
+	{BaseCommit, "bigint NOT NULL DEFAULT 0"},
+	{BaseSeq, "integer NOT NULL DEFAULT 0"},
+	{Versions, "jsonb NOT NULL DEFAULT '{}'"},
+	{CommitTimestamp, "timestamptz"},
+	{SyncedAt, "timestamptz NOT NULL DEFAULT now()"},
+}
 
 // OffsetsTable is the consumer's table of applied offsets, one row per
 // consumer group, topic and partition, written in the transaction that

@@ -16,7 +16,8 @@ func TestBookkeeping(t *testing.T) {
 		t.Fatalf("Bookkeeping = %v, want %v", tablelayout.Bookkeeping, want)
 	}
 	seen := map[string]bool{}
-	for i, c := range tablelayout.Bookkeeping {
+	for i, col := range tablelayout.Bookkeeping {
+		c := col.Name
 		if c != want[i] {
 			t.Errorf("Bookkeeping[%d] = %q, want %q (the names are a contract)", i, c, want[i])
 		}
@@ -27,6 +28,9 @@ func TestBookkeeping(t *testing.T) {
 			t.Errorf("column %q listed twice", c)
 		}
 		seen[c] = true
+		if col.Definition == "" {
+			t.Errorf("column %q has no definition", c)
+		}
 	}
 	if tablelayout.OffsetsTable != "sfsync_consumer_offsets" {
 		t.Errorf("OffsetsTable = %q, want sfsync_consumer_offsets", tablelayout.OffsetsTable)

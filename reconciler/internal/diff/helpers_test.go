@@ -19,6 +19,7 @@ import (
 	"github.com/sfsync/sfsync/salesforce/sffake/load"
 	"github.com/sfsync/sfsync/schemas/envelope"
 	"github.com/sfsync/sfsync/schemas/mapping"
+	"github.com/sfsync/sfsync/schemas/tablelayout"
 )
 
 // accountMapping is a small Account mapping with a field of most kinds,
@@ -85,9 +86,9 @@ func createTable(t testing.TB, pool *pgxpool.Pool, obj *mapping.Object) {
 		}
 		cols = append(cols, c)
 	}
-	cols = append(cols, "_sf_deleted boolean NOT NULL DEFAULT false", "_sf_base_commit bigint NOT NULL DEFAULT 0",
-		"_sf_base_seq integer NOT NULL DEFAULT 0", "_sf_versions jsonb NOT NULL DEFAULT '{}'",
-		"_sf_commit_timestamp timestamptz", "_sf_synced_at timestamptz NOT NULL DEFAULT now()")
+	for _, c := range tablelayout.Bookkeeping {
+		cols = append(cols, c.Name+" "+c.Definition)
+	}
 	q := "CREATE TABLE " + pgx.Identifier{obj.Table}.Sanitize() + " (" + strings.Join(cols, ", ") + ")"
 	if _, err := pool.Exec(context.Background(), q); err != nil {
 		t.Fatal(err)
