@@ -16,6 +16,7 @@ import (
 
 	"github.com/sfsync/sfsync/integration/harness"
 	"github.com/sfsync/sfsync/reconciler/internal/publish"
+	"github.com/sfsync/sfsync/reconciler/internal/topictest"
 	"github.com/sfsync/sfsync/schemas/envelope"
 	"github.com/sfsync/sfsync/schemas/latest"
 	"github.com/sfsync/sfsync/schemas/mapping"
@@ -217,7 +218,7 @@ func TestCompact(t *testing.T) {
 
 	// Tombstones are null values; live records are keyed by id and carry
 	// the row's newest version and partition key.
-	for _, msg := range readRaw(t, k, latest) {
+	for _, msg := range topictest.All(t, k.Brokers, latest) {
 		id := string(msg.Key)
 		if msg.Value == nil {
 			continue
@@ -236,7 +237,7 @@ func TestCompact(t *testing.T) {
 		}
 	}
 	var tombstones int
-	for _, msg := range readRaw(t, k, latest) {
+	for _, msg := range topictest.All(t, k.Brokers, latest) {
 		if msg.Value == nil {
 			tombstones++
 		}
@@ -313,7 +314,7 @@ func TestPosition(t *testing.T) {
 		t.Fatalf("position %v, want 0:7 1:3 2:0", got)
 	}
 	// The record carries the versions of its fields.
-	recs := readRaw(t, k, stream+DefaultSuffix)
+	recs := topictest.All(t, k.Brokers, stream+DefaultSuffix)
 	if len(recs) != 1 {
 		t.Fatalf("%d latest-state records, want 1", len(recs))
 	}
@@ -506,45 +507,6 @@ func partitions(t *testing.T, k *harness.Kafka, topic string) []int {
 		ps = append(ps, p.ID)
 	}
 	return ps
-}
-
-// readRaw returns every record of topic up to the end offsets of the
-// moment.
-func readRaw(t *testing.T, k *harness.Kafka, topic string) []kafka.Message {
-	t.Helper()
-	var out []kafka.Message
-	for _, p := range partitions(t, k, topic) {
-		conn, err := kafka.DialLeader(context.Background(), "tcp", k.Brokers[0], topic, p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		first, last, err := conn.ReadOffsets()
-		if err != nil {
-			t.Fatal(err)
-		}
-		for off := first; off < last; {
-			if _, err := conn.Seek(off, kafka.SeekAbsolute); err != nil {
-				t.Fatal(err)
-			}
-			_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
-			b := conn.ReadBatchWith(kafka.ReadBatchConfig{MinBytes: 1, MaxBytes: 10 << 20, MaxWait: time.Second})
-			for {
-				m, err := b.ReadMessage()
-				if err != nil {
-					break
-				}
-				off = m.Offset + 1
-				if m.Offset < last {
-					out = append(out, m)
-				}
-			}
-			if err := b.Close(); err != nil {
-				t.Fatal(err)
-			}
-		}
-		conn.Close()
-	}
-	return out
 }
 
 func checkCompacted(t *testing.T, k *harness.Kafka, topic string) {
