@@ -16,11 +16,11 @@ import (
 
 	"github.com/sfsync/sfsync/integration/harness"
 	"github.com/sfsync/sfsync/reconciler/internal/publish"
+	"github.com/sfsync/sfsync/reconciler/internal/tabletest"
 	"github.com/sfsync/sfsync/reconciler/internal/topictest"
 	"github.com/sfsync/sfsync/schemas/envelope"
 	"github.com/sfsync/sfsync/schemas/latest"
 	"github.com/sfsync/sfsync/schemas/mapping"
-	"github.com/sfsync/sfsync/schemas/tablelayout"
 )
 
 const testMapping = `version: 1
@@ -111,8 +111,8 @@ func TestCompact(t *testing.T) {
 		t.Fatal(err)
 	}
 	wobj, gobj := m.Object("Widget__c"), m.Object("Gadget__c")
-	createTable(t, pool, wobj)
-	createTable(t, pool, gobj)
+	tabletest.Create(t, pool, wobj)
+	tabletest.Create(t, pool, gobj)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	codec, err := envelope.NewCodec()
@@ -263,7 +263,7 @@ func TestPosition(t *testing.T) {
 		t.Fatal(err)
 	}
 	wobj, gobj := m.Object("Widget__c"), m.Object("Gadget__c")
-	createTable(t, pool, wobj)
+	tabletest.Create(t, pool, wobj)
 	codec, err := envelope.NewCodec()
 	if err != nil {
 		t.Fatal(err)
@@ -306,7 +306,7 @@ func TestPosition(t *testing.T) {
 	if got := committed(); !maps.Equal(got, map[int]int64{0: -1, 1: -1, 2: -1}) {
 		t.Fatalf("position committed with a table missing: %v", got)
 	}
-	createTable(t, pool, gobj)
+	tabletest.Create(t, pool, gobj)
 	if err := c.Sync(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -459,23 +459,6 @@ func update(t *testing.T, pool *pgxpool.Pool, obj *mapping.Object, id string, co
 	q := fmt.Sprintf(`UPDATE %s SET %s, _sf_base_commit = _sf_base_commit + 1, _sf_synced_at = $%d WHERE id = $1`,
 		pgx.Identifier{obj.Table}.Sanitize(), strings.Join(sets, ", "), len(args))
 	exec(t, pool, q, args...)
-}
-
-// createTable creates obj's table as the consumer does.
-func createTable(t *testing.T, pool *pgxpool.Pool, obj *mapping.Object) {
-	t.Helper()
-	var cols []string
-	for _, f := range obj.Fields {
-		c := pgx.Identifier{f.Column}.Sanitize() + " " + f.Type.String()
-		if f.Name == obj.Key {
-			c += " PRIMARY KEY"
-		}
-		cols = append(cols, c)
-	}
-	for _, c := range tablelayout.Bookkeeping {
-		cols = append(cols, c.Name+" "+c.Definition)
-	}
-	exec(t, pool, "CREATE TABLE "+pgx.Identifier{obj.Table}.Sanitize()+" ("+strings.Join(cols, ", ")+")")
 }
 
 func endOffsets(t *testing.T, k *harness.Kafka, topic string) int64 {

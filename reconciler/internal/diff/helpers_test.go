@@ -19,7 +19,6 @@ import (
 	"github.com/sfsync/sfsync/salesforce/sffake/load"
 	"github.com/sfsync/sfsync/schemas/envelope"
 	"github.com/sfsync/sfsync/schemas/mapping"
-	"github.com/sfsync/sfsync/schemas/tablelayout"
 )
 
 // accountMapping is a small Account mapping with a field of most kinds,
@@ -72,27 +71,6 @@ func startOrg(t testing.TB, accounts int) (*sffake.Server, *source.Reader) {
 		t.Fatal(err)
 	}
 	return s, &source.Reader{REST: rc}
-}
-
-// createTable creates obj's table as the consumer does: the mapped
-// columns, the key as primary key, and the bookkeeping columns.
-func createTable(t testing.TB, pool *pgxpool.Pool, obj *mapping.Object) {
-	t.Helper()
-	var cols []string
-	for _, f := range obj.Fields {
-		c := pgx.Identifier{f.Column}.Sanitize() + " " + f.Type.String()
-		if f.Name == obj.Key {
-			c += " PRIMARY KEY"
-		}
-		cols = append(cols, c)
-	}
-	for _, c := range tablelayout.Bookkeeping {
-		cols = append(cols, c.Name+" "+c.Definition)
-	}
-	q := "CREATE TABLE " + pgx.Identifier{obj.Table}.Sanitize() + " (" + strings.Join(cols, ", ") + ")"
-	if _, err := pool.Exec(context.Background(), q); err != nil {
-		t.Fatal(err)
-	}
 }
 
 // pgText returns v as PostgreSQL text input for a column of its kind, nil

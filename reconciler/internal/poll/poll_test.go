@@ -3,25 +3,23 @@ package poll
 import (
 	"context"
 	"fmt"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/sfsync/sfsync/integration/harness"
 	"github.com/sfsync/sfsync/reconciler/internal/publish"
 	"github.com/sfsync/sfsync/reconciler/internal/source"
+	"github.com/sfsync/sfsync/reconciler/internal/tabletest"
 	"github.com/sfsync/sfsync/reconciler/internal/topictest"
 	"github.com/sfsync/sfsync/salesforce/oauth"
 	"github.com/sfsync/sfsync/salesforce/rest"
 	"github.com/sfsync/sfsync/salesforce/sffake"
 	"github.com/sfsync/sfsync/schemas/envelope"
 	"github.com/sfsync/sfsync/schemas/mapping"
-	"github.com/sfsync/sfsync/schemas/tablelayout"
 )
 
 // clock is an emulator clock the test moves by hand.
@@ -75,7 +73,7 @@ objects:
 		t.Fatal(err)
 	}
 	obj := m.Object("Territory2")
-	createTable(t, pool, obj)
+	tabletest.Create(t, pool, obj)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 
@@ -231,23 +229,6 @@ func exec(t *testing.T, pool *pgxpool.Pool, sql string, args ...any) {
 	if _, err := pool.Exec(context.Background(), sql, args...); err != nil {
 		t.Fatal(err)
 	}
-}
-
-// createTable creates obj's table as the consumer does.
-func createTable(t *testing.T, pool *pgxpool.Pool, obj *mapping.Object) {
-	t.Helper()
-	var cols []string
-	for _, f := range obj.Fields {
-		c := pgx.Identifier{f.Column}.Sanitize() + " " + f.Type.String()
-		if f.Name == obj.Key {
-			c += " PRIMARY KEY"
-		}
-		cols = append(cols, c)
-	}
-	for _, c := range tablelayout.Bookkeeping {
-		cols = append(cols, c.Name+" "+c.Definition)
-	}
-	exec(t, pool, "CREATE TABLE "+pgx.Identifier{obj.Table}.Sanitize()+" ("+strings.Join(cols, ", ")+")")
 }
 
 // readTopic decodes the records of every partition of topic up to the
