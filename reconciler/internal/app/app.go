@@ -1,7 +1,3 @@
-// Package app wires the reconciler's parts into its commands: the service
-// ([Serve]: re-fetch, poll-only objects, the compacted topics and the
-// verify loop), [Verify] and [Backfill]. main builds the [Deps] from the
-// configuration.
 package app
 
 import (
@@ -17,6 +13,7 @@ import (
 	"github.com/segmentio/kafka-go"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/sfsync/sfsync/reconciler/internal/config"
 	"github.com/sfsync/sfsync/reconciler/internal/diff"
 	"github.com/sfsync/sfsync/reconciler/internal/poll"
 	"github.com/sfsync/sfsync/reconciler/internal/publish"
@@ -89,6 +86,20 @@ type VerifyOptions struct {
 	Metrics *diff.Metrics
 }
 
+// WithDefaults returns o with the configuration's values where o leaves
+// them out: the window (verify.window), the grace period (verify.grace,
+// always) and the cap on deletes (max_deletes_per_pass).
+func (o VerifyOptions) WithDefaults(cfg *config.Config) VerifyOptions {
+	if o.Window == 0 {
+		o.Window = cfg.Verify.Window
+	}
+	o.Grace = cfg.Verify.Grace
+	if o.MaxDeletes == 0 {
+		o.MaxDeletes = cfg.MaxDeletesPerPass
+	}
+	return o
+}
+
 // Objects returns the mapping's objects named by names (all when empty),
 // or an error naming the unknown ones.
 func Objects(m *mapping.Mapping, names []string) ([]*mapping.Object, error) {
@@ -152,6 +163,17 @@ type ServeOptions struct {
 	HardDeleteEvery int
 	// Compact, when set, runs the compacted latest-state topics.
 	Compact func(ctx context.Context) error
+}
+
+// ServeOptionsFrom returns the [ServeOptions] cfg sets, all but Compact
+// (see [Compactor]).
+func ServeOptionsFrom(cfg *config.Config) ServeOptions {
+	return ServeOptions{
+		VerifyInterval: cfg.Verify.Interval, VerifyWindow: cfg.Verify.Window, FullEvery: *cfg.Verify.FullEvery,
+		Grace: cfg.Verify.Grace, Repair: *cfg.Verify.Repair, MaxDeletes: cfg.MaxDeletesPerPass,
+		RefetchTopic: cfg.Kafka.RefetchTopic, ReconcileTopic: cfg.Kafka.ReconcileTopic, GroupID: cfg.Kafka.Group,
+		PollInterval: cfg.Poll.Interval, HardDeleteEvery: cfg.Poll.DeleteCheckEvery,
+	}
 }
 
 // Serve runs the reconciler service until ctx ends: the re-fetch worker

@@ -2,12 +2,10 @@ package compact
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -16,10 +14,12 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"github.com/sfsync/sfsync/reconciler/internal/publish"
+	"github.com/sfsync/sfsync/reconciler/internal/watermark"
 	"github.com/sfsync/sfsync/schemas/envelope"
 	"github.com/sfsync/sfsync/schemas/latest"
 	"github.com/sfsync/sfsync/schemas/mapping"
 	"github.com/sfsync/sfsync/schemas/svcconfig/kafkaconf"
+	"github.com/sfsync/sfsync/schemas/tablelayout"
 )
 
 // Table is the reconciler's table of watermarks, one row per object and
@@ -35,8 +35,8 @@ const DefaultSuffix = latest.Suffix
 const DefaultPositionGroup = latest.PositionGroup
 
 // consumerOffsets is the consumer's table of applied offsets, read in
-// the same snapshot as the rows (the consumer's store.OffsetsTable).
-const consumerOffsets = "sfsync_consumer_offsets"
+// the same snapshot as the rows.
+const consumerOffsets = tablelayout.OffsetsTable
 
 // Origin is the source channel of the envelopes in latest-state topics.
 const Origin = "reconciler/compact"
@@ -160,21 +160,13 @@ type Compactor struct {
 	cfg   Config
 	log   *slog.Logger
 	m     *metrics
-	state map[*mapping.Object]*objectState
-
-	mu    sync.Mutex
-	ready bool
+	marks *watermark.Table
+	// state holds the watermark of each object, by _sf_synced_at.
+	state map[*mapping.Object]*watermark.Mark
 }
 
-// objectState is what the Compactor remembers of an object between
-// passes.
-type objectState struct {
-	loaded    bool
-	watermark time.Time
-	// seen holds the _sf_synced_at published for rows synced within
-	// Overlap of the watermark, so they are not published again.
-	seen map[string]time.Time
-}
+// marks describes the table of watermarks, [Table].
+var marks = watermark.Spec{Name: Table, Keys: []string{"object", "topic"}, Column: "watermark"}
 
 // New checks cfg, fills in its defaults and returns a Compactor.
 func New(cfg Config) (*Compactor, error) {
@@ -186,9 +178,9 @@ func New(cfg Config) (*Compactor, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Compactor{cfg: cfg, log: cfg.Logger, m: m, state: map[*mapping.Object]*objectState{}}
+	c := &Compactor{cfg: cfg, log: cfg.Logger, m: m, marks: watermark.NewTable(cfg.DB, marks), state: map[*mapping.Object]*watermark.Mark{}}
 	for _, o := range cfg.Mapping.Objects {
-		c.state[o] = &objectState{seen: map[string]time.Time{}}
+		c.state[o] = &watermark.Mark{}
 	}
 	return c, nil
 }
@@ -205,16 +197,8 @@ func (c *Compactor) Run(ctx context.Context) error {
 	if err := c.EnsureTopics(ctx); err != nil {
 		return err
 	}
-	t := time.NewTicker(c.cfg.Interval)
-	defer t.Stop()
-	for {
-		_ = c.Sync(ctx) // logged
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-t.C:
-		}
-	}
+	watermark.Every(ctx, c.cfg.Interval, c.Sync)
+	return nil
 }
 
 // Sync makes one pass over every object's table, then commits the
@@ -222,41 +206,18 @@ func (c *Compactor) Run(ctx context.Context) error {
 // [Compactor.CommitPositions]), and returns the errors of the objects
 // that failed and of the commits, joined.
 func (c *Compactor) Sync(ctx context.Context) error {
-	var errs []error
 	positions := map[string]map[int]int64{}
 	complete := map[string]bool{}
-	for _, o := range c.cfg.Mapping.Objects {
+	pass := watermark.Pass{Failures: c.m.failures, Log: c.log, Message: "compact: pass failed; retrying at the next interval"}
+	err := pass.Run(ctx, c.cfg.Mapping.Objects, func(ctx context.Context, o *mapping.Object) error {
 		pos, err := c.syncObject(ctx, o)
-		if err != nil {
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-			c.m.failures.WithLabelValues(o.Name).Inc()
-			c.log.Error("compact: pass failed; retrying at the next interval", "object", o.Name, "err", err)
-			errs = append(errs, err)
-		}
-		prev, seen := positions[o.KafkaTopic]
-		if _, ok := complete[o.KafkaTopic]; !ok {
-			complete[o.KafkaTopic] = true
-		}
-		if err != nil || pos == nil {
-			complete[o.KafkaTopic] = false
-			continue
-		}
-		if !seen {
-			positions[o.KafkaTopic] = pos
-			continue
-		}
-		// Objects sharing a topic: the topic's position is the smallest
-		// of theirs, and a partition one of them does not cover is at 0.
-		for p, next := range prev {
-			if n, ok := pos[p]; ok {
-				prev[p] = min(next, n)
-			} else {
-				delete(prev, p)
-			}
-		}
+		mergePosition(positions, complete, o.KafkaTopic, pos, err == nil)
+		return err
+	})
+	if ctx.Err() != nil {
+		return ctx.Err()
 	}
+	errs := []error{err}
 	for topic, ok := range complete {
 		if !ok {
 			delete(positions, topic)
@@ -270,6 +231,33 @@ func (c *Compactor) Sync(ctx context.Context) error {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
+}
+
+// mergePosition adds pos, the position of topic one object's pass
+// reached, to positions; complete records whether every object of the
+// topic passed (ok) with a position.
+func mergePosition(positions map[string]map[int]int64, complete map[string]bool, topic string, pos map[int]int64, ok bool) {
+	prev, seen := positions[topic]
+	if _, ok := complete[topic]; !ok {
+		complete[topic] = true
+	}
+	if !ok || pos == nil {
+		complete[topic] = false
+		return
+	}
+	if !seen {
+		positions[topic] = pos
+		return
+	}
+	// Objects sharing a topic: the topic's position is the smallest of
+	// theirs, and a partition one of them does not cover is at 0.
+	for p, next := range prev {
+		if n, ok := pos[p]; ok {
+			prev[p] = min(next, n)
+		} else {
+			delete(prev, p)
+		}
+	}
 }
 
 // CommitPositions commits, under [Config.PositionGroup], the position
@@ -333,23 +321,14 @@ func (c *Compactor) syncObject(ctx context.Context, obj *mapping.Object) (map[in
 	if !ok {
 		return nil, fmt.Errorf("compact %s: not an object of the mapping", obj.Name)
 	}
-	if err := c.ensureTable(ctx); err != nil {
-		return nil, err
-	}
 	topic := c.Topic(obj)
-	if !st.loaded {
-		err := c.cfg.DB.QueryRow(ctx, `SELECT watermark FROM `+Table+` WHERE object = $1 AND topic = $2`, obj.Name, topic).Scan(&st.watermark)
-		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
-			return nil, fmt.Errorf("compact %s: read watermark: %w", obj.Name, err)
-		}
-		st.loaded = true
+	if err := c.marks.Load(ctx, st, obj.Name, topic); err != nil {
+		return nil, fmt.Errorf("compact %s: read watermark: %w", obj.Name, err)
 	}
-	from := time.Time{}
-	if !st.watermark.IsZero() {
-		from = st.watermark.Add(-c.cfg.Overlap)
-	}
-	q := fmt.Sprintf(`SELECT %s, _sf_deleted, _sf_base_commit, _sf_base_seq, _sf_versions, _sf_commit_timestamp, _sf_synced_at
-FROM %s WHERE _sf_synced_at > $1 ORDER BY _sf_synced_at`, selectList(obj), pgx.Identifier{obj.Table}.Sanitize())
+	from := st.From(c.cfg.Overlap)
+	q := fmt.Sprintf(`SELECT %s, %s, %s, %s, %s, %s, %s
+FROM %s WHERE %s > $1 ORDER BY %[7]s`, selectList(obj), tablelayout.Deleted, tablelayout.BaseCommit, tablelayout.BaseSeq,
+		tablelayout.Versions, tablelayout.CommitTimestamp, tablelayout.SyncedAt, pgx.Identifier{obj.Table}.Sanitize(), tablelayout.SyncedAt)
 	// One snapshot for the consumer's offsets and the rows: a consumer
 	// transaction writes its rows and its offsets together.
 	tx, err := c.cfg.DB.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
@@ -402,23 +381,12 @@ FROM %s WHERE _sf_synced_at > $1 ORDER BY _sf_synced_at`, selectList(obj), pgx.I
 			c.m.published.WithLabelValues(obj.Name, "state").Add(float64(len(batch) - tombstones))
 			c.m.published.WithLabelValues(obj.Name, "tombstone").Add(float64(tombstones))
 		}
-		if batchWater.After(st.watermark) {
-			_, err := c.cfg.DB.Exec(ctx, `INSERT INTO `+Table+` (object, topic, watermark) VALUES ($1, $2, $3)
-ON CONFLICT (object, topic) DO UPDATE SET watermark = excluded.watermark, updated_at = now()`, obj.Name, topic, batchWater)
-			if err != nil {
-				return fmt.Errorf("compact %s: store watermark: %w", obj.Name, err)
-			}
-			st.watermark = batchWater
+		moved, err := c.marks.Advance(ctx, st, batchWater, batchSeen, c.cfg.Overlap, obj.Name, topic)
+		if err != nil {
+			return fmt.Errorf("compact %s: store watermark: %w", obj.Name, err)
+		}
+		if moved {
 			c.m.watermark.WithLabelValues(obj.Name).Set(float64(batchWater.UnixMicro()) / 1e6)
-		}
-		for id, ts := range batchSeen {
-			st.seen[id] = ts
-		}
-		floor := st.watermark.Add(-c.cfg.Overlap)
-		for id, ts := range st.seen {
-			if !ts.After(floor) {
-				delete(st.seen, id)
-			}
 		}
 		batch, batchSeen, tombstones = batch[:0], map[string]time.Time{}, 0
 		return nil
@@ -435,7 +403,7 @@ ON CONFLICT (object, topic) DO UPDATE SET watermark = excluded.watermark, update
 		if syncedAt.After(batchWater) {
 			batchWater = syncedAt
 		}
-		if ts, ok := st.seen[id]; ok && ts.Equal(syncedAt) {
+		if st.Published(id, syncedAt) {
 			continue
 		}
 		batchSeen[id] = syncedAt
@@ -502,7 +470,7 @@ func readPosition(ctx context.Context, tx pgx.Tx, topic string) (map[int]int64, 
 
 // envelope builds the SNAPSHOT envelope of a live row.
 func (c *Compactor) envelope(obj *mapping.Object, id string, text []*string, base publish.Version, versions []byte, commitTS *time.Time, now time.Time) (*envelope.Envelope, error) {
-	v, err := newest(base, versions)
+	v, err := publish.Newest(base, versions)
 	if err != nil {
 		return nil, fmt.Errorf("compact %s %s: %w", obj.Name, id, err)
 	}
@@ -541,57 +509,15 @@ func versionsHeader(base publish.Version, versions []byte) []byte {
 	return fmt.Appendf(nil, `{"base":[%d,%d],"fields":%s}`, base.Commit, base.Seq, versions)
 }
 
-// newest returns the newest version of a row: the greatest of its base
-// version and the versions in its _sf_versions column.
-func newest(base publish.Version, versions []byte) (publish.Version, error) {
-	v := base
-	if len(versions) == 0 {
-		return v, nil
-	}
-	var except map[string][2]int64
-	if err := json.Unmarshal(versions, &except); err != nil {
-		return publish.Version{}, fmt.Errorf("decode _sf_versions: %w", err)
-	}
-	for _, x := range except {
-		if x[0] > v.Commit || x[0] == v.Commit && int32(x[1]) > v.Seq {
-			v = publish.Version{Commit: x[0], Seq: int32(x[1])}
-		}
-	}
-	return v, nil
-}
-
-func (c *Compactor) ensureTable(ctx context.Context) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.ready {
-		return nil
-	}
-	_, err := c.cfg.DB.Exec(ctx, `CREATE TABLE IF NOT EXISTS `+Table+` (
-	object text NOT NULL,
-	topic text NOT NULL,
-	watermark timestamptz NOT NULL,
-	updated_at timestamptz NOT NULL DEFAULT now(),
-	PRIMARY KEY (object, topic)
-)`)
-	if err != nil {
-		return fmt.Errorf("create %s: %w", Table, err)
-	}
-	c.ready = true
-	return nil
-}
-
 // resetWatermarks forgets the watermarks of topic, whose records are
 // gone (a topic just created), so that every row is published again.
 func (c *Compactor) resetWatermarks(ctx context.Context, topic string) error {
-	if err := c.ensureTable(ctx); err != nil {
-		return err
-	}
-	if _, err := c.cfg.DB.Exec(ctx, `DELETE FROM `+Table+` WHERE topic = $1`, topic); err != nil {
+	if err := c.marks.Forget(ctx, "topic", topic); err != nil {
 		return fmt.Errorf("reset watermarks of %s: %w", topic, err)
 	}
 	for o, st := range c.state {
 		if c.Topic(o) == topic {
-			st.loaded, st.watermark, st.seen = false, time.Time{}, map[string]time.Time{}
+			st.Reset()
 		}
 	}
 	return nil

@@ -16,6 +16,8 @@ import (
 
 	"github.com/sfsync/sfsync/integration/harness"
 	"github.com/sfsync/sfsync/reconciler/internal/publish"
+	"github.com/sfsync/sfsync/reconciler/internal/tabletest"
+	"github.com/sfsync/sfsync/reconciler/internal/topictest"
 	"github.com/sfsync/sfsync/schemas/envelope"
 	"github.com/sfsync/sfsync/schemas/latest"
 	"github.com/sfsync/sfsync/schemas/mapping"
@@ -109,8 +111,8 @@ func TestCompact(t *testing.T) {
 		t.Fatal(err)
 	}
 	wobj, gobj := m.Object("Widget__c"), m.Object("Gadget__c")
-	createTable(t, pool, wobj)
-	createTable(t, pool, gobj)
+	tabletest.Create(t, pool, wobj)
+	tabletest.Create(t, pool, gobj)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	codec, err := envelope.NewCodec()
@@ -216,7 +218,7 @@ func TestCompact(t *testing.T) {
 
 	// Tombstones are null values; live records are keyed by id and carry
 	// the row's newest version and partition key.
-	for _, msg := range readRaw(t, k, latest) {
+	for _, msg := range topictest.All(t, k.Brokers, latest) {
 		id := string(msg.Key)
 		if msg.Value == nil {
 			continue
@@ -235,7 +237,7 @@ func TestCompact(t *testing.T) {
 		}
 	}
 	var tombstones int
-	for _, msg := range readRaw(t, k, latest) {
+	for _, msg := range topictest.All(t, k.Brokers, latest) {
 		if msg.Value == nil {
 			tombstones++
 		}
@@ -261,7 +263,7 @@ func TestPosition(t *testing.T) {
 		t.Fatal(err)
 	}
 	wobj, gobj := m.Object("Widget__c"), m.Object("Gadget__c")
-	createTable(t, pool, wobj)
+	tabletest.Create(t, pool, wobj)
 	codec, err := envelope.NewCodec()
 	if err != nil {
 		t.Fatal(err)
@@ -304,7 +306,7 @@ func TestPosition(t *testing.T) {
 	if got := committed(); !maps.Equal(got, map[int]int64{0: -1, 1: -1, 2: -1}) {
 		t.Fatalf("position committed with a table missing: %v", got)
 	}
-	createTable(t, pool, gobj)
+	tabletest.Create(t, pool, gobj)
 	if err := c.Sync(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -312,7 +314,7 @@ func TestPosition(t *testing.T) {
 		t.Fatalf("position %v, want 0:7 1:3 2:0", got)
 	}
 	// The record carries the versions of its fields.
-	recs := readRaw(t, k, stream+DefaultSuffix)
+	recs := topictest.All(t, k.Brokers, stream+DefaultSuffix)
 	if len(recs) != 1 {
 		t.Fatalf("%d latest-state records, want 1", len(recs))
 	}
@@ -352,7 +354,7 @@ func TestVersion(t *testing.T) {
 		{"older and never set fields", `{"Name": [3, 1], "X": [0, 0]}`, [2]int64{10, 2}},
 		{"same commit, later sequence", `{"Name": [10, 3]}`, [2]int64{10, 3}},
 	} {
-		v, err := newest(publish.Version{Commit: 10, Seq: 2}, []byte(c.versions))
+		v, err := publish.Newest(publish.Version{Commit: 10, Seq: 2}, []byte(c.versions))
 		if err != nil || v.Commit != c.want[0] || int64(v.Seq) != c.want[1] {
 			t.Errorf("%s: %+v, %v; want %v", c.scenario, v, err, c.want)
 		}
@@ -459,23 +461,6 @@ func update(t *testing.T, pool *pgxpool.Pool, obj *mapping.Object, id string, co
 	exec(t, pool, q, args...)
 }
 
-// createTable creates obj's table as the consumer does.
-func createTable(t *testing.T, pool *pgxpool.Pool, obj *mapping.Object) {
-	t.Helper()
-	var cols []string
-	for _, f := range obj.Fields {
-		c := pgx.Identifier{f.Column}.Sanitize() + " " + f.Type.String()
-		if f.Name == obj.Key {
-			c += " PRIMARY KEY"
-		}
-		cols = append(cols, c)
-	}
-	cols = append(cols, "_sf_deleted boolean NOT NULL DEFAULT false", "_sf_base_commit bigint NOT NULL DEFAULT 0",
-		"_sf_base_seq integer NOT NULL DEFAULT 0", "_sf_versions jsonb NOT NULL DEFAULT '{}'",
-		"_sf_commit_timestamp timestamptz", "_sf_synced_at timestamptz NOT NULL DEFAULT now()")
-	exec(t, pool, "CREATE TABLE "+pgx.Identifier{obj.Table}.Sanitize()+" ("+strings.Join(cols, ", ")+")")
-}
-
 func endOffsets(t *testing.T, k *harness.Kafka, topic string) int64 {
 	t.Helper()
 	var n int64
@@ -505,45 +490,6 @@ func partitions(t *testing.T, k *harness.Kafka, topic string) []int {
 		ps = append(ps, p.ID)
 	}
 	return ps
-}
-
-// readRaw returns every record of topic up to the end offsets of the
-// moment.
-func readRaw(t *testing.T, k *harness.Kafka, topic string) []kafka.Message {
-	t.Helper()
-	var out []kafka.Message
-	for _, p := range partitions(t, k, topic) {
-		conn, err := kafka.DialLeader(context.Background(), "tcp", k.Brokers[0], topic, p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		first, last, err := conn.ReadOffsets()
-		if err != nil {
-			t.Fatal(err)
-		}
-		for off := first; off < last; {
-			if _, err := conn.Seek(off, kafka.SeekAbsolute); err != nil {
-				t.Fatal(err)
-			}
-			_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
-			b := conn.ReadBatchWith(kafka.ReadBatchConfig{MinBytes: 1, MaxBytes: 10 << 20, MaxWait: time.Second})
-			for {
-				m, err := b.ReadMessage()
-				if err != nil {
-					break
-				}
-				off = m.Offset + 1
-				if m.Offset < last {
-					out = append(out, m)
-				}
-			}
-			if err := b.Close(); err != nil {
-				t.Fatal(err)
-			}
-		}
-		conn.Close()
-	}
-	return out
 }
 
 func checkCompacted(t *testing.T, k *harness.Kafka, topic string) {

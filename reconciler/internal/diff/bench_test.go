@@ -22,6 +22,7 @@ import (
 
 	"github.com/sfsync/sfsync/integration/harness"
 	"github.com/sfsync/sfsync/reconciler/internal/source"
+	"github.com/sfsync/sfsync/reconciler/internal/tabletest"
 	"github.com/sfsync/sfsync/salesforce/oauth"
 	"github.com/sfsync/sfsync/salesforce/rest"
 	"github.com/sfsync/sfsync/schemas/mapping"
@@ -48,7 +49,7 @@ func BenchmarkFullVerify(b *testing.B) {
 	pool := harness.NewPostgres(b).Pool()
 	start := time.Now()
 	reader := startEmulator(b, n)
-	createTable(b, pool, obj)
+	tabletest.Create(b, pool, obj)
 	n = int(fillFrom(b, pool, obj, reader.Query(ctx, obj, "", false), 100))
 	if _, err := pool.Exec(ctx, "ANALYZE account"); err != nil {
 		b.Fatal(err)

@@ -274,103 +274,21 @@ func bucketOf(thresholds []string, key string) int {
 	return sort.Search(len(thresholds), func(i int) bool { return foldCompare(thresholds[i], key) > 0 })
 }
 
-// fullCandidates returns the ids of the records whose rows may differ.
+// fullCandidates returns the ids of the records whose rows may differ:
+// it hashes the segments of the table on both sides, then bisects those
+// whose hashes differ.
 func (d *Differ) fullCandidates(ctx context.Context, t *table, res *Result) ([]string, error) {
 	bounds, err := t.boundaries(ctx, d.db, d.cfg.SegmentRows)
 	if err != nil {
 		return nil, err
 	}
-	fb := folded(bounds)
-	nseg := len(fb) + 1
-	res.Stats.Segments = nseg
+	g := newSegments(bounds)
+	res.Stats.Segments = len(g.sf)
 	// PostgreSQL hashes its segments while Salesforce streams.
-	type aggs struct {
-		m   map[int32]agg
-		err error
-	}
-	pgDone := make(chan aggs, 1)
-	go func() {
-		m, err := t.aggregates(ctx, d.db, fb, nil)
-		pgDone <- aggs{m, err}
-	}()
-	var pgAgg map[int32]agg
-	wait := func() error {
-		if pgAgg == nil {
-			a := <-pgDone
-			if a.err != nil {
-				return a.err
-			}
-			pgAgg = a.m
-		}
-		return nil
-	}
-
-	// Stream Salesforce once, in id order, keeping the rows of a segment
-	// only when its hash differs. Salesforce orders ids ignoring case as
-	// the segments do; a row out of that order still counts, and a
-	// segment it reopens is read again. Segments that end before
-	// PostgreSQL's hashes are ready keep their rows until they are.
-	sfAgg := make([]agg, nseg)
-	kept := map[int][]keyHash{}
-	dropped := make([]bool, nseg)
-	reread := map[int]bool{}
-	var pending []int
-	cur := 0
-	closeSegment := func(s int) {
-		if pgAgg == nil {
-			select {
-			case a := <-pgDone:
-				pgDone <- a
-				if a.err != nil {
-					pending = append(pending, s)
-					return
-				}
-				pgAgg = a.m
-				for _, p := range pending {
-					if sfAgg[p] == pgAgg[int32(p)] {
-						dropped[p] = true
-						delete(kept, p)
-					}
-				}
-				pending = nil
-			default:
-				pending = append(pending, s)
-				return
-			}
-		}
-		if sfAgg[s] == pgAgg[int32(s)] {
-			dropped[s] = true
-			delete(kept, s)
-		}
-	}
-	stream := func() error {
-		for row, err := range d.src.Query(ctx, t.obj, "", false) {
-			if err != nil {
-				return err
-			}
-			if row.Deleted {
-				continue
-			}
-			res.Stats.SalesforceRows++
-			s := bucketOf(fb, row.ID)
-			kh := keyHash{id: row.ID, h: t.sfHash(row.ID, row.Values)}
-			sfAgg[s].add(kh.h)
-			switch {
-			case s > cur:
-				for i := cur; i < s; i++ {
-					closeSegment(i)
-				}
-				cur = s
-			case s < cur && dropped[s]:
-				reread[s] = true
-				continue
-			}
-			kept[s] = append(kept[s], kh)
-		}
-		return nil
-	}
-	err = stream()
-	if werr := wait(); err == nil {
+	g.pg = hashSegments(ctx, d.db, t, g.fb)
+	err = d.streamSegments(ctx, t, g, res)
+	pgAgg, werr := g.pg.wait()
+	if err == nil {
 		err = werr
 	}
 	if err != nil {
@@ -379,32 +297,163 @@ func (d *Differ) fullCandidates(ctx context.Context, t *table, res *Result) ([]s
 	for _, a := range pgAgg {
 		res.Stats.PostgresRows += a.n
 	}
-	var spans []span
-	for s := range nseg {
-		if sfAgg[s] == pgAgg[int32(s)] {
+	spans, err := d.differingSpans(ctx, t, g, pgAgg)
+	if err != nil {
+		return nil, err
+	}
+	res.Stats.SegmentsDiffering = len(spans)
+	d.cfg.Logger.Debug("segments hashed", "object", t.obj.Name, "segments", len(g.sf), "differing", len(spans))
+	return d.bisect(ctx, t, spans, res)
+}
+
+// pgHashes are PostgreSQL's hashes of the segments of a table, computed
+// in a goroutine of their own.
+type pgHashes struct {
+	done chan pgResult
+	got  bool
+	pgResult
+}
+
+// pgResult is the outcome of [table.aggregates].
+type pgResult struct {
+	m   map[int32]agg
+	err error
+}
+
+// hashSegments starts hashing the segments of t the folded thresholds fb
+// bound.
+func hashSegments(ctx context.Context, db DB, t *table, fb []string) *pgHashes {
+	p := &pgHashes{done: make(chan pgResult, 1)}
+	go func() {
+		m, err := t.aggregates(ctx, db, fb, nil)
+		p.done <- pgResult{m, err}
+	}()
+	return p
+}
+
+// ready reports, without waiting, whether the hashes are in.
+func (p *pgHashes) ready() bool {
+	if !p.got {
+		select {
+		case r := <-p.done:
+			p.got, p.pgResult = true, r
+		default:
+			return false
+		}
+	}
+	return p.err == nil
+}
+
+// wait waits for the hashes.
+func (p *pgHashes) wait() (map[int32]agg, error) {
+	if !p.got {
+		p.got, p.pgResult = true, <-p.done
+	}
+	return p.m, p.err
+}
+
+// segments is Salesforce's side of the segments of a table, hashed as
+// its rows stream in id order: the rows of a segment are kept only while
+// its hash may differ from PostgreSQL's. Salesforce orders ids ignoring
+// case as the segments do; a row out of that order still counts, and a
+// segment it reopens is read again. Segments that end before
+// PostgreSQL's hashes are ready keep their rows until they are.
+type segments struct {
+	bounds, fb []string // the lower bounds of the segments after the first, as they are and folded
+	pg         *pgHashes
+	sf         []agg // Salesforce's hash of each segment
+	kept       map[int][]keyHash
+	dropped    []bool       // segments found equal, whose rows are no longer kept
+	reread     map[int]bool // dropped segments a row out of order reopened
+	pending    []int        // segments ended before PostgreSQL's hashes were ready
+	cur        int          // the segment of the rows streaming
+}
+
+func newSegments(bounds []string) *segments {
+	n := len(bounds) + 1
+	return &segments{bounds: bounds, fb: folded(bounds), sf: make([]agg, n), kept: map[int][]keyHash{},
+		dropped: make([]bool, n), reread: map[int]bool{}}
+}
+
+// add counts the Salesforce row id with row hash h in its segment, and
+// ends the segments before it.
+func (g *segments) add(id string, h int64) {
+	s := bucketOf(g.fb, id)
+	g.sf[s].add(h)
+	switch {
+	case s > g.cur:
+		for i := g.cur; i < s; i++ {
+			g.end(i)
+		}
+		g.cur = s
+	case s < g.cur && g.dropped[s]:
+		g.reread[s] = true
+		return
+	}
+	g.kept[s] = append(g.kept[s], keyHash{id: id, h: h})
+}
+
+// end drops the rows of segment s, and of the segments pending, whose
+// hashes equal PostgreSQL's, once PostgreSQL's are ready.
+func (g *segments) end(s int) {
+	g.pending = append(g.pending, s)
+	if !g.pg.ready() {
+		return
+	}
+	for _, p := range g.pending {
+		if g.sf[p] == g.pg.m[int32(p)] {
+			g.dropped[p] = true
+			delete(g.kept, p)
+		}
+	}
+	g.pending = g.pending[:0]
+}
+
+// streamSegments reads the live Salesforce rows of t once, adding each
+// to its segment.
+func (d *Differ) streamSegments(ctx context.Context, t *table, g *segments, res *Result) error {
+	for row, err := range d.src.Query(ctx, t.obj, "", false) {
+		if err != nil {
+			return err
+		}
+		if row.Deleted {
 			continue
 		}
-		sp := span{loInf: s == 0, hiInf: s == nseg-1}
+		res.Stats.SalesforceRows++
+		g.add(row.ID, t.sfHash(row.ID, row.Values))
+	}
+	return nil
+}
+
+// differingSpans returns the segments whose hashes differ from
+// PostgreSQL's pgAgg as spans holding their Salesforce rows, reading
+// again those that were reopened.
+func (d *Differ) differingSpans(ctx context.Context, t *table, g *segments, pgAgg map[int32]agg) ([]span, error) {
+	n := len(g.sf)
+	var spans []span
+	for s := range n {
+		if g.sf[s] == pgAgg[int32(s)] {
+			continue
+		}
+		sp := span{loInf: s == 0, hiInf: s == n-1}
 		if s > 0 {
-			sp.lo = fb[s-1]
+			sp.lo = g.fb[s-1]
 		}
-		if s < nseg-1 {
-			sp.hi = fb[s]
+		if s < n-1 {
+			sp.hi = g.fb[s]
 		}
-		if reread[s] {
-			rows, err := d.segment(ctx, t, bounds, s)
+		if g.reread[s] {
+			rows, err := d.segment(ctx, t, g.bounds, s)
 			if err != nil {
 				return nil, err
 			}
-			kept[s] = rows
+			g.kept[s] = rows
 		}
-		sp.sf = kept[s]
+		sp.sf = g.kept[s]
 		slices.SortFunc(sp.sf, func(a, b keyHash) int { return foldCompare(a.id, b.id) })
 		spans = append(spans, sp)
 	}
-	res.Stats.SegmentsDiffering = len(spans)
-	d.cfg.Logger.Debug("segments hashed", "object", t.obj.Name, "segments", nseg, "differing", len(spans))
-	return d.bisect(ctx, t, spans, res)
+	return spans, nil
 }
 
 // segment reads the Salesforce rows of segment s again.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/sfsync/sfsync/integration/harness"
 	"github.com/sfsync/sfsync/reconciler/internal/publish"
+	"github.com/sfsync/sfsync/reconciler/internal/tabletest"
 	"github.com/sfsync/sfsync/salesforce/sffake"
 	"github.com/sfsync/sfsync/schemas/envelope"
 	"github.com/sfsync/sfsync/schemas/mapping"
@@ -123,7 +124,7 @@ func TestDrift(t *testing.T) {
 	obj := accountMapping(t, topic)
 	pool := harness.NewPostgres(t).Pool()
 	org, reader := startOrg(t, 2000)
-	createTable(t, pool, obj)
+	tabletest.Create(t, pool, obj)
 	rows := readAll(t, reader, obj)
 	fill(t, pool, obj, rows, 100)
 	cfg := Config{Grace: -1, SegmentRows: 256, LeafRows: 16}
@@ -362,7 +363,7 @@ func TestGrace(t *testing.T) {
 	obj := accountMapping(t, "sfsync.account")
 	pool := harness.NewPostgres(t).Pool()
 	_, reader := startOrg(t, 300)
-	createTable(t, pool, obj)
+	tabletest.Create(t, pool, obj)
 	rows := readAll(t, reader, obj)
 	fill(t, pool, obj, rows, 100)
 	fixed, stays := rows[42], rows[250]

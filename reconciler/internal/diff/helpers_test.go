@@ -73,27 +73,6 @@ func startOrg(t testing.TB, accounts int) (*sffake.Server, *source.Reader) {
 	return s, &source.Reader{REST: rc}
 }
 
-// createTable creates obj's table as the consumer does: the mapped
-// columns, the key as primary key, and the bookkeeping columns.
-func createTable(t testing.TB, pool *pgxpool.Pool, obj *mapping.Object) {
-	t.Helper()
-	var cols []string
-	for _, f := range obj.Fields {
-		c := pgx.Identifier{f.Column}.Sanitize() + " " + f.Type.String()
-		if f.Name == obj.Key {
-			c += " PRIMARY KEY"
-		}
-		cols = append(cols, c)
-	}
-	cols = append(cols, "_sf_deleted boolean NOT NULL DEFAULT false", "_sf_base_commit bigint NOT NULL DEFAULT 0",
-		"_sf_base_seq integer NOT NULL DEFAULT 0", "_sf_versions jsonb NOT NULL DEFAULT '{}'",
-		"_sf_commit_timestamp timestamptz", "_sf_synced_at timestamptz NOT NULL DEFAULT now()")
-	q := "CREATE TABLE " + pgx.Identifier{obj.Table}.Sanitize() + " (" + strings.Join(cols, ", ") + ")"
-	if _, err := pool.Exec(context.Background(), q); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // pgText returns v as PostgreSQL text input for a column of its kind, nil
 // for NULL.
 func pgText(v envelope.Value) any {

@@ -2,7 +2,6 @@ package diff
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -10,6 +9,7 @@ import (
 
 	"github.com/sfsync/sfsync/reconciler/internal/publish"
 	"github.com/sfsync/sfsync/schemas/mapping"
+	"github.com/sfsync/sfsync/schemas/tablelayout"
 )
 
 // DB runs PostgreSQL queries; *pgxpool.Pool and *pgx.Conn are DBs.
@@ -29,8 +29,8 @@ func (a *agg) add(h int64) { a.n++; a.x ^= h }
 // boundaries returns every step-th key of the live rows in fold order:
 // the lower bounds of the segments after the first.
 func (t *table) boundaries(ctx context.Context, db DB, step int) ([]string, error) {
-	q := fmt.Sprintf(`SELECT k FROM (SELECT %s::text AS k, row_number() OVER (ORDER BY %s) AS rn FROM %s WHERE NOT _sf_deleted) s WHERE rn %% $1 = 1 AND rn > 1 ORDER BY rn`,
-		t.key, t.foldKey, t.name)
+	q := fmt.Sprintf(`SELECT k FROM (SELECT %s::text AS k, row_number() OVER (ORDER BY %s) AS rn FROM %s WHERE NOT %s) s WHERE rn %% $1 = 1 AND rn > 1 ORDER BY rn`,
+		t.key, t.foldKey, t.name, tablelayout.Deleted)
 	rows, err := db.Query(ctx, q, step)
 	if err != nil {
 		return nil, fmt.Errorf("sample %s keys: %w", t.obj.Table, err)
@@ -64,14 +64,14 @@ func bucketSQL(foldKey, typ string) string {
 // aggregates returns the count and hash of the live rows in each bucket
 // of the thresholds named in want (every bucket when want is nil).
 func (t *table) aggregates(ctx context.Context, db DB, thresholds []string, want []int32) (map[int32]agg, error) {
-	q := fmt.Sprintf(`SELECT b, count(*), bit_xor(h) FROM (SELECT %s AS b, %s AS h FROM %s WHERE NOT _sf_deleted) s`,
-		t.bucketSQL(), t.hash, t.name)
+	q := fmt.Sprintf(`SELECT b, count(*), bit_xor(h) FROM (SELECT %s AS b, %s AS h FROM %s WHERE NOT %s) s`,
+		t.bucketSQL(), t.hash, t.name, tablelayout.Deleted)
 	args := []any{folded(thresholds)}
 	if want != nil {
 		// The filter on b is evaluated before the hash, so that only
 		// the wanted rows are hashed.
-		q = fmt.Sprintf(`SELECT b, count(*), bit_xor(%s) FROM (SELECT %s AS b, * FROM %s WHERE NOT _sf_deleted) s WHERE ($2::boolean[])[b + 1]`,
-			t.hash, t.bucketSQL(), t.name)
+		q = fmt.Sprintf(`SELECT b, count(*), bit_xor(%s) FROM (SELECT %s AS b, * FROM %s WHERE NOT %s) s WHERE ($2::boolean[])[b + 1]`,
+			t.hash, t.bucketSQL(), t.name, tablelayout.Deleted)
 		args = append(args, mask(len(thresholds), want))
 	}
 	rows, err := db.Query(ctx, q+" GROUP BY b", args...)
@@ -97,8 +97,8 @@ type keyHash struct {
 // hashes returns the key and row hash of every live row in the buckets
 // want of thresholds.
 func (t *table) hashes(ctx context.Context, db DB, thresholds []string, want []int32) ([]keyHash, error) {
-	q := fmt.Sprintf(`SELECT %s::text, %s FROM (SELECT %s AS b, * FROM %s WHERE NOT _sf_deleted) s WHERE ($2::boolean[])[b + 1]`,
-		t.key, t.hash, t.bucketSQL(), t.name)
+	q := fmt.Sprintf(`SELECT %s::text, %s FROM (SELECT %s AS b, * FROM %s WHERE NOT %s) s WHERE ($2::boolean[])[b + 1]`,
+		t.key, t.hash, t.bucketSQL(), t.name, tablelayout.Deleted)
 	rows, err := db.Query(ctx, q, folded(thresholds), mask(len(thresholds), want))
 	if err != nil {
 		return nil, fmt.Errorf("read %s row hashes: %w", t.obj.Table, err)
@@ -147,7 +147,7 @@ type pgRow struct {
 
 // rows reads the rows with the given keys, tombstones included.
 func (t *table) rows(ctx context.Context, db DB, ids []string) (map[string]*pgRow, error) {
-	cols := []string{t.key + "::text", "_sf_deleted", "_sf_base_commit", "_sf_base_seq", "coalesce(_sf_versions::text, '{}')"}
+	cols := []string{t.key + "::text", tablelayout.Deleted, tablelayout.BaseCommit, tablelayout.BaseSeq, "coalesce(" + tablelayout.Versions + "::text, '{}')"}
 	if t.part != "" {
 		cols = append(cols, t.part+"::text")
 	} else {
@@ -183,16 +183,12 @@ func (t *table) rows(ctx context.Context, db DB, ids []string) (map[string]*pgRo
 			if part != nil {
 				r.part = *part
 			}
-			var fields map[string][2]int64
-			if err := json.Unmarshal([]byte(versions), &fields); err != nil {
+			newest, err := publish.Newest(r.newest, []byte(versions))
+			if err != nil {
 				rows.Close()
-				return nil, fmt.Errorf("read %s %s: _sf_versions: %w", t.obj.Table, r.id, err)
+				return nil, fmt.Errorf("read %s %s: %w", t.obj.Table, r.id, err)
 			}
-			for _, v := range fields {
-				if v[0] > r.newest.Commit || v[0] == r.newest.Commit && int32(v[1]) > r.newest.Seq {
-					r.newest = publish.Version{Commit: v[0], Seq: int32(v[1])}
-				}
-			}
+			r.newest = newest
 			out[r.id] = r
 		}
 		if err := rows.Err(); err != nil {

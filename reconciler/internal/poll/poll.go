@@ -2,12 +2,10 @@ package poll
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -16,9 +14,11 @@ import (
 
 	"github.com/sfsync/sfsync/reconciler/internal/publish"
 	"github.com/sfsync/sfsync/reconciler/internal/source"
+	"github.com/sfsync/sfsync/reconciler/internal/watermark"
 	"github.com/sfsync/sfsync/salesforce/soql"
 	"github.com/sfsync/sfsync/schemas/envelope"
 	"github.com/sfsync/sfsync/schemas/mapping"
+	"github.com/sfsync/sfsync/schemas/tablelayout"
 )
 
 // Table is the reconciler's table of high-water marks, one row per polled
@@ -114,18 +114,17 @@ type Poller struct {
 	m       *metrics
 	objects []*mapping.Object
 
-	mu    sync.Mutex
-	ready bool
+	marks *watermark.Table
 	state map[*mapping.Object]*objectState
 }
 
-// objectState is what the Poller remembers of an object between polls.
+// marks describes the table of high-water marks, [Table].
+var marks = watermark.Spec{Name: Table, Keys: []string{"object"}, Column: "high_water", KeepGreatest: true}
+
+// objectState is what the Poller remembers of an object between polls:
+// its high-water mark, by SystemModstamp, and how many polls it made.
 type objectState struct {
-	loaded    bool
-	highWater time.Time
-	// seen holds the SystemModstamp published for records stamped within
-	// Overlap of the high-water mark, so they are not published again.
-	seen  map[string]time.Time
+	watermark.Mark
 	polls int
 }
 
@@ -139,11 +138,11 @@ func New(cfg Config) (*Poller, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &Poller{cfg: cfg, log: cfg.Logger, m: m, state: map[*mapping.Object]*objectState{}}
+	p := &Poller{cfg: cfg, log: cfg.Logger, m: m, marks: watermark.NewTable(cfg.DB, marks), state: map[*mapping.Object]*objectState{}}
 	for _, o := range cfg.Mapping.Objects {
 		if o.Sync == mapping.SyncPoll {
 			p.objects = append(p.objects, o)
-			p.state[o] = &objectState{seen: map[string]time.Time{}}
+			p.state[o] = &objectState{}
 			p.m.deletesWithheld.WithLabelValues(o.Name) // exported from 0, so an increase shows
 		}
 	}
@@ -161,33 +160,15 @@ func (p *Poller) Run(ctx context.Context) error {
 	if len(p.objects) == 0 {
 		return nil
 	}
-	t := time.NewTicker(p.cfg.Interval)
-	defer t.Stop()
-	for {
-		_ = p.Poll(ctx) // logged
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-t.C:
-		}
-	}
+	watermark.Every(ctx, p.cfg.Interval, p.Poll)
+	return nil
 }
 
 // Poll polls every poll-only object once and returns the errors of those
 // that failed, joined.
 func (p *Poller) Poll(ctx context.Context) error {
-	var errs []error
-	for _, o := range p.objects {
-		if err := p.PollObject(ctx, o); err != nil {
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-			p.m.failures.WithLabelValues(o.Name).Inc()
-			p.log.Error("poll failed; retrying at the next interval", "object", o.Name, "err", err)
-			errs = append(errs, err)
-		}
-	}
-	return errors.Join(errs...)
+	pass := watermark.Pass{Failures: p.m.failures, Log: p.log, Message: "poll failed; retrying at the next interval"}
+	return pass.Run(ctx, p.objects, p.PollObject)
 }
 
 // PollObject polls obj once: it publishes what changed since the last
@@ -198,15 +179,8 @@ func (p *Poller) PollObject(ctx context.Context, obj *mapping.Object) error {
 	if !ok {
 		return fmt.Errorf("poll %s: not a poll-only object of the mapping", obj.Name)
 	}
-	if err := p.ensureTable(ctx); err != nil {
-		return err
-	}
-	if !st.loaded {
-		hw, err := p.loadHighWater(ctx, obj)
-		if err != nil {
-			return err
-		}
-		st.highWater, st.loaded = hw, true
+	if err := p.marks.Load(ctx, &st.Mark, obj.Name); err != nil {
+		return fmt.Errorf("read the high-water mark of %s: %w", obj.Name, err)
 	}
 	if err := p.pollChanges(ctx, obj, st); err != nil {
 		return err
@@ -226,10 +200,10 @@ const publishChunk = 1000
 
 func (p *Poller) pollChanges(ctx context.Context, obj *mapping.Object, st *objectState) error {
 	where := ""
-	if !st.highWater.IsZero() {
-		where = "SystemModstamp > " + soql.FormatDateTime(st.highWater.Add(-p.cfg.Overlap))
+	if from := st.From(p.cfg.Overlap); !from.IsZero() {
+		where = "SystemModstamp > " + soql.FormatDateTime(from)
 	}
-	hw := st.highWater
+	hw := st.At
 	published := map[string]time.Time{}
 	changes := make([]publish.Change, 0, publishChunk)
 	flush := func() error {
@@ -249,7 +223,7 @@ func (p *Poller) pollChanges(ctx context.Context, obj *mapping.Object, st *objec
 		if row.Modstamp.After(hw) {
 			hw = row.Modstamp
 		}
-		if ms, ok := st.seen[row.ID]; ok && ms.Equal(row.Modstamp) {
+		if st.Published(row.ID, row.Modstamp) {
 			continue
 		}
 		published[row.ID] = row.Modstamp
@@ -263,21 +237,12 @@ func (p *Poller) pollChanges(ctx context.Context, obj *mapping.Object, st *objec
 	if err := flush(); err != nil {
 		return err
 	}
-	if hw.After(st.highWater) {
-		if err := p.storeHighWater(ctx, obj, hw); err != nil {
-			return err
-		}
-		st.highWater = hw
+	moved, err := p.marks.Advance(ctx, &st.Mark, hw, published, p.cfg.Overlap, obj.Name)
+	if err != nil {
+		return fmt.Errorf("store the high-water mark of %s: %w", obj.Name, err)
+	}
+	if moved {
 		p.m.highWater.WithLabelValues(obj.Name).Set(float64(hw.UnixMilli()) / 1e3)
-	}
-	for id, ms := range published {
-		st.seen[id] = ms
-	}
-	floor := st.highWater.Add(-p.cfg.Overlap)
-	for id, ms := range st.seen {
-		if !ms.After(floor) {
-			delete(st.seen, id)
-		}
 	}
 	return nil
 }
@@ -294,52 +259,14 @@ func Change(obj *mapping.Object, row source.Row) publish.Change {
 	return c
 }
 
-func (p *Poller) ensureTable(ctx context.Context) error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.ready {
-		return nil
-	}
-	_, err := p.cfg.DB.Exec(ctx, `CREATE TABLE IF NOT EXISTS `+Table+` (
-	object text PRIMARY KEY,
-	high_water timestamptz NOT NULL,
-	updated_at timestamptz NOT NULL DEFAULT now()
-)`)
-	if err != nil {
-		return fmt.Errorf("create %s: %w", Table, err)
-	}
-	p.ready = true
-	return nil
-}
-
-func (p *Poller) loadHighWater(ctx context.Context, obj *mapping.Object) (time.Time, error) {
-	var hw time.Time
-	err := p.cfg.DB.QueryRow(ctx, `SELECT high_water FROM `+Table+` WHERE object = $1`, obj.Name).Scan(&hw)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return time.Time{}, nil
-	}
-	if err != nil {
-		return time.Time{}, fmt.Errorf("read the high-water mark of %s: %w", obj.Name, err)
-	}
-	return hw.UTC(), nil
-}
-
-func (p *Poller) storeHighWater(ctx context.Context, obj *mapping.Object, hw time.Time) error {
-	_, err := p.cfg.DB.Exec(ctx, `INSERT INTO `+Table+` (object, high_water) VALUES ($1, $2)
-ON CONFLICT (object) DO UPDATE SET high_water = greatest(`+Table+`.high_water, excluded.high_water), updated_at = now()`, obj.Name, hw)
-	if err != nil {
-		return fmt.Errorf("store the high-water mark of %s: %w", obj.Name, err)
-	}
-	return nil
-}
-
 // HighWater returns the stored high-water mark of obj, zero when it has
 // none.
 func (p *Poller) HighWater(ctx context.Context, obj *mapping.Object) (time.Time, error) {
-	if err := p.ensureTable(ctx); err != nil {
-		return time.Time{}, err
+	hw, err := p.marks.Read(ctx, obj.Name)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("read the high-water mark of %s: %w", obj.Name, err)
 	}
-	return p.loadHighWater(ctx, obj)
+	return hw, nil
 }
 
 // liveRow is a live PostgreSQL row: its partition key and newest version.
@@ -402,8 +329,8 @@ func (p *Poller) hardDeletes(ctx context.Context, obj *mapping.Object) error {
 func (p *Poller) liveRows(ctx context.Context, obj *mapping.Object) (map[string]liveRow, error) {
 	key := pgx.Identifier{obj.KeyField().Column}.Sanitize()
 	part := pgx.Identifier{obj.PartitionField().Column}.Sanitize()
-	q := fmt.Sprintf(`SELECT %s::text, %s::text, _sf_base_commit, _sf_base_seq, _sf_versions FROM %s WHERE NOT _sf_deleted`,
-		key, part, pgx.Identifier{obj.Table}.Sanitize())
+	q := fmt.Sprintf(`SELECT %s::text, %s::text, %s, %s, %s FROM %s WHERE NOT %s`,
+		key, part, tablelayout.BaseCommit, tablelayout.BaseSeq, tablelayout.Versions, pgx.Identifier{obj.Table}.Sanitize(), tablelayout.Deleted)
 	rows, err := p.cfg.DB.Query(ctx, q)
 	if undefinedTable(err) {
 		p.log.Debug("no table yet; hard deletes not checked", "object", obj.Name, "table", obj.Table)
@@ -421,7 +348,7 @@ func (p *Poller) liveRows(ctx context.Context, obj *mapping.Object) (map[string]
 		if err := rows.Scan(&id, &r.partitionKey, &r.version.Commit, &r.version.Seq, &versions); err != nil {
 			return nil, fmt.Errorf("read live ids of %s: %w", obj.Table, err)
 		}
-		v, err := Newest(r.version, versions)
+		v, err := publish.Newest(r.version, versions)
 		if err != nil {
 			return nil, fmt.Errorf("%s %s: %w", obj.Table, id, err)
 		}
@@ -441,25 +368,4 @@ func (p *Poller) liveRows(ctx context.Context, obj *mapping.Object) (map[string]
 func undefinedTable(err error) bool {
 	var pgErr *pgconn.PgError
 	return errors.As(err, &pgErr) && pgErr.Code == "42P01"
-}
-
-// Newest returns the newest version of a row: the greatest of its base
-// version and the versions in its _sf_versions column (a JSON object of
-// field names to [commit, seq]).
-func Newest(base publish.Version, versions []byte) (publish.Version, error) {
-	newest := base
-	if len(versions) == 0 {
-		return newest, nil
-	}
-	var except map[string][2]int64
-	if err := json.Unmarshal(versions, &except); err != nil {
-		return publish.Version{}, fmt.Errorf("decode _sf_versions: %w", err)
-	}
-	for _, x := range except {
-		v := publish.Version{Commit: x[0], Seq: int32(x[1])}
-		if v.Commit > newest.Commit || v.Commit == newest.Commit && v.Seq > newest.Seq {
-			newest = v
-		}
-	}
-	return newest, nil
 }

@@ -3,19 +3,18 @@ package poll
 import (
 	"context"
 	"fmt"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus/testutil"
-	"github.com/segmentio/kafka-go"
 
 	"github.com/sfsync/sfsync/integration/harness"
 	"github.com/sfsync/sfsync/reconciler/internal/publish"
 	"github.com/sfsync/sfsync/reconciler/internal/source"
+	"github.com/sfsync/sfsync/reconciler/internal/tabletest"
+	"github.com/sfsync/sfsync/reconciler/internal/topictest"
 	"github.com/sfsync/sfsync/salesforce/oauth"
 	"github.com/sfsync/sfsync/salesforce/rest"
 	"github.com/sfsync/sfsync/salesforce/sffake"
@@ -74,7 +73,7 @@ objects:
 		t.Fatal(err)
 	}
 	obj := m.Object("Territory2")
-	createTable(t, pool, obj)
+	tabletest.Create(t, pool, obj)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 
@@ -232,72 +231,22 @@ func exec(t *testing.T, pool *pgxpool.Pool, sql string, args ...any) {
 	}
 }
 
-// createTable creates obj's table as the consumer does.
-func createTable(t *testing.T, pool *pgxpool.Pool, obj *mapping.Object) {
-	t.Helper()
-	var cols []string
-	for _, f := range obj.Fields {
-		c := pgx.Identifier{f.Column}.Sanitize() + " " + f.Type.String()
-		if f.Name == obj.Key {
-			c += " PRIMARY KEY"
-		}
-		cols = append(cols, c)
-	}
-	cols = append(cols, "_sf_deleted boolean NOT NULL DEFAULT false", "_sf_base_commit bigint NOT NULL DEFAULT 0",
-		"_sf_base_seq integer NOT NULL DEFAULT 0", "_sf_versions jsonb NOT NULL DEFAULT '{}'",
-		"_sf_commit_timestamp timestamptz", "_sf_synced_at timestamptz NOT NULL DEFAULT now()")
-	exec(t, pool, "CREATE TABLE "+pgx.Identifier{obj.Table}.Sanitize()+" ("+strings.Join(cols, ", ")+")")
-}
-
 // readTopic decodes the records of every partition of topic up to the
 // end offsets of the moment, by partition.
 func readTopic(t *testing.T, k *harness.Kafka, codec *envelope.Codec, topic string) map[int][]*envelope.Envelope {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	md, err := k.Client().Metadata(ctx, &kafka.MetadataRequest{Topics: []string{topic}})
-	if err != nil {
-		t.Fatal(err)
-	}
 	out := map[int][]*envelope.Envelope{}
-	for _, p := range md.Topics[0].Partitions {
-		conn, err := kafka.DialLeader(ctx, "tcp", k.Brokers[0], topic, p.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		first, last, err := conn.ReadOffsets()
-		if err != nil {
-			t.Fatal(err)
-		}
-		for off := first; off < last; {
-			if _, err := conn.Seek(off, kafka.SeekAbsolute); err != nil {
+	for p, msgs := range topictest.Read(t, k.Brokers, topic) {
+		for _, m := range msgs {
+			e, err := codec.Decode(m.Value)
+			if err != nil {
 				t.Fatal(err)
 			}
-			_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
-			b := conn.ReadBatchWith(kafka.ReadBatchConfig{MinBytes: 1, MaxBytes: 10 << 20, MaxWait: time.Second})
-			for {
-				m, err := b.ReadMessage()
-				if err != nil {
-					break
-				}
-				off = m.Offset + 1
-				if m.Offset >= last {
-					continue
-				}
-				e, err := codec.Decode(m.Value)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if string(m.Key) != e.PartitionKey || e.PartitionKey != e.RecordID {
-					t.Errorf("%s: key %q, partition key %q", e.RecordID, m.Key, e.PartitionKey)
-				}
-				out[p.ID] = append(out[p.ID], e)
+			if string(m.Key) != e.PartitionKey || e.PartitionKey != e.RecordID {
+				t.Errorf("%s: key %q, partition key %q", e.RecordID, m.Key, e.PartitionKey)
 			}
-			if err := b.Close(); err != nil {
-				t.Fatal(err)
-			}
+			out[p] = append(out[p], e)
 		}
-		conn.Close()
 	}
 	return out
 }

@@ -134,3 +134,34 @@ func setup(t *testing.T, k *harness.Kafka, topic, lines string) (*mapping.Object
 	t.Cleanup(func() { _ = w.Close() })
 	return m.Objects[0], codec, w
 }
+
+func TestNewest(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		scenario string
+		base     Version
+		versions string
+		want     Version
+		fails    bool
+	}{
+		{scenario: "no column", base: Version{Commit: 5, Seq: 1}, want: Version{Commit: 5, Seq: 1}},
+		{scenario: "empty object", base: Version{Commit: 5}, versions: "{}", want: Version{Commit: 5}},
+		{scenario: "newer cell", base: Version{Commit: 5, Seq: 1}, versions: `{"A":[5,2],"B":[4,9]}`, want: Version{Commit: 5, Seq: 2}},
+		{scenario: "older cells", base: Version{Commit: 7}, versions: `{"A":[6,9]}`, want: Version{Commit: 7}},
+		{scenario: "not json", versions: "[", fails: true},
+	} {
+		t.Run(tc.scenario, func(t *testing.T) {
+			t.Parallel()
+			got, err := Newest(tc.base, []byte(tc.versions))
+			if tc.fails {
+				if err == nil {
+					t.Fatalf("Newest = %v, want an error", got)
+				}
+				return
+			}
+			if err != nil || got != tc.want {
+				t.Fatalf("Newest = %v, %v; want %v", got, err, tc.want)
+			}
+		})
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cenkalti/backoff/v5"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/segmentio/kafka-go"
 
@@ -82,7 +83,9 @@ type Config struct {
 	// the commit timestamp.
 	OverflowLookback time.Duration
 	// RetryMin and RetryMax bound the backoff between attempts at a
-	// failed poll. Default: 1s and 1m.
+	// failed poll: it starts at RetryMin and doubles up to RetryMax, each
+	// wait randomised by half of it either way (jitter). A failed fetch
+	// waits RetryMin, randomised likewise. Default: 1s and 1m.
 	RetryMin, RetryMax time.Duration
 
 	// Logger logs. Default: slog.Default().
@@ -237,12 +240,14 @@ func (r *Refetcher) consume(ctx context.Context, topic string, handle func(conte
 		}),
 	})
 	defer rd.Close()
+	// A failed fetch is tried again after RetryMin, give or take half.
+	fetchWait := r.backOff(r.cfg.RetryMin)
 	for ctx.Err() == nil {
 		batch, err := r.poll(ctx, rd)
 		if err != nil {
 			if ctx.Err() == nil {
 				r.log.Warn("refetch: fetch failed", "topic", topic, "err", err)
-				sleep(ctx, r.cfg.RetryMin)
+				sleep(ctx, fetchWait.NextBackOff())
 			}
 			continue
 		}
@@ -274,36 +279,33 @@ func (r *Refetcher) poll(ctx context.Context, rd *kafka.Reader) ([]kafka.Message
 	return batch, nil
 }
 
-// retry runs fn until it succeeds (true) or ctx ends (false), backing off
-// between attempts.
-func (r *Refetcher) retry(ctx context.Context, what string, fn func() error) bool {
-	wait := r.cfg.RetryMin
-	for {
-		err := fn()
-		if err == nil {
-			return true
-		}
-		if ctx.Err() != nil {
-			return false
-		}
-		r.m.failures.Inc()
-		r.log.Error("refetch: "+what+" failed; retrying", "err", err, "in", wait)
-		if !sleep(ctx, wait) {
-			return false
-		}
-		wait = min(2*wait, r.cfg.RetryMax)
-	}
+// backOff returns the waits between attempts: from RetryMin, doubling up
+// to limit, each randomised by half of it either way so that replicas do
+// not retry in step.
+func (r *Refetcher) backOff(limit time.Duration) *backoff.ExponentialBackOff {
+	return &backoff.ExponentialBackOff{InitialInterval: r.cfg.RetryMin, RandomizationFactor: 0.5, Multiplier: 2, MaxInterval: limit}
 }
 
-// sleep waits for d or until ctx ends, and reports whether d passed.
-func sleep(ctx context.Context, d time.Duration) bool {
+// retry runs fn until it succeeds (true) or ctx ends (false), backing off
+// between attempts (see [Refetcher.backOff]) and counting and logging
+// each failure.
+func (r *Refetcher) retry(ctx context.Context, what string, fn func() error) bool {
+	_, err := backoff.Retry(ctx, func() (struct{}, error) { return struct{}{}, fn() },
+		backoff.WithBackOff(r.backOff(r.cfg.RetryMax)), backoff.WithMaxElapsedTime(0),
+		backoff.WithNotify(func(err error, wait time.Duration) {
+			r.m.failures.Inc()
+			r.log.Error("refetch: "+what+" failed; retrying", "err", err, "in", wait)
+		}))
+	return err == nil
+}
+
+// sleep waits for d or until ctx ends.
+func sleep(ctx context.Context, d time.Duration) {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
 	case <-ctx.Done():
-		return false
 	case <-t.C:
-		return true
 	}
 }
 
@@ -352,7 +354,7 @@ func (r *Refetcher) handleMarkers(ctx context.Context, msgs []kafka.Message) err
 				ids = map[string]marker{}
 				gaps[obj] = ids
 			}
-			if old, ok := ids[e.RecordID]; !ok || newer(v, old.version) {
+			if old, ok := ids[e.RecordID]; !ok || v.Newer(old.version) {
 				ids[e.RecordID] = marker{version: v, ts: e.CommitTimestamp}
 			}
 		case envelope.ChangeGapOverflow:
@@ -379,11 +381,6 @@ func (r *Refetcher) handleMarkers(ctx context.Context, msgs []kafka.Message) err
 func (r *Refetcher) skip(msg kafka.Message, reason string, err error) {
 	r.m.skipped.WithLabelValues(reason).Inc()
 	r.log.Warn("refetch: skipping record", "topic", msg.Topic, "partition", msg.Partition, "offset", msg.Offset, "reason", reason, "err", err)
-}
-
-// newer reports whether a is after b.
-func newer(a, b publish.Version) bool {
-	return a.Commit > b.Commit || a.Commit == b.Commit && a.Seq > b.Seq
 }
 
 // publishChunk is how many envelopes are published at once.

@@ -16,6 +16,7 @@ import (
 	"github.com/sfsync/sfsync/integration/harness"
 	"github.com/sfsync/sfsync/reconciler/internal/publish"
 	"github.com/sfsync/sfsync/reconciler/internal/source"
+	"github.com/sfsync/sfsync/reconciler/internal/topictest"
 	"github.com/sfsync/sfsync/salesforce/oauth"
 	"github.com/sfsync/sfsync/salesforce/pubsub"
 	"github.com/sfsync/sfsync/salesforce/rest"
@@ -245,7 +246,7 @@ func TestRefetch(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 		got = got[:0]
-		for _, msg := range readTopic(t, k, acct.KafkaTopic) {
+		for _, msg := range topictest.All(t, k.Brokers, acct.KafkaTopic) {
 			e, err := codec.Decode(msg.Value)
 			if err != nil {
 				t.Fatal(err)
@@ -333,49 +334,4 @@ func encode(t *testing.T, codec *envelope.Codec, topic string, e *envelope.Envel
 		t.Fatal(err)
 	}
 	return kafka.Message{Topic: topic, Key: []byte(e.RecordID), Value: v}
-}
-
-// readTopic returns the records of every partition of topic up to the
-// end offsets of the moment.
-func readTopic(t *testing.T, k *harness.Kafka, topic string) []kafka.Message {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	md, err := k.Client().Metadata(ctx, &kafka.MetadataRequest{Topics: []string{topic}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []kafka.Message
-	for _, p := range md.Topics[0].Partitions {
-		conn, err := kafka.DialLeader(ctx, "tcp", k.Brokers[0], topic, p.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		first, last, err := conn.ReadOffsets()
-		if err != nil {
-			t.Fatal(err)
-		}
-		for off := first; off < last; {
-			if _, err := conn.Seek(off, kafka.SeekAbsolute); err != nil {
-				t.Fatal(err)
-			}
-			_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
-			b := conn.ReadBatchWith(kafka.ReadBatchConfig{MinBytes: 1, MaxBytes: 10 << 20, MaxWait: time.Second})
-			for {
-				m, err := b.ReadMessage()
-				if err != nil {
-					break
-				}
-				if m.Offset < last {
-					out = append(out, m)
-				}
-				off = m.Offset + 1
-			}
-			if err := b.Close(); err != nil {
-				t.Fatal(err)
-			}
-		}
-		conn.Close()
-	}
-	return out
 }

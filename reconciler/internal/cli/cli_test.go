@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bytes"
@@ -7,9 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
-
-func noEnv(string) (string, bool) { return "", false }
 
 // TestUsageErrors checks that bad usage and bad configuration exit 2 with
 // a message naming the problem, before anything connects.
@@ -34,7 +33,7 @@ func TestUsageErrors(t *testing.T) {
 	}
 	for _, c := range cases {
 		var out, errs bytes.Buffer
-		if code := run(context.Background(), c.args, &out, &errs, noEnv); code != 2 {
+		if code := Run(context.Background(), c.args, &out, &errs, nil); code != 2 {
 			t.Errorf("%s: exit %d, want 2; stderr:\n%s", c.scenario, code, errs.String())
 		}
 		if !strings.Contains(errs.String(), c.want) {
@@ -42,7 +41,7 @@ func TestUsageErrors(t *testing.T) {
 		}
 	}
 	var out, errs bytes.Buffer
-	if code := run(context.Background(), []string{"--help"}, &out, &errs, noEnv); code != 0 || !strings.Contains(errs.String(), "sfsync-reconciler verify") {
+	if code := Run(context.Background(), []string{"--help"}, &out, &errs, nil); code != 0 || !strings.Contains(errs.String(), "sfsync-reconciler verify") {
 		t.Errorf("--help: exit %d:\n%s", code, errs.String())
 	}
 }
@@ -64,12 +63,62 @@ func TestVersion(t *testing.T) {
 		t.Run(c.scenario, func(t *testing.T) {
 			t.Parallel()
 			var out, errs bytes.Buffer
-			if code := run(context.Background(), c.args, &out, &errs, noEnv); code != 0 {
+			if code := Run(context.Background(), c.args, &out, &errs, nil); code != 0 {
 				t.Fatalf("exit %d, want 0; stderr:\n%s", code, errs.String())
 			}
 			if !strings.HasPrefix(out.String(), "sfsync-reconciler ") {
 				t.Errorf("stdout does not start with the program name:\n%s", out.String())
 			}
 		})
+	}
+}
+
+// TestParse checks what the command line sets, for each command.
+func TestParse(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		scenario string
+		args     []string
+		check    func(t *testing.T, inv invocation)
+	}{
+		{"service", nil, func(t *testing.T, inv invocation) {
+			if inv.cmd != "" || inv.path != DefaultConfig {
+				t.Errorf("%+v", inv)
+			}
+		}},
+		{"verify", []string{"verify", "--config", "x.yaml", "--full", "--window", "1h", "--objects", "Account,Lead", "--dry-run", "--max-deletes", "-1", "--against", "compacted", "--format", "json"}, func(t *testing.T, inv invocation) {
+			if inv.cmd != "verify" || inv.path != "x.yaml" || !inv.vo.Full || inv.vo.Window != time.Hour || !inv.vo.DryRun ||
+				inv.vo.MaxDeletes != -1 || inv.against != "compacted" || inv.format != "json" || strings.Join(inv.vo.Objects, "|") != "Account|Lead" {
+				t.Errorf("%+v", inv)
+			}
+		}},
+		{"backfill", []string{"backfill", "--objects", "Account", "--run", "again"}, func(t *testing.T, inv invocation) {
+			if inv.cmd != "backfill" || inv.runName != "again" || strings.Join(inv.vo.Objects, "|") != "Account" {
+				t.Errorf("%+v", inv)
+			}
+		}},
+	} {
+		t.Run(c.scenario, func(t *testing.T) {
+			t.Parallel()
+			var errs bytes.Buffer
+			inv, code, done := parse(c.args, &errs)
+			if done {
+				t.Fatalf("parse ended with exit %d:\n%s", code, errs.String())
+			}
+			c.check(t, inv)
+		})
+	}
+}
+
+func TestLookup(t *testing.T) {
+	t.Parallel()
+	get := lookup([]string{"A=1", "B=x=y", "A=2", "EMPTY=", "NOEQUALS"})
+	for _, c := range []struct {
+		key, want string
+		ok        bool
+	}{{"A", "1", true}, {"B", "x=y", true}, {"EMPTY", "", true}, {"NOEQUALS", "", false}, {"C", "", false}} {
+		if v, ok := get(c.key); v != c.want || ok != c.ok {
+			t.Errorf("lookup(%s) = %q, %v; want %q, %v", c.key, v, ok, c.want, c.ok)
+		}
 	}
 }
