@@ -22,10 +22,10 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/segmentio/kafka-go"
 
-	"github.com/sfsync/sfsync/consumer/internal/backoff"
 	"github.com/sfsync/sfsync/consumer/internal/config"
 	"github.com/sfsync/sfsync/consumer/internal/dedup"
 	"github.com/sfsync/sfsync/consumer/internal/pipeline"
+	"github.com/sfsync/sfsync/consumer/internal/retry"
 	"github.com/sfsync/sfsync/consumer/internal/store"
 	"github.com/sfsync/sfsync/schemas/svcconfig/endpoint"
 	"github.com/sfsync/sfsync/schemas/svcconfig/kafkaconf"
@@ -176,7 +176,7 @@ func connectPostgres(ctx context.Context, cfg *config.Config, log *slog.Logger) 
 	if err != nil {
 		return nil, fmt.Errorf("postgresql at %s: %w", cfg.Postgres.URL, err)
 	}
-	wait := backoff.Backoff{First: 200 * time.Millisecond, Max: 5 * time.Second}
+	wait := retry.New(200*time.Millisecond, 5*time.Second)
 	for {
 		pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		err := pool.Ping(pctx)
@@ -185,11 +185,11 @@ func connectPostgres(ctx context.Context, cfg *config.Config, log *slog.Logger) 
 			log.Info("postgresql connected", "postgres", cfg.Postgres.URL)
 			return pool, nil
 		}
-		d := wait.Next()
+		d := wait.NextBackOff()
 		if ctx.Err() == nil {
 			log.Warn("postgresql does not answer; retrying", "postgres", cfg.Postgres.URL, "in", d, "err", err)
 		}
-		if !backoff.Sleep(ctx, d) {
+		if !retry.Sleep(ctx, d) {
 			pool.Close()
 			return nil, ctx.Err()
 		}
@@ -200,15 +200,15 @@ func connectPostgres(ctx context.Context, cfg *config.Config, log *slog.Logger) 
 // ([pipeline.KafkaPermanent]: its error is returned), or ctx ends,
 // retrying transient failures (a broker down or restarting) with backoff.
 func waitKafka(ctx context.Context, log *slog.Logger, fn func(context.Context) error) error {
-	wait := backoff.Backoff{First: 500 * time.Millisecond, Max: 10 * time.Second}
+	wait := retry.New(500*time.Millisecond, 10*time.Second)
 	for {
 		err := fn(ctx)
 		if err == nil || pipeline.KafkaPermanent(err) || ctx.Err() != nil {
 			return err
 		}
-		d := wait.Next()
+		d := wait.NextBackOff()
 		log.Warn("kafka does not answer; retrying", "in", d, "err", err)
-		if !backoff.Sleep(ctx, d) {
+		if !retry.Sleep(ctx, d) {
 			return ctx.Err()
 		}
 	}

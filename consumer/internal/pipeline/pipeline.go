@@ -18,7 +18,7 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"github.com/sfsync/sfsync/consumer/internal/apply"
-	"github.com/sfsync/sfsync/consumer/internal/backoff"
+	"github.com/sfsync/sfsync/consumer/internal/retry"
 	"github.com/sfsync/sfsync/consumer/internal/store"
 	"github.com/sfsync/sfsync/schemas/deadletter"
 	"github.com/sfsync/sfsync/schemas/envelope"
@@ -245,7 +245,7 @@ func (c *Consumer) run(ctx context.Context) error {
 		return fmt.Errorf("consumer group %s: %w", c.cfg.Group, err)
 	}
 	defer group.Close()
-	wait := backoff.Backoff{First: time.Second}
+	wait := retry.New(time.Second, 0)
 	for {
 		gen, err := group.Next(ctx)
 		if err != nil {
@@ -258,9 +258,9 @@ func (c *Consumer) run(ctx context.Context) error {
 			if KafkaPermanent(err) {
 				return c.kafkaAt("consumer group "+c.cfg.Group, err)
 			}
-			d := wait.Next()
+			d := wait.NextBackOff()
 			c.log.Warn("consumer group: joining failed; retrying", "group", c.cfg.Group, "in", d, "err", err)
-			if !backoff.Sleep(ctx, d) {
+			if !retry.Sleep(ctx, d) {
 				return nil
 			}
 			continue
@@ -345,15 +345,15 @@ func (c *Consumer) topicPartitions(ctx context.Context) map[string]int {
 // offsets reads PostgreSQL's offsets of topic, retrying until it answers
 // or ctx ends.
 func (c *Consumer) offsets(ctx context.Context, topic string) (map[int]int64, error) {
-	wait := backoff.Backoff{First: c.cfg.RetryBackoff}
+	wait := retry.New(c.cfg.RetryBackoff, 0)
 	for {
 		o, err := c.cfg.Store.Offsets(ctx, c.cfg.Group, topic)
 		if err == nil || ctx.Err() != nil {
 			return o, err
 		}
-		d := wait.Next()
+		d := wait.NextBackOff()
 		c.log.Warn("reading offsets from PostgreSQL failed; retrying", "topic", topic, "in", d, "err", err)
-		if !backoff.Sleep(ctx, d) {
+		if !retry.Sleep(ctx, d) {
 			return nil, ctx.Err()
 		}
 	}
@@ -469,7 +469,7 @@ func (c *Consumer) lane(ctx context.Context, msgs <-chan kafka.Message, commit f
 // refused) is restarted where it stopped, after a backoff with jitter;
 // the replica is not ready meanwhile. A permanent failure stops Run.
 func (c *Consumer) read(ctx context.Context, p partition, msgs chan<- kafka.Message) {
-	wait := backoff.Backoff{First: c.cfg.RetryBackoff}
+	wait := retry.New(c.cfg.RetryBackoff, 0)
 	failing := false
 	healthy := func() {
 		if failing {
@@ -500,10 +500,10 @@ func (c *Consumer) read(ctx context.Context, p partition, msgs chan<- kafka.Mess
 		if c.m != nil {
 			c.m.readerRestarts.WithLabelValues(p.topic).Inc()
 		}
-		d := wait.Next()
+		d := wait.NextBackOff()
 		c.log.Warn("reading a partition failed; restarting its reader", "topic", p.topic, "partition", p.id,
 			"offset", p.start, "in", d, "err", err)
-		if !backoff.Sleep(ctx, d) {
+		if !retry.Sleep(ctx, d) {
 			return
 		}
 	}
@@ -910,7 +910,7 @@ func (c *Consumer) apply(ctx context.Context, b store.Batch) (store.Result, erro
 // ends, waiting RetryBackoff, doubled up to 30s with jitter, between
 // attempts.
 func (c *Consumer) retry(ctx context.Context, what string, fn func(context.Context) error) error {
-	wait := backoff.Backoff{First: c.cfg.RetryBackoff}
+	wait := retry.New(c.cfg.RetryBackoff, 0)
 	for {
 		err := fn(ctx)
 		var p permanent
@@ -923,9 +923,9 @@ func (c *Consumer) retry(ctx context.Context, what string, fn func(context.Conte
 		if c.m != nil {
 			c.m.retries.Inc()
 		}
-		d := wait.Next()
+		d := wait.NextBackOff()
 		c.log.Warn("transient failure; retrying", "step", what, "in", d, "err", err)
-		if !backoff.Sleep(ctx, d) {
+		if !retry.Sleep(ctx, d) {
 			return fmt.Errorf("%s: %w", what, err)
 		}
 	}
