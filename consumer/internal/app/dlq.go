@@ -10,10 +10,10 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/segmentio/kafka-go"
 
 	"github.com/sfsync/sfsync/consumer/internal/config"
+	"github.com/sfsync/sfsync/consumer/internal/connect"
 	"github.com/sfsync/sfsync/consumer/internal/pipeline"
 	"github.com/sfsync/sfsync/schemas/deadletter"
 	"github.com/sfsync/sfsync/schemas/envelope"
@@ -93,7 +93,7 @@ func ListDeadLetters(ctx context.Context, cfg *config.Config, opts ListOptions, 
 	if err != nil {
 		return err
 	}
-	if pool, err := openPostgres(ctx, cfg); err != nil {
+	if pool, err := connect.OpenPostgres(ctx, cfg); err != nil {
 		fmt.Fprintf(warn, "sfsync-consumer: replays unknown: %v\n", err)
 	} else {
 		defer pool.Close()
@@ -143,7 +143,7 @@ func ReplayDeadLetters(ctx context.Context, cfg *config.Config, opts ReplayOptio
 	if err != nil {
 		return err
 	}
-	pool, err := openPostgres(ctx, cfg)
+	pool, err := connect.OpenPostgres(ctx, cfg)
 	if err != nil {
 		return err
 	}
@@ -193,7 +193,7 @@ func ReplayDeadLetters(ctx context.Context, cfg *config.Config, opts ReplayOptio
 		if err != nil {
 			return err
 		}
-		w := newWriter(cfg, transport)
+		w := connect.Writer(cfg, transport)
 		defer w.Close()
 		msgs := make([]kafka.Message, len(chosen))
 		for i, d := range chosen {
@@ -321,27 +321,6 @@ func replayed(ctx context.Context, q querier) (map[string]bool, error) {
 	return done, rows.Err()
 }
 
-// openPostgres connects once, without the start's retries.
-func openPostgres(ctx context.Context, cfg *config.Config) (*pgxpool.Pool, error) {
-	pc, err := pgxpool.ParseConfig(string(cfg.Postgres.URL))
-	if err != nil {
-		return nil, fmt.Errorf("postgres.url %s: cannot be parsed", cfg.Postgres.URL)
-	}
-	pool, err := pgxpool.NewWithConfig(ctx, pc)
-	if err == nil {
-		pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		err = pool.Ping(pctx)
-		cancel()
-		if err != nil {
-			pool.Close()
-		}
-	}
-	if err != nil {
-		return nil, fmt.Errorf("postgresql at %s: %w", cfg.Postgres.URL, err)
-	}
-	return pool, nil
-}
-
 // readDeadLetters reads the dead-letter topic's partitions from their
 // first offset to their end at the time of the call, oldest first per
 // partition, up to limit records (0: all).
@@ -355,8 +334,8 @@ func readDeadLetters(ctx context.Context, cfg *config.Config, limit int) ([]Dead
 		return nil, err
 	}
 	topic := cfg.Kafka.DeadLetterTopic
-	client := kafkaClient(cfg, transport)
-	existing, _, err := topicPartitions(ctx, cfg, client)
+	client := connect.Client(cfg, transport)
+	existing, _, err := connect.TopicPartitions(ctx, cfg, client)
 	if err != nil {
 		return nil, err
 	}

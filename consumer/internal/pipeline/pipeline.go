@@ -18,6 +18,7 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"github.com/sfsync/sfsync/consumer/internal/apply"
+	"github.com/sfsync/sfsync/consumer/internal/connect"
 	"github.com/sfsync/sfsync/consumer/internal/retry"
 	"github.com/sfsync/sfsync/consumer/internal/store"
 	"github.com/sfsync/sfsync/schemas/deadletter"
@@ -180,7 +181,7 @@ func New(cfg Config) (*Consumer, error) {
 // progress (within DrainTimeout), leaves the group and returns nil. A
 // transient Kafka failure (a broker down, a connection reset) never ends
 // it: it waits and retries, not ready meanwhile. It returns an error only
-// for a permanent one ([KafkaPermanent]: credentials, certificates,
+// for a permanent one ([connect.KafkaPermanent]: credentials, certificates,
 // rights, configuration).
 func (c *Consumer) Run(ctx context.Context) error {
 	ctx, stop := context.WithCancelCause(ctx)
@@ -255,7 +256,7 @@ func (c *Consumer) run(ctx context.Context) error {
 			if errors.Is(err, kafka.ErrGroupClosed) {
 				return nil
 			}
-			if KafkaPermanent(err) {
+			if connect.KafkaPermanent(err) {
 				return c.kafkaAt("consumer group "+c.cfg.Group, err)
 			}
 			d := wait.NextBackOff()
@@ -489,7 +490,7 @@ func (c *Consumer) read(ctx context.Context, p partition, msgs chan<- kafka.Mess
 		if ctx.Err() != nil {
 			return
 		}
-		if KafkaPermanent(err) {
+		if connect.KafkaPermanent(err) {
 			c.fail(c.kafkaAt(fmt.Sprintf("read %s/%d", p.topic, p.id), err))
 			return
 		}
@@ -590,7 +591,7 @@ func (c *Consumer) lost(ctx context.Context, loss Loss) error {
 	}
 	return c.retry(ctx, "request a reconciliation", func(ctx context.Context) error {
 		err := c.cfg.RecordsLost(ctx, loss)
-		if KafkaPermanent(err) {
+		if connect.KafkaPermanent(err) {
 			return permanent{err}
 		}
 		return err
@@ -880,7 +881,7 @@ func (c *Consumer) write(ctx context.Context, msgs []kafka.Message) error {
 	if kafkaconf.TooLarge(err) {
 		return c.writeTooLarge(ctx, msgs, err)
 	}
-	if KafkaPermanent(err) {
+	if connect.KafkaPermanent(err) {
 		err = c.kafkaAt("write to "+msgs[0].Topic, err)
 		c.fail(err)
 		return permanent{err}
