@@ -3,10 +3,10 @@ package pipeline
 import (
 	"context"
 	"errors"
-	"strconv"
 
 	"github.com/segmentio/kafka-go"
 
+	"github.com/sfsync/sfsync/consumer/internal/dlq"
 	"github.com/sfsync/sfsync/schemas/deadletter"
 	"github.com/sfsync/sfsync/schemas/svcconfig/kafkaconf"
 )
@@ -27,13 +27,13 @@ func (c *Consumer) writeTooLarge(ctx context.Context, msgs []kafka.Message, err 
 		}
 		err := c.cfg.Writer.WriteMessages(ctx, m)
 		if kafkaconf.TooLarge(err) && m.Topic == c.cfg.DeadLetterTopic && m.Value != nil {
-			trimmed := trimValue(m)
+			trimmed := dlq.Trim(m)
 			if c.m != nil {
 				h, _ := deadletter.Parse(m.Headers) // the topic is set even when a position is not
 				c.m.trimmed.WithLabelValues(h.OriginTopic).Inc()
 			}
 			c.log.Error("dead letter too large for Kafka; written without its value", "dead_letter_topic", m.Topic,
-				"key", string(m.Key), "bytes", recordBytes(m), "err", err)
+				"key", string(m.Key), "bytes", dlq.Size(m), "err", err)
 			err = c.cfg.Writer.WriteMessages(ctx, trimmed)
 		}
 		if err != nil {
@@ -41,24 +41,4 @@ func (c *Consumer) writeTooLarge(ctx context.Context, msgs []kafka.Message, err 
 		}
 	}
 	return nil
-}
-
-// trimValue returns m without its value, with headers saying so.
-func trimValue(m kafka.Message) kafka.Message {
-	m.Headers = append(append([]kafka.Header(nil), m.Headers...),
-		kafka.Header{Key: deadletter.HeaderTrimmed, Value: []byte(deadletter.TrimmedValue)},
-		kafka.Header{Key: deadletter.HeaderSize, Value: []byte(strconv.Itoa(recordBytes(m)))},
-	)
-	m.Value = nil
-	return m
-}
-
-// recordBytes is about the size of m's record: its key, value and
-// headers.
-func recordBytes(m kafka.Message) int {
-	n := len(m.Key) + len(m.Value)
-	for _, h := range m.Headers {
-		n += len(h.Key) + len(h.Value)
-	}
-	return n
 }

@@ -19,9 +19,9 @@ import (
 
 	"github.com/sfsync/sfsync/consumer/internal/apply"
 	"github.com/sfsync/sfsync/consumer/internal/connect"
+	"github.com/sfsync/sfsync/consumer/internal/dlq"
 	"github.com/sfsync/sfsync/consumer/internal/retry"
 	"github.com/sfsync/sfsync/consumer/internal/store"
-	"github.com/sfsync/sfsync/schemas/deadletter"
 	"github.com/sfsync/sfsync/schemas/envelope"
 	"github.com/sfsync/sfsync/schemas/svcconfig/kafkaconf"
 )
@@ -845,31 +845,8 @@ func (c *Consumer) deadLetter(m kafka.Message, reason string, err error) kafka.M
 		c.m.deadLetters.WithLabelValues(m.Topic, reason).Inc()
 	}
 	c.log.Warn("record dead-lettered", "topic", m.Topic, "partition", m.Partition, "offset", m.Offset, "reason", reason, "err", err)
-	return kafka.Message{
-		Topic: c.cfg.DeadLetterTopic, Key: m.Key, Value: m.Value,
-		Headers: append(append([]kafka.Header(nil), m.Headers...),
-			kafka.Header{Key: HeaderReason, Value: []byte(reason + ": " + err.Error())},
-			kafka.Header{Key: HeaderOrigin, Value: []byte(deadletter.OriginConsumer)},
-			kafka.Header{Key: HeaderOriginTopic, Value: []byte(m.Topic)},
-			kafka.Header{Key: HeaderOriginPartition, Value: []byte(strconv.Itoa(m.Partition))},
-			kafka.Header{Key: HeaderOriginOffset, Value: []byte(strconv.FormatInt(m.Offset, 10))},
-			kafka.Header{Key: HeaderGroup, Value: []byte(c.cfg.Group)},
-			kafka.Header{Key: HeaderTime, Value: []byte(time.Now().UTC().Format(time.RFC3339Nano))},
-		),
-	}
+	return dlq.Record(m, c.cfg.DeadLetterTopic, c.cfg.Group, reason, err, time.Now())
 }
-
-// The headers of a dead letter, beside the original record's own (the
-// contract is package deadletter's).
-const (
-	HeaderReason          = deadletter.HeaderReason
-	HeaderOrigin          = deadletter.HeaderOrigin
-	HeaderOriginTopic     = deadletter.HeaderOriginTopic
-	HeaderOriginPartition = deadletter.HeaderOriginPartition
-	HeaderOriginOffset    = deadletter.HeaderOriginOffset
-	HeaderGroup           = deadletter.HeaderGroup
-	HeaderTime            = deadletter.HeaderTime
-)
 
 // write writes msgs to Kafka; a permanent failure stops Run and is
 // returned as permanent, a transient one is returned for retry.

@@ -1,4 +1,4 @@
-package app
+package dlq
 
 import (
 	"context"
@@ -14,13 +14,12 @@ import (
 
 	"github.com/sfsync/sfsync/consumer/internal/config"
 	"github.com/sfsync/sfsync/consumer/internal/connect"
-	"github.com/sfsync/sfsync/consumer/internal/pipeline"
 	"github.com/sfsync/sfsync/schemas/deadletter"
 	"github.com/sfsync/sfsync/schemas/envelope"
 	"github.com/sfsync/sfsync/schemas/svcconfig/dlqcmd"
 )
 
-// ReplayedTable records the dead letters [ReplayDeadLetters] has
+// ReplayedTable records the dead letters [Replay] has
 // re-published, so that a second replay does not repeat them. It lives
 // beside the offsets, in the first schema of the search path.
 const ReplayedTable = "sfsync_consumer_dlq_replayed"
@@ -34,7 +33,7 @@ const replayLock = 0x73667379_6e630002
 const HeaderReplayedFrom = deadletter.HeaderReplayedFrom
 
 // DeadLetter is one record of the dead-letter topic, as the pipeline
-// wrote it.
+// wrote it ([Record]).
 type DeadLetter struct {
 	Partition       int       `json:"partition"`
 	Offset          int64     `json:"offset"`
@@ -74,7 +73,7 @@ func (d *DeadLetter) Origin() string {
 	return key(d.OriginTopic, d.OriginPartition, d.OriginOffset)
 }
 
-// ListOptions says which dead letters [ListDeadLetters] prints, and how.
+// ListOptions says which dead letters [List] prints, and how.
 type ListOptions struct {
 	// Limit bounds the dead letters printed, oldest first; 0 prints all.
 	Limit int
@@ -82,14 +81,14 @@ type ListOptions struct {
 	Format string
 }
 
-// ListDeadLetters reads the dead-letter topic from its beginning, without
+// List reads the dead-letter topic from its beginning, without
 // a consumer group, and prints its records to out: offset, time, origin,
 // reason, and the entity and record id when the value decodes as an
 // envelope. Whether each was replayed comes from PostgreSQL; when
 // PostgreSQL does not answer, the list is printed without it and warn
 // says why.
-func ListDeadLetters(ctx context.Context, cfg *config.Config, opts ListOptions, out, warn io.Writer) error {
-	dls, err := readDeadLetters(ctx, cfg, opts.Limit)
+func List(ctx context.Context, cfg *config.Config, opts ListOptions, out, warn io.Writer) error {
+	dls, err := read(ctx, cfg, opts.Limit)
 	if err != nil {
 		return err
 	}
@@ -114,18 +113,18 @@ func ListDeadLetters(ctx context.Context, cfg *config.Config, opts ListOptions, 
 		fmt.Sprintf("%d dead letters in %s", len(dls), cfg.Kafka.DeadLetterTopic))
 }
 
-// ReplayOptions says which dead letters [ReplayDeadLetters] re-publishes.
+// ReplayOptions says which dead letters [Replay] re-publishes.
 type ReplayOptions struct {
 	// All selects every dead letter not yet replayed.
 	All bool
 	// Origins selects dead letters by origin, "topic:partition:offset"
-	// as ListDeadLetters prints it.
+	// as List prints it.
 	Origins []string
 	// DryRun prints what would be replayed and changes nothing.
 	DryRun bool
 }
 
-// ReplayDeadLetters re-publishes the selected dead letters' original
+// Replay re-publishes the selected dead letters' original
 // keys, values and headers to their origin topics, so that the consumer
 // applies them again once the cause (a constraint, a column too narrow,
 // a mapping) is fixed. It records each replayed dead letter in
@@ -135,11 +134,11 @@ type ReplayOptions struct {
 // store's version guards make harmless. With Redis configured it first
 // forgets the envelopes' keys in the duplicate filter, lest the records
 // be skipped as already seen.
-func ReplayDeadLetters(ctx context.Context, cfg *config.Config, opts ReplayOptions, out io.Writer) error {
+func Replay(ctx context.Context, cfg *config.Config, opts ReplayOptions, out io.Writer) error {
 	if opts.All == (len(opts.Origins) > 0) {
 		return errors.New("choose --all or --origin-offset")
 	}
-	dls, err := readDeadLetters(ctx, cfg, 0)
+	dls, err := read(ctx, cfg, 0)
 	if err != nil {
 		return err
 	}
@@ -268,9 +267,9 @@ func parseOrigin(s string) (topic string, partition int, offset int64, err error
 // key, value and own headers, without those the dead-lettering added.
 func republished(cfg *config.Config, d *DeadLetter) kafka.Message {
 	added := map[string]bool{
-		pipeline.HeaderReason: true, pipeline.HeaderOrigin: true, pipeline.HeaderOriginTopic: true,
-		pipeline.HeaderOriginPartition: true, pipeline.HeaderOriginOffset: true, pipeline.HeaderGroup: true,
-		pipeline.HeaderTime: true, HeaderReplayedFrom: true,
+		deadletter.HeaderReason: true, deadletter.HeaderOrigin: true, deadletter.HeaderOriginTopic: true,
+		deadletter.HeaderOriginPartition: true, deadletter.HeaderOriginOffset: true, deadletter.HeaderGroup: true,
+		deadletter.HeaderTime: true, HeaderReplayedFrom: true,
 	}
 	var hs []kafka.Header
 	for _, h := range d.msg.Headers {
@@ -321,10 +320,10 @@ func replayed(ctx context.Context, q querier) (map[string]bool, error) {
 	return done, rows.Err()
 }
 
-// readDeadLetters reads the dead-letter topic's partitions from their
+// read reads the dead-letter topic's partitions from their
 // first offset to their end at the time of the call, oldest first per
 // partition, up to limit records (0: all).
-func readDeadLetters(ctx context.Context, cfg *config.Config, limit int) ([]DeadLetter, error) {
+func read(ctx context.Context, cfg *config.Config, limit int) ([]DeadLetter, error) {
 	transport, err := cfg.Kafka.Transport()
 	if err != nil {
 		return nil, err
@@ -392,7 +391,7 @@ func readPartition(ctx context.Context, cfg *config.Config, dialer *kafka.Dialer
 		if err != nil {
 			return nil, fmt.Errorf("read %s partition %d: %w", cfg.Kafka.DeadLetterTopic, po.Partition, err)
 		}
-		out = append(out, deadLetter(m, codec))
+		out = append(out, describe(m, codec))
 		if m.Offset >= po.LastOffset-1 {
 			break
 		}
@@ -400,9 +399,9 @@ func readPartition(ctx context.Context, cfg *config.Config, dialer *kafka.Dialer
 	return out, nil
 }
 
-// deadLetter describes m from its headers and, when it decodes, its
+// describe describes m from its headers and, when it decodes, its
 // envelope.
-func deadLetter(m kafka.Message, codec *envelope.Codec) DeadLetter {
+func describe(m kafka.Message, codec *envelope.Codec) DeadLetter {
 	h, err := deadletter.Parse(m.Headers)
 	d := DeadLetter{
 		Partition: m.Partition, Offset: m.Offset, Time: m.Time, Reason: h.Reason, Group: h.Group,
