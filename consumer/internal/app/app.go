@@ -1,9 +1,3 @@
-// Package app wires the consumer from its configuration: PostgreSQL (the
-// store, migrated at start), Redis (the optional duplicate filter), the
-// Kafka writer for dead letters and GAP markers, the pipeline, and the
-// HTTP endpoints (/metrics, /healthz, /readyz). It also holds --check
-// ([Check]) and the bootstrap ([Bootstrap]). main only parses flags and
-// calls them; the dead-letter tools are package dlq's.
 package app
 
 import (
