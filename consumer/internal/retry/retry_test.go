@@ -22,14 +22,14 @@ func TestNewBounds(t *testing.T) {
 			for range 50 {
 				b := New(tc.first, tc.limit)
 				for i, step := range tc.steps {
-					lo, hi := time.Duration(float64(step)*(1-Jitter)), time.Duration(float64(step)*(1+Jitter))+1
+					lo, hi := step/2, step+time.Microsecond
 					if d := b.NextBackOff(); d < lo || d > hi {
 						t.Fatalf("wait %d is %s; want within [%s, %s]", i, d, lo, hi)
 					}
 				}
 				b.Reset()
-				if d := b.NextBackOff(); d > time.Duration(float64(tc.steps[0])*(1+Jitter))+1 {
-					t.Fatalf("after Reset the wait is %s; want about %s", d, tc.steps[0])
+				if d := b.NextBackOff(); d > tc.steps[0]+time.Microsecond {
+					t.Fatalf("after Reset the wait is %s; want at most %s", d, tc.steps[0])
 				}
 			}
 		})
