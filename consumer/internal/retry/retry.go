@@ -31,6 +31,7 @@ func New(first, limit time.Duration) *backoff.ExponentialBackOff {
 		Multiplier: 2, RandomizationFactor: Jitter,
 	}
 }
+
 // Sleep waits d, or until ctx ends; it reports whether it waited d.
 func Sleep(ctx context.Context, d time.Duration) bool {
 	t := time.NewTimer(d)
