@@ -1,13 +1,3 @@
-// Command sfsync-consumer applies sfsync envelopes from Kafka to
-// PostgreSQL, and inspects and replays its dead letters.
-//
-//	sfsync-consumer [--config FILE] [--check]
-//	sfsync-consumer --version | --probe URL
-//	sfsync-consumer dlq list [--config FILE] [--limit N] [--format table|json]
-//	sfsync-consumer dlq replay [--config FILE] [--dry-run] (--origin-offset TOPIC:PARTITION:OFFSET ... | --all)
-//	sfsync-consumer bootstrap [--config FILE] [--no-follow] [--suffix S] [--position-group G]
-//
-// See the README and consumer.example.yaml.
 package main
 
 import (
@@ -23,6 +13,7 @@ import (
 
 	"github.com/sfsync/sfsync/consumer/internal/app"
 	"github.com/sfsync/sfsync/consumer/internal/config"
+	"github.com/sfsync/sfsync/consumer/internal/dlq"
 	"github.com/sfsync/sfsync/schemas/latest"
 	"github.com/sfsync/sfsync/schemas/svcconfig"
 	"github.com/sfsync/sfsync/schemas/svcconfig/buildinfo"
@@ -81,7 +72,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, lookup fu
 		if rest[0] == "bootstrap" {
 			return bootstrap(ctx, rest[1:], *path, stderr, lookup)
 		}
-		return dlq(ctx, rest[1:], *path, stdout, stderr, lookup)
+		return dlqCommand(ctx, rest[1:], *path, stdout, stderr, lookup)
 	}
 	cfg, code := load(*path, stderr, lookup)
 	if cfg == nil {
@@ -135,8 +126,8 @@ var dlqSpec = dlqcmd.Spec{
 	DryRunHelp: "print what would be replayed and change nothing",
 }
 
-// dlq runs "dlq list" and "dlq replay".
-func dlq(ctx context.Context, args []string, path string, stdout, stderr io.Writer, lookup func(string) (string, bool)) int {
+// dlqCommand runs "dlq list" and "dlq replay".
+func dlqCommand(ctx context.Context, args []string, path string, stdout, stderr io.Writer, lookup func(string) (string, bool)) int {
 	c, status, ok := dlqSpec.Parse(args, path, stderr)
 	if !ok {
 		return status
@@ -147,10 +138,10 @@ func dlq(ctx context.Context, args []string, path string, stdout, stderr io.Writ
 	}
 	return c.Run(ctx, "sfsync-consumer", stderr,
 		func(ctx context.Context) error {
-			return app.ListDeadLetters(ctx, cfg, app.ListOptions{Limit: c.Limit, Format: c.Format}, stdout, stderr)
+			return dlq.List(ctx, cfg, dlq.ListOptions{Limit: c.Limit, Format: c.Format}, stdout, stderr)
 		},
 		func(ctx context.Context) error {
-			return app.ReplayDeadLetters(ctx, cfg, app.ReplayOptions{All: c.All, Origins: c.Origins, DryRun: c.DryRun}, stdout)
+			return dlq.Replay(ctx, cfg, dlq.ReplayOptions{All: c.All, Origins: c.Origins, DryRun: c.DryRun}, stdout)
 		})
 }
 

@@ -17,6 +17,7 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"github.com/sfsync/sfsync/consumer/internal/config"
+	"github.com/sfsync/sfsync/consumer/internal/connect"
 	"github.com/sfsync/sfsync/consumer/internal/store"
 	"github.com/sfsync/sfsync/schemas/envelope"
 	"github.com/sfsync/sfsync/schemas/latest"
@@ -129,7 +130,7 @@ func newBootstrapMetrics(reg prometheus.Registerer) *bootstrapMetrics {
 
 // fill runs the bootstrap itself.
 func fill(ctx context.Context, cfg *config.Config, o BootstrapOptions, log *slog.Logger, m *bootstrapMetrics) error {
-	pool, err := connectPostgres(ctx, cfg, log)
+	pool, err := connect.Postgres(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
@@ -156,7 +157,7 @@ func fill(ctx context.Context, cfg *config.Config, o BootstrapOptions, log *slog
 	if err != nil {
 		return err
 	}
-	client := kafkaClient(cfg, transport)
+	client := connect.Client(cfg, transport)
 	if plan == nil {
 		if plan, err = bootstrapPlan(ctx, cfg, o, client); err != nil {
 			return err

@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/sfsync/sfsync/consumer/internal/config"
+	"github.com/sfsync/sfsync/consumer/internal/connect"
 	"github.com/sfsync/sfsync/consumer/internal/store"
 )
 
@@ -38,7 +39,7 @@ func Check(ctx context.Context, cfg *config.Config, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	existing, brokers, err := topicPartitions(ctx, cfg, kafkaClient(cfg, transport))
+	existing, brokers, err := connect.TopicPartitions(ctx, cfg, connect.Client(cfg, transport))
 	if err != nil {
 		report(false, "%v", err)
 	} else {
@@ -63,7 +64,7 @@ func Check(ctx context.Context, cfg *config.Config, out io.Writer) error {
 
 	if cfg.Redis.URL == "" {
 		report(true, "redis: not configured; running without the duplicate filter")
-	} else if client, err := newRedis(cfg); err != nil {
+	} else if client, err := connect.Redis(cfg); err != nil {
 		report(false, "%v", err)
 	} else {
 		defer client.Close()

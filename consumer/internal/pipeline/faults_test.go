@@ -52,7 +52,7 @@ func newReaderRig(t *testing.T, brokers []string, codec *envelope.Codec) *reader
 		t.Fatal(err)
 	}
 	rr.c = c
-	c.setGeneration(true) // as inside a generation
+	c.ready.setGeneration(true) // as inside a generation
 	return rr
 }
 
@@ -73,7 +73,7 @@ func (rr *readerRig) run(topic string, start int64) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		rr.c.read(ctx, partition{topic: topic, id: 0, start: start}, rr.msgs)
+		rr.c.reader.read(ctx, partition{topic: topic, id: 0, start: start}, rr.msgs)
 	}()
 	rr.t.Cleanup(func() { cancel(); <-done })
 }

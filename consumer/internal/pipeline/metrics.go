@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"strconv"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -180,5 +181,15 @@ func (m *Metrics) observeConsumed(batch []kafka.Message) {
 func (m *Metrics) add(c prometheus.Counter, n int) {
 	if m != nil && n > 0 {
 		c.Add(float64(n))
+	}
+}
+
+// observeLag records, per partition of batch, the records after its
+// last one.
+func (m *Metrics) observeLag(batch []kafka.Message) {
+	if m != nil {
+		for _, msg := range batch {
+			m.lag.WithLabelValues(msg.Topic, strconv.Itoa(msg.Partition)).Set(float64(max(msg.HighWaterMark-msg.Offset-1, 0)))
+		}
 	}
 }

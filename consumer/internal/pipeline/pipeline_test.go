@@ -17,6 +17,7 @@ import (
 	"github.com/sfsync/sfsync/consumer/internal/dedup"
 	"github.com/sfsync/sfsync/consumer/internal/store"
 	"github.com/sfsync/sfsync/integration/harness"
+	"github.com/sfsync/sfsync/schemas/deadletter"
 	"github.com/sfsync/sfsync/schemas/envelope"
 	"github.com/sfsync/sfsync/schemas/mapping"
 )
@@ -307,18 +308,18 @@ func TestPoisonAndMarkers(t *testing.T) {
 		for _, x := range d.Headers {
 			h[x.Key] = string(x.Value)
 		}
-		reasons[h[HeaderOriginOffset]] = h
-		if h[HeaderOriginTopic] != r.topic || h[HeaderOriginPartition] != "0" || h[HeaderTime] == "" || h[HeaderGroup] != r.group {
+		reasons[h[deadletter.HeaderOriginOffset]] = h
+		if h[deadletter.HeaderOriginTopic] != r.topic || h[deadletter.HeaderOriginPartition] != "0" || h[deadletter.HeaderTime] == "" || h[deadletter.HeaderGroup] != r.group {
 			t.Errorf("dead letter headers: %v", h)
 		}
 	}
-	if !strings.HasPrefix(reasons["1"][HeaderReason], "apply: ") || !strings.Contains(reasons["1"][HeaderReason], "integer") {
-		t.Errorf("the out-of-range record's reason: %q", reasons["1"][HeaderReason])
+	if !strings.HasPrefix(reasons["1"][deadletter.HeaderReason], "apply: ") || !strings.Contains(reasons["1"][deadletter.HeaderReason], "integer") {
+		t.Errorf("the out-of-range record's reason: %q", reasons["1"][deadletter.HeaderReason])
 	}
-	if !strings.HasPrefix(reasons["3"][HeaderReason], "decode: ") {
-		t.Errorf("the junk record's reason: %q", reasons["3"][HeaderReason])
+	if !strings.HasPrefix(reasons["3"][deadletter.HeaderReason], "decode: ") {
+		t.Errorf("the junk record's reason: %q", reasons["3"][deadletter.HeaderReason])
 	}
-	if why := reasons["4"][HeaderReason]; !strings.HasPrefix(why, "decode: ") || !strings.Contains(why, "schema id 7") || !strings.Contains(why, "no schema registry is configured") {
+	if why := reasons["4"][deadletter.HeaderReason]; !strings.HasPrefix(why, "decode: ") || !strings.Contains(why, "schema id 7") || !strings.Contains(why, "no schema registry is configured") {
 		t.Errorf("the Schema Registry frame's reason: %q", why)
 	}
 	fwd := r.read(r.refetch, 1)

@@ -1,4 +1,4 @@
-package app
+package dlq
 
 import (
 	"strings"
@@ -27,7 +27,7 @@ func TestDeadLetterMalformedOrigin(t *testing.T) {
 			{Key: deadletter.HeaderOriginOffset, Value: []byte(offset)},
 		}}
 	}
-	good, bad := deadLetter(m("1234"), codec), deadLetter(m("12x4"), codec)
+	good, bad := describe(m("1234"), codec), describe(m("12x4"), codec)
 	if good.Origin() != "sfsync.account:3:1234" || good.HeaderError != "" {
 		t.Fatalf("good origin %q, header error %q", good.Origin(), good.HeaderError)
 	}

@@ -1,4 +1,4 @@
-package pipeline
+package connect
 
 import (
 	"crypto/tls"

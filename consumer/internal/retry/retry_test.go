@@ -1,4 +1,4 @@
-package backoff
+package retry
 
 import (
 	"context"
@@ -6,27 +6,29 @@ import (
 	"time"
 )
 
-func TestBackoffBounds(t *testing.T) {
+func TestNewBounds(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
-		scenario   string
-		first, max time.Duration
-		steps      []time.Duration
+		scenario     string
+		first, limit time.Duration
+		steps        []time.Duration
 	}{
 		{scenario: "defaults", steps: []time.Duration{200 * time.Millisecond, 400 * time.Millisecond, 800 * time.Millisecond}},
-		{scenario: "capped", first: time.Second, max: 3 * time.Second, steps: []time.Duration{time.Second, 2 * time.Second, 3 * time.Second, 3 * time.Second}},
+		{scenario: "capped", first: time.Second, limit: 3 * time.Second, steps: []time.Duration{time.Second, 2 * time.Second, 3 * time.Second, 3 * time.Second}},
+		{scenario: "limit below first", first: time.Second, limit: time.Millisecond, steps: []time.Duration{time.Second, time.Second}},
 	} {
 		t.Run(tc.scenario, func(t *testing.T) {
 			t.Parallel()
 			for range 50 {
-				b := Backoff{First: tc.first, Max: tc.max}
+				b := New(tc.first, tc.limit)
 				for i, step := range tc.steps {
-					if d := b.Next(); d < step/2 || d > step {
-						t.Fatalf("wait %d is %s; want within [%s, %s]", i, d, step/2, step)
+					lo, hi := step/2, step+time.Microsecond
+					if d := b.NextBackOff(); d < lo || d > hi {
+						t.Fatalf("wait %d is %s; want within [%s, %s]", i, d, lo, hi)
 					}
 				}
 				b.Reset()
-				if d := b.Next(); d > tc.steps[0] {
+				if d := b.NextBackOff(); d > tc.steps[0]+time.Microsecond {
 					t.Fatalf("after Reset the wait is %s; want at most %s", d, tc.steps[0])
 				}
 			}
