@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sfsync/sfsync/salesforce/internal/retry"
 	"github.com/sfsync/sfsync/salesforce/oauth"
 )
 
@@ -70,11 +71,12 @@ type Config struct {
 	// negative disables retries. The one retry after a rejected token
 	// does not count.
 	MaxRetries int
-	// BackoffMin is the first retry delay and the lower bound of every
-	// delay; default [DefaultBackoffMin].
+	// BackoffMin is the lower bound of every retry delay; the first is
+	// between BackoffMin and twice it. Default [DefaultBackoffMin].
 	BackoffMin time.Duration
 	// BackoffMax caps the retry delay, which doubles from BackoffMin with
-	// full jitter; default [DefaultBackoffMax].
+	// jitter (at the cap, between BackoffMax/2 and BackoffMax); default
+	// [DefaultBackoffMax].
 	BackoffMax time.Duration
 }
 
@@ -212,7 +214,7 @@ type Response struct {
 // network may have reached Salesforce: retrying it can, for instance,
 // create a second Bulk API query job.
 func (c *Client) Do(ctx context.Context, req Request) (*Response, error) {
-	b := backoff{min: c.backoffMin, max: c.backoffMax}
+	b := retry.New(c.backoffMin, c.backoffMax)
 	refreshed := false
 	for attempt := 0; ; attempt++ {
 		resp, tok, err := c.do(ctx, req)
@@ -234,9 +236,9 @@ func (c *Client) Do(ctx context.Context, req Request) (*Response, error) {
 			}
 			return nil, err
 		}
-		d := b.next()
+		d := b.Next()
 		c.log.DebugContext(ctx, "salesforce rest: retrying", "method", req.method(), "path", logPath(req.Path), "attempt", attempt+1, "delay", d, "err", err)
-		if err := sleep(ctx, d); err != nil {
+		if err := retry.Sleep(ctx, d); err != nil {
 			return nil, fmt.Errorf("salesforce rest: %s %s: %w", req.method(), logPath(req.Path), err)
 		}
 	}
@@ -341,15 +343,3 @@ type transportError struct {
 
 func (e *transportError) Error() string { return "salesforce rest: " + e.op + ": " + e.err.Error() }
 func (e *transportError) Unwrap() error { return e.err }
-
-// sleep waits for d or until ctx is done.
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
