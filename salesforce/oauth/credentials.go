@@ -71,6 +71,6 @@ func (c staticCreds) Token(context.Context) (Bearer, error) { return c.b, nil }
 // String and GoString keep the token out of %v and %#v of a client's
 // Config: fmt does not call the Secret's own formatting on an unexported
 // field.
-func (staticCreds) String() string   { return "static credentials [REDACTED]" }
-func (staticCreds) GoString() string { return "static credentials [REDACTED]" }
+func (staticCreds) String() string    { return "static credentials [REDACTED]" }
+func (staticCreds) GoString() string  { return "static credentials [REDACTED]" }
 func (staticCreds) Invalidate(Bearer) {}

@@ -37,7 +37,9 @@ func (s *fakeSource) Token(context.Context) (oauth.Token, error) {
 	return oauth.Token{AccessToken: oauth.Secret(fmt.Sprint("tok", s.n)), InstanceURL: "https://i", OrgID: "00D"}, nil
 }
 
-func (s *fakeSource) Invalidate(t oauth.Token) { s.invalidated = append(s.invalidated, string(t.AccessToken)) }
+func (s *fakeSource) Invalidate(t oauth.Token) {
+	s.invalidated = append(s.invalidated, string(t.AccessToken))
+}
 
 // TestSourceCredentials checks that the adapter carries the token
 // response's fields and passes a rejected bearer back to its source,
