@@ -19,7 +19,7 @@ func TestDistance(t *testing.T) {
 		{scenario: "one substitution", a: "name", b: "nome", want: 1},
 		{scenario: "one insertion", a: "name", b: "names", want: 1},
 		{scenario: "one deletion", a: "name", b: "nme", want: 1},
-		{scenario: "an adjacent swap is one edit", a: "name", b: "nmae", want: 1},
+		{scenario: "an adjacent swap is one edit", a: "topic", b: "toipc", want: 1},
 		{scenario: "unrelated", a: "kitten", b: "sitting", want: 3},
 		{scenario: "too long", a: strings.Repeat("a", 65), b: "a", want: 64},
 	} {
