@@ -11,6 +11,11 @@
 // [TokenSource.Token], and concurrent callers share a single fetch. An
 // optional maximum age refreshes tokens before they are rejected.
 //
+// [Credentials] is how the API clients (pubsub, rest) take their token:
+// a [Bearer] per call, and Invalidate when the server rejects it.
+// [SourceCredentials] adapts a [TokenSource] to it, [StaticCredentials]
+// gives a fixed bearer for emulators and tests.
+//
 // Failures from the token endpoint are [*Error] values carrying the HTTP
 // status and Salesforce's error and error_description; [IsRetryable] is the
 // one place that decides whether trying again can help.

@@ -57,71 +57,25 @@ const (
 	MDTraceID     = "x-client-trace-id"
 )
 
-// Token is what a Pub/Sub API call authenticates with.
-type Token struct {
-	// AccessToken is the OAuth access token; it never prints.
-	AccessToken oauth.Secret
-	// InstanceURL is the org's URL without path, e.g.
-	// https://mydomain.my.salesforce.com.
-	InstanceURL string
-	// TenantID is the org id (or the full core/… tenant form).
-	TenantID string
+// Token is what a Pub/Sub API call authenticates with: the access token,
+// the instance URL and the tenant id (the org id).
+type Token = oauth.Bearer
 
-	// source is the credential this token came from, for Invalidate.
-	source any
-}
-
-// Credentials supplies tokens for Pub/Sub API calls. Implementations must
-// be safe for concurrent use.
-type Credentials interface {
-	// Token returns the token to send now.
-	Token(ctx context.Context) (Token, error)
-	// Invalidate reports that the server rejected tok with
-	// service.auth.error, so the next Token returns a fresh one.
-	Invalidate(tok Token)
-}
-
-// oauthTokens is the part of [oauth.TokenSource] the adapter uses.
-type oauthTokens interface {
-	Token(ctx context.Context) (oauth.Token, error)
-	Invalidate(t oauth.Token)
-}
+// Credentials supplies tokens for Pub/Sub API calls; Invalidate reports
+// a token the server rejected with service.auth.error. Implementations
+// must be safe for concurrent use.
+type Credentials = oauth.Credentials
 
 // OAuthCredentials adapts an OAuth token source (such as
 // [oauth.TokenSource]) to [Credentials]: the access token, the instance
-// URL and the org id come from the token response. It is safe for
-// concurrent use when ts is.
-func OAuthCredentials(ts oauthTokens) Credentials { return oauthCreds{ts} }
-
-type oauthCreds struct{ ts oauthTokens }
-
-func (c oauthCreds) Token(ctx context.Context) (Token, error) {
-	t, err := c.ts.Token(ctx)
-	if err != nil {
-		return Token{}, err
-	}
-	return Token{AccessToken: t.AccessToken, InstanceURL: t.InstanceURL, TenantID: t.OrgID, source: t}, nil
-}
-
-func (c oauthCreds) Invalidate(tok Token) {
-	if t, ok := tok.source.(oauth.Token); ok {
-		c.ts.Invalidate(t)
-	}
-}
+// URL and the org id come from the token response. It is
+// [oauth.SourceCredentials], and safe for concurrent use when ts is.
+func OAuthCredentials(ts oauth.Source) Credentials { return oauth.SourceCredentials(ts) }
 
 // StaticCredentials returns [Credentials] that always give tok, for
-// emulators and tests; Invalidate does nothing.
-func StaticCredentials(tok Token) Credentials { return staticCreds{tok} }
-
-type staticCreds struct{ tok Token }
-
-func (c staticCreds) Token(context.Context) (Token, error) { return c.tok, nil }
-
-// String and GoString keep the token out of %v and %#v of a Config: fmt
-// does not call the Secret's own formatting on an unexported field.
-func (staticCreds) String() string   { return "static credentials [REDACTED]" }
-func (staticCreds) GoString() string { return "static credentials [REDACTED]" }
-func (staticCreds) Invalidate(Token) {}
+// emulators and tests; Invalidate does nothing. It is
+// [oauth.StaticCredentials].
+func StaticCredentials(tok Token) Credentials { return oauth.StaticCredentials(tok) }
 
 // Config configures a [Client].
 type Config struct {

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sfsync/sfsync/salesforce/internal/retry"
 	"github.com/sfsync/sfsync/salesforce/oauth"
 )
 
@@ -27,70 +28,26 @@ const (
 // maxErrorBody bounds how much of an error response is read.
 const maxErrorBody = 64 << 10
 
-// Token is an access token and the instance it is valid for.
-type Token struct {
-	// AccessToken is the bearer token; it never prints.
-	AccessToken oauth.Secret
-	// InstanceURL is the org's base URL without path, e.g.
-	// https://mydomain.my.salesforce.com.
-	InstanceURL string
+// Token is an access token and the instance it is valid for; REST does
+// not use its TenantID.
+type Token = oauth.Bearer
 
-	// source is the credential this token came from, for Invalidate.
-	source any
-}
-
-// Credentials supplies the token of every call. Implementations must be
-// safe for concurrent use.
-type Credentials interface {
-	// Token returns the token to send now.
-	Token(ctx context.Context) (Token, error)
-	// Invalidate reports that Salesforce rejected tok with 401
-	// INVALID_SESSION_ID, so the next Token returns a fresh one.
-	Invalidate(tok Token)
-}
-
-// oauthTokens is the part of [oauth.TokenSource] the adapter uses.
-type oauthTokens interface {
-	Token(ctx context.Context) (oauth.Token, error)
-	Invalidate(t oauth.Token)
-}
+// Credentials supplies the token of every call; Invalidate reports a
+// token Salesforce rejected with 401 INVALID_SESSION_ID. Implementations
+// must be safe for concurrent use.
+type Credentials = oauth.Credentials
 
 // OAuthCredentials adapts an OAuth token source (such as
 // [oauth.TokenSource]) to [Credentials]: the access token and instance
-// URL come from the token response. It is safe for concurrent use when ts
-// is.
-func OAuthCredentials(ts oauthTokens) Credentials { return oauthCreds{ts} }
-
-type oauthCreds struct{ ts oauthTokens }
-
-func (c oauthCreds) Token(ctx context.Context) (Token, error) {
-	t, err := c.ts.Token(ctx)
-	if err != nil {
-		return Token{}, err
-	}
-	return Token{AccessToken: t.AccessToken, InstanceURL: t.InstanceURL, source: t}, nil
-}
-
-func (c oauthCreds) Invalidate(tok Token) {
-	if t, ok := tok.source.(oauth.Token); ok {
-		c.ts.Invalidate(t)
-	}
-}
+// URL come from the token response. It is [oauth.SourceCredentials], and
+// safe for concurrent use when ts is.
+func OAuthCredentials(ts oauth.Source) Credentials { return oauth.SourceCredentials(ts) }
 
 // StaticCredentials returns [Credentials] that always give tok, for
 // emulators and tests; Invalidate does nothing, so a rejected static
-// token fails the call after the one retry.
-func StaticCredentials(tok Token) Credentials { return staticCreds{tok} }
-
-type staticCreds struct{ tok Token }
-
-func (c staticCreds) Token(context.Context) (Token, error) { return c.tok, nil }
-
-// String and GoString keep the token out of %v and %#v of a Config: fmt
-// does not call the Secret's own formatting on an unexported field.
-func (staticCreds) String() string   { return "static credentials [REDACTED]" }
-func (staticCreds) GoString() string { return "static credentials [REDACTED]" }
-func (staticCreds) Invalidate(Token) {}
+// token fails the call after the one retry. It is
+// [oauth.StaticCredentials].
+func StaticCredentials(tok Token) Credentials { return oauth.StaticCredentials(tok) }
 
 // Config configures a [Client]. [New] copies it.
 type Config struct {
@@ -114,11 +71,12 @@ type Config struct {
 	// negative disables retries. The one retry after a rejected token
 	// does not count.
 	MaxRetries int
-	// BackoffMin is the first retry delay and the lower bound of every
-	// delay; default [DefaultBackoffMin].
+	// BackoffMin is the lower bound of every retry delay; the first is
+	// between BackoffMin and twice it. Default [DefaultBackoffMin].
 	BackoffMin time.Duration
 	// BackoffMax caps the retry delay, which doubles from BackoffMin with
-	// full jitter; default [DefaultBackoffMax].
+	// jitter (at the cap, between BackoffMax/2 and BackoffMax); default
+	// [DefaultBackoffMax].
 	BackoffMax time.Duration
 }
 
@@ -256,7 +214,7 @@ type Response struct {
 // network may have reached Salesforce: retrying it can, for instance,
 // create a second Bulk API query job.
 func (c *Client) Do(ctx context.Context, req Request) (*Response, error) {
-	b := backoff{min: c.backoffMin, max: c.backoffMax}
+	b := retry.New(c.backoffMin, c.backoffMax)
 	refreshed := false
 	for attempt := 0; ; attempt++ {
 		resp, tok, err := c.do(ctx, req)
@@ -278,9 +236,9 @@ func (c *Client) Do(ctx context.Context, req Request) (*Response, error) {
 			}
 			return nil, err
 		}
-		d := b.next()
+		d := b.Next()
 		c.log.DebugContext(ctx, "salesforce rest: retrying", "method", req.method(), "path", logPath(req.Path), "attempt", attempt+1, "delay", d, "err", err)
-		if err := sleep(ctx, d); err != nil {
+		if err := retry.Sleep(ctx, d); err != nil {
 			return nil, fmt.Errorf("salesforce rest: %s %s: %w", req.method(), logPath(req.Path), err)
 		}
 	}
@@ -385,15 +343,3 @@ type transportError struct {
 
 func (e *transportError) Error() string { return "salesforce rest: " + e.op + ": " + e.err.Error() }
 func (e *transportError) Unwrap() error { return e.err }
-
-// sleep waits for d or until ctx is done.
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}

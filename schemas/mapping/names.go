@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+
+	"github.com/sfsync/sfsync/schemas/internal/typo"
 )
 
 // Identifier rules. Names from a mapping end up in SQL (always quoted) and
@@ -166,32 +168,5 @@ func defaultKafkaTopic(object string) string {
 // suggest returns the candidate closest to word, ignoring case, when it
 // is within two edits, for "did you mean" hints.
 func suggest(word string, candidates []string) string {
-	best, bestDistance := "", 3
-	for _, c := range candidates {
-		if d := editDistance(strings.ToLower(word), strings.ToLower(c)); d < bestDistance {
-			best, bestDistance = c, d
-		}
-	}
-	return best
-}
-
-// editDistance is the Levenshtein distance of a and b.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
+	return typo.Closest(word, candidates, 2)
 }

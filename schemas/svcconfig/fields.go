@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/sfsync/sfsync/schemas/internal/typo"
 )
 
 var (
@@ -185,43 +187,11 @@ func suggest(root reflect.Type, prefix, key string, level []string) string {
 			return fmt.Sprintf("; did you mean %s?", p)
 		}
 	}
-	best, bestD := "", 3
-	for _, k := range level {
-		if d := distance(strings.ToLower(key), k); d < bestD {
-			best, bestD = k, d
-		}
-	}
-	if best != "" {
+	if best := typo.Closest(key, level, 2); best != "" {
 		return fmt.Sprintf("; did you mean %s?", best)
 	}
 	return ""
 }
 
-// distance is the Levenshtein distance of a and b, counting an adjacent
-// swap as one edit.
-func distance(a, b string) int {
-	if len(a) > 64 || len(b) > 64 {
-		return 64
-	}
-	prev2 := make([]int, len(b)+1)
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range cur {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
-				cur[j] = min(cur[j], prev2[j-2]+1)
-			}
-		}
-		prev2, prev, cur = prev, cur, prev2
-	}
-	return prev[len(b)]
-}
+// distance is [typo.Distance], for the environment variables' hint.
+func distance(a, b string) int { return typo.Distance(a, b) }
