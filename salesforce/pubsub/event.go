@@ -119,8 +119,14 @@ func DecodeEvent(s *Schema, ev *Event) {
 }
 
 func decodeRecord(s *Schema, payload []byte) (map[string]any, error) {
-	if err := checkAvro(s, payload); err != nil {
-		return nil, err
+	// goavro trusts the block counts of arrays and maps and allocates
+	// for them before reading the items, so 5 hostile bytes could ask
+	// for gigabytes: the guard refuses counts and lengths that the bytes
+	// left cannot hold.
+	if s.guard != nil {
+		if err := s.guard.Check(payload); err != nil {
+			return nil, err
+		}
 	}
 	native, rest, err := s.Codec.NativeFromBinary(payload)
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/sfsync/sfsync/salesforce/bitmap"
 	"github.com/sfsync/sfsync/salesforce/eventbus"
+	"github.com/sfsync/sfsync/schemas/avroframe"
 )
 
 // Schema is an event schema as GetSchema returns it, parsed once. A
@@ -31,8 +32,8 @@ type Schema struct {
 	// unions maps a top-level field with a nullable union ["null", T] of
 	// a named type T to T, so Publish can wrap plain values.
 	unions map[string]string
-	// tree is the schema parsed for checkAvro.
-	tree *avroNode
+	// guard checks payloads before Codec decodes them.
+	guard *avroframe.Guard
 }
 
 // ParseSchema parses a schema as GetSchema returns it. The client caches
@@ -65,7 +66,7 @@ func ParseSchema(id, schemaJSON string) (*Schema, error) {
 			}
 		}
 	}
-	if s.tree, err = parseAvroSchema(schemaJSON); err != nil {
+	if s.guard, err = avroframe.NewGuard(schemaJSON); err != nil {
 		return nil, fmt.Errorf("parse schema %s: %w", id, err)
 	}
 	if s.ChangeEvent {
