@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/sfsync/sfsync/schemas/internal/typo"
 )
 
 // EnvName returns the environment variable overriding the key path: the
@@ -119,13 +121,7 @@ func UnknownEnv(service, prefix string, dst any, environ []string) error {
 			continue
 		}
 		msg := "overrides no setting"
-		best, bestD := "", 4
-		for _, k := range known {
-			if d := distance(name, k); d < bestD {
-				best, bestD = k, d
-			}
-		}
-		if best != "" {
+		if best := typo.Closest(name, known, 3); best != "" {
 			msg += "; did you mean " + best + "?"
 		} else {
 			msg += "; the settings' variables are " + prefix + "<KEY_PATH>, such as " + known[0]

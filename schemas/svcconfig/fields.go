@@ -192,6 +192,3 @@ func suggest(root reflect.Type, prefix, key string, level []string) string {
 	}
 	return ""
 }
-
-// distance is [typo.Distance], for the environment variables' hint.
-func distance(a, b string) int { return typo.Distance(a, b) }
