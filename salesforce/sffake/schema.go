@@ -5,11 +5,11 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"strings"
 
 	"github.com/linkedin/goavro/v2"
 
 	"github.com/sfsync/sfsync/salesforce/bitmap"
+	"github.com/sfsync/sfsync/schemas/avroframe"
 )
 
 // namespace is the Avro namespace of every event schema.
@@ -46,155 +46,12 @@ type schema struct {
 // the id independent of whitespace, attribute order, doc attributes and
 // the "uuid" attribute itself.
 func SchemaID(schemaJSON string) (string, error) {
-	pcf, err := CanonicalForm(schemaJSON)
+	pcf, _, err := avroframe.CanonicalForm(schemaJSON)
 	if err != nil {
 		return "", err
 	}
 	sum := md5.Sum([]byte(pcf))
 	return base64.RawURLEncoding.EncodeToString(sum[:]), nil
-}
-
-// CanonicalForm returns the Parsing Canonical Form of an Avro schema, as
-// the Avro specification defines it: primitives in simple form, full
-// names, only the attributes type, name, fields, symbols, items, values
-// and size in that order, named types spelled out at their first
-// occurrence and referenced by full name after it, and no whitespace.
-func CanonicalForm(schemaJSON string) (string, error) {
-	var root any
-	if err := json.Unmarshal([]byte(schemaJSON), &root); err != nil {
-		return "", fmt.Errorf("parse schema: %w", err)
-	}
-	var b strings.Builder
-	c := canonicalizer{b: &b, seen: map[string]bool{}}
-	if err := c.write(root, ""); err != nil {
-		return "", fmt.Errorf("canonical form: %w", err)
-	}
-	return b.String(), nil
-}
-
-type canonicalizer struct {
-	b    *strings.Builder
-	seen map[string]bool
-}
-
-var primitiveTypes = map[string]bool{
-	"null": true, "boolean": true, "int": true, "long": true,
-	"float": true, "double": true, "bytes": true, "string": true,
-}
-
-func (c *canonicalizer) str(s string) {
-	raw, _ := json.Marshal(s)
-	c.b.Write(raw)
-}
-
-func fullName(name, ns string) string {
-	if strings.Contains(name, ".") || ns == "" {
-		return name
-	}
-	return ns + "." + name
-}
-
-func (c *canonicalizer) write(t any, ns string) error {
-	switch t := t.(type) {
-	case string:
-		if primitiveTypes[t] {
-			c.str(t)
-			return nil
-		}
-		c.str(fullName(t, ns))
-		return nil
-	case []any:
-		c.b.WriteByte('[')
-		for i, branch := range t {
-			if i > 0 {
-				c.b.WriteByte(',')
-			}
-			if err := c.write(branch, ns); err != nil {
-				return err
-			}
-		}
-		c.b.WriteByte(']')
-		return nil
-	case map[string]any:
-		kind, _ := t["type"].(string)
-		switch kind {
-		case "record", "error", "enum", "fixed":
-			name, _ := t["name"].(string)
-			if name == "" {
-				return fmt.Errorf("%s without a name", kind)
-			}
-			if tns, ok := t["namespace"].(string); ok && !strings.Contains(name, ".") {
-				ns = tns
-			}
-			full := fullName(name, ns)
-			if c.seen[full] {
-				c.str(full)
-				return nil
-			}
-			c.seen[full] = true
-			if i := strings.LastIndexByte(full, '.'); i >= 0 {
-				ns = full[:i]
-			} else {
-				ns = ""
-			}
-			c.b.WriteString(`{"name":`)
-			c.str(full)
-			c.b.WriteString(`,"type":`)
-			c.str(kind)
-			switch kind {
-			case "enum":
-				c.b.WriteString(`,"symbols":`)
-				raw, err := json.Marshal(t["symbols"])
-				if err != nil {
-					return err
-				}
-				c.b.Write(raw)
-			case "fixed":
-				size, _ := t["size"].(float64)
-				fmt.Fprintf(c.b, `,"size":%d`, int64(size))
-			default:
-				fields, _ := t["fields"].([]any)
-				c.b.WriteString(`,"fields":[`)
-				for i, f := range fields {
-					fm, _ := f.(map[string]any)
-					fname, _ := fm["name"].(string)
-					if i > 0 {
-						c.b.WriteByte(',')
-					}
-					c.b.WriteString(`{"name":`)
-					c.str(fname)
-					c.b.WriteString(`,"type":`)
-					if err := c.write(fm["type"], ns); err != nil {
-						return err
-					}
-					c.b.WriteByte('}')
-				}
-				c.b.WriteByte(']')
-			}
-			c.b.WriteByte('}')
-			return nil
-		case "array":
-			c.b.WriteString(`{"type":"array","items":`)
-			if err := c.write(t["items"], ns); err != nil {
-				return err
-			}
-			c.b.WriteByte('}')
-			return nil
-		case "map":
-			c.b.WriteString(`{"type":"map","values":`)
-			if err := c.write(t["values"], ns); err != nil {
-				return err
-			}
-			c.b.WriteByte('}')
-			return nil
-		case "":
-			return fmt.Errorf("type object without a type: %v", t)
-		default:
-			// A primitive with attributes, such as a logical type.
-			return c.write(kind, ns)
-		}
-	}
-	return fmt.Errorf("invalid type %v", t)
 }
 
 // newSchema computes the id of the record schema rec, stores it in the

@@ -2,7 +2,6 @@ package avroframe
 
 import (
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -177,52 +176,4 @@ func (r *Registry) Decode(frame []byte) (*Schema, any, error) {
 		return nil, nil, fmt.Errorf("schema %s %016x: %w", s.label, fp, err)
 	}
 	return s, native, nil
-}
-
-// CanonicalForm returns the Parsing Canonical Form of a schema and its
-// CRC-64-AVRO fingerprint, as the Avro specification and the Java
-// implementation compute them. goavro's own form is not used as it is:
-// goavro reduces {"type":"long"} to "long" only when no other attribute is
-// present, so a logicalType attribute leaves it unreduced (goavro issue
-// #174) and the fingerprint differs from every Java reader's. Stripping the
-// attributes the canonical form ignores first makes goavro's form agree.
-func CanonicalForm(text string) (string, uint64, error) {
-	var raw any
-	if err := json.Unmarshal([]byte(text), &raw); err != nil {
-		return "", 0, err
-	}
-	stripped, err := json.Marshal(stripSchema(raw))
-	if err != nil {
-		return "", 0, err
-	}
-	codec, err := goavro.NewCodec(string(stripped))
-	if err != nil {
-		return "", 0, fmt.Errorf("canonical form: %w", err)
-	}
-	return codec.CanonicalSchema(), codec.Rabin, nil
-}
-
-// stripSchema drops every attribute of a schema that its Parsing Canonical
-// Form ignores (doc, aliases, default, order, logicalType and the like).
-func stripSchema(raw any) any {
-	switch v := raw.(type) {
-	case []any:
-		out := make([]any, len(v))
-		for i, item := range v {
-			out[i] = stripSchema(item)
-		}
-		return out
-	case map[string]any:
-		out := make(map[string]any, len(v))
-		for key, item := range v {
-			switch key {
-			case "type", "fields", "items", "values":
-				out[key] = stripSchema(item)
-			case "name", "namespace", "symbols", "size":
-				out[key] = item
-			}
-		}
-		return out
-	}
-	return raw
 }
