@@ -686,13 +686,15 @@ func TestSchemaCacheBounded(t *testing.T) {
 		return invoker(ctx, method, req, reply, cc, opts...)
 	})
 	c := dial(t, s, nil, count)
-	ctx := ctxOf(t)
 	ids := make([]string, pubsub.MaxSchemas+1)
 	for i := range ids {
 		id, err := s.AddField(orderEvent.Name, sffake.Field{Name: fmt.Sprintf("F%d__c", i), Type: sffake.TypeString})
 		must(t, err)
 		ids[i] = id
 	}
+	// The deadline starts once the schemas exist: making 257 of them,
+	// each a field longer, takes most of the test's time on a busy machine.
+	ctx := ctxOf(t)
 	get := func(id string) {
 		t.Helper()
 		if _, err := c.GetSchema(ctx, id); err != nil {
