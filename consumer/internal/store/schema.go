@@ -11,32 +11,24 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/sfsync/sfsync/schemas/mapping"
+	"github.com/sfsync/sfsync/schemas/tablelayout"
 )
 
-// Bookkeeping columns of every mapped table. The leading underscore keeps
+// The bookkeeping columns of every mapped table, as the table layout
+// contract (package tablelayout) names them. The leading underscore keeps
 // them apart from mapped columns, whose names the mapping validates.
 const (
-	colDeleted    = "_sf_deleted"          // whether the record is deleted (a tombstone row)
-	colBaseCommit = "_sf_base_commit"      // the version most cells share...
-	colBaseSeq    = "_sf_base_seq"         // ...as commit and sequence number
-	colVersions   = "_sf_versions"         // cells whose version differs from the base, as {"Field": [commit, seq]}
-	colCommitTS   = "_sf_commit_timestamp" // Salesforce commit time of the newest change applied
-	colSyncedAt   = "_sf_synced_at"        // when sfsync last wrote the row
+	colDeleted    = tablelayout.Deleted
+	colBaseCommit = tablelayout.BaseCommit
+	colBaseSeq    = tablelayout.BaseSeq
+	colVersions   = tablelayout.Versions
+	colCommitTS   = tablelayout.CommitTimestamp
+	colSyncedAt   = tablelayout.SyncedAt
 )
-
-// bookkeeping lists the bookkeeping columns with their definitions.
-var bookkeeping = []struct{ name, def string }{
-	{colDeleted, "boolean NOT NULL DEFAULT false"},
-	{colBaseCommit, "bigint NOT NULL DEFAULT 0"},
-	{colBaseSeq, "integer NOT NULL DEFAULT 0"},
-	{colVersions, "jsonb NOT NULL DEFAULT '{}'"},
-	{colCommitTS, "timestamptz"},
-	{colSyncedAt, "timestamptz NOT NULL DEFAULT now()"},
-}
 
 // OffsetsTable holds the consumed offsets, written in the transaction
 // that applies the records they cover.
-const OffsetsTable = "sfsync_consumer_offsets"
+const OffsetsTable = tablelayout.OffsetsTable
 
 // EpochTable holds the database's epoch token: one row, a random token
 // made when Migrate creates the table and replaced by
@@ -142,9 +134,9 @@ func migrateTable(ctx context.Context, tx pgx.Tx, t *table) ([]string, error) {
 			}
 			b.WriteString(",\n")
 		}
-		for i, c := range bookkeeping {
-			fmt.Fprintf(&b, "\t%s %s", pgx.Identifier{c.name}.Sanitize(), c.def)
-			if i < len(bookkeeping)-1 {
+		for i, c := range tablelayout.Bookkeeping {
+			fmt.Fprintf(&b, "\t%s %s", pgx.Identifier{c.Name}.Sanitize(), c.Definition)
+			if i < len(tablelayout.Bookkeeping)-1 {
 				b.WriteString(",")
 			}
 			b.WriteString("\n")
@@ -183,13 +175,13 @@ func migrateTable(ctx context.Context, tx pgx.Tx, t *table) ([]string, error) {
 				c.field.Pos, t.obj.Name, c.field.Name, t.name, c.name, want, have.typ))
 		}
 	}
-	for _, b := range bookkeeping {
-		if _, ok := cols[b.name]; ok {
+	for _, b := range tablelayout.Bookkeeping {
+		if _, ok := cols[b.Name]; ok {
 			continue
 		}
-		q := fmt.Sprintf("ALTER TABLE %s ADD COLUMN %s %s", t.ident, pgx.Identifier{b.name}.Sanitize(), b.def)
+		q := fmt.Sprintf("ALTER TABLE %s ADD COLUMN %s %s", t.ident, pgx.Identifier{b.Name}.Sanitize(), b.Definition)
 		if _, err := tx.Exec(ctx, q); err != nil {
-			return nil, fmt.Errorf("add column %s.%s: %w", t.name, b.name, err)
+			return nil, fmt.Errorf("add column %s.%s: %w", t.name, b.Name, err)
 		}
 	}
 	return problems, nil
