@@ -19,13 +19,13 @@ CHAOS_TIMEOUT ?= 180m
 FUZZTIME ?= 60s
 GOLANGCI_LINT_VERSION := v2.15.0
 # What `--version` prints, stamped into the binaries by the linker
-# (schemas/svcconfig/buildinfo): VERSION from `git describe`, "dev" outside
+# (platform/buildinfo): VERSION from `git describe`, "dev" outside
 # git; REVISION the commit, empty (printed as unknown) outside git. Both
 # can be given on the command line (make build VERSION=v1.2.3). Pass
 # LDFLAGS to any `go build` that makes a binary.
 VERSION = $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 REVISION = $(shell git rev-parse --verify --quiet HEAD 2>/dev/null)
-BUILDINFO := github.com/sfsync/sfsync/schemas/svcconfig/buildinfo
+BUILDINFO := github.com/sfsync/sfsync/platform/buildinfo
 LDFLAGS = -X $(BUILDINFO).version=$(VERSION) -X $(BUILDINFO).revision=$(REVISION)
 # apt-get as root, through sudo when not root.
 APT_GET := $(if $(filter 0,$(shell id -u)),,sudo) env DEBIAN_FRONTEND=noninteractive apt-get
@@ -155,15 +155,21 @@ run-producer: ## sfemu with churn -> sfsync-producer -> local Kafka in one termi
 	@deploy/local/run-producer.sh
 
 .PHONY: lint
-lint: ## gofmt, go vet and golangci-lint over every module; shellcheck over the scripts
+lint: modcycles ## gofmt, go vet and golangci-lint over every module, no module cycle; shellcheck over the scripts
 	@unformatted=$$(gofmt -l $(MODULES)); \
 	if [ -n "$$unformatted" ]; then echo "gofmt needed on:"; echo "$$unformatted"; exit 1; fi
 	@go vet $(addsuffix /...,$(addprefix ./,$(MODULES)))
 	@golangci-lint version 2>/dev/null | grep -qF "$(GOLANGCI_LINT_VERSION:v%=%)" || \
 		go install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION)
-	@for m in $(MODULES); do (cd "$$m" && golangci-lint run --config ../.golangci.yml ./...); done
+	@for m in $(MODULES); do (cd "$$m" && golangci-lint run --config $(CURDIR)/.golangci.yml ./...); done
 	@command -v shellcheck >/dev/null || { $(APT_GET) update -qq && $(APT_GET) install -y -qq shellcheck >/dev/null; }
 	@shellcheck .ci/run $$(git ls-files '*.sh')
+
+# modcycles fails when the workspace modules require each other in a
+# cycle (go mod graph of each module; .ci/modcycles.sh).
+.PHONY: modcycles
+modcycles: ## fail on a requirement cycle among the workspace's Go modules
+	@.ci/modcycles.sh >/dev/null
 
 .PHONY: generate
 generate: ## regenerate generated code (protobuf and friends) in every module

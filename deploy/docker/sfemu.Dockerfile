@@ -17,6 +17,8 @@ WORKDIR /src
 ENV CGO_ENABLED=0 GOFLAGS=-trimpath
 COPY go.work go.work.sum ./
 COPY schemas/go.mod schemas/go.sum schemas/
+COPY platform/go.mod platform/go.sum platform/
+COPY platform/sflogin/go.mod platform/sflogin/go.sum platform/sflogin/
 COPY salesforce/go.mod salesforce/go.sum salesforce/
 COPY producer/go.mod producer/go.sum producer/
 COPY consumer/go.mod consumer/go.sum consumer/
@@ -27,7 +29,7 @@ RUN go mod download
 COPY . .
 ARG VERSION=dev
 ARG REVISION=
-RUN go build -ldflags "-s -w -X github.com/sfsync/sfsync/schemas/svcconfig/buildinfo.version=${VERSION} -X github.com/sfsync/sfsync/schemas/svcconfig/buildinfo.revision=${REVISION}" \
+RUN go build -ldflags "-s -w -X github.com/sfsync/sfsync/platform/buildinfo.version=${VERSION} -X github.com/sfsync/sfsync/platform/buildinfo.revision=${REVISION}" \
 	-o /out/ ./producer/cmd/sfsync-producer ./consumer/cmd/sfsync-consumer ./reconciler/cmd/sfsync-reconciler ./salesforce/cmd/sfemu
 
 FROM ${RUNTIME_IMAGE}

@@ -2,6 +2,7 @@ package login
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -12,66 +13,53 @@ import (
 	"github.com/sfsync/sfsync/salesforce/oauth"
 	"github.com/sfsync/sfsync/salesforce/pubsub"
 	"github.com/sfsync/sfsync/salesforce/rest"
-	"github.com/sfsync/sfsync/schemas/svcconfig"
 )
 
-// grants maps the configuration's grant names to oauth's.
-var grants = map[string]oauth.Grant{
-	svcconfig.GrantJWTBearer:         oauth.GrantJWTBearer,
-	svcconfig.GrantClientCredentials: oauth.GrantClientCredentials,
+// Config says how a [Session] logs in and where it reaches the Pub/Sub
+// API. Exactly one of two forms is used: an OAuth grant (OAuth set), or
+// a static AccessToken with InstanceURL and OrgID.
+type Config struct {
+	// OAuth, when not nil, is the OAuth grant [Open] logs in with; the
+	// token's org id and instance URL then win over OrgID and InstanceURL.
+	OAuth *oauth.Config
+	// AccessToken is the static access token used without OAuth.
+	AccessToken oauth.Secret
+	// InstanceURL is the org's instance URL with the static token.
+	InstanceURL string
+	// OrgID is the org's id with the static token.
+	OrgID string
+	// PubSubEndpoint is the Pub/Sub API's host:port.
+	PubSubEndpoint string
+	// Plaintext dials the Pub/Sub API without TLS (sfemu, tests).
+	Plaintext bool
+	// RootCAs, when not nil, returns the certificate authorities the
+	// Pub/Sub API's certificate is checked against, called at each
+	// [Session.DialPubSub] (nil from it: the system roots). The default,
+	// nil, is the system roots.
+	RootCAs func() (*x509.CertPool, error)
 }
 
-// ErrNoGrant is returned by [OAuthConfig] when the settings use a static
-// access token.
-var ErrNoGrant = errors.New("salesforce: no OAuth grant configured (a static access_token is)")
-
-// OAuthConfig returns the OAuth configuration of the grant of s, reading
-// the JWT private key file, or [ErrNoGrant] with the static auth form.
-// The key is a [oauth.Secret] in the result and never prints.
-func OAuthConfig(s *svcconfig.Salesforce) (oauth.Config, error) {
-	if s.Grant == "" {
-		return oauth.Config{}, ErrNoGrant
-	}
-	g, ok := grants[s.Grant]
-	if !ok {
-		return oauth.Config{}, fmt.Errorf("salesforce.grant: unknown grant %q", s.Grant)
-	}
-	cfg := oauth.Config{
-		Grant:        g,
-		LoginURL:     s.LoginURL,
-		ClientID:     s.ClientID,
-		ClientSecret: oauth.Secret(s.ClientSecret),
-		Username:     s.Username,
-	}
-	if g == oauth.GrantJWTBearer {
-		key, err := s.PrivateKey()
-		if err != nil {
-			return oauth.Config{}, err
-		}
-		cfg.PrivateKey = oauth.Secret(key)
-	}
-	return cfg, nil
-}
-
-// PubSubConfig returns the Pub/Sub API client configuration of s:
-// endpoint, TLS (trusting CAFile when set) or plaintext, and creds. With
+// PubSubConfig returns the Pub/Sub API client configuration of cfg:
+// endpoint, TLS (trusting RootCAs when set) or plaintext, and creds. With
 // a nil creds, the static access token is used, or, with an OAuth grant,
 // PubSubConfig fails: pass pubsub.OAuthCredentials of a token source
-// built from [OAuthConfig], as [Open] does.
-func PubSubConfig(s *svcconfig.Salesforce, creds pubsub.Credentials) (pubsub.Config, error) {
+// built from cfg.OAuth, as [Open] does.
+func PubSubConfig(cfg Config, creds pubsub.Credentials) (pubsub.Config, error) {
 	if creds == nil {
-		if s.AccessToken == "" {
+		if cfg.AccessToken == "" {
 			return pubsub.Config{}, errors.New("salesforce: pubsub credentials are required with an OAuth grant")
 		}
-		creds = pubsub.StaticCredentials(pubsub.Token{AccessToken: oauth.Secret(s.AccessToken), InstanceURL: s.InstanceURL, TenantID: s.OrgID})
+		creds = pubsub.StaticCredentials(pubsub.Token{AccessToken: cfg.AccessToken, InstanceURL: cfg.InstanceURL, TenantID: cfg.OrgID})
 	}
-	cfg := pubsub.Config{Endpoint: s.PubSubEndpoint, Plaintext: s.Plaintext, Credentials: creds}
-	pool, err := s.RootCAs()
-	if err != nil {
-		return pubsub.Config{}, err
+	pc := pubsub.Config{Endpoint: cfg.PubSubEndpoint, Plaintext: cfg.Plaintext, Credentials: creds}
+	if cfg.RootCAs != nil {
+		pool, err := cfg.RootCAs()
+		if err != nil {
+			return pubsub.Config{}, err
+		}
+		pc.RootCAs = pool
 	}
-	cfg.RootCAs = pool
-	return cfg, nil
+	return pc, nil
 }
 
 // Options tune [Open]; the zero value uses the defaults.
@@ -94,31 +82,26 @@ type Session struct {
 	// REST is the REST API client.
 	REST *rest.Client
 
-	settings *svcconfig.Salesforce
-	pubsub   pubsub.Credentials // nil with the static token
-	log      *slog.Logger
+	cfg    Config
+	pubsub pubsub.Credentials // nil with the static token
+	log    *slog.Logger
 }
 
-// Open logs in with the settings of s: with an OAuth grant it fetches a
-// first token (failing when the login does), refreshed as needed
-// afterwards; otherwise it uses the static access token, InstanceURL and
-// OrgID. s must stay unchanged while the Session is used.
-func Open(ctx context.Context, s *svcconfig.Salesforce, opts Options) (*Session, error) {
-	ss := &Session{OrgID: s.OrgID, settings: s, log: opts.Logger}
-	restCreds := rest.StaticCredentials(rest.Token{AccessToken: oauth.Secret(s.AccessToken), InstanceURL: s.InstanceURL})
-	if s.Grant != "" {
-		oc, err := OAuthConfig(s)
-		if err != nil {
-			return nil, err
-		}
-		client, err := oauth.NewClient(oc)
+// Open logs in as cfg says: with an OAuth grant it fetches a first token
+// (failing when the login does), refreshed as needed afterwards;
+// otherwise it uses the static access token, InstanceURL and OrgID.
+func Open(ctx context.Context, cfg Config, opts Options) (*Session, error) {
+	ss := &Session{OrgID: cfg.OrgID, cfg: cfg, log: opts.Logger}
+	restCreds := rest.StaticCredentials(rest.Token{AccessToken: cfg.AccessToken, InstanceURL: cfg.InstanceURL})
+	if cfg.OAuth != nil {
+		client, err := oauth.NewClient(*cfg.OAuth)
 		if err != nil {
 			return nil, fmt.Errorf("salesforce oauth: %w", err)
 		}
 		ts := oauth.NewTokenSource(client)
 		tok, err := ts.Token(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("salesforce login at %s: %w", s.LoginURL, err)
+			return nil, fmt.Errorf("salesforce login at %s: %w", cfg.OAuth.LoginURL, err)
 		}
 		ss.OrgID = tok.OrgID
 		restCreds, ss.pubsub = rest.OAuthCredentials(ts), pubsub.OAuthCredentials(ts)
@@ -135,7 +118,7 @@ func Open(ctx context.Context, s *svcconfig.Salesforce, opts Options) (*Session,
 // and the configuration of [PubSubConfig], adding dialOpts. The caller
 // closes it.
 func (ss *Session) DialPubSub(ctx context.Context, dialOpts ...grpc.DialOption) (*pubsub.Client, error) {
-	pc, err := PubSubConfig(ss.settings, ss.pubsub)
+	pc, err := PubSubConfig(ss.cfg, ss.pubsub)
 	if err != nil {
 		return nil, err
 	}
@@ -143,7 +126,7 @@ func (ss *Session) DialPubSub(ctx context.Context, dialOpts ...grpc.DialOption) 
 	pc.DialOptions = append(pc.DialOptions, dialOpts...)
 	client, err := pubsub.Dial(ctx, pc)
 	if err != nil {
-		return nil, fmt.Errorf("salesforce pub/sub at %s: %w", ss.settings.PubSubEndpoint, err)
+		return nil, fmt.Errorf("salesforce pub/sub at %s: %w", ss.cfg.PubSubEndpoint, err)
 	}
 	return client, nil
 }

@@ -14,6 +14,10 @@ var ErrInvalid = errors.New("invalid checkpoint")
 // [Checkpoint.Key].
 const KeySeparator = "|"
 
+// DefaultTopic is the compacted Kafka topic the checkpoints are kept in
+// unless a service is configured otherwise.
+const DefaultTopic = "sfsync.checkpoints"
+
 // Checkpoint is the stored replay position of one Pub/Sub API
 // subscription. It mirrors the current schema, checkpoint_v1.avsc.
 type Checkpoint struct {

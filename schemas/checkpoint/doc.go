@@ -1,10 +1,12 @@
 // Package checkpoint defines the replay checkpoint, the contract between
 // the sfsync producer, which stores where each Pub/Sub API subscription
 // may resume, and the reconciler, which reads them to find suspected gaps.
-// One [Checkpoint] per subscription is written to a compacted Kafka topic
-// under the key [Checkpoint.Key], "<org id>|<subscription>"; a [Store]
-// creates that topic, loads the newest checkpoint of every key and saves
-// new ones, for both services.
+// One [Checkpoint] per subscription is written to a compacted Kafka topic,
+// [DefaultTopic] unless configured otherwise, under the key
+// [Checkpoint.Key], "<org id>|<subscription>". This package is the
+// contract only: the store that creates that topic, loads the newest
+// checkpoint of every key and saves new ones is
+// github.com/sfsync/sfsync/platform/checkpointstore.
 //
 // # Wire format
 //

@@ -6,8 +6,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/segmentio/kafka-go"
 )
 
 // The headers of a dead letter.
@@ -142,12 +140,28 @@ type Headers struct {
 	Size, Limit int
 }
 
+// Header is a record header as Kafka clients hold it: kafka-go's
+// kafka.Header, or any type of the same two fields, which [Parse] takes
+// so that this contract needs no Kafka client.
+type Header interface {
+	~struct {
+		Key   string
+		Value []byte
+	}
+}
+
+// header is the struct every [Header] type converts to.
+type header = struct {
+	Key   string
+	Value []byte
+}
+
 // Parse reads the dead-letter headers of a record's headers, ignoring
 // the others. A partition or offset header that is not a non-negative
 // decimal number, a time header that is not RFC 3339, or a position
 // header given twice is an error naming the header; the Headers returned
 // with it hold every header that did parse, and OriginPosition is false.
-func Parse(headers []kafka.Header) (Headers, error) {
+func Parse[H Header](headers []H) (Headers, error) {
 	var h Headers
 	var partitionOK, offsetOK bool
 	var bad []string
@@ -157,7 +171,8 @@ func Parse(headers []kafka.Header) (Headers, error) {
 		HeaderEntity: &h.Entity, HeaderChangeType: &h.ChangeType, HeaderTrimmed: &h.Trimmed,
 	}
 	seen := map[string]bool{}
-	for _, kh := range headers {
+	for _, rh := range headers {
+		kh := header(rh)
 		v := string(kh.Value)
 		if dst, ok := text[kh.Key]; ok {
 			*dst = v

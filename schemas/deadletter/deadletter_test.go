@@ -5,8 +5,6 @@ import (
 	"strconv"
 	"testing"
 	"time"
-
-	"github.com/segmentio/kafka-go"
 )
 
 func TestParsePosition(t *testing.T) {
@@ -63,7 +61,7 @@ func FuzzParsePosition(f *testing.F) {
 func TestParse(t *testing.T) {
 	t.Parallel()
 	at := time.Date(2026, 12, 3, 15, 4, 5, 6, time.UTC)
-	h, err := Parse([]kafka.Header{
+	h, err := Parse([]kafkaHeader{
 		{Key: "own", Value: []byte("kept out")},
 		{Key: HeaderReason, Value: []byte("decode: bad")},
 		{Key: HeaderOrigin, Value: []byte(OriginSalesforce)},
@@ -78,7 +76,7 @@ func TestParse(t *testing.T) {
 	if err != nil || !reflect.DeepEqual(h, want) {
 		t.Errorf("got %+v, want %+v", h, want)
 	}
-	h, err = Parse([]kafka.Header{
+	h, err = Parse([]kafkaHeader{
 		{Key: HeaderOrigin, Value: []byte(OriginConsumer)}, {Key: HeaderOriginTopic, Value: []byte("t")},
 		{Key: HeaderOriginPartition, Value: []byte("3")}, {Key: HeaderOriginOffset, Value: []byte("1234")},
 		{Key: HeaderGroup, Value: []byte("g")},
@@ -87,7 +85,7 @@ func TestParse(t *testing.T) {
 	if err != nil || !reflect.DeepEqual(h, want) {
 		t.Errorf("got %+v, %v; want %+v", h, err, want)
 	}
-	h, err = Parse([]kafka.Header{
+	h, err = Parse([]kafkaHeader{
 		{Key: HeaderEntity, Value: []byte("Account")}, {Key: HeaderChangeType, Value: []byte("UPDATE")},
 		{Key: HeaderRecordIDs, Value: []byte("001A,001B")}, {Key: HeaderTrimmed, Value: []byte(TrimmedPayload)},
 		{Key: HeaderSize, Value: []byte("70000")}, {Key: HeaderLimit, Value: []byte("65536")},
@@ -96,7 +94,7 @@ func TestParse(t *testing.T) {
 	if err != nil || !reflect.DeepEqual(h, want) {
 		t.Errorf("trimmed: got %+v, %v; want %+v", h, err, want)
 	}
-	if h, err := Parse([]kafka.Header{{Key: HeaderOriginPartition, Value: []byte("3")}}); err != nil || h.OriginPosition {
+	if h, err := Parse([]kafkaHeader{{Key: HeaderOriginPartition, Value: []byte("3")}}); err != nil || h.OriginPosition {
 		t.Errorf("a partition without an offset is a position: %+v, %v", h, err)
 	}
 }
@@ -121,13 +119,13 @@ func TestParseMalformed(t *testing.T) {
 	} {
 		t.Run(tc.scenario, func(t *testing.T) {
 			t.Parallel()
-			hs := []kafka.Header{
+			hs := []kafkaHeader{
 				{Key: HeaderOriginTopic, Value: []byte("t")},
 				{Key: HeaderOriginPartition, Value: []byte(tc.partition)},
 				{Key: HeaderOriginOffset, Value: []byte(tc.offset)},
 			}
 			if tc.time != "" {
-				hs = append(hs, kafka.Header{Key: HeaderTime, Value: []byte(tc.time)})
+				hs = append(hs, kafkaHeader{Key: HeaderTime, Value: []byte(tc.time)})
 			}
 			h, err := Parse(hs)
 			if err == nil {
@@ -138,7 +136,7 @@ func TestParseMalformed(t *testing.T) {
 			}
 		})
 	}
-	h, err := Parse([]kafka.Header{
+	h, err := Parse([]kafkaHeader{
 		{Key: HeaderOriginPartition, Value: []byte("3")}, {Key: HeaderOriginOffset, Value: []byte("1")},
 		{Key: HeaderOriginOffset, Value: []byte("2")},
 	})
@@ -157,13 +155,13 @@ func FuzzParse(f *testing.F) {
 	f.Add("03", "9223372036854775807", "", "")
 	f.Add("2147483648", "1", "", "")
 	f.Fuzz(func(t *testing.T, partition, offset, at, reason string) {
-		hs := []kafka.Header{
+		hs := []kafkaHeader{
 			{Key: HeaderReason, Value: []byte(reason)},
 			{Key: HeaderOriginPartition, Value: []byte(partition)},
 			{Key: HeaderOriginOffset, Value: []byte(offset)},
 		}
 		if at != "" {
-			hs = append(hs, kafka.Header{Key: HeaderTime, Value: []byte(at)})
+			hs = append(hs, kafkaHeader{Key: HeaderTime, Value: []byte(at)})
 		}
 		h, err := Parse(hs)
 		if h.Reason != reason {
@@ -186,7 +184,7 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("time %q neither parsed nor an error", at)
 		}
 		// What the consumer writes parses back the same.
-		again, err := Parse([]kafka.Header{
+		again, err := Parse([]kafkaHeader{
 			{Key: HeaderOriginPartition, Value: []byte(strconv.Itoa(h.OriginPartition))},
 			{Key: HeaderOriginOffset, Value: []byte(strconv.FormatInt(h.OriginOffset, 10))},
 		})
@@ -194,4 +192,10 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("%+v written and read back as %+v, %v", h, again, err)
 		}
 	})
+}
+
+// kafkaHeader is a record header of the shape kafka-go's kafka.Header has.
+type kafkaHeader struct {
+	Key   string
+	Value []byte
 }

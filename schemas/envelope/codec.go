@@ -37,7 +37,7 @@ var (
 )
 
 // Registry is a Confluent-compatible Schema Registry, as package
-// [github.com/sfsync/sfsync/schemas/registry]'s Client calls it.
+// [github.com/sfsync/sfsync/platform/registry]'s Client calls it.
 type Registry interface {
 	// Register registers schema under subject, with the subject's
 	// compatibility set to BACKWARD, and returns its id.

@@ -18,10 +18,13 @@
 // The parts shared by the services live here too: the [Salesforce]
 // connection settings (Pub/Sub endpoint, OAuth grant or static token)
 // and their checks, and [Checker] for the checks every service makes
-// (host:port, durations, topic names, the mapping file, logging). Kafka
-// connection settings (TLS, SASL, kafka-go dialers) are in the
-// subpackage kafkaconf, so that a module without Kafka does not link
-// kafka-go and the AWS signer.
+// (host:port, durations, topic names, the mapping file, logging). The
+// sections that come with their own runtime code live beside it in the
+// platform module: the kafka connection settings with the kafka-go
+// transports they make (github.com/sfsync/sfsync/platform/kafkaconf),
+// the schema_registry settings with the registry client
+// (github.com/sfsync/sfsync/platform/registry); and platform/sflogin
+// turns [Salesforce] into the salesforce module's login configuration.
 //
 // Secrets never print: a [Secret] shows as "[REDACTED]", and a [URL]
 // with its password masked, with every fmt verb, in log/slog, in JSON,

@@ -16,10 +16,10 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/sfsync/sfsync/platform/buildinfo"
+	"github.com/sfsync/sfsync/platform/endpoint"
 	"github.com/sfsync/sfsync/salesforce/internal/emu"
 	"github.com/sfsync/sfsync/salesforce/sffake"
-	"github.com/sfsync/sfsync/schemas/svcconfig/buildinfo"
-	"github.com/sfsync/sfsync/schemas/svcconfig/endpoint"
 )
 
 func main() {

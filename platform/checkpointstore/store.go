@@ -1,4 +1,4 @@
-package checkpoint
+package checkpointstore
 
 import (
 	"context"
@@ -13,7 +13,8 @@ import (
 
 	"github.com/segmentio/kafka-go"
 
-	"github.com/sfsync/sfsync/schemas/svcconfig/kafkaconf"
+	"github.com/sfsync/sfsync/platform/kafkaconf"
+	"github.com/sfsync/sfsync/schemas/checkpoint"
 )
 
 // Errors of [Store], for errors.Is.
@@ -28,11 +29,8 @@ var (
 	ErrCorrupt = errors.New("corrupt checkpoint record")
 )
 
-// Defaults of [StoreConfig].
-const (
-	DefaultTopic      = "sfsync.checkpoints"
-	DefaultPartitions = 1
-)
+// DefaultPartitions is the default of [Config.Partitions].
+const DefaultPartitions = 1
 
 // Settings of a checkpoint topic that [Store.EnsureTopic] creates.
 const (
@@ -50,8 +48,8 @@ const (
 	segmentMS = "3600000"
 )
 
-// StoreConfig configures a [Store].
-type StoreConfig struct {
+// Config configures a [Store].
+type Config struct {
 	// Brokers holds the Kafka bootstrap addresses, host:port. Required.
 	Brokers []string
 	// Topic is the compacted checkpoint topic. Default "sfsync.checkpoints".
@@ -70,7 +68,7 @@ type StoreConfig struct {
 }
 
 // Validate reports a missing broker or a negative count.
-func (c *StoreConfig) Validate() error {
+func (c *Config) Validate() error {
 	switch {
 	case len(c.Brokers) == 0:
 		return errors.New("checkpoint store: no brokers")
@@ -82,9 +80,9 @@ func (c *StoreConfig) Validate() error {
 	return nil
 }
 
-func (c *StoreConfig) setDefaults() {
+func (c *Config) setDefaults() {
 	if c.Topic == "" {
-		c.Topic = DefaultTopic
+		c.Topic = checkpoint.DefaultTopic
 	}
 	if c.Partitions == 0 {
 		c.Partitions = DefaultPartitions
@@ -95,27 +93,27 @@ func (c *StoreConfig) setDefaults() {
 }
 
 // Store keeps the checkpoint of every subscription in a compacted Kafka
-// topic, one record per subscription under the key [Checkpoint.Key], whose
+// topic, one record per subscription under the key [checkpoint.Checkpoint.Key], whose
 // value is the checkpoint framed by the schemas module's codec. It is safe
 // for concurrent use; Saves and Deletes are written one at a time, in the
 // order they are called.
 type Store struct {
-	cfg    StoreConfig
+	cfg    Config
 	client *kafka.Client
 	writer *kafka.Writer
-	codec  *Codec
+	codec  *checkpoint.Codec
 
 	mu sync.Mutex // serialises writes so that the last call wins
 }
 
-// NewStore returns a store for cfg. It does not connect; call
+// New returns a store for cfg. It does not connect; call
 // [Store.EnsureTopic] before the first Load or Save.
-func NewStore(cfg StoreConfig) (*Store, error) {
+func New(cfg Config) (*Store, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
 	cfg.setDefaults()
-	codec, err := NewCodec()
+	codec, err := checkpoint.NewCodec()
 	if err != nil {
 		return nil, fmt.Errorf("checkpoint store: %w", err)
 	}
@@ -271,9 +269,9 @@ func (s *Store) describePolicy(ctx context.Context) (policy string, found bool, 
 
 // Save stores cp as the checkpoint of its subscription and returns once
 // every in-sync replica has acknowledged it. Saving the same checkpoint
-// twice is harmless. The error wraps [ErrInvalid] when cp breaks
-// a rule of [Checkpoint.Validate].
-func (s *Store) Save(ctx context.Context, cp Checkpoint) error {
+// twice is harmless. The error wraps [checkpoint.ErrInvalid] when cp breaks
+// a rule of [checkpoint.Checkpoint.Validate].
+func (s *Store) Save(ctx context.Context, cp checkpoint.Checkpoint) error {
 	value, err := s.codec.Encode(nil, cp)
 	if err != nil {
 		return fmt.Errorf("save checkpoint: %w", err)
@@ -285,7 +283,7 @@ func (s *Store) Save(ctx context.Context, cp Checkpoint) error {
 // tombstone, and returns once every in-sync replica has acknowledged it.
 // The next Load no longer returns it.
 func (s *Store) Delete(ctx context.Context, orgID, subscription string) error {
-	return s.write(ctx, Key(orgID, subscription), nil)
+	return s.write(ctx, checkpoint.Key(orgID, subscription), nil)
 }
 
 func (s *Store) write(ctx context.Context, key string, value []byte) error {
@@ -311,7 +309,7 @@ const fetchMaxWait = 500 * time.Millisecond
 // record with the newest Kafka timestamp. A record that cannot be decoded,
 // or whose key is not its checkpoint's, is an error wrapping [ErrCorrupt]
 // that names the topic, partition and offset.
-func (s *Store) Load(ctx context.Context) (map[string]Checkpoint, error) {
+func (s *Store) Load(ctx context.Context) (map[string]checkpoint.Checkpoint, error) {
 	return retryTemporary(ctx, loadAttempts, s.load)
 }
 
@@ -340,7 +338,7 @@ func retryTemporary[T any](ctx context.Context, attempts int, fn func(context.Co
 	}
 }
 
-func (s *Store) load(ctx context.Context) (map[string]Checkpoint, error) {
+func (s *Store) load(ctx context.Context) (map[string]checkpoint.Checkpoint, error) {
 	topic := s.cfg.Topic
 	md, err := s.client.Metadata(ctx, &kafka.MetadataRequest{Topics: []string{topic}})
 	if err != nil {
@@ -378,7 +376,7 @@ func (s *Store) load(ctx context.Context) (map[string]Checkpoint, error) {
 			}
 		}
 	}
-	out := make(map[string]Checkpoint, len(newest))
+	out := make(map[string]checkpoint.Checkpoint, len(newest))
 	for key, st := range newest {
 		if st.present {
 			out[key] = st.cp
@@ -389,7 +387,7 @@ func (s *Store) load(ctx context.Context) (map[string]Checkpoint, error) {
 
 // state is the last record of one key in one partition.
 type state struct {
-	cp      Checkpoint
+	cp      checkpoint.Checkpoint
 	present bool // false for a tombstone
 	time    time.Time
 }

@@ -60,7 +60,7 @@ func TestString(t *testing.T) {
 func TestLinkerFlags(t *testing.T) {
 	t.Parallel()
 	bin := filepath.Join(t.TempDir(), "stamped")
-	const pkg = "github.com/sfsync/sfsync/schemas/svcconfig/buildinfo"
+	const pkg = "github.com/sfsync/sfsync/platform/buildinfo"
 	build := exec.Command("go", "build", "-o", bin,
 		"-ldflags", "-X "+pkg+".version=v9.9.9 -X "+pkg+".revision=abc123", "./testdata/stamped")
 	if out, err := build.CombinedOutput(); err != nil {

@@ -4,7 +4,7 @@ package main
 import (
 	"fmt"
 
-	"github.com/sfsync/sfsync/schemas/svcconfig/buildinfo"
+	"github.com/sfsync/sfsync/platform/buildinfo"
 )
 
 func main() {

@@ -1,4 +1,4 @@
-package checkpoint
+package checkpointstore_test
 
 import (
 	"bytes"
@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -14,15 +15,20 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"github.com/sfsync/sfsync/integration/harness"
+	"github.com/sfsync/sfsync/platform/checkpointstore"
+	"github.com/sfsync/sfsync/schemas/checkpoint"
 )
+
+// TestMain removes the containers the harness started for these tests.
+func TestMain(m *testing.M) { os.Exit(harness.Run(m)) }
 
 const org = "00D000000000001AAA"
 
 // newStore returns a store on a checkpoint topic unique to t, created by
 // EnsureTopic and deleted when t ends.
-func newStore(t *testing.T, k *harness.Kafka, topic string) *Store {
+func newStore(t *testing.T, k *harness.Kafka, topic string, partitions int) *checkpointstore.Store {
 	t.Helper()
-	s, err := NewStore(StoreConfig{Brokers: k.Brokers, Topic: topic})
+	s, err := checkpointstore.New(checkpointstore.Config{Brokers: k.Brokers, Topic: topic, Partitions: partitions})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,19 +50,19 @@ func testContext(t *testing.T) context.Context {
 
 // ensured returns a store on a new checkpoint topic unique to t, and a
 // context for the test.
-func ensured(t *testing.T) (*Store, context.Context) {
+func ensured(t *testing.T) (*checkpointstore.Store, context.Context) {
 	t.Helper()
 	k := harness.NewKafka(t)
 	ctx := testContext(t)
-	s := newStore(t, k, k.TopicName("checkpoints"))
+	s := newStore(t, k, k.TopicName("checkpoints"), 0)
 	if err := s.EnsureTopic(ctx); err != nil {
 		t.Fatalf("EnsureTopic: %v", err)
 	}
 	return s, ctx
 }
 
-func cp(subscription string, replay uint64) Checkpoint {
-	return Checkpoint{
+func cp(subscription string, replay uint64) checkpoint.Checkpoint {
+	return checkpoint.Checkpoint{
 		OrgID:        org,
 		Subscription: subscription,
 		ReplayID:     binary.BigEndian.AppendUint64(nil, replay),
@@ -65,13 +71,13 @@ func cp(subscription string, replay uint64) Checkpoint {
 	}
 }
 
-func sameCheckpoint(a, b Checkpoint) bool {
+func sameCheckpoint(a, b checkpoint.Checkpoint) bool {
 	return a.OrgID == b.OrgID && a.Subscription == b.Subscription && bytes.Equal(a.ReplayID, b.ReplayID) &&
 		a.UpdatedAt.Equal(b.UpdatedAt) && a.ProducerID == b.ProducerID &&
 		a.GapSuspected == b.GapSuspected && a.GapReason == b.GapReason
 }
 
-func checkLoad(t *testing.T, ctx context.Context, s *Store, want ...Checkpoint) {
+func checkLoad(t *testing.T, ctx context.Context, s *checkpointstore.Store, want ...checkpoint.Checkpoint) {
 	t.Helper()
 	got, err := s.Load(ctx)
 	if err != nil {
@@ -93,25 +99,33 @@ func TestSaveLoad(t *testing.T) {
 	gap.GapSuspected, gap.GapReason = true, "stored replay id expired; resumed from EARLIEST"
 	tests := []struct {
 		scenario string
-		saves    []Checkpoint
-		want     []Checkpoint
+		saves    []checkpoint.Checkpoint
+		want     []checkpoint.Checkpoint
 	}{
 		{"nothing saved", nil, nil},
-		{"one subscription", []Checkpoint{cp("/data/AccountChangeEvent", 1)}, []Checkpoint{cp("/data/AccountChangeEvent", 1)}},
+		{"one subscription", []checkpoint.Checkpoint{cp("/data/AccountChangeEvent", 1)}, []checkpoint.Checkpoint{cp("/data/AccountChangeEvent", 1)}},
 		{
 			"several subscriptions",
-			[]Checkpoint{cp("/data/AccountChangeEvent", 1), cp("/data/UserTerritory2AssociationChangeEvent", 2), gap, cp("/event/Territory_Change__e", 3)},
-			[]Checkpoint{cp("/data/AccountChangeEvent", 1), cp("/data/UserTerritory2AssociationChangeEvent", 2), gap, cp("/event/Territory_Change__e", 3)},
+			[]checkpoint.Checkpoint{cp("/data/AccountChangeEvent", 1), cp("/data/UserTerritory2AssociationChangeEvent", 2), gap, cp("/event/Territory_Change__e", 3)},
+			[]checkpoint.Checkpoint{cp("/data/AccountChangeEvent", 1), cp("/data/UserTerritory2AssociationChangeEvent", 2), gap, cp("/event/Territory_Change__e", 3)},
 		},
 		{
 			"newest wins",
-			[]Checkpoint{cp("/data/AccountChangeEvent", 1), cp("/data/ChangeEvents", 7), cp("/data/AccountChangeEvent", 9), cp("/data/AccountChangeEvent", 4)},
-			[]Checkpoint{cp("/data/AccountChangeEvent", 4), cp("/data/ChangeEvents", 7)},
+			[]checkpoint.Checkpoint{cp("/data/AccountChangeEvent", 1), cp("/data/ChangeEvents", 7), cp("/data/AccountChangeEvent", 9), cp("/data/AccountChangeEvent", 4)},
+			[]checkpoint.Checkpoint{cp("/data/AccountChangeEvent", 4), cp("/data/ChangeEvents", 7)},
 		},
 		{
 			"same subscription in two orgs",
-			[]Checkpoint{cp("/data/AccountChangeEvent", 1), func() Checkpoint { c := cp("/data/AccountChangeEvent", 2); c.OrgID = "00D000000000002AAA"; return c }()},
-			[]Checkpoint{cp("/data/AccountChangeEvent", 1), func() Checkpoint { c := cp("/data/AccountChangeEvent", 2); c.OrgID = "00D000000000002AAA"; return c }()},
+			[]checkpoint.Checkpoint{cp("/data/AccountChangeEvent", 1), func() checkpoint.Checkpoint {
+				c := cp("/data/AccountChangeEvent", 2)
+				c.OrgID = "00D000000000002AAA"
+				return c
+			}()},
+			[]checkpoint.Checkpoint{cp("/data/AccountChangeEvent", 1), func() checkpoint.Checkpoint {
+				c := cp("/data/AccountChangeEvent", 2)
+				c.OrgID = "00D000000000002AAA"
+				return c
+			}()},
 		},
 	}
 	for _, tt := range tests {
@@ -125,7 +139,7 @@ func TestSaveLoad(t *testing.T) {
 			}
 			checkLoad(t, ctx, s, tt.want...)
 			// A second store on the same topic, as after a restart, sees the same.
-			again, err := NewStore(StoreConfig{Brokers: s.cfg.Brokers, Topic: s.Topic()})
+			again, err := checkpointstore.New(checkpointstore.Config{Brokers: harness.NewKafka(t).Brokers, Topic: s.Topic()})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -138,8 +152,7 @@ func TestSaveLoad(t *testing.T) {
 func TestLoadAfterManySaves(t *testing.T) {
 	t.Parallel()
 	k := harness.NewKafka(t)
-	s := newStore(t, k, k.TopicName("checkpoints"))
-	s.cfg.Partitions = 3 // keys spread over partitions
+	s := newStore(t, k, k.TopicName("checkpoints"), 3) // keys spread over partitions
 	ctx := testContext(t)
 	if err := s.EnsureTopic(ctx); err != nil {
 		t.Fatal(err)
@@ -160,7 +173,7 @@ func TestLoadAfterManySaves(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	var want []Checkpoint
+	var want []checkpoint.Checkpoint
 	for _, sub := range subs {
 		want = append(want, cp(sub, rounds))
 	}
@@ -170,7 +183,7 @@ func TestLoadAfterManySaves(t *testing.T) {
 func TestDeleteWritesTombstone(t *testing.T) {
 	t.Parallel()
 	s, ctx := ensured(t)
-	for _, c := range []Checkpoint{cp("/data/AccountChangeEvent", 1), cp("/data/ChangeEvents", 2)} {
+	for _, c := range []checkpoint.Checkpoint{cp("/data/AccountChangeEvent", 1), cp("/data/ChangeEvents", 2)} {
 		if err := s.Save(ctx, c); err != nil {
 			t.Fatal(err)
 		}
@@ -189,7 +202,7 @@ func TestEnsureTopic(t *testing.T) {
 	t.Parallel()
 	k := harness.NewKafka(t)
 	ctx := testContext(t)
-	s := newStore(t, k, k.TopicName("created"))
+	s := newStore(t, k, k.TopicName("created"), 0)
 	// The default replication factor is the cluster's.
 	for i := range 2 { // creating, then finding it
 		if err := s.EnsureTopic(ctx); err != nil {
@@ -228,21 +241,21 @@ func TestEnsureTopicRefusesDeletePolicy(t *testing.T) {
 	k := harness.NewKafka(t)
 	ctx := testContext(t)
 	topic := k.Topic("plain", 1) // cleanup.policy=delete, the broker default
-	s, err := NewStore(StoreConfig{Brokers: k.Brokers, Topic: topic})
+	s, err := checkpointstore.New(checkpointstore.Config{Brokers: k.Brokers, Topic: topic})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s.Close()
 	err = s.EnsureTopic(ctx)
-	if !errors.Is(err, ErrNotCompacted) || !strings.Contains(err.Error(), topic) || !strings.Contains(err.Error(), `"delete"`) {
-		t.Errorf("EnsureTopic error = %v, want ErrNotCompacted naming %s and its policy", err, topic)
+	if !errors.Is(err, checkpointstore.ErrNotCompacted) || !strings.Contains(err.Error(), topic) || !strings.Contains(err.Error(), `"delete"`) {
+		t.Errorf("EnsureTopic error = %v, want checkpointstore.ErrNotCompacted naming %s and its policy", err, topic)
 	}
 }
 
 func TestLoadRefusesCorruptRecords(t *testing.T) {
 	t.Parallel()
 	k := harness.NewKafka(t)
-	codec, err := NewCodec()
+	codec, err := checkpoint.NewCodec()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -275,8 +288,8 @@ func TestLoadRefusesCorruptRecords(t *testing.T) {
 			}
 			_, err := s.Load(ctx)
 			want := fmt.Sprintf("%s partition 0 offset 1", s.Topic())
-			if !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), tt.says) {
-				t.Errorf("Load error = %v, want ErrCorrupt naming %q and saying %q", err, want, tt.says)
+			if !errors.Is(err, checkpointstore.ErrCorrupt) || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), tt.says) {
+				t.Errorf("Load error = %v, want checkpointstore.ErrCorrupt naming %q and saying %q", err, want, tt.says)
 			}
 		})
 	}
@@ -285,78 +298,9 @@ func TestLoadRefusesCorruptRecords(t *testing.T) {
 func TestLoadMissingTopic(t *testing.T) {
 	t.Parallel()
 	k := harness.NewKafka(t)
-	s := newStore(t, k, k.TopicName("never-created"))
+	s := newStore(t, k, k.TopicName("never-created"), 0)
 	_, err := s.Load(testContext(t))
 	if !errors.Is(err, kafka.UnknownTopicOrPartition) || !strings.Contains(err.Error(), s.Topic()) {
 		t.Errorf("Load error = %v, want UnknownTopicOrPartition naming the topic", err)
-	}
-}
-
-func TestSaveRefusesInvalid(t *testing.T) {
-	t.Parallel()
-	s, err := NewStore(StoreConfig{Brokers: []string{"127.0.0.1:1"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	bad := cp("/data/AccountChangeEvent", 1)
-	bad.ReplayID = nil
-	if err := s.Save(context.Background(), bad); !errors.Is(err, ErrInvalid) {
-		t.Errorf("Save error = %v, want ErrInvalid", err)
-	}
-}
-
-func TestStoreConfig(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		scenario string
-		cfg      StoreConfig
-		want     string
-	}{
-		{"no brokers", StoreConfig{}, "no brokers"},
-		{"negative partitions", StoreConfig{Brokers: []string{"b:9092"}, Partitions: -1}, "partitions -1"},
-		{"negative replication", StoreConfig{Brokers: []string{"b:9092"}, ReplicationFactor: -1}, "replication factor -1"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.scenario, func(t *testing.T) {
-			t.Parallel()
-			if _, err := NewStore(tt.cfg); err == nil || !strings.Contains(err.Error(), tt.want) {
-				t.Errorf("NewStore error = %v, want %q", err, tt.want)
-			}
-		})
-	}
-	s, err := NewStore(StoreConfig{Brokers: []string{"b:9092"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if s.Topic() != DefaultTopic || s.cfg.Partitions != 1 || s.cfg.ReplicationFactor != 0 {
-		t.Errorf("defaults: topic %s, partitions %d, replication %d", s.Topic(), s.cfg.Partitions, s.cfg.ReplicationFactor)
-	}
-}
-
-func TestRetryTemporary(t *testing.T) {
-	t.Parallel()
-	ctx := context.Background()
-	calls := 0
-	got, err := retryTemporary(ctx, 5, func(context.Context) (int, error) {
-		if calls++; calls < 3 {
-			return 0, fmt.Errorf("list offsets: %w", kafka.NotLeaderForPartition)
-		}
-		return 42, nil
-	})
-	if got != 42 || err != nil || calls != 3 {
-		t.Fatalf("a leader elected late: got %d, %v after %d calls; want 42 after 3", got, err, calls)
-	}
-
-	calls = 0
-	_, err = retryTemporary(ctx, 5, func(context.Context) (int, error) { calls++; return 0, ErrCorrupt })
-	if !errors.Is(err, ErrCorrupt) || calls != 1 {
-		t.Fatalf("a permanent error: %v after %d calls; want it at once", err, calls)
-	}
-
-	calls = 0
-	_, err = retryTemporary(ctx, 3, func(context.Context) (int, error) { calls++; return 0, kafka.LeaderNotAvailable })
-	if !errors.Is(err, kafka.LeaderNotAvailable) || calls != 3 {
-		t.Fatalf("a temporary error that lasts: %v after %d calls; want it after 3", err, calls)
 	}
 }

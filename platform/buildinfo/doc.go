@@ -11,7 +11,7 @@
 // no .git; GOFLAGS=-buildvcs=false turns stamping off) set the version
 // and the revision at link time through two variables:
 //
-//	go build -ldflags "-X github.com/sfsync/sfsync/schemas/svcconfig/buildinfo.version=v1.2.3 -X github.com/sfsync/sfsync/schemas/svcconfig/buildinfo.revision=$(git rev-parse HEAD)" ./cmd/...
+//	go build -ldflags "-X github.com/sfsync/sfsync/platform/buildinfo.version=v1.2.3 -X github.com/sfsync/sfsync/platform/buildinfo.revision=$(git rev-parse HEAD)" ./cmd/...
 //
 // A value set this way takes precedence over the build information;
 // `make build` sets both (its LDFLAGS). A part known from neither prints
