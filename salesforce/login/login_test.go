@@ -1,7 +1,6 @@
 package login
 
 import (
-	"context"
 	"crypto/x509"
 	"errors"
 	"strings"
@@ -12,22 +11,10 @@ import (
 	"github.com/sfsync/sfsync/salesforce/sffake"
 )
 
+// TestPubSubConfig checks the OAuth form: credentials required, and the
+// certificate authorities of RootCAs.
 func TestPubSubConfig(t *testing.T) {
 	t.Parallel()
-	static := Config{PubSubEndpoint: "127.0.0.1:7011", Plaintext: true,
-		AccessToken: "sfemu-local-dev-token", InstanceURL: "http://127.0.0.1:7012", OrgID: "00D000000000001EAA"}
-	ps, err := PubSubConfig(static, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if ps.Endpoint != "127.0.0.1:7011" || !ps.Plaintext || ps.RootCAs != nil || ps.Validate() != nil {
-		t.Errorf("pubsub config %+v", ps)
-	}
-	tok, err := ps.Credentials.Token(context.Background())
-	if err != nil || string(tok.AccessToken) != "sfemu-local-dev-token" || tok.InstanceURL != "http://127.0.0.1:7012" || tok.TenantID != "00D000000000001EAA" {
-		t.Errorf("token %+v, %v", tok, err)
-	}
-
 	withOAuth := Config{OAuth: &oauth.Config{Grant: oauth.GrantClientCredentials}, PubSubEndpoint: pubsub.DefaultEndpoint}
 	if _, err := PubSubConfig(withOAuth, nil); err == nil || err.Error() != "salesforce: pubsub credentials are required with an OAuth grant" {
 		t.Errorf("an OAuth grant without credentials: %v", err)
