@@ -18,5 +18,5 @@ if ! out=$(tsort <<<"$edges" 2>&1 >/dev/null) || [ -n "$out" ]; then
 	echo "$out" >&2
 	exit 1
 fi
-echo "no cycle among the workspace modules:"
-sed 's/^/  /' <<<"$edges"
+echo "no cycle among the workspace modules; their requirements:"
+while read -r from to; do echo "  $from -> $to"; done <<<"$edges"
