@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/sfsync/sfsync/integration/harness"
-	"github.com/sfsync/sfsync/schemas/checkpoint"
+	"github.com/sfsync/sfsync/platform/checkpointstore"
 )
 
 // TestCheckpointTopicOnCluster creates checkpoint topics on a three-node
@@ -27,7 +27,7 @@ func TestCheckpointTopicOnCluster(t *testing.T) {
 	errs := make(chan error, 50)
 	for i := range cap(errs) {
 		go func() {
-			s, err := checkpoint.NewStore(checkpoint.StoreConfig{Brokers: c.Brokers, Topic: k.TopicName(fmt.Sprintf("checkpoints-%d", i))})
+			s, err := checkpointstore.New(checkpointstore.Config{Brokers: c.Brokers, Topic: k.TopicName(fmt.Sprintf("checkpoints-%d", i))})
 			if err == nil {
 				err = s.EnsureTopic(ctx)
 				_ = s.Close()

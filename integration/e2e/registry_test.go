@@ -21,9 +21,9 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"github.com/sfsync/sfsync/integration/harness"
+	"github.com/sfsync/sfsync/platform/registry"
 	"github.com/sfsync/sfsync/schemas/avroframe"
 	"github.com/sfsync/sfsync/schemas/envelope"
-	"github.com/sfsync/sfsync/schemas/registry"
 )
 
 // TestSchemaRegistryInterop runs the pipeline with the Schema Registry

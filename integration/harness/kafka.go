@@ -14,7 +14,7 @@ import (
 	"github.com/segmentio/kafka-go"
 	"github.com/testcontainers/testcontainers-go/wait"
 
-	"github.com/sfsync/sfsync/schemas/svcconfig/kafkaconf"
+	"github.com/sfsync/sfsync/platform/kafkaconf"
 )
 
 // Kafka is a test's view of a Kafka cluster. Topics and groups it names are

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sfsync/sfsync/schemas/registry"
+	"github.com/sfsync/sfsync/platform/registry"
 )
 
 // EnvSchemaRegistryURL holds the base URL of a Confluent-compatible

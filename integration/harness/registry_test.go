@@ -8,8 +8,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/sfsync/sfsync/platform/registry"
 	"github.com/sfsync/sfsync/schemas/avroframe"
-	"github.com/sfsync/sfsync/schemas/registry"
 )
 
 // TestSchemaRegistry runs the registry client against the stack's

@@ -14,11 +14,11 @@ import (
 	"github.com/sfsync/sfsync/consumer/internal/app"
 	"github.com/sfsync/sfsync/consumer/internal/config"
 	"github.com/sfsync/sfsync/consumer/internal/dlq"
+	"github.com/sfsync/sfsync/platform/buildinfo"
+	"github.com/sfsync/sfsync/platform/dlqcmd"
+	"github.com/sfsync/sfsync/platform/endpoint"
 	"github.com/sfsync/sfsync/schemas/latest"
 	"github.com/sfsync/sfsync/schemas/svcconfig"
-	"github.com/sfsync/sfsync/schemas/svcconfig/buildinfo"
-	"github.com/sfsync/sfsync/schemas/svcconfig/dlqcmd"
-	"github.com/sfsync/sfsync/schemas/svcconfig/endpoint"
 )
 
 // defaultConfig is the configuration file read without --config.

@@ -18,7 +18,7 @@ import (
 	"github.com/sfsync/sfsync/consumer/internal/dedup"
 	"github.com/sfsync/sfsync/consumer/internal/pipeline"
 	"github.com/sfsync/sfsync/consumer/internal/store"
-	"github.com/sfsync/sfsync/schemas/svcconfig/endpoint"
+	"github.com/sfsync/sfsync/platform/endpoint"
 )
 
 // Run runs the consumer until ctx is done, then finishes the batch in

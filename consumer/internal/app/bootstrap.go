@@ -19,9 +19,9 @@ import (
 	"github.com/sfsync/sfsync/consumer/internal/config"
 	"github.com/sfsync/sfsync/consumer/internal/connect"
 	"github.com/sfsync/sfsync/consumer/internal/store"
+	"github.com/sfsync/sfsync/platform/endpoint"
 	"github.com/sfsync/sfsync/schemas/envelope"
 	"github.com/sfsync/sfsync/schemas/latest"
-	"github.com/sfsync/sfsync/schemas/svcconfig/endpoint"
 )
 
 // BootstrapOptions are the flags of "sfsync-consumer bootstrap".

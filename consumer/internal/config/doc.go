@@ -13,7 +13,7 @@
 //
 // The YAML loader, the environment overrides, the redaction and the
 // Kafka connection settings are the conventions every sfsync service
-// shares, in schemas/svcconfig and schemas/svcconfig/kafkaconf.
+// shares, in schemas/svcconfig and platform/kafkaconf.
 //
 // Secrets never print: kafka.sasl.password is a [Secret], shown as
 // "[REDACTED]", and postgres.url and redis.url are [URL] values, shown

@@ -12,7 +12,7 @@ import (
 
 	"github.com/sfsync/sfsync/consumer/internal/config"
 	"github.com/sfsync/sfsync/consumer/internal/retry"
-	"github.com/sfsync/sfsync/schemas/svcconfig/kafkaconf"
+	"github.com/sfsync/sfsync/platform/kafkaconf"
 )
 
 // WaitKafka runs fn until it succeeds, fails for good ([KafkaPermanent]:

@@ -9,7 +9,7 @@ import (
 
 	"github.com/sfsync/sfsync/consumer/internal/config"
 	"github.com/sfsync/sfsync/consumer/internal/connect"
-	"github.com/sfsync/sfsync/schemas/svcconfig/dlqcmd"
+	"github.com/sfsync/sfsync/platform/dlqcmd"
 )
 
 // ListOptions says which dead letters [List] prints, and how.

@@ -10,8 +10,8 @@ import (
 
 	"github.com/sfsync/sfsync/consumer/internal/connect"
 	"github.com/sfsync/sfsync/consumer/internal/dlq"
+	"github.com/sfsync/sfsync/platform/kafkaconf"
 	"github.com/sfsync/sfsync/schemas/deadletter"
-	"github.com/sfsync/sfsync/schemas/svcconfig/kafkaconf"
 )
 
 // output is the stage that writes to Kafka what is not applied: the dead

@@ -13,8 +13,8 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"github.com/sfsync/sfsync/integration/harness"
+	"github.com/sfsync/sfsync/platform/registry"
 	"github.com/sfsync/sfsync/schemas/envelope"
-	"github.com/sfsync/sfsync/schemas/registry"
 )
 
 // TestRegistryOutageIsRetried: a Schema Registry frame whose writer

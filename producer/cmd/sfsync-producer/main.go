@@ -19,13 +19,13 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/sfsync/sfsync/platform/buildinfo"
+	"github.com/sfsync/sfsync/platform/dlqcmd"
+	"github.com/sfsync/sfsync/platform/endpoint"
 	"github.com/sfsync/sfsync/producer/internal/app"
 	"github.com/sfsync/sfsync/producer/internal/config"
 	"github.com/sfsync/sfsync/producer/internal/dlq"
 	"github.com/sfsync/sfsync/schemas/svcconfig"
-	"github.com/sfsync/sfsync/schemas/svcconfig/buildinfo"
-	"github.com/sfsync/sfsync/schemas/svcconfig/dlqcmd"
-	"github.com/sfsync/sfsync/schemas/svcconfig/endpoint"
 )
 
 func main() {

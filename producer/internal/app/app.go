@@ -24,6 +24,10 @@ import (
 	"github.com/segmentio/kafka-go"
 	"google.golang.org/grpc"
 
+	"github.com/sfsync/sfsync/platform/checkpointstore"
+	"github.com/sfsync/sfsync/platform/endpoint"
+	"github.com/sfsync/sfsync/platform/kafkaconf"
+	"github.com/sfsync/sfsync/platform/sflogin"
 	"github.com/sfsync/sfsync/producer/internal/config"
 	"github.com/sfsync/sfsync/producer/internal/keys"
 	"github.com/sfsync/sfsync/producer/internal/normalize"
@@ -35,8 +39,6 @@ import (
 	schemacp "github.com/sfsync/sfsync/schemas/checkpoint"
 	"github.com/sfsync/sfsync/schemas/envelope"
 	"github.com/sfsync/sfsync/schemas/mapping"
-	"github.com/sfsync/sfsync/schemas/svcconfig/endpoint"
-	"github.com/sfsync/sfsync/schemas/svcconfig/kafkaconf"
 )
 
 // Options are the command-line choices that are not configuration.
@@ -62,7 +64,7 @@ type salesforce struct {
 // connect logs in and dials the Pub/Sub API with the extra dial options
 // (metrics interceptors).
 func connect(ctx context.Context, cfg *config.Config, log *slog.Logger, dialOpts ...grpc.DialOption) (*salesforce, error) {
-	ss, err := login.Open(ctx, &cfg.Salesforce.Salesforce, login.Options{Logger: log, HTTPClient: &http.Client{Timeout: pollTimeout}})
+	ss, err := sflogin.Open(ctx, &cfg.Salesforce.Salesforce, login.Options{Logger: log, HTTPClient: &http.Client{Timeout: pollTimeout}})
 	if err != nil {
 		return nil, err
 	}
@@ -105,7 +107,7 @@ func Run(ctx context.Context, cfg *config.Config, opts Options, log *slog.Logger
 	if err := ensureTopics(ctx, cfg, transport, opts, log); err != nil {
 		return err
 	}
-	store, err := schemacp.NewStore(schemacp.StoreConfig{Brokers: cfg.Kafka.Brokers, Topic: cfg.Kafka.CheckpointTopic, Transport: transport})
+	store, err := checkpointstore.New(checkpointstore.Config{Brokers: cfg.Kafka.Brokers, Topic: cfg.Kafka.CheckpointTopic, Transport: transport})
 	if err != nil {
 		return err
 	}

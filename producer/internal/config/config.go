@@ -4,12 +4,12 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/sfsync/sfsync/platform/kafkaconf"
+	"github.com/sfsync/sfsync/platform/registry"
 	"github.com/sfsync/sfsync/salesforce/oauth"
 	"github.com/sfsync/sfsync/salesforce/pubsub"
 	"github.com/sfsync/sfsync/schemas/mapping"
-	"github.com/sfsync/sfsync/schemas/registry"
 	"github.com/sfsync/sfsync/schemas/svcconfig"
-	"github.com/sfsync/sfsync/schemas/svcconfig/kafkaconf"
 )
 
 // Defaults of [Config] fields. A field left out of the file and the

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sfsync/sfsync/salesforce/login"
+	"github.com/sfsync/sfsync/platform/sflogin"
 	"github.com/sfsync/sfsync/schemas/svcconfig"
 )
 
@@ -39,7 +39,7 @@ func TestExampleFile(t *testing.T) {
 	if w := c.Warnings(); len(w) != 0 {
 		t.Errorf("warnings: %q", w)
 	}
-	if ps, err := login.PubSubConfig(&c.Salesforce.Salesforce, nil); err != nil || ps.Validate() != nil {
+	if ps, err := sflogin.PubSubConfig(&c.Salesforce.Salesforce, nil); err != nil || ps.Validate() != nil {
 		t.Errorf("pubsub config %+v, %v", ps, err)
 	}
 	if tr, err := c.Kafka.Transport(); err != nil || tr.TLS != nil || tr.SASL != nil || tr.ClientID != "sfsync-producer" {
@@ -137,7 +137,7 @@ func TestGrantFiles(t *testing.T) {
 		if c.Salesforce.PrivateKeyFile != filepath.Join(dir, key) {
 			t.Errorf("private_key_file %q not taken from the file's directory", c.Salesforce.PrivateKeyFile)
 		}
-		if oc, err := login.OAuthConfig(&c.Salesforce.Salesforce); err != nil || oc.Validate() != nil {
+		if oc, err := sflogin.OAuthConfig(&c.Salesforce.Salesforce); err != nil || oc.Validate() != nil {
 			t.Errorf("%s: %v, %v", key, oc, err)
 		}
 	}
@@ -191,7 +191,7 @@ func TestSecretsNeverShow(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	oc, err := login.OAuthConfig(&c.Salesforce.Salesforce)
+	oc, err := sflogin.OAuthConfig(&c.Salesforce.Salesforce)
 	if err != nil {
 		t.Fatal(err)
 	}

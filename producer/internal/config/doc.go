@@ -13,7 +13,7 @@
 // The YAML loader, the environment overrides, the redaction, and the
 // Salesforce and Kafka connection settings are the conventions every
 // sfsync service shares, in schemas/svcconfig and
-// schemas/svcconfig/kafkaconf; this package adds the producer's own
+// platform/kafkaconf; this package adds the producer's own
 // settings and turns the Salesforce settings into oauth and pubsub
 // configurations.
 //

@@ -14,12 +14,12 @@ import (
 
 	"github.com/segmentio/kafka-go"
 
+	"github.com/sfsync/sfsync/platform/dlqcmd"
 	"github.com/sfsync/sfsync/producer/internal/normalize"
 	"github.com/sfsync/sfsync/salesforce/pubsub"
 	"github.com/sfsync/sfsync/schemas/deadletter"
 	"github.com/sfsync/sfsync/schemas/envelope"
 	"github.com/sfsync/sfsync/schemas/mapping"
-	"github.com/sfsync/sfsync/schemas/svcconfig/dlqcmd"
 )
 
 // ErrNotConverted is returned by [Tool.Replay] when a selected dead letter

@@ -9,7 +9,7 @@ import (
 
 	"github.com/segmentio/kafka-go"
 
-	"github.com/sfsync/sfsync/schemas/svcconfig/kafkaconf"
+	"github.com/sfsync/sfsync/platform/kafkaconf"
 )
 
 // Mark is the ledger's record of one replayed dead letter, stored as JSON

@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/sfsync/sfsync/platform/sflogin"
 	"github.com/sfsync/sfsync/reconciler/internal/compact"
 	"github.com/sfsync/sfsync/reconciler/internal/config"
 	"github.com/sfsync/sfsync/reconciler/internal/publish"
@@ -26,7 +27,7 @@ const restTimeout = 2 * time.Minute
 // PubSub is returned only when withPubSub is set (backfill records replay
 // positions with it). Close releases them.
 func Connect(ctx context.Context, cfg *config.Config, log *slog.Logger, reg prometheus.Registerer, withPubSub bool) (*Deps, *pubsub.Client, error) {
-	ss, err := login.Open(ctx, &cfg.Salesforce.Salesforce, login.Options{Logger: log, HTTPClient: &http.Client{Timeout: restTimeout}})
+	ss, err := sflogin.Open(ctx, &cfg.Salesforce.Salesforce, login.Options{Logger: log, HTTPClient: &http.Client{Timeout: restTimeout}})
 	if err != nil {
 		return nil, nil, err
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/segmentio/kafka-go"
 
+	"github.com/sfsync/sfsync/platform/checkpointstore"
 	"github.com/sfsync/sfsync/reconciler/internal/publish"
 	"github.com/sfsync/sfsync/reconciler/internal/source"
 	"github.com/sfsync/sfsync/salesforce/bulk"
@@ -287,7 +288,7 @@ type runner struct {
 	cfg   Config
 	log   *slog.Logger
 	state *store
-	cps   *checkpoint.Store
+	cps   *checkpointstore.Store
 	prog  *progress
 	now   func() time.Time
 }
@@ -317,7 +318,7 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 		prog: &progress{out: cfg.Out, tty: isTerminal(cfg.Out), interval: cfg.ProgressInterval, now: time.Now},
 	}
 	if len(topics) > 0 {
-		if r.cps, err = checkpoint.NewStore(checkpoint.StoreConfig{Brokers: cfg.Brokers, Transport: cfg.Transport, Topic: cfg.CheckpointTopic}); err != nil {
+		if r.cps, err = checkpointstore.New(checkpointstore.Config{Brokers: cfg.Brokers, Transport: cfg.Transport, Topic: cfg.CheckpointTopic}); err != nil {
 			return sum, err
 		}
 		defer r.cps.Close()

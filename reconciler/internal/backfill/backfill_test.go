@@ -19,6 +19,7 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"github.com/sfsync/sfsync/integration/harness"
+	"github.com/sfsync/sfsync/platform/checkpointstore"
 	"github.com/sfsync/sfsync/reconciler/internal/publish"
 	"github.com/sfsync/sfsync/reconciler/internal/source"
 	"github.com/sfsync/sfsync/salesforce/bulk"
@@ -415,7 +416,7 @@ func TestBackfillKeepsProducerCheckpoints(t *testing.T) {
 	r := newRig(t, 50)
 	ctx := context.Background()
 	mine := checkpoint.Checkpoint{OrgID: r.s.OrgID(), Subscription: "/data/AccountChangeEvent", ReplayID: []byte{0, 0, 0, 0, 0, 0, 0, 9}, UpdatedAt: time.Now().UTC().Truncate(time.Millisecond), ProducerID: "producer-1"}
-	cps, err := checkpoint.NewStore(checkpoint.StoreConfig{Brokers: r.k.Brokers, Topic: r.cpTopic})
+	cps, err := checkpointstore.New(checkpointstore.Config{Brokers: r.k.Brokers, Topic: r.cpTopic})
 	if err != nil {
 		t.Fatal(err)
 	}

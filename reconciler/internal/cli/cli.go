@@ -16,13 +16,13 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/sfsync/sfsync/platform/buildinfo"
+	"github.com/sfsync/sfsync/platform/endpoint"
 	"github.com/sfsync/sfsync/reconciler/internal/app"
 	"github.com/sfsync/sfsync/reconciler/internal/config"
 	"github.com/sfsync/sfsync/reconciler/internal/diff"
 	"github.com/sfsync/sfsync/reconciler/internal/report"
 	"github.com/sfsync/sfsync/schemas/svcconfig"
-	"github.com/sfsync/sfsync/schemas/svcconfig/buildinfo"
-	"github.com/sfsync/sfsync/schemas/svcconfig/endpoint"
 )
 
 // DefaultConfig is the configuration file read when --config is not

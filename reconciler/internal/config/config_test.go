@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sfsync/sfsync/salesforce/login"
+	"github.com/sfsync/sfsync/platform/sflogin"
 	"github.com/sfsync/sfsync/schemas/svcconfig"
 )
 
@@ -63,7 +63,7 @@ func TestExampleFile(t *testing.T) {
 	if w := c.Warnings(); len(w) != 0 {
 		t.Errorf("warnings: %q", w)
 	}
-	if ps, err := login.PubSubConfig(&c.Salesforce.Salesforce, nil); err != nil || ps.Validate() != nil {
+	if ps, err := sflogin.PubSubConfig(&c.Salesforce.Salesforce, nil); err != nil || ps.Validate() != nil {
 		t.Errorf("pubsub config %+v, %v", ps, err)
 	}
 	if tr, err := c.Kafka.Transport(); err != nil || tr.TLS != nil || tr.SASL != nil || tr.ClientID != "sfsync-reconciler" {
@@ -242,7 +242,7 @@ func TestGrantFiles(t *testing.T) {
 	if c.Salesforce.CAFile != filepath.Join(dir, "ca.pem") || c.Salesforce.PrivateKeyFile != filepath.Join(dir, "pkcs8.key") {
 		t.Errorf("salesforce %v", c.Salesforce)
 	}
-	if oc, err := login.OAuthConfig(&c.Salesforce.Salesforce); err != nil || oc.Validate() != nil {
+	if oc, err := sflogin.OAuthConfig(&c.Salesforce.Salesforce); err != nil || oc.Validate() != nil {
 		t.Errorf("%v, %v", oc, err)
 	}
 }

@@ -3,7 +3,7 @@
 // environment overrides, validated with messages naming the file and
 // line, or the variable, of every problem, and suggesting the key meant
 // when one is misspelt. The conventions are those of every sfsync
-// service, in schemas/svcconfig and schemas/svcconfig/kafkaconf.
+// service, in schemas/svcconfig and platform/kafkaconf.
 //
 // main calls [Load] once, passing os.LookupEnv, logs [Config.Warnings],
 // and builds its dependencies from the result: the salesforce/login

@@ -10,9 +10,9 @@ import (
 
 	"github.com/segmentio/kafka-go"
 
+	"github.com/sfsync/sfsync/platform/kafkaconf"
 	"github.com/sfsync/sfsync/schemas/envelope"
 	"github.com/sfsync/sfsync/schemas/mapping"
-	"github.com/sfsync/sfsync/schemas/svcconfig/kafkaconf"
 )
 
 // Version is the order the consumer gives a corrective envelope among a

@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/segmentio/kafka-go"
 
+	"github.com/sfsync/sfsync/platform/kafkaconf"
 	"github.com/sfsync/sfsync/reconciler/internal/publish"
 	"github.com/sfsync/sfsync/reconciler/internal/source"
 	"github.com/sfsync/sfsync/salesforce/pubsub"
@@ -21,7 +22,6 @@ import (
 	"github.com/sfsync/sfsync/schemas/checkpoint"
 	"github.com/sfsync/sfsync/schemas/envelope"
 	"github.com/sfsync/sfsync/schemas/mapping"
-	"github.com/sfsync/sfsync/schemas/svcconfig/kafkaconf"
 )
 
 // Defaults of [Config].
