@@ -280,9 +280,28 @@ func TestPosition(t *testing.T) {
 	}
 	committed := func() map[int]int64 {
 		t.Helper()
-		resp, err := k.Client().OffsetFetch(ctx, &kafka.OffsetFetchRequest{GroupID: group, Topics: map[string][]int{stream: {0, 1, 2}}})
-		if err != nil {
-			t.Fatal(err)
+		// On a new cluster the first group request meets a coordinator
+		// still starting: the answer then carries an error and no
+		// partitions, and is asked again.
+		var resp *kafka.OffsetFetchResponse
+		for {
+			var err error
+			resp, err = k.Client().OffsetFetch(ctx, &kafka.OffsetFetchRequest{GroupID: group, Topics: map[string][]int{stream: {0, 1, 2}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if resp.Error == nil {
+				break
+			}
+			if !errors.Is(resp.Error, kafka.GroupCoordinatorNotAvailable) && !errors.Is(resp.Error, kafka.NotCoordinatorForGroup) &&
+				!errors.Is(resp.Error, kafka.GroupLoadInProgress) {
+				t.Fatal(resp.Error)
+			}
+			select {
+			case <-ctx.Done():
+				t.Fatalf("offsets of group %s: %v", group, resp.Error)
+			case <-time.After(100 * time.Millisecond):
+			}
 		}
 		out := map[int]int64{}
 		for _, p := range resp.Topics[stream] {
