@@ -2,7 +2,6 @@ package connect
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -79,21 +78,11 @@ func EnsureTopics(ctx context.Context, cfg *config.Config, transport *kafka.Tran
 			log.Warn("kafka topic missing: nothing is read from it until it is created", "topic", t)
 		}
 	}
-	create := missingTopics(cfg, existing)
-	if len(create) == 0 {
-		return nil
-	}
-	resp, err := client.CreateTopics(ctx, &kafka.CreateTopicsRequest{Topics: create})
-	if err != nil {
-		return fmt.Errorf("create kafka topics: %w", err)
-	}
-	for _, t := range create {
-		if err := resp.Errors[t.Topic]; err != nil && !errors.Is(err, kafka.TopicAlreadyExists) {
-			return fmt.Errorf("create kafka topic %s: %w", t.Topic, err)
-		}
+	created, err := kafkaconf.CreateTopics(ctx, client, missingTopics(cfg, existing))
+	for _, t := range created {
 		log.Info("created kafka topic", "topic", t.Topic, "partitions", t.NumPartitions, "replication", "the cluster's default")
 	}
-	return nil
+	return err
 }
 
 // missingTopics returns the topics the consumer creates that existing

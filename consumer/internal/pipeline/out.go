@@ -2,7 +2,6 @@ package pipeline
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"time"
 
@@ -60,15 +59,8 @@ func (o *output) write(ctx context.Context, msgs []kafka.Message) error {
 // the topic where each of its records fits. A dead letter Kafka still
 // refuses alone is written without its value ([dlq.Trim]).
 func (o *output) writeTooLarge(ctx context.Context, msgs []kafka.Message, err error) error {
-	var werrs kafka.WriteErrors
-	if !errors.As(err, &werrs) || len(werrs) != len(msgs) {
-		werrs = nil // kafka-go's own check: nothing was written
-	}
-	for i, m := range msgs {
-		if werrs != nil && werrs[i] == nil {
-			continue // written
-		}
-		err := o.w.WriteMessages(ctx, m)
+	return kafkaconf.WriteEach(ctx, o.w, msgs, err, func(i int, err error) error {
+		m := msgs[i]
 		if kafkaconf.TooLarge(err) && m.Topic == o.deadLetterTopic && m.Value != nil {
 			trimmed := dlq.Trim(m)
 			if o.m != nil {
@@ -79,9 +71,6 @@ func (o *output) writeTooLarge(ctx context.Context, msgs []kafka.Message, err er
 				"key", string(m.Key), "bytes", dlq.Size(m), "err", err)
 			err = o.w.WriteMessages(ctx, trimmed)
 		}
-		if err != nil {
-			return err
-		}
-	}
-	return nil
+		return err
+	})
 }

@@ -595,21 +595,11 @@ func (c *Compactor) EnsureTopics(ctx context.Context) error {
 			}
 		}
 	}
-	if len(create) == 0 {
-		return nil
-	}
-	resp, err := client.CreateTopics(ctx, &kafka.CreateTopicsRequest{Topics: create})
+	created, err := kafkaconf.CreateTopics(ctx, client, create) // one created meanwhile by another replica is no error
 	if err != nil {
-		return fmt.Errorf("compact: create kafka topics: %w", err)
+		return fmt.Errorf("compact: %w", err)
 	}
-	for _, t := range create {
-		err := resp.Errors[t.Topic]
-		if errors.Is(err, kafka.TopicAlreadyExists) {
-			continue // created meanwhile by another replica
-		}
-		if err != nil {
-			return fmt.Errorf("compact: create kafka topic %s: %w", t.Topic, err)
-		}
+	for _, t := range created {
 		c.log.Info("created latest-state topic", "topic", t.Topic, "partitions", t.NumPartitions, "replication", t.ReplicationFactor)
 		if err := c.resetWatermarks(ctx, t.Topic); err != nil {
 			return err

@@ -2,7 +2,6 @@ package publish
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"strconv"
@@ -133,24 +132,15 @@ func (p *Publisher) Publish(ctx context.Context, changes []Change) error {
 // skipped and reported to OnTooLarge: retrying it would fail the same way
 // for ever, and hold up every repair after it.
 func (p *Publisher) publishTooLarge(ctx context.Context, changes []Change, msgs []kafka.Message, err error) error {
-	var werrs kafka.WriteErrors
-	if !errors.As(err, &werrs) || len(werrs) != len(msgs) {
-		werrs = nil // kafka-go's own check: nothing was written
-	}
-	for i, m := range msgs {
-		if werrs != nil && werrs[i] == nil {
-			continue // written
-		}
-		err := p.w.WriteMessages(ctx, m)
-		if kafkaconf.TooLarge(err) {
-			p.tooLarge(changes[i], len(m.Value))
-			continue
-		}
-		if err != nil {
+	return kafkaconf.WriteEach(ctx, p.w, msgs, err, func(i int, err error) error {
+		switch {
+		case kafkaconf.TooLarge(err):
+			p.tooLarge(changes[i], len(msgs[i].Value))
+		case err != nil:
 			return fmt.Errorf("publish the corrective envelope of %s %s: %w", changes[i].Object.Name, changes[i].RecordID, err)
 		}
-	}
-	return nil
+		return nil
+	})
 }
 
 // tooLarge reports a skipped envelope to OnTooLarge, or logs it.
