@@ -17,9 +17,9 @@ import (
 
 // Serve listens on addr and serves reg's metrics, /healthz, and /readyz,
 // which answers 503 with ready's error until ready returns nil. It
-// returns once listening; Shutdown the server to stop it. A listen error
-// names addr as the metrics_addr setting.
-func Serve(addr string, reg *prometheus.Registry, ready func(context.Context) error, log *slog.Logger) (*http.Server, error) {
+// returns once listening; [Server.Stop] stops it. A listen error names
+// addr as the metrics_addr setting.
+func Serve(addr string, reg *prometheus.Registry, ready func(context.Context) error, log *slog.Logger) (*Server, error) {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
@@ -40,7 +40,22 @@ func Serve(addr string, reg *prometheus.Registry, ready func(context.Context) er
 			log.Error("http server", "err", err)
 		}
 	}()
-	return srv, nil
+	return &Server{srv}, nil
+}
+
+// StopTimeout bounds how long [Server.Stop] waits for requests in
+// progress.
+const StopTimeout = 5 * time.Second
+
+// Server is the HTTP server [Serve] started.
+type Server struct{ *http.Server }
+
+// Stop shuts the server down, letting requests in progress finish for up
+// to [StopTimeout].
+func (s *Server) Stop() {
+	ctx, cancel := context.WithTimeout(context.Background(), StopTimeout)
+	defer cancel()
+	_ = s.Shutdown(ctx)
 }
 
 // Logger returns the slog logger of the log_level (debug, info, warn,

@@ -46,11 +46,7 @@ func Run(ctx context.Context, cfg *config.Config, log *slog.Logger, reg *prometh
 	if err != nil {
 		return err
 	}
-	defer func() {
-		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(sctx)
-	}()
+	defer srv.Stop()
 
 	p, st, err := openStore(ctx, cfg, log)
 	if err != nil {

@@ -87,9 +87,7 @@ func Bootstrap(ctx context.Context, cfg *config.Config, o BootstrapOptions, log 
 		return err
 	}
 	err = fill(ctx, cfg, o, log, m)
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-	_ = srv.Shutdown(sctx)
-	cancel()
+	srv.Stop()
 	select {
 	case <-ctx.Done(): // a signal: whatever fill returned, it resumes
 		log.Info("bootstrap: stopped; run it again to resume")

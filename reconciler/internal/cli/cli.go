@@ -11,7 +11,6 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -220,11 +219,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	defer func() {
-		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(sctx)
-	}()
+	defer srv.Stop()
 	log.Info("reconciler running", "metrics", cfg.MetricsAddr, "objects", len(cfg.Mapping.Objects))
 	o := app.ServeOptionsFrom(cfg)
 	o.Compact = app.Compactor(d, cfg)
