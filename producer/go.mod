@@ -3,6 +3,7 @@ module github.com/sfsync/sfsync/producer
 go 1.26.0
 
 require (
+	github.com/cenkalti/backoff/v5 v5.0.3
 	github.com/prometheus/client_golang v1.25.0
 	github.com/sfsync/sfsync/salesforce v0.0.0
 	github.com/sfsync/sfsync/schemas v0.0.0

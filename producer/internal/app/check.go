@@ -11,7 +11,7 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"github.com/sfsync/sfsync/producer/internal/config"
-	schemacp "github.com/sfsync/sfsync/schemas/checkpoint"
+	"github.com/sfsync/sfsync/schemas/checkpoint"
 	"github.com/sfsync/sfsync/schemas/mapping"
 )
 
@@ -84,7 +84,7 @@ func Check(ctx context.Context, cfg *config.Config, out io.Writer) error {
 				report(true, "kafka topic %s (%s): %d partitions", o.KafkaTopic, o.Name, n)
 			}
 		}
-		store, err := schemacp.NewStore(schemacp.StoreConfig{Brokers: cfg.Kafka.Brokers, Topic: cfg.Kafka.CheckpointTopic, Transport: transport})
+		store, err := checkpoint.NewStore(checkpoint.StoreConfig{Brokers: cfg.Kafka.Brokers, Topic: cfg.Kafka.CheckpointTopic, Transport: transport})
 		if err == nil {
 			defer store.Close()
 			if _, exists := partitions[cfg.Kafka.CheckpointTopic]; !exists {

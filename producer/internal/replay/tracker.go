@@ -1,4 +1,4 @@
-package checkpoint
+package replay
 
 import (
 	"fmt"
@@ -28,6 +28,7 @@ type Tracker struct {
 type entry struct {
 	replayID  []byte
 	remaining int
+	failed    bool // a record of it failed: it never becomes safe
 }
 
 // Delivered records an event that was delivered at replayID and became
@@ -55,12 +56,9 @@ func (t *Tracker) Keepalive(replayID []byte) { t.Delivered(replayID, 0) }
 func (t *Tracker) Acked(tk Ticket) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if tk < t.base || tk >= t.base+Ticket(len(t.queue)) {
-		return fmt.Errorf("checkpoint: ticket %d is not in flight (in flight: %d to %d)", tk, t.base, t.base+Ticket(len(t.queue)))
-	}
-	e := &t.queue[tk-t.base]
-	if e.remaining == 0 {
-		return fmt.Errorf("checkpoint: ticket %d acknowledged more often than it has records", tk)
+	e, err := t.inFlight(tk)
+	if err != nil {
+		return err
 	}
 	e.remaining--
 	t.records--
@@ -68,11 +66,41 @@ func (t *Tracker) Acked(tk Ticket) error {
 	return nil
 }
 
+// Failed records that Kafka gave up on one record of the event with
+// ticket tk: the record is no longer in flight, and the event, with
+// everything delivered after it, never becomes safe, so the next
+// subscription resumes before it. Errors are as for [Tracker.Acked].
+func (t *Tracker) Failed(tk Ticket) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	e, err := t.inFlight(tk)
+	if err != nil {
+		return err
+	}
+	e.remaining--
+	e.failed = true
+	t.records--
+	return nil
+}
+
+// inFlight returns the entry of tk, or an error when it has no record
+// left to settle. t.mu must be held.
+func (t *Tracker) inFlight(tk Ticket) (*entry, error) {
+	if tk < t.base || tk >= t.base+Ticket(len(t.queue)) {
+		return nil, fmt.Errorf("checkpoint: ticket %d is not in flight (in flight: %d to %d)", tk, t.base, t.base+Ticket(len(t.queue)))
+	}
+	e := &t.queue[tk-t.base]
+	if e.remaining == 0 {
+		return nil, fmt.Errorf("checkpoint: ticket %d acknowledged more often than it has records", tk)
+	}
+	return e, nil
+}
+
 // advance moves the safe position past the leading events with nothing
 // left to acknowledge. t.mu must be held.
 func (t *Tracker) advance() {
 	n := 0
-	for n < len(t.queue) && t.queue[n].remaining == 0 {
+	for n < len(t.queue) && t.queue[n].remaining == 0 && !t.queue[n].failed {
 		t.safe = t.queue[n].replayID
 		n++
 	}
