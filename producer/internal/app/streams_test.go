@@ -41,7 +41,7 @@ func TestStreamConfig(t *testing.T) {
 	cfg.Subscription.Start = "latest"
 	cfg.Subscription.BackoffMin, cfg.Subscription.BackoffMax = 2*time.Second, 3*time.Minute
 	store := &memStore{saved: map[string]checkpoint.Checkpoint{
-		checkpoint.Key("00Dorg", "/data/AccountChangeEvent"): {OrgID: "00Dorg", Subscription: "/data/AccountChangeEvent", ReplayID: []byte{7}},
+		checkpoint.Key("00Dorg", "/data/AccountChangeEvent"):   {OrgID: "00Dorg", Subscription: "/data/AccountChangeEvent", ReplayID: []byte{7}},
 		checkpoint.Key("00Dother", "/data/ContactChangeEvent"): {OrgID: "00Dother", Subscription: "/data/ContactChangeEvent", ReplayID: []byte{8}},
 	}}
 	checkpoints := replay.NewCheckpoints(store, "host/1")

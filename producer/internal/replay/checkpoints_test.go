@@ -16,7 +16,9 @@ type memStore struct {
 	err   error
 }
 
-func (m *memStore) Load(context.Context) (map[string]checkpoint.Checkpoint, error) { return m.saved, m.err }
+func (m *memStore) Load(context.Context) (map[string]checkpoint.Checkpoint, error) {
+	return m.saved, m.err
+}
 
 func (m *memStore) Save(_ context.Context, cp checkpoint.Checkpoint) error {
 	m.saved[cp.Key()] = cp
