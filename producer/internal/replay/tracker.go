@@ -53,47 +53,31 @@ func (t *Tracker) Keepalive(replayID []byte) { t.Delivered(replayID, 0) }
 // ticket tk. Acknowledging more records than the event had, or an event
 // already safe, is an error: it means the caller counts wrongly, and a
 // checkpoint could run ahead of Kafka.
-func (t *Tracker) Acked(tk Ticket) error {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	e, err := t.inFlight(tk)
-	if err != nil {
-		return err
-	}
-	e.remaining--
-	t.records--
-	t.advance()
-	return nil
-}
+func (t *Tracker) Acked(tk Ticket) error { return t.settle(tk, false) }
 
 // Failed records that Kafka gave up on one record of the event with
 // ticket tk: the record is no longer in flight, and the event, with
 // everything delivered after it, never becomes safe, so the next
 // subscription resumes before it. Errors are as for [Tracker.Acked].
-func (t *Tracker) Failed(tk Ticket) error {
+func (t *Tracker) Failed(tk Ticket) error { return t.settle(tk, true) }
+
+// settle counts one record of the event with ticket tk as no longer in
+// flight, written or failed.
+func (t *Tracker) settle(tk Ticket, failed bool) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	e, err := t.inFlight(tk)
-	if err != nil {
-		return err
-	}
-	e.remaining--
-	e.failed = true
-	t.records--
-	return nil
-}
-
-// inFlight returns the entry of tk, or an error when it has no record
-// left to settle. t.mu must be held.
-func (t *Tracker) inFlight(tk Ticket) (*entry, error) {
 	if tk < t.base || tk >= t.base+Ticket(len(t.queue)) {
-		return nil, fmt.Errorf("checkpoint: ticket %d is not in flight (in flight: %d to %d)", tk, t.base, t.base+Ticket(len(t.queue)))
+		return fmt.Errorf("checkpoint: ticket %d is not in flight (in flight: %d to %d)", tk, t.base, t.base+Ticket(len(t.queue)))
 	}
 	e := &t.queue[tk-t.base]
 	if e.remaining == 0 {
-		return nil, fmt.Errorf("checkpoint: ticket %d acknowledged more often than it has records", tk)
+		return fmt.Errorf("checkpoint: ticket %d acknowledged more often than it has records", tk)
 	}
-	return e, nil
+	e.remaining--
+	e.failed = e.failed || failed
+	t.records--
+	t.advance()
+	return nil
 }
 
 // advance moves the safe position past the leading events with nothing
