@@ -22,7 +22,8 @@ type Tracker struct {
 	base    Ticket  // ticket of queue[0]
 	queue   []entry // delivered, not yet safe, in delivery order
 	safe    []byte  // newest safe replay id, nil before the first
-	records int     // records delivered and not yet acknowledged
+	records int     // records delivered and not yet acknowledged or failed
+	failed  int     // records Kafka gave up on
 }
 
 type entry struct {
@@ -76,6 +77,9 @@ func (t *Tracker) settle(tk Ticket, failed bool) error {
 	e.remaining--
 	e.failed = e.failed || failed
 	t.records--
+	if failed {
+		t.failed++
+	}
 	t.advance()
 	return nil
 }
@@ -106,8 +110,16 @@ func (t *Tracker) Safe() ([]byte, bool) {
 	return t.safe, t.safe != nil
 }
 
+// Unacknowledged returns the number of Kafka records not acknowledged:
+// in flight or failed.
+func (t *Tracker) Unacknowledged() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.records + t.failed
+}
+
 // InFlight returns the number of events delivered and not yet safe, and
-// of Kafka records not yet acknowledged.
+// of Kafka records neither acknowledged nor failed.
 func (t *Tracker) InFlight() (events, records int) {
 	t.mu.Lock()
 	defer t.mu.Unlock()

@@ -201,3 +201,22 @@ func TestFailedRecordHoldsThePosition(t *testing.T) {
 		t.Error("a failure past the event's records = nil, want an error")
 	}
 }
+
+// TestUnacknowledged counts the records in flight and those that failed.
+func TestUnacknowledged(t *testing.T) {
+	t.Parallel()
+	var tr Tracker
+	a := tr.Delivered(rid(1), 3)
+	if err := tr.Acked(a); err != nil {
+		t.Fatal(err)
+	}
+	if err := tr.Failed(a); err != nil {
+		t.Fatal(err)
+	}
+	if got := tr.Unacknowledged(); got != 2 {
+		t.Errorf("Unacknowledged = %d, want 2 (one in flight, one failed)", got)
+	}
+	if _, records := tr.InFlight(); records != 1 {
+		t.Errorf("records in flight = %d, want 1", records)
+	}
+}

@@ -555,17 +555,20 @@ func (s *Stream) writeDeadLetter(ctx context.Context, dl sink.DeadLetter, tracke
 	return nil
 }
 
-// drain waits until Kafka acknowledged or failed every record of the
-// session (acked is closed), up to DrainTimeout, then saves the safe
-// position.
+// drain waits until Kafka acknowledged every record of the session, up
+// to DrainTimeout, then saves the safe position. A record Kafka gave up
+// on is never acknowledged: the wait then lasts DrainTimeout, which
+// paces a producer whose Kafka fails.
 func (s *Stream) drain(tracker *replay.Tracker, acked <-chan struct{}) {
 	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.DrainTimeout)
 	defer cancel()
 	select {
 	case <-acked:
 	case <-ctx.Done():
-		_, records := tracker.InFlight()
-		s.log.Warn("stopped waiting for Kafka acknowledgements", "unacknowledged", records)
+	}
+	if n := tracker.Unacknowledged(); n > 0 {
+		<-ctx.Done()
+		s.log.Warn("stopped waiting for Kafka acknowledgements", "unacknowledged", n)
 	}
 	s.save(ctx, tracker)
 }
