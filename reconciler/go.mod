@@ -20,8 +20,6 @@ require (
 	golang.org/x/term v0.48.0
 )
 
-require go.yaml.in/yaml/v2 v2.4.5 // indirect
-
 require (
 	dario.cat/mergo v1.0.2 // indirect
 	github.com/Azure/go-ansiterm v0.0.0-20261006220739-8c912ac31dd4 // indirect

@@ -13,6 +13,7 @@ import (
 
 	"github.com/segmentio/kafka-go"
 
+	"github.com/sfsync/sfsync/schemas/deadletter"
 	"github.com/sfsync/sfsync/schemas/envelope"
 )
 
@@ -150,7 +151,7 @@ func TestDeadLetterReplay(t *testing.T) {
 		}
 		partition := kafka.Murmur2Balancer{Consistent: true}.Balance(m, 0, 1, 2)
 		if want[e.RecordID] != e.EventID || string(m.Key) != "0MI000000000001AAA" || e.PartitionKey != string(m.Key) ||
-			m.Partition != partition || len(m.Headers) != 1 || m.Headers[0].Key != "sfsync-change-type" || string(m.Headers[0].Value) != "CREATE" ||
+			m.Partition != partition || len(m.Headers) != 1 || m.Headers[0].Key != deadletter.HeaderChangeType || string(m.Headers[0].Value) != "CREATE" ||
 			!strings.HasPrefix(name(e), "A") {
 			t.Errorf("record %s[%d]@%d key %s headers %v: envelope %s %s event %s values %v; want partition %d",
 				m.Topic, m.Partition, m.Offset, m.Key, m.Headers, e.Entity, e.RecordID, e.EventID, e.Values, partition)

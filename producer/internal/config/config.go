@@ -31,8 +31,8 @@ const (
 	DefaultCapacity           = pubsub.DefaultCapacity
 	DefaultStart              = "earliest"
 	DefaultStallTimeout       = pubsub.DefaultStallTimeout
-	DefaultBackoffMin         = pubsub.DefaultBackoffMin
-	DefaultBackoffMax         = pubsub.DefaultBackoffMax
+	DefaultBackoffMin         = time.Second // stream.DefaultBackoffMin
+	DefaultBackoffMax         = time.Minute // stream.DefaultBackoffMax
 	DefaultCheckpointInterval = time.Second
 	DefaultShutdownTimeout    = 30 * time.Second
 	DefaultPartitionKeyCache  = 1_000_000 // keys.DefaultCapacity
@@ -263,11 +263,6 @@ func (c *Config) setDefaults() {
 	def(&c.MetricsAddr, DefaultMetricsAddr)
 	def(&c.LogLevel, DefaultLogLevel)
 	def(&c.LogFormat, DefaultLogFormat)
-}
-
-// Backoff returns the resubscription backoff of s.
-func (s Subscription) Backoff() pubsub.Backoff {
-	return pubsub.Backoff{Min: s.BackoffMin, Max: s.BackoffMax}
 }
 
 // String returns c as "key=value" pairs in file order, secrets shown as

@@ -16,6 +16,8 @@ import (
 
 	"github.com/sfsync/sfsync/platform/dlqcmd"
 	"github.com/sfsync/sfsync/producer/internal/normalize"
+	"github.com/sfsync/sfsync/producer/internal/replay"
+	"github.com/sfsync/sfsync/producer/internal/sink"
 	"github.com/sfsync/sfsync/salesforce/pubsub"
 	"github.com/sfsync/sfsync/schemas/deadletter"
 	"github.com/sfsync/sfsync/schemas/envelope"
@@ -36,10 +38,10 @@ type Keys interface {
 	Resolve(ctx context.Context, envs []envelope.Envelope) error
 }
 
-// Writer writes envelopes to Kafka as the live stream does; *sink.Sink is
-// one.
+// Writer writes envelopes to Kafka as the live stream does, and sends
+// an Ack per record it queued on acks; *sink.Sink is one.
 type Writer interface {
-	Write(ctx context.Context, topic string, envs []envelope.Envelope, done func(int, error)) error
+	WriteEnvelopes(ctx context.Context, topic string, envs []envelope.Envelope, tk replay.Ticket, acks chan<- sink.Ack) (queued int, err error)
 }
 
 // Tool lists and replays the producer's dead letters. Its fields are its
@@ -379,6 +381,14 @@ func (t *Tool) Replay(ctx context.Context, opts ReplayOptions, out io.Writer) er
 	return errors.Join(errs...)
 }
 
+// writeOne writes envs, counting the records queued in pending.
+func (t *Tool) writeOne(ctx context.Context, topic string, envs []envelope.Envelope, tk replay.Ticket, acks chan<- sink.Ack, pending *sync.WaitGroup) error {
+	pending.Add(len(envs))
+	queued, err := t.Writer.WriteEnvelopes(ctx, topic, envs, tk, acks)
+	pending.Add(queued - len(envs))
+	return err
+}
+
 // write writes the envelopes of the conversions that succeeded, waits for
 // Kafka's acknowledgements, and records in the ledger the dead letters
 // all of whose envelopes Kafka acknowledged. It returns the conversions
@@ -387,27 +397,27 @@ func (t *Tool) Replay(ctx context.Context, opts ReplayOptions, out io.Writer) er
 // not written.
 func (t *Tool) write(ctx context.Context, convs []conversion) ([]conversion, error) {
 	var (
-		mu      sync.Mutex
-		pending sync.WaitGroup
+		pending sync.WaitGroup // records queued and not yet settled
 		refused = make([]error, len(convs))
 		queued  = 0 // the conversions all of whose envelopes were queued
+		acks    = make(chan sink.Ack, 64)
+		settled = make(chan struct{})
 	)
+	go func() {
+		defer close(settled)
+		for a := range acks {
+			if a.Err != nil {
+				refused[a.Ticket] = a.Err
+			}
+			pending.Done()
+		}
+	}()
 	var queueErr error
 queue:
 	for i := range convs {
 		c := &convs[i]
 		for j := range c.envs {
-			pending.Add(1)
-			err := t.Writer.Write(ctx, c.topic, c.envs[j:j+1], func(_ int, err error) {
-				defer pending.Done()
-				if err != nil {
-					mu.Lock()
-					refused[i] = err
-					mu.Unlock()
-				}
-			})
-			if err != nil {
-				pending.Done()
+			if err := t.writeOne(ctx, c.topic, c.envs[j:j+1], replay.Ticket(i), acks, &pending); err != nil {
 				queueErr = fmt.Errorf("%s: %w", c.letter.Origin, err)
 				break queue
 			}
@@ -415,6 +425,8 @@ queue:
 		queued++
 	}
 	pending.Wait()
+	close(acks)
+	<-settled
 	now := time.Now
 	if t.Now != nil {
 		now = t.Now

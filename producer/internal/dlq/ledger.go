@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/cenkalti/backoff/v5"
 	"github.com/segmentio/kafka-go"
 
 	"github.com/sfsync/sfsync/platform/kafkaconf"
@@ -81,17 +82,29 @@ func (l *ledger) ensureTopic(ctx context.Context) error {
 	if err != nil && !errors.Is(err, kafka.TopicAlreadyExists) {
 		return fmt.Errorf("create replay ledger %s: %w", l.topic, err)
 	}
-	for {
+	_, err = backoff.Retry(ctx, func() (struct{}, error) {
 		md, err := l.client.Metadata(ctx, &kafka.MetadataRequest{Topics: []string{l.topic}})
 		if err == nil && len(md.Topics) == 1 && md.Topics[0].Error == nil &&
 			len(md.Topics[0].Partitions) > 0 && md.Topics[0].Partitions[0].Leader.Host != "" {
-			return nil
+			return struct{}{}, nil
 		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("replay ledger %s: waiting for its leader: %w", l.topic, ctx.Err())
-		case <-time.After(100 * time.Millisecond):
-		}
+		return struct{}{}, errNoLeader
+	}, backoff.WithBackOff(leaderBackoff()), backoff.WithMaxElapsedTime(0))
+	if err != nil {
+		return fmt.Errorf("replay ledger %s: waiting for its leader: %w", l.topic, err)
+	}
+	return nil
+}
+
+// errNoLeader is a ledger topic whose partition has no leader yet.
+var errNoLeader = errors.New("no leader yet")
+
+// leaderBackoff paces the wait for the ledger topic's leader: from
+// 100 ms, growing by half each time up to 1 s, jittered by half either
+// way; the caller's context bounds it.
+func leaderBackoff() *backoff.ExponentialBackOff {
+	return &backoff.ExponentialBackOff{
+		InitialInterval: 100 * time.Millisecond, MaxInterval: time.Second, Multiplier: 1.5, RandomizationFactor: 0.5,
 	}
 }
 

@@ -10,6 +10,8 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"github.com/sfsync/sfsync/integration/harness"
+	"github.com/sfsync/sfsync/producer/internal/replay"
+	"github.com/sfsync/sfsync/producer/internal/sink"
 	"github.com/sfsync/sfsync/schemas/envelope"
 )
 
@@ -21,19 +23,19 @@ type refusingWriter struct {
 	queued       []string
 }
 
-func (w *refusingWriter) Write(_ context.Context, _ string, envs []envelope.Envelope, done func(int, error)) error {
+func (w *refusingWriter) WriteEnvelopes(_ context.Context, _ string, envs []envelope.Envelope, tk replay.Ticket, acks chan<- sink.Ack) (int, error) {
 	for i, e := range envs {
 		if w.stop[e.RecordID] {
-			return errors.New("queue full")
+			return i, errors.New("queue full")
 		}
 		w.queued = append(w.queued, e.RecordID)
 		var err error
 		if w.refuse[e.RecordID] {
 			err = errors.New("not enough replicas")
 		}
-		done(i, err)
+		acks <- sink.Ack{Ticket: tk, Envelope: &envs[i], Err: err}
 	}
-	return nil
+	return len(envs), nil
 }
 
 // TestWriteRecordsWhatKafkaAcknowledged writes three converted dead

@@ -74,8 +74,10 @@ func New(cfg Config) (*Resolver, error) {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	r := &Resolver{mapping: cfg.Mapping, sf: cfg.Salesforce, log: cfg.Logger}
+	// The cache exists before its gauge is registered: a scrape may come
+	// at once. Evictions happen only in Resolve, once r.m is set.
+	r.cache = newCache(cfg.Capacity, func() { r.m.evicted() })
 	r.m = newMetrics(cfg.Registerer, func() float64 { return float64(r.cache.len()) })
-	r.cache = newCache(cfg.Capacity, r.m.evicted)
 	return r, nil
 }
 

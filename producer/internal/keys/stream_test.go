@@ -118,7 +118,7 @@ func (p *pipeline) run() (stop func() *prometheus.Registry) {
 	st, err := stream.New(stream.Config{
 		Topic: "/data/AccountChangeEvent", Mapping: p.mapping, Normalizer: normalize.New(p.mapping, p.s.OrgID()),
 		DeadLetterTopic: p.dlq, Subscriber: p.client, Writer: p.sink, Saver: p.saver, Start: p.saver.get(),
-		CheckpointInterval: 20 * time.Millisecond, Backoff: pubsub.Backoff{Min: 10 * time.Millisecond, Max: 50 * time.Millisecond},
+		CheckpointInterval: 20 * time.Millisecond, BackoffMin: 10 * time.Millisecond, BackoffMax: 50 * time.Millisecond,
 		Metrics: stream.NewMetrics(reg), Keys: r,
 	})
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/segmentio/kafka-go"
 
+	"github.com/sfsync/sfsync/producer/internal/replay"
 	"github.com/sfsync/sfsync/schemas/deadletter"
 	"github.com/sfsync/sfsync/schemas/envelope"
 )
@@ -199,39 +200,81 @@ func (s *Sink) fits(msg *kafka.Message, index int) error {
 	return nil
 }
 
-// Write queues one record per envelope on topic, keyed by its partition
-// key, and calls done(env index, err) once per envelope, from a writer
-// goroutine, when Kafka acknowledged it (err nil) or it failed; done may
-// be nil. It blocks while MaxInFlight records are unacknowledged or their
-// callbacks running, until ctx is done. A topic missing from the cluster
-// fails Write at once. An envelope too large for the topic's limit fails
-// Write with a [*TooLargeError] before anything of the call is queued.
-// On an error return, done is not called for envelopes from the failing
-// one on.
-func (s *Sink) Write(ctx context.Context, topic string, envs []envelope.Envelope, done func(i int, err error)) error {
+// Ack is the outcome of one record written by [Sink.Write] or
+// [Sink.WriteDeadLetter]: Kafka acknowledged it (Err nil), or the writer
+// gave up on it.
+type Ack struct {
+	// Ticket is the one the record was written with.
+	Ticket replay.Ticket
+	// Topic is the record's Kafka topic.
+	Topic string
+	// Envelope is the record's envelope; nil for a dead letter.
+	Envelope *envelope.Envelope
+	// Err says why the record was not written.
+	Err error
+}
+
+// Batch is the Kafka records of envelopes bound for one topic, encoded
+// and checked against the topic's size limit by [Sink.Batch].
+type Batch struct {
+	topic string
+	envs  []envelope.Envelope
+	msgs  []kafka.Message
+}
+
+// Len returns the number of records of b.
+func (b *Batch) Len() int { return len(b.msgs) }
+
+// Batch encodes one record per envelope for topic, keyed by its
+// partition key. An envelope too large for the topic's limit fails it
+// with a [*TooLargeError].
+func (s *Sink) Batch(topic string, envs []envelope.Envelope) (*Batch, error) {
 	msgs := make([]kafka.Message, len(envs))
 	for i := range envs {
 		value, err := s.codec.EncodeTo(nil, topic, &envs[i])
 		if err != nil {
-			return fmt.Errorf("encode %s %s: %w", envs[i].Entity, envs[i].RecordID, err)
+			return nil, fmt.Errorf("encode %s %s: %w", envs[i].Entity, envs[i].RecordID, err)
 		}
 		msgs[i] = kafka.Message{
-			Topic:      topic,
-			Key:        []byte(envs[i].PartitionKey),
-			Value:      value,
-			Headers:    []kafka.Header{{Key: deadletter.HeaderChangeType, Value: []byte(envs[i].ChangeType.String())}},
-			WriterData: completion{i: i, done: done},
+			Topic:   topic,
+			Key:     []byte(envs[i].PartitionKey),
+			Value:   value,
+			Headers: []kafka.Header{{Key: deadletter.HeaderChangeType, Value: []byte(envs[i].ChangeType.String())}},
 		}
 		if err := s.fits(&msgs[i], i); err != nil {
-			return fmt.Errorf("write to %s: %w", topic, err)
+			return nil, fmt.Errorf("write to %s: %w", topic, err)
 		}
 	}
-	for _, msg := range msgs {
+	return &Batch{topic: topic, envs: envs, msgs: msgs}, nil
+}
+
+// Write queues the records of b and sends one [Ack] per record on acks,
+// from a writer goroutine, once Kafka acknowledged it or it failed. It
+// blocks while MaxInFlight records are unacknowledged or their Acks not
+// yet received, until ctx is done: acks must be read until every record
+// written is acknowledged. A topic missing from the cluster fails Write
+// at once. Write returns the number of records it queued, each of which
+// gets its Ack: all of b's on a nil error, and on an error those before
+// the one that failed.
+func (s *Sink) Write(ctx context.Context, b *Batch, tk replay.Ticket, acks chan<- Ack) (queued int, err error) {
+	for i := range b.msgs {
+		msg := b.msgs[i]
+		msg.WriterData = ackTo{acks: acks, ack: Ack{Ticket: tk, Topic: b.topic, Envelope: &b.envs[i]}}
 		if err := s.send(ctx, msg); err != nil {
-			return fmt.Errorf("write to %s: %w", topic, err)
+			return i, fmt.Errorf("write to %s: %w", b.topic, err)
 		}
 	}
-	return nil
+	return len(b.msgs), nil
+}
+
+// WriteEnvelopes is [Sink.Batch] then [Sink.Write]: it writes envs to
+// topic, or none of them when one is too large.
+func (s *Sink) WriteEnvelopes(ctx context.Context, topic string, envs []envelope.Envelope, tk replay.Ticket, acks chan<- Ack) (queued int, err error) {
+	b, err := s.Batch(topic, envs)
+	if err != nil {
+		return 0, err
+	}
+	return s.Write(ctx, b, tk, acks)
 }
 
 // send takes a slot of the in-flight window, waiting for one until ctx is
@@ -253,31 +296,32 @@ func (s *Sink) send(ctx context.Context, msg kafka.Message) error {
 	return nil
 }
 
-type completion struct {
-	i    int
-	done func(int, error)
+// ackTo is a record's WriterData: the Ack to send and where.
+type ackTo struct {
+	acks chan<- Ack
+	ack  Ack
 }
 
 func (s *Sink) completion(msgs []kafka.Message, err error) {
 	for _, m := range msgs {
-		if c, ok := m.WriterData.(completion); ok && c.done != nil {
-			var merr error
+		if a, ok := m.WriterData.(ackTo); ok && a.acks != nil {
 			if err != nil {
-				merr = fmt.Errorf("kafka %s[%d]: %w", m.Topic, m.Partition, err)
+				a.ack.Err = fmt.Errorf("kafka %s[%d]: %w", m.Topic, m.Partition, err)
 			}
-			c.done(c.i, merr)
+			a.acks <- a.ack
 		}
-		// Released after the callback, so a slow callback slows writers too.
+		// Released after the Ack is received, so a slow reader slows
+		// writers too.
 		<-s.inflight
 	}
 }
 
-// InFlight returns the number of records written whose callbacks have not
-// yet returned.
+// InFlight returns the number of records written whose Acks have not yet
+// been received.
 func (s *Sink) InFlight() int { return len(s.inflight) }
 
-// Close flushes queued records, waits for their callbacks, and releases
-// the writers.
+// Close flushes queued records, waits for their Acks to be received, and
+// releases the writers.
 func (s *Sink) Close() error {
 	var errs []error
 	for _, w := range s.writers {
@@ -317,12 +361,13 @@ type DeadLetter struct {
 }
 
 // WriteDeadLetter queues dl on topic, keyed by its event id, with the
-// headers of package deadletter's contract, and calls done once Kafka
-// acknowledged it or it failed, like [Sink.Write]. A dead letter too
+// headers of package deadletter's contract, and sends its [Ack], with
+// ticket tk, on acks once Kafka acknowledged it or it failed, like
+// [Sink.Write]. A dead letter too
 // large for the topic is written without its payload, with the headers
 // [deadletter.HeaderTrimmed], [deadletter.HeaderSize] and
 // [deadletter.HeaderLimit] saying so.
-func (s *Sink) WriteDeadLetter(ctx context.Context, topic string, dl DeadLetter, done func(error)) error {
+func (s *Sink) WriteDeadLetter(ctx context.Context, topic string, dl DeadLetter, tk replay.Ticket, acks chan<- Ack) error {
 	msg := deadLetterMessage(topic, dl)
 	if s.fits(&msg, 0) != nil && dl.Payload != nil {
 		dl.Trimmed, dl.Size, dl.Limit = deadletter.TrimmedPayload, recordSize(&msg)+batchOverhead, s.Limit(topic)
@@ -332,11 +377,7 @@ func (s *Sink) WriteDeadLetter(ctx context.Context, topic string, dl DeadLetter,
 	if err := s.fits(&msg, 0); err != nil {
 		return fmt.Errorf("write dead letter to %s: %w", topic, err)
 	}
-	msg.WriterData = completion{done: func(_ int, err error) {
-		if done != nil {
-			done(err)
-		}
-	}}
+	msg.WriterData = ackTo{acks: acks, ack: Ack{Ticket: tk, Topic: topic}}
 	if err := s.send(ctx, msg); err != nil {
 		return fmt.Errorf("write dead letter to %s: %w", topic, err)
 	}

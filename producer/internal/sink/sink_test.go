@@ -6,13 +6,13 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/segmentio/kafka-go"
 
 	"github.com/sfsync/sfsync/integration/harness"
+	"github.com/sfsync/sfsync/producer/internal/replay"
 	"github.com/sfsync/sfsync/producer/internal/sink"
 	"github.com/sfsync/sfsync/schemas/deadletter"
 	"github.com/sfsync/sfsync/schemas/envelope"
@@ -36,6 +36,16 @@ func envelopes(n, keys int) []envelope.Envelope {
 	return out
 }
 
+// write batches envs for topic and writes them with ticket tk.
+func write(ctx context.Context, s *sink.Sink, topic string, envs []envelope.Envelope, tk replay.Ticket, acks chan<- sink.Ack) error {
+	b, err := s.Batch(topic, envs)
+	if err != nil {
+		return err
+	}
+	_, err = s.Write(ctx, b, tk, acks)
+	return err
+}
+
 // TestWriteAcknowledgesEveryRecordInKeyOrder writes envelopes over many
 // keys, waits for every acknowledgement, then reads the topic back: every
 // envelope is there once, on the partition murmur2 gives its key, in
@@ -53,25 +63,26 @@ func TestWriteAcknowledgesEveryRecordInKeyOrder(t *testing.T) {
 	defer cancel()
 
 	envs := envelopes(n, keys)
-	var mu sync.Mutex
 	acked := make([]int, n)
-	var wg sync.WaitGroup
-	wg.Add(n)
-	for lo := 0; lo < n; lo += 100 {
-		batch := envs[lo : lo+100]
-		if err := s.Write(ctx, topic, batch, func(i int, err error) {
-			defer wg.Done()
-			if err != nil {
-				t.Errorf("record %d: %v", lo+i, err)
+	acks := make(chan sink.Ack)
+	read := make(chan struct{})
+	go func() {
+		defer close(read)
+		for range n {
+			a := <-acks
+			if a.Err != nil || a.Topic != topic || a.Envelope == nil {
+				t.Errorf("ack %+v", a)
+				continue
 			}
-			mu.Lock()
-			acked[lo+i]++
-			mu.Unlock()
-		}); err != nil {
+			acked[a.Envelope.CommitNumber]++
+		}
+	}()
+	for lo := 0; lo < n; lo += 100 {
+		if err := write(ctx, s, topic, envs[lo:lo+100], replay.Ticket(lo), acks); err != nil {
 			t.Fatal(err)
 		}
 	}
-	wg.Wait()
+	<-read
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -130,7 +141,7 @@ func TestWriteAcknowledgesEveryRecordInKeyOrder(t *testing.T) {
 	}
 }
 
-// TestBackpressure holds every callback, so records stay in flight: Write
+// TestBackpressure reads no Ack, so records stay in flight: Write
 // returns while the window has room, then blocks until its context ends,
 // and InFlight never passes MaxInFlight. A missing topic fails Write at
 // once.
@@ -144,44 +155,36 @@ func TestBackpressure(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	if err := s.Write(context.Background(), k.TopicName("missing"), envelopes(1, 1), nil); err == nil {
+	if err := write(context.Background(), s, k.TopicName("missing"), envelopes(1, 1), 0, nil); err == nil {
 		t.Fatal("write to a missing topic = nil, want an error")
 	}
 
-	release := make(chan struct{})
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	peak := 0
-	done := func(_ int, err error) {
-		defer wg.Done()
-		if err != nil {
-			t.Error(err)
-		}
-		mu.Lock()
-		peak = max(peak, s.InFlight())
-		mu.Unlock()
-		<-release
-	}
-	wg.Add(maxInFlight)
-	if err := s.Write(context.Background(), topic, envelopes(maxInFlight, 3), done); err != nil {
+	acks := make(chan sink.Ack)
+	if err := write(context.Background(), s, topic, envelopes(maxInFlight, 3), 0, acks); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
-	if err := s.Write(ctx, topic, envelopes(1, 1), done); !errors.Is(err, context.DeadlineExceeded) {
+	if err := write(ctx, s, topic, envelopes(1, 1), 1, acks); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("write with a full window = %v, want it to wait until its context ends", err)
 	}
-	close(release)
-	wg.Wait()
+	peak := 0
+	for range maxInFlight {
+		peak = max(peak, s.InFlight())
+		if a := <-acks; a.Err != nil || a.Ticket != 0 {
+			t.Errorf("ack %+v", a)
+		}
+	}
 	if peak > maxInFlight {
 		t.Errorf("%d records in flight, limit %d", peak, maxInFlight)
 	}
-	// The window empties once the callbacks return.
-	wg.Add(1)
-	if err := s.Write(context.Background(), topic, envelopes(1, 1), done); err != nil {
+	// The window empties once the Acks are read.
+	if err := write(context.Background(), s, topic, envelopes(1, 1), 2, acks); err != nil {
 		t.Fatal(err)
 	}
-	wg.Wait()
+	if a := <-acks; a.Err != nil || a.Ticket != 2 {
+		t.Errorf("ack %+v", a)
+	}
 }
 
 // smallLimit is the max.message.bytes of the tests' small topics.
@@ -231,27 +234,26 @@ func TestBatchesFitTheTopicsLimit(t *testing.T) {
 	for i := range envs {
 		envs[i].TransactionKey = strings.Repeat("t", 2000)
 	}
-	var wg sync.WaitGroup
-	wg.Add(n)
-	var failed sync.Once
+	acks := make(chan sink.Ack, n)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	if err := s.Write(ctx, topic, envs, func(i int, err error) {
-		defer wg.Done()
-		if err != nil {
-			failed.Do(func() { t.Errorf("envelope %d: %v", i, err) })
-		}
-	}); err != nil {
+	if err := write(ctx, s, topic, envs, 0, acks); err != nil {
 		t.Fatal(err)
 	}
-	wg.Wait()
+	failed := 0
+	for range n {
+		if a := <-acks; a.Err != nil && failed == 0 {
+			failed++
+			t.Errorf("envelope %d: %v", a.Envelope.CommitNumber, a.Err)
+		}
+	}
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
 }
 
 // TestOversizedRecords: an envelope larger than its topic takes fails
-// Write with a *TooLargeError before anything of the call is written; a
+// Batch with a *TooLargeError, so nothing of the event is written; a
 // dead letter too large for its topic is written without its payload,
 // with headers saying so.
 func TestOversizedRecords(t *testing.T) {
@@ -268,22 +270,22 @@ func TestOversizedRecords(t *testing.T) {
 
 	envs := envelopes(3, 3)
 	envs[1].TransactionKey = strings.Repeat("t", 100_000)
-	err = s.Write(ctx, topic, envs, func(i int, err error) { t.Errorf("envelope %d written: %v", i, err) })
+	_, err = s.Batch(topic, envs)
 	var tooLarge *sink.TooLargeError
 	if !errors.As(err, &tooLarge) || tooLarge.Index != 1 || tooLarge.Topic != topic || tooLarge.Limit != smallLimit || tooLarge.Size <= smallLimit {
-		t.Fatalf("Write = %v (%+v), want a *TooLargeError for envelope 1", err, tooLarge)
+		t.Fatalf("Batch = %v (%+v), want a *TooLargeError for envelope 1", err, tooLarge)
 	}
 
-	done := make(chan error, 1)
+	acks := make(chan sink.Ack, 1)
 	payload := []byte(strings.Repeat("p", 100_000))
 	if err := s.WriteDeadLetter(ctx, topic, sink.DeadLetter{
 		Reason: "decode: test", Topic: "/data/AccountChangeEvent", ReplayID: []byte{1, 2}, EventID: "event-1",
 		Payload: payload, Time: time.Now(),
-	}, func(err error) { done <- err }); err != nil {
+	}, 7, acks); err != nil {
 		t.Fatal(err)
 	}
-	if err := <-done; err != nil {
-		t.Fatal(err)
+	if a := <-acks; a.Err != nil || a.Ticket != 7 || a.Envelope != nil || a.Topic != topic {
+		t.Fatalf("ack %+v", a)
 	}
 	r := kafka.NewReader(kafka.ReaderConfig{Brokers: k.Brokers, Topic: topic, Partition: 0, MaxWait: 50 * time.Millisecond})
 	defer r.Close()

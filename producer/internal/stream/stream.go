@@ -1,14 +1,3 @@
-// Package stream runs one Salesforce subscription of the producer: it
-// reads change events from the Pub/Sub API, turns them into envelopes,
-// writes them to Kafka, and stores the replay id only once Kafka holds
-// every event up to it.
-//
-// A [Stream] resubscribes after transient failures (dropped streams,
-// stalls, refused tokens, Kafka write failures) from the newest safe
-// position, with jittered backoff, so that nothing is lost and events are
-// at worst repeated. A stored replay id that Salesforce no longer accepts
-// follows the configured [Policy]. Events that cannot become envelopes go
-// to the dead-letter topic, and count as handled once Kafka holds them.
 package stream
 
 import (
@@ -19,8 +8,10 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/sfsync/sfsync/producer/internal/checkpoint"
+	"github.com/cenkalti/backoff/v5"
+
 	"github.com/sfsync/sfsync/producer/internal/normalize"
+	"github.com/sfsync/sfsync/producer/internal/replay"
 	"github.com/sfsync/sfsync/producer/internal/sink"
 	"github.com/sfsync/sfsync/salesforce/pubsub"
 	"github.com/sfsync/sfsync/schemas/deadletter"
@@ -49,10 +40,17 @@ type Subscriber interface {
 	Subscribe(ctx context.Context, req pubsub.SubscribeRequest) (*pubsub.Subscription, error)
 }
 
-// Writer writes to Kafka; *sink.Sink is one.
+// Writer writes to Kafka and sends an Ack per record queued on acks;
+// *sink.Sink is one.
 type Writer interface {
-	Write(ctx context.Context, topic string, envs []envelope.Envelope, done func(int, error)) error
-	WriteDeadLetter(ctx context.Context, topic string, dl sink.DeadLetter, done func(error)) error
+	Batch(topic string, envs []envelope.Envelope) (*sink.Batch, error)
+	Write(ctx context.Context, b *sink.Batch, tk replay.Ticket, acks chan<- sink.Ack) (queued int, err error)
+	WriteDeadLetter(ctx context.Context, topic string, dl sink.DeadLetter, tk replay.Ticket, acks chan<- sink.Ack) error
+}
+
+// Reconciler asks for a reconciliation; *replay.Requests is one.
+type Reconciler interface {
+	Request(ctx context.Context, r replay.ReconcileRequest) error
 }
 
 // Saver stores the subscription's safe replay id durably.
@@ -85,22 +83,25 @@ type Config struct {
 	// Policy handles a refused stored replay id; the default is
 	// [PolicyFail].
 	Policy Policy
-	// RequestReconciliation is called, under PolicyEarliest and
-	// PolicyLatest, before resubscribing past a refused replay id, and
-	// before moving past an event whose envelopes are too large for
-	// Kafka, so the reconciler re-checks the topic's objects; replayID is
-	// the refused or oversized event's. Required with those policies;
-	// without it an oversized event is only dead-lettered.
-	RequestReconciliation func(ctx context.Context, topic string, replayID []byte, reason string) error
+	// Reconciler receives a reconcile request, under PolicyEarliest and
+	// PolicyLatest, before the stream resubscribes past a refused replay
+	// id, and before it moves past an event whose envelopes are too large
+	// for Kafka, so the reconciler re-checks the topic's objects; the
+	// request's replay id is the refused or oversized event's. Required
+	// with those policies; without it an oversized event is only
+	// dead-lettered.
+	Reconciler Reconciler
 	// Capacity bounds the events a subscription holds (see
 	// pubsub.SubscribeRequest); the default is 100.
 	Capacity int
 	// StallTimeout resubscribes when nothing arrives for that long; the
 	// default is pubsub.DefaultStallTimeout.
 	StallTimeout time.Duration
-	// Backoff paces resubscriptions; the zero value uses pubsub's
-	// defaults (1 s to 1 min, jittered).
-	Backoff pubsub.Backoff
+	// BackoffMin and BackoffMax bound the delay between resubscriptions,
+	// which doubles from BackoffMin after each failed session, capped at
+	// BackoffMax, with each delay jittered by half either way so that
+	// replicas do not retry in lockstep; the defaults are 1 s and 1 min.
+	BackoffMin, BackoffMax time.Duration
 	// CheckpointInterval is how often a newer safe replay id is saved;
 	// the default is 1 s.
 	CheckpointInterval time.Duration
@@ -128,11 +129,12 @@ type Config struct {
 
 // Stream is one running subscription. Run it once.
 type Stream struct {
-	cfg   Config
-	log   *slog.Logger
-	saved []byte // the replay id last saved, or Start
-	pos   []byte // where the next subscription resumes after; nil: preset
-	reset pubsub.ReplayPreset
+	cfg     Config
+	log     *slog.Logger
+	backoff *backoff.ExponentialBackOff
+	saved   []byte // the replay id last saved, or Start
+	pos     []byte // where the next subscription resumes after; nil: preset
+	reset   pubsub.ReplayPreset
 }
 
 // New returns a Stream for cfg, checking that it is complete.
@@ -153,8 +155,8 @@ func New(cfg Config) (*Stream, error) {
 	switch cfg.Policy {
 	case PolicyFail:
 	case PolicyEarliest, PolicyLatest:
-		if cfg.RequestReconciliation == nil {
-			return nil, fmt.Errorf("stream: policy %s needs RequestReconciliation", cfg.Policy)
+		if cfg.Reconciler == nil {
+			return nil, fmt.Errorf("stream: policy %s needs a Reconciler", cfg.Policy)
 		}
 	default:
 		return nil, fmt.Errorf("stream: unknown replay policy %q", cfg.Policy)
@@ -171,12 +173,19 @@ func New(cfg Config) (*Stream, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	if cfg.BackoffMin <= 0 {
+		cfg.BackoffMin = DefaultBackoffMin
+	}
+	if cfg.BackoffMax <= 0 {
+		cfg.BackoffMax = DefaultBackoffMax
+	}
+	cfg.BackoffMax = max(cfg.BackoffMax, cfg.BackoffMin)
 	reset := pubsub.Earliest
 	if cfg.StartLatest {
 		reset = pubsub.Latest
 	}
 	return &Stream{
-		cfg: cfg, log: cfg.Logger.With("topic", cfg.Topic),
+		cfg: cfg, log: cfg.Logger.With("topic", cfg.Topic), backoff: newBackoff(cfg.BackoffMin, cfg.BackoffMax),
 		saved: bytes.Clone(cfg.Start), pos: bytes.Clone(cfg.Start), reset: reset,
 	}, nil
 }
@@ -209,7 +218,7 @@ func (s *Stream) Run(ctx context.Context) error {
 			}
 		case pubsub.IsRetryable(err) || isKafkaFailure(err) || isKeysFailure(err):
 			s.cfg.Metrics.resubscribed(s.cfg.Topic, cause(err))
-			d := s.cfg.Backoff.Next()
+			d := s.nextBackoff()
 			s.log.Warn("stream interrupted; resubscribing", "err", err, "after", d, "resume_after", fmt.Sprintf("%x", s.pos))
 			select {
 			case <-ctx.Done():
@@ -261,7 +270,7 @@ func (s *Stream) onRefusedReplayID(ctx context.Context, err error) error {
 			s.cfg.Topic, s.pos, err)
 	}
 	reason := fmt.Sprintf("stored replay id %x refused (%v); resubscribed from %s", s.pos, err, s.cfg.Policy)
-	if err := s.cfg.RequestReconciliation(ctx, s.cfg.Topic, s.pos, reason); err != nil {
+	if err := s.cfg.Reconciler.Request(ctx, replay.NewReconcileRequest(s.cfg.Topic, s.pos, reason)); err != nil {
 		return fmt.Errorf("stream %s: request reconciliation: %w", s.cfg.Topic, err)
 	}
 	s.log.Warn("stored replay id refused; reconciliation requested", "policy", s.cfg.Policy, "replay_id", fmt.Sprintf("%x", s.pos))
@@ -273,9 +282,14 @@ func (s *Stream) onRefusedReplayID(ctx context.Context, err error) error {
 	return nil
 }
 
-// session runs one subscription until it fails or ctx is done. On the way
-// out it waits for the writes it made (up to DrainTimeout) and saves the
-// safe position, which the next session resumes after.
+// session runs one subscription until it fails or ctx is done. Its
+// events flow forward: read decodes each into envelopes (or a dead
+// letter), writes their records and tells the tracker how many it
+// wrote; the Kafka acknowledgements come back as values on acks, which
+// acknowledge settles with the tracker; saving stores the tracker's safe
+// position. On the way out it waits for the acknowledgements of the
+// writes it made (up to DrainTimeout) and saves the safe position, which
+// the next session resumes after.
 func (s *Stream) session(ctx context.Context) error {
 	req := pubsub.SubscribeRequest{Topic: s.cfg.Topic, Capacity: s.cfg.Capacity, StallTimeout: s.cfg.StallTimeout}
 	if s.pos != nil {
@@ -292,41 +306,96 @@ func (s *Stream) session(ctx context.Context) error {
 	defer sub.Close()
 	s.log.Info("subscribed", "preset", req.Preset.String(), "replay_id", fmt.Sprintf("%x", req.ReplayID))
 
-	tracker := &checkpoint.Tracker{}
+	tracker := &replay.Tracker{}
 	fail := func(err error) { cancel(fmt.Errorf("%w: %w", errKafka, err)) }
+	acks := make(chan sink.Ack, ackBuffer)
+	readDone := make(chan struct{})
+	acked := make(chan struct{})
+	go func() {
+		defer close(acked)
+		s.acknowledge(acks, readDone, tracker, fail)
+	}()
 	saveDone := make(chan struct{})
 	go func() {
 		defer close(saveDone)
-		t := time.NewTicker(s.cfg.CheckpointInterval)
-		defer t.Stop()
-		for {
-			select {
-			case <-sctx.Done():
-				return
-			case <-t.C:
-				s.save(sctx, tracker)
-			}
-		}
+		s.saving(sctx, tracker)
 	}()
 
-	err = s.read(sctx, sub, tracker, fail)
+	err = s.read(sctx, sub, tracker, acks)
+	close(readDone)
 	cancel(err)
 	<-saveDone
 	if cause := context.Cause(sctx); cause != nil && !errors.Is(cause, context.Canceled) {
 		err = cause // a Kafka failure ended the read
 	}
-	s.drain(tracker)
+	s.drain(tracker, acked)
 	return err
 }
 
+// ackBuffer is how many Acks of a session wait to be settled before the
+// Kafka writers wait for the session.
+const ackBuffer = 256
+
+// saving saves the tracker's safe position every CheckpointInterval
+// until ctx is done.
+func (s *Stream) saving(ctx context.Context, tracker *replay.Tracker) {
+	t := time.NewTicker(s.cfg.CheckpointInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			s.save(ctx, tracker)
+		}
+	}
+}
+
+// acknowledge is the session's acknowledgement stage: it settles each
+// Ack with the tracker until the read is done and no record is in
+// flight. It goes on after the session when DrainTimeout ran out first,
+// so that the Kafka writers never wait for a session that is gone; it
+// ends at the latest when the sink is closed, which settles every
+// record.
+func (s *Stream) acknowledge(acks <-chan sink.Ack, readDone <-chan struct{}, tracker *replay.Tracker, fail func(error)) {
+	done := false
+	for {
+		if done {
+			if _, records := tracker.InFlight(); records == 0 {
+				return
+			}
+		}
+		select {
+		case a := <-acks:
+			if err := s.settle(a, tracker); err != nil {
+				fail(err)
+			}
+		case <-readDone:
+			done, readDone = true, nil
+		}
+	}
+}
+
+// settle tells the tracker the outcome of one record, and counts a
+// written envelope. A record Kafka did not take is an error.
+func (s *Stream) settle(a sink.Ack, tracker *replay.Tracker) error {
+	if a.Err != nil {
+		return errors.Join(a.Err, tracker.Failed(a.Ticket))
+	}
+	if a.Envelope != nil {
+		s.cfg.Metrics.recordWritten(s.cfg.Topic, a.Topic, a.Envelope.ChangeType.String(), a.Envelope.CommitTimestamp)
+	}
+	return tracker.Acked(a.Ticket)
+}
+
 // read handles events until the subscription or ctx ends.
-func (s *Stream) read(ctx context.Context, sub *pubsub.Subscription, tracker *checkpoint.Tracker, fail func(error)) error {
+func (s *Stream) read(ctx context.Context, sub *pubsub.Subscription, tracker *replay.Tracker, acks chan<- sink.Ack) error {
 	for {
 		ev, err := sub.Next(ctx)
 		if err != nil {
 			return err
 		}
-		s.cfg.Backoff.Reset()
+		s.backoff.Reset()
 		_, inFlight := tracker.InFlight()
 		s.cfg.Metrics.inFlightRecords(s.cfg.Topic, inFlight)
 		if ev.Keepalive {
@@ -338,67 +407,97 @@ func (s *Stream) read(ctx context.Context, sub *pubsub.Subscription, tracker *ch
 		} else {
 			s.cfg.Metrics.eventReceived(s.cfg.Topic, "event")
 		}
-		envs, nerr := s.cfg.Normalizer.Envelopes(&ev)
-		switch {
-		case errors.Is(nerr, normalize.ErrUnmapped):
+		switch d := s.decode(&ev).(type) {
+		case unmapped:
 			// /data/ChangeEvents carries every CDC-enabled object; the
 			// mapping chooses which to keep.
 			tracker.Delivered(ev.ReplayID, 0)
-			continue
-		case ev.DecodeErr != nil && pubsub.IsRetryable(ev.DecodeErr):
-			// The schema could not be fetched: a Salesforce failure, not
-			// a bad event; resubscribing retries it.
-			return ev.DecodeErr
-		case nerr != nil:
-			if err := s.deadLetter(ctx, &ev, nerr, tracker, fail); err != nil {
+		case unavailable:
+			return d.err
+		case poison:
+			if err := s.deadLetter(ctx, &ev, d.reason, tracker, acks); err != nil {
 				return err
 			}
-			continue
-		}
-		if s.cfg.Keys != nil {
-			if err := s.cfg.Keys.Resolve(ctx, envs); err != nil {
-				return fmt.Errorf("%w: %w", errKeys, err)
+		case envelopes:
+			if err := s.write(ctx, &ev, d, tracker, acks); err != nil {
+				return err
 			}
-		}
-		tk := tracker.Delivered(ev.ReplayID, len(envs))
-		obj := s.cfg.Mapping.Object(envs[0].Entity)
-		err = s.cfg.Writer.Write(ctx, obj.KafkaTopic, envs, func(i int, err error) {
-			if err != nil {
-				fail(err)
-				return
-			}
-			s.cfg.Metrics.recordWritten(s.cfg.Topic, obj.KafkaTopic, envs[i].ChangeType.String(), envs[i].CommitTimestamp)
-			if err := tracker.Acked(tk); err != nil {
-				fail(err)
-			}
-		})
-		var tooLarge *sink.TooLargeError
-		if errors.As(err, &tooLarge) {
-			// Nothing of the event was written: its dead letter stands
-			// for all its records (len(envs) acknowledgements).
-			err = s.oversized(ctx, &ev, envs, tooLarge, func(err error) {
-				for range envs {
-					if err == nil {
-						err = tracker.Acked(tk)
-					}
-				}
-				if err != nil {
-					fail(err)
-				}
-			})
-		}
-		if err != nil {
-			return fmt.Errorf("%w: %w", errKafka, err)
 		}
 	}
+}
+
+// decoded is what an event became: [envelopes], [unmapped], [poison] or
+// [unavailable].
+type decoded interface{ decoded() }
+
+type (
+	// envelopes are an event's envelopes, to write to Kafka.
+	envelopes []envelope.Envelope
+	// unmapped is an event of an entity the mapping does not name, to
+	// skip.
+	unmapped struct{}
+	// poison is an event that cannot become envelopes (it did not
+	// decode, or its values do not fit the mapping), to dead-letter;
+	// reason says why.
+	poison struct{ reason error }
+	// unavailable is an event whose schema Salesforce could not give:
+	// a Salesforce failure, not a bad event, which resubscribing retries.
+	unavailable struct{ err error }
+)
+
+func (envelopes) decoded()   {}
+func (unmapped) decoded()    {}
+func (poison) decoded()      {}
+func (unavailable) decoded() {}
+
+// decode turns ev into what it becomes.
+func (s *Stream) decode(ev *pubsub.Event) decoded {
+	envs, err := s.cfg.Normalizer.Envelopes(ev)
+	switch {
+	case errors.Is(err, normalize.ErrUnmapped):
+		return unmapped{}
+	case ev.DecodeErr != nil && pubsub.IsRetryable(ev.DecodeErr):
+		return unavailable{err: ev.DecodeErr}
+	case err != nil:
+		return poison{reason: err}
+	}
+	return envelopes(envs)
+}
+
+// write writes the records of an event's envelopes, after resolving
+// their partition keys; an event too large for Kafka is dead-lettered
+// instead (see oversized).
+func (s *Stream) write(ctx context.Context, ev *pubsub.Event, envs envelopes, tracker *replay.Tracker, acks chan<- sink.Ack) error {
+	if s.cfg.Keys != nil {
+		if err := s.cfg.Keys.Resolve(ctx, envs); err != nil {
+			return fmt.Errorf("%w: %w", errKeys, err)
+		}
+	}
+	obj := s.cfg.Mapping.Object(envs[0].Entity)
+	batch, err := s.cfg.Writer.Batch(obj.KafkaTopic, envs)
+	var tooLarge *sink.TooLargeError
+	switch {
+	case errors.As(err, &tooLarge):
+		return s.oversized(ctx, ev, envs, tooLarge, tracker, acks)
+	case err != nil:
+		return fmt.Errorf("%w: %w", errKafka, err)
+	}
+	tk := tracker.Delivered(ev.ReplayID, batch.Len())
+	queued, err := s.cfg.Writer.Write(ctx, batch, tk, acks)
+	if err != nil {
+		for range batch.Len() - queued {
+			_ = tracker.Failed(tk) // not queued: no Ack comes
+		}
+		return fmt.Errorf("%w: %w", errKafka, err)
+	}
+	return nil
 }
 
 // oversized handles an event whose envelopes Kafka would not take, as
 // retrying cannot make them smaller: it requests a reconciliation of the
 // topic's objects, then writes a dead letter of the event's ids without
-// its payload, whose acknowledgement (done) lets the checkpoint move past
-// it.
-func (s *Stream) oversized(ctx context.Context, ev *pubsub.Event, envs []envelope.Envelope, tooLarge *sink.TooLargeError, done func(error)) error {
+// its payload, whose acknowledgement lets the checkpoint move past it.
+func (s *Stream) oversized(ctx context.Context, ev *pubsub.Event, envs envelopes, tooLarge *sink.TooLargeError, tracker *replay.Tracker, acks chan<- sink.Ack) error {
 	ids := make([]string, 0, len(envs))
 	for _, e := range envs {
 		if len(ids) == 0 || ids[len(ids)-1] != e.RecordID {
@@ -409,22 +508,21 @@ func (s *Stream) oversized(ctx context.Context, ev *pubsub.Event, envs []envelop
 	// thousands.
 	reason := fmt.Sprintf("%s: the envelope of %s %s %s is %d bytes, over the %d bytes Kafka topic %s takes (max.message.bytes)",
 		deadletter.ReasonOversized, envs[0].ChangeType, envs[0].Entity, recordsText(ids), tooLarge.Size, tooLarge.Limit, tooLarge.Topic)
-	if s.cfg.RequestReconciliation != nil {
+	if s.cfg.Reconciler != nil {
 		req := fmt.Sprintf("event %s (replay id %x) dead-lettered: %s", ev.ID, ev.ReplayID, reason)
-		if err := s.cfg.RequestReconciliation(ctx, s.cfg.Topic, ev.ReplayID, req); err != nil {
-			return fmt.Errorf("request reconciliation: %w", err)
+		if err := s.cfg.Reconciler.Request(ctx, replay.NewReconcileRequest(s.cfg.Topic, ev.ReplayID, req)); err != nil {
+			return fmt.Errorf("%w: request reconciliation: %w", errKafka, err)
 		}
 	}
 	s.cfg.Metrics.deadLettered(s.cfg.Topic, reasonOversized)
 	s.log.Error("event too large for Kafka: sent to the dead-letter topic without its payload; reconciliation requested",
 		"event_id", ev.ID, "replay_id", fmt.Sprintf("%x", ev.ReplayID), "entity", envs[0].Entity, "records", len(ids),
 		"size", tooLarge.Size, "limit", tooLarge.Limit, "kafka_topic", tooLarge.Topic)
-	dl := sink.DeadLetter{
+	return s.writeDeadLetter(ctx, sink.DeadLetter{
 		Reason: reason, Topic: s.cfg.Topic, ReplayID: ev.ReplayID, EventID: ev.ID, SchemaID: ev.SchemaID,
 		Entity: envs[0].Entity, RecordIDs: ids, ChangeType: envs[0].ChangeType.String(),
 		Trimmed: deadletter.TrimmedPayload, Size: tooLarge.Size, Limit: tooLarge.Limit, Time: time.Now(),
-	}
-	return s.cfg.Writer.WriteDeadLetter(ctx, s.cfg.DeadLetterTopic, dl, done)
+	}, tracker, acks)
 }
 
 // recordsText names one record by its id, more by their number.
@@ -435,55 +533,49 @@ func recordsText(ids []string) string {
 	return fmt.Sprintf("(%d records)", len(ids))
 }
 
-func (s *Stream) deadLetter(ctx context.Context, ev *pubsub.Event, reason error, tracker *checkpoint.Tracker, fail func(error)) error {
+// deadLetter sends an event that cannot become envelopes to the
+// dead-letter topic, with its payload.
+func (s *Stream) deadLetter(ctx context.Context, ev *pubsub.Event, reason error, tracker *replay.Tracker, acks chan<- sink.Ack) error {
 	s.cfg.Metrics.deadLettered(s.cfg.Topic, reasonInvalid)
 	s.log.Warn("event sent to the dead-letter topic", "event_id", ev.ID, "replay_id", fmt.Sprintf("%x", ev.ReplayID), "reason", reason)
-	tk := tracker.Delivered(ev.ReplayID, 1)
-	dl := sink.DeadLetter{
+	return s.writeDeadLetter(ctx, sink.DeadLetter{
 		Reason: reason.Error(), Topic: s.cfg.Topic, ReplayID: ev.ReplayID,
 		EventID: ev.ID, SchemaID: ev.SchemaID, Payload: ev.Payload, Time: time.Now(),
-	}
-	err := s.cfg.Writer.WriteDeadLetter(ctx, s.cfg.DeadLetterTopic, dl, func(err error) {
-		if err != nil {
-			fail(err)
-			return
-		}
-		if err := tracker.Acked(tk); err != nil {
-			fail(err)
-		}
-	})
-	if err != nil {
+	}, tracker, acks)
+}
+
+// writeDeadLetter writes dl, which stands for its event: once Kafka
+// acknowledged it, the checkpoint may move past the event.
+func (s *Stream) writeDeadLetter(ctx context.Context, dl sink.DeadLetter, tracker *replay.Tracker, acks chan<- sink.Ack) error {
+	tk := tracker.Delivered(dl.ReplayID, 1)
+	if err := s.cfg.Writer.WriteDeadLetter(ctx, s.cfg.DeadLetterTopic, dl, tk, acks); err != nil {
+		_ = tracker.Failed(tk) // not queued: no Ack comes
 		return fmt.Errorf("%w: %w", errKafka, err)
 	}
 	return nil
 }
 
-// drain waits until Kafka acknowledged or failed every record of the
-// session, up to DrainTimeout, then saves the safe position.
-func (s *Stream) drain(tracker *checkpoint.Tracker) {
+// drain waits until Kafka acknowledged every record of the session, up
+// to DrainTimeout, then saves the safe position. A record Kafka gave up
+// on is never acknowledged: the wait then lasts DrainTimeout, which
+// paces a producer whose Kafka fails.
+func (s *Stream) drain(tracker *replay.Tracker, acked <-chan struct{}) {
 	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.DrainTimeout)
 	defer cancel()
-	tick := time.NewTicker(10 * time.Millisecond)
-	defer tick.Stop()
-wait:
-	for {
-		if _, records := tracker.InFlight(); records == 0 {
-			break
-		}
-		select {
-		case <-ctx.Done():
-			_, records := tracker.InFlight()
-			s.log.Warn("stopped waiting for Kafka acknowledgements", "unacknowledged", records)
-			break wait
-		case <-tick.C:
-		}
+	select {
+	case <-acked:
+	case <-ctx.Done():
+	}
+	if n := tracker.Unacknowledged(); n > 0 {
+		<-ctx.Done()
+		s.log.Warn("stopped waiting for Kafka acknowledgements", "unacknowledged", n)
 	}
 	s.save(ctx, tracker)
 }
 
 // save makes the tracker's safe replay id the position the next session
 // resumes after, and stores it when it moved.
-func (s *Stream) save(ctx context.Context, tracker *checkpoint.Tracker) {
+func (s *Stream) save(ctx context.Context, tracker *replay.Tracker) {
 	safe, ok := tracker.Safe()
 	if !ok || bytes.Equal(safe, s.saved) {
 		return

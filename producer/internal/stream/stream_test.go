@@ -18,6 +18,7 @@ import (
 
 	"github.com/sfsync/sfsync/integration/harness"
 	"github.com/sfsync/sfsync/producer/internal/normalize"
+	"github.com/sfsync/sfsync/producer/internal/replay"
 	"github.com/sfsync/sfsync/producer/internal/sink"
 	"github.com/sfsync/sfsync/producer/internal/stream"
 	"github.com/sfsync/sfsync/salesforce/oauth"
@@ -35,6 +36,13 @@ func changes() int {
 		return 10_000
 	}
 	return 2_000
+}
+
+// reconcilerFunc is a stream.Reconciler calling itself.
+type reconcilerFunc func(ctx context.Context, r replay.ReconcileRequest) error
+
+func (f reconcilerFunc) Request(ctx context.Context, r replay.ReconcileRequest) error {
+	return f(ctx, r)
 }
 
 // memSaver keeps checkpoints in memory: the Saver interface is ours, and
@@ -163,7 +171,7 @@ func (f *fixture) runWith(cfg stream.Config) (stop func()) {
 	cfg.Normalizer, cfg.DeadLetterTopic = normalize.New(f.mapping, f.s.OrgID()), f.dlq
 	cfg.Subscriber, cfg.Writer, cfg.Saver = f.client, f.sink, f.saver
 	cfg.CheckpointInterval = 20 * time.Millisecond
-	cfg.Backoff = pubsub.Backoff{Min: 10 * time.Millisecond, Max: 100 * time.Millisecond}
+	cfg.BackoffMin, cfg.BackoffMax = 10*time.Millisecond, 100*time.Millisecond
 	st, err := stream.New(cfg)
 	if err != nil {
 		f.t.Fatal(err)
@@ -392,13 +400,13 @@ func TestRefusedReplayID(t *testing.T) {
 				Subscriber: f.client, Writer: f.sink, Saver: f.saver,
 				Start:  []byte{0xde, 0xad}, // not a replay id sffake ever issued
 				Policy: tc.policy,
-				RequestReconciliation: func(_ context.Context, topic string, _ []byte, reason string) error {
+				Reconciler: reconcilerFunc(func(_ context.Context, r replay.ReconcileRequest) error {
 					mu.Lock()
 					defer mu.Unlock()
-					requests = append(requests, topic+": "+reason)
+					requests = append(requests, r.Subscription+": "+r.Reason)
 					return nil
-				},
-				Backoff:            pubsub.Backoff{Min: 10 * time.Millisecond, Max: 100 * time.Millisecond},
+				}),
+				BackoffMin: 10 * time.Millisecond, BackoffMax: 100 * time.Millisecond,
 				CheckpointInterval: 20 * time.Millisecond,
 			})
 			if err != nil {
@@ -481,8 +489,8 @@ func TestBadEventGoesToTheDeadLetterTopic(t *testing.T) {
 		headers[h.Key] = string(h.Value)
 	}
 	if string(m.Key) != "bad-event-1" || !bytes.Equal(m.Value, []byte{0xff, 0xff, 0xff, 0x01}) ||
-		headers["sfsync-origin-topic"] != topic || headers["sfsync-event-id"] != "bad-event-1" ||
-		!strings.Contains(headers["sfsync-dlq-reason"], "decode") || headers["sfsync-replay-id"] == "" {
+		headers[deadletter.HeaderOriginTopic] != topic || headers[deadletter.HeaderEventID] != "bad-event-1" ||
+		!strings.Contains(headers[deadletter.HeaderReason], "decode") || headers[deadletter.HeaderReplayID] == "" {
 		t.Errorf("dead letter key %q value %x headers %v", m.Key, m.Value, headers)
 	}
 	// The stream moves past the dead letter: its replay id is saved.
@@ -640,12 +648,12 @@ func TestOversizedEventIsDeadLetteredTrimmed(t *testing.T) {
 	var mu sync.Mutex
 	var requests []string
 	var requested []byte
-	stop := sync.OnceFunc(f.runWith(stream.Config{RequestReconciliation: func(_ context.Context, topic string, replayID []byte, reason string) error {
+	stop := sync.OnceFunc(f.runWith(stream.Config{Reconciler: reconcilerFunc(func(_ context.Context, r replay.ReconcileRequest) error {
 		mu.Lock()
 		defer mu.Unlock()
-		requests, requested = append(requests, topic+": "+reason), bytes.Clone(replayID)
+		requests, requested = append(requests, r.Subscription+": "+r.Reason), bytes.Clone(r.ReplayID)
 		return nil
-	}}))
+	})}))
 	defer stop()
 	ids := f.churn(60)
 	if err := f.s.Update(ids[3], map[string]any{"Name": strings.Repeat("n", 100_000)}); err != nil {

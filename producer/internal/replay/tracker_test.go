@@ -1,4 +1,4 @@
-package checkpoint
+package replay
 
 import (
 	"bytes"
@@ -175,4 +175,48 @@ func TestConcurrentAcks(t *testing.T) {
 	}
 	wg.Wait()
 	safeIs(t, &tr, rid(events))
+}
+
+// TestFailedRecordHoldsThePosition: a failed record is no longer in
+// flight, but neither its event nor any later one becomes safe.
+func TestFailedRecordHoldsThePosition(t *testing.T) {
+	t.Parallel()
+	var tr Tracker
+	a := tr.Delivered(rid(1), 1)
+	b := tr.Delivered(rid(2), 2)
+	c := tr.Delivered(rid(3), 1)
+	for _, tk := range []Ticket{a, b, c} {
+		if err := tr.Acked(tk); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tr.Failed(b); err != nil {
+		t.Fatal(err)
+	}
+	safeIs(t, &tr, rid(1))
+	if events, records := tr.InFlight(); events != 2 || records != 0 {
+		t.Errorf("in flight: %d events, %d records; want 2 and 0", events, records)
+	}
+	if err := tr.Failed(b); err == nil {
+		t.Error("a failure past the event's records = nil, want an error")
+	}
+}
+
+// TestUnacknowledged counts the records in flight and those that failed.
+func TestUnacknowledged(t *testing.T) {
+	t.Parallel()
+	var tr Tracker
+	a := tr.Delivered(rid(1), 3)
+	if err := tr.Acked(a); err != nil {
+		t.Fatal(err)
+	}
+	if err := tr.Failed(a); err != nil {
+		t.Fatal(err)
+	}
+	if got := tr.Unacknowledged(); got != 2 {
+		t.Errorf("Unacknowledged = %d, want 2 (one in flight, one failed)", got)
+	}
+	if _, records := tr.InFlight(); records != 1 {
+		t.Errorf("records in flight = %d, want 1", records)
+	}
 }

@@ -1,4 +1,4 @@
-package checkpoint
+package replay
 
 import (
 	"fmt"
@@ -22,12 +22,14 @@ type Tracker struct {
 	base    Ticket  // ticket of queue[0]
 	queue   []entry // delivered, not yet safe, in delivery order
 	safe    []byte  // newest safe replay id, nil before the first
-	records int     // records delivered and not yet acknowledged
+	records int     // records delivered and not yet acknowledged or failed
+	failed  int     // records Kafka gave up on
 }
 
 type entry struct {
 	replayID  []byte
 	remaining int
+	failed    bool // a record of it failed: it never becomes safe
 }
 
 // Delivered records an event that was delivered at replayID and became
@@ -52,7 +54,17 @@ func (t *Tracker) Keepalive(replayID []byte) { t.Delivered(replayID, 0) }
 // ticket tk. Acknowledging more records than the event had, or an event
 // already safe, is an error: it means the caller counts wrongly, and a
 // checkpoint could run ahead of Kafka.
-func (t *Tracker) Acked(tk Ticket) error {
+func (t *Tracker) Acked(tk Ticket) error { return t.settle(tk, false) }
+
+// Failed records that Kafka gave up on one record of the event with
+// ticket tk: the record is no longer in flight, and the event, with
+// everything delivered after it, never becomes safe, so the next
+// subscription resumes before it. Errors are as for [Tracker.Acked].
+func (t *Tracker) Failed(tk Ticket) error { return t.settle(tk, true) }
+
+// settle counts one record of the event with ticket tk as no longer in
+// flight, written or failed.
+func (t *Tracker) settle(tk Ticket, failed bool) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if tk < t.base || tk >= t.base+Ticket(len(t.queue)) {
@@ -63,7 +75,11 @@ func (t *Tracker) Acked(tk Ticket) error {
 		return fmt.Errorf("checkpoint: ticket %d acknowledged more often than it has records", tk)
 	}
 	e.remaining--
+	e.failed = e.failed || failed
 	t.records--
+	if failed {
+		t.failed++
+	}
 	t.advance()
 	return nil
 }
@@ -72,7 +88,7 @@ func (t *Tracker) Acked(tk Ticket) error {
 // left to acknowledge. t.mu must be held.
 func (t *Tracker) advance() {
 	n := 0
-	for n < len(t.queue) && t.queue[n].remaining == 0 {
+	for n < len(t.queue) && t.queue[n].remaining == 0 && !t.queue[n].failed {
 		t.safe = t.queue[n].replayID
 		n++
 	}
@@ -94,8 +110,16 @@ func (t *Tracker) Safe() ([]byte, bool) {
 	return t.safe, t.safe != nil
 }
 
+// Unacknowledged returns the number of Kafka records not acknowledged:
+// in flight or failed.
+func (t *Tracker) Unacknowledged() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.records + t.failed
+}
+
 // InFlight returns the number of events delivered and not yet safe, and
-// of Kafka records not yet acknowledged.
+// of Kafka records neither acknowledged nor failed.
 func (t *Tracker) InFlight() (events, records int) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
