@@ -32,7 +32,7 @@ func TestWriteEach(t *testing.T) {
 	stop := errors.New("stop")
 	for _, tc := range []struct {
 		scenario string
-		err      error  // the batch write's error
+		err      error // the batch write's error
 		wantSent []string
 		wantSeen []int // the indexes handle sees
 		wantErr  error
