@@ -208,18 +208,35 @@ func (k *Kafka) CreateTopic(topic string, partitions int) {
 		k.t.Fatalf("create topic %s: %v", topic, err)
 	}
 	k.t.Cleanup(func() {
-		ctx, cancel := cleanupContext()
-		defer cancel()
-		resp, err := k.client.DeleteTopics(ctx, &kafka.DeleteTopicsRequest{Topics: []string{topic}})
-		if err == nil {
-			err = resp.Errors[topic]
-		}
-		if err != nil && !errors.Is(err, kafka.UnknownTopicOrPartition) {
+		if err := k.deleteTopic(topic); err != nil {
 			k.t.Errorf("delete topic %s: %v", topic, err)
 		}
 	})
 	if err := k.WaitForTopic(ctx, topic, partitions); err != nil {
 		k.t.Fatalf("topic %s: %v", topic, err)
+	}
+}
+
+// deleteTopic deletes topic, asking again for up to 30 s while Kafka
+// fails: after a test that killed brokers, the client's first request can
+// meet a connection the kill broke (unexpected EOF) or a controller still
+// moving. A topic already gone is no error.
+func (k *Kafka) deleteTopic(topic string) error {
+	ctx, cancel := cleanupContext()
+	defer cancel()
+	for {
+		resp, err := k.client.DeleteTopics(ctx, &kafka.DeleteTopicsRequest{Topics: []string{topic}})
+		if err == nil {
+			err = resp.Errors[topic]
+		}
+		if err == nil || errors.Is(err, kafka.UnknownTopicOrPartition) {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(500 * time.Millisecond):
+		}
 	}
 }
 
