@@ -55,6 +55,10 @@ func Every(ctx context.Context, interval time.Duration, pass func(context.Contex
 		case <-ctx.Done():
 			return
 		case <-t.C:
+			// A tick and the end may come together; select picks either.
+			if ctx.Err() != nil {
+				return
+			}
 		}
 	}
 }
