@@ -19,7 +19,8 @@ type Envelope struct {
 	// OrgID is the 18-character id of the Salesforce org.
 	OrgID string
 	// SourceChannel is the Pub/Sub topic the event came from, such as
-	// /data/AccountChangeEvent; empty for reconciler snapshots.
+	// /data/AccountChangeEvent; for the reconciler's envelopes, its origin
+	// ([ReconcilerOrigin] and the mode, such as reconciler/repair).
 	SourceChannel string
 	// ReplayID is the opaque Pub/Sub replay id of the event; empty for
 	// reconciler snapshots.
@@ -60,6 +61,25 @@ type Envelope struct {
 	// ProducedAt is when sfsync wrote the record to Kafka, with millisecond
 	// precision; decoded values are in UTC.
 	ProducedAt time.Time
+}
+
+// ReconcilerOrigin begins the SourceChannel of every envelope the
+// reconciler writes; Salesforce's channels begin with "/".
+const ReconcilerOrigin = "reconciler/"
+
+// PollOrigin is the SourceChannel of the envelopes the reconciler's poll
+// mode writes for the objects Salesforce streams no changes of: they are
+// those objects' changes as the poll finds them.
+const PollOrigin = ReconcilerOrigin + "poll"
+
+// Corrective reports whether e is a record's state the reconciler re-read
+// from Salesforce to repair a gap or a difference (a verify, repair,
+// refetch, backfill or compaction), not a change as it happened: its
+// commit timestamp is the record's last modification, so its age
+// measures how long the repair came after the change, not lag. The poll
+// mode's envelopes are changes, not corrections.
+func (e *Envelope) Corrective() bool {
+	return strings.HasPrefix(e.SourceChannel, ReconcilerOrigin) && e.SourceChannel != PollOrigin
 }
 
 // Validate reports whether e can be encoded: it needs an event id, an

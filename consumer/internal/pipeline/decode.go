@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"sync"
+	"time"
 
 	"github.com/segmentio/kafka-go"
 
@@ -16,6 +17,15 @@ import (
 type item struct {
 	msg kafka.Message
 	env *envelope.Envelope
+	// fetched is when its partition reader took the record from Kafka.
+	fetched time.Time
+}
+
+// fetched is a record as a partition reader hands it to its lane, with
+// the time the reader took it from Kafka.
+type fetched struct {
+	kafka.Message
+	at time.Time
 }
 
 // decoded is a batch after decoding: the envelopes to apply, and the
@@ -49,10 +59,14 @@ type decoder struct {
 // schema the schema registry cannot give for now is decoded again,
 // after a backoff, rather than dead-lettered; false means ctx ended
 // first.
-func (d *decoder) decode(ctx context.Context, batch []kafka.Message) (*decoded, bool) {
+func (d *decoder) decode(ctx context.Context, records []fetched) (*decoded, bool) {
+	batch := make([]kafka.Message, len(records))
+	for i, r := range records {
+		batch[i] = r.Message
+	}
 	d.m.observeConsumed(batch)
 	out := &decoded{batch: batch}
-	for _, m := range batch {
+	for i, m := range batch {
 		var e *envelope.Envelope
 		err := d.retry.do(ctx, "decode", func(context.Context) error {
 			var err error
@@ -79,7 +93,7 @@ func (d *decoder) decode(ctx context.Context, batch []kafka.Message) (*decoded, 
 			}
 			continue
 		}
-		out.data = append(out.data, item{msg: m, env: e})
+		out.data = append(out.data, item{msg: m, env: e, fetched: records[i].at})
 	}
 	return out, true
 }

@@ -27,7 +27,7 @@ type readerRig struct {
 	c     *Consumer
 	m     *Metrics
 	ready atomic.Bool
-	msgs  chan kafka.Message
+	msgs  chan fetched
 
 	mu     sync.Mutex
 	losses []Loss
@@ -35,7 +35,7 @@ type readerRig struct {
 
 func newReaderRig(t *testing.T, brokers []string, codec *envelope.Codec) *readerRig {
 	t.Helper()
-	rr := &readerRig{t: t, m: NewMetrics(prometheus.NewRegistry()), msgs: make(chan kafka.Message, 100)}
+	rr := &readerRig{t: t, m: NewMetrics(prometheus.NewRegistry()), msgs: make(chan fetched, 100)}
 	c, err := New(Config{
 		Group: "readers", Brokers: brokers, Topics: []string{"unused"}, DeadLetterTopic: "dlq", RefetchTopic: "refetch",
 		Codec: codec, Store: noStore{}, Writer: &kafka.Writer{Addr: kafka.TCP(brokers...)},
@@ -84,7 +84,10 @@ func (rr *readerRig) next() kafka.Message {
 	rr.t.Helper()
 	select {
 	case m := <-rr.msgs:
-		return m
+		if m.at.IsZero() {
+			rr.t.Fatal("a record handed on without its fetch time")
+		}
+		return m.Message
 	case <-time.After(2 * time.Minute):
 		rr.t.Fatal("no record read within two minutes")
 		return kafka.Message{}

@@ -167,7 +167,7 @@ func (c *Consumer) consume(ctx context.Context, gen *kafka.Generation, parts []p
 	}
 	var wg sync.WaitGroup
 	for l := range lanes {
-		msgs := make(chan kafka.Message, c.cfg.BatchSize)
+		msgs := make(chan fetched, c.cfg.BatchSize)
 		for i, p := range parts {
 			if i%lanes == l {
 				wg.Add(1)

@@ -9,16 +9,21 @@ import (
 
 // lane collects, decodes and applies the batches of msgs until ctx ends
 // or a batch is abandoned, and commits their offsets to Kafka.
-func (c *Consumer) lane(ctx context.Context, msgs <-chan kafka.Message, commit func(map[string]map[int]int64)) {
+func (c *Consumer) lane(ctx context.Context, msgs <-chan fetched, commit func(map[string]map[int]int64)) {
 	// Decoding runs one batch ahead of applying, so that the consumer's
 	// CPU work overlaps PostgreSQL's.
 	decodedBatches := make(chan *decoded, 1)
+	// idle holds a token while applying waits for a batch with none
+	// decoded: the batch being collected then goes at once rather than
+	// waiting out BatchWait, and while applying is busy it fills.
+	idle := make(chan struct{}, 1)
+	idle <- struct{}{}
 	decodeCtx, stopDecoding := context.WithCancel(ctx)
 	defer stopDecoding()
 	go func() {
 		defer close(decodedBatches)
 		for {
-			batch, ok := collect(decodeCtx, msgs, c.cfg.BatchSize, c.cfg.BatchWait)
+			batch, ok := collect(decodeCtx, msgs, c.cfg.BatchSize, c.cfg.BatchWait, idle)
 			if !ok {
 				return
 			}
@@ -30,6 +35,12 @@ func (c *Consumer) lane(ctx context.Context, msgs <-chan kafka.Message, commit f
 			case decodedBatches <- d:
 			case <-decodeCtx.Done():
 				return // not applied: read again by the next owner
+			}
+			// Applying has taken d, so it is busy: a token it left
+			// before taking it is stale.
+			select {
+			case <-idle:
+			default:
 			}
 		}
 	}()
@@ -50,6 +61,12 @@ func (c *Consumer) lane(ctx context.Context, msgs <-chan kafka.Message, commit f
 		}
 		c.m.observeLag(d.batch)
 		commit(commitOffsets(d.batch))
+		if len(decodedBatches) == 0 {
+			select {
+			case idle <- struct{}{}:
+			default:
+			}
+		}
 	}
 }
 
@@ -79,17 +96,19 @@ func (c *Consumer) process(ctx context.Context, d *decoded) error {
 			continue
 		}
 		keys = append(keys, dedupKey(it.env))
-		c.m.observeApplied(it.env.Entity, res.Changed[i], it.env.CommitTimestamp, now)
+		c.m.observeApplied(it.env, it.fetched, res.Changed[i], now)
 	}
 	c.filter.mark(ctx, keys)
 	return nil
 }
 
-// collect waits for a first record, then gathers more for up to wait or
-// size records; ok is false once ctx ends before the first. Once ctx
-// ends after the first, it returns what it gathered, for it to be
-// applied within the drain time.
-func collect(ctx context.Context, msgs <-chan kafka.Message, size int, wait time.Duration) (batch []kafka.Message, ok bool) {
+// collect waits for a first record, then gathers more, up to size: it
+// takes those already there, then waits for more until applying is idle
+// (a token on idle, which it takes), wait has passed since the first, or
+// ctx ends. ok is false once ctx ends before the first record; once ctx
+// ends after it, collect returns what it gathered, for it to be applied
+// within the drain time.
+func collect(ctx context.Context, msgs <-chan fetched, size int, wait time.Duration, idle <-chan struct{}) (batch []fetched, ok bool) {
 	select {
 	case m := <-msgs:
 		batch = append(batch, m)
@@ -102,6 +121,14 @@ func collect(ctx context.Context, msgs <-chan kafka.Message, size int, wait time
 		select {
 		case m := <-msgs:
 			batch = append(batch, m)
+			continue
+		default:
+		}
+		select {
+		case m := <-msgs:
+			batch = append(batch, m)
+		case <-idle:
+			return batch, true
 		case <-timer.C:
 			return batch, true
 		case <-ctx.Done():

@@ -6,6 +6,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/segmentio/kafka-go"
+
+	"github.com/sfsync/sfsync/schemas/envelope"
 )
 
 // Metrics are the consumer's Prometheus metrics. A nil *Metrics records
@@ -14,6 +16,8 @@ type Metrics struct {
 	consumed    *prometheus.CounterVec
 	applied     *prometheus.CounterVec
 	freshness   *prometheus.HistogramVec
+	repairs     *prometheus.HistogramVec
+	hops        *prometheus.HistogramVec
 	batchSize   prometheus.Histogram
 	applyTime   prometheus.Histogram
 	dedupHits   prometheus.Counter
@@ -46,9 +50,19 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}, []string{"entity", "result"}),
 		freshness: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "sfsync_consumer_freshness_seconds",
-			Help:    "End-to-end freshness: PostgreSQL commit time minus the Salesforce commit timestamp, per applied envelope.",
-			Buckets: []float64{.025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 300, 3600, 14400},
+			Help:    "End-to-end freshness: PostgreSQL commit time minus the Salesforce commit timestamp, per applied envelope that changed its row; the reconciler's corrective envelopes count in sfsync_consumer_repair_age_seconds instead.",
+			Buckets: freshnessBuckets,
 		}, []string{"entity"}),
+		repairs: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "sfsync_consumer_repair_age_seconds",
+			Help:    "For the reconciler's corrective envelopes (a record re-read after a gap or a difference) that changed their row: PostgreSQL commit time minus the record's last modification in Salesforce; how late the repair came, not lag.",
+			Buckets: freshnessBuckets,
+		}, []string{"entity"}),
+		hops: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "sfsync_consumer_hop_seconds",
+			Help: "Time an applied envelope spent on each hop after the producer: producer_to_fetch (the producer received its event, to this consumer's fetch from Kafka: Kafka's write, acknowledgement and fetch) and fetch_to_commit (the fetch, to the PostgreSQL commit of its batch). The reconciler's envelopes are not counted.",
+			Buckets: freshnessBuckets,
+		}, []string{"hop"}),
 		batchSize: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "sfsync_consumer_batch_size_records",
 			Help:    "Kafka records per applied batch.",
@@ -113,7 +127,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		Help: "Records Kafka deleted (retention) before the consumer read them, by topic and partition; each loss requests a reconciliation of the topic's objects.",
 	}, []string{"topic", "partition"})
 	reg.MustRegister(m.readerRestarts, m.recordsLost)
-	reg.MustRegister(m.consumed, m.applied, m.freshness, m.batchSize, m.applyTime, m.dedupHits,
+	reg.MustRegister(m.consumed, m.applied, m.freshness, m.repairs, m.hops, m.batchSize, m.applyTime, m.dedupHits,
 		m.dedupErrors, m.deadLetters, m.trimmed, m.forwarded, m.ignored, m.retries, m.lag, m.assigned, m.partitions, m.generations)
 	return m
 }
@@ -156,18 +170,35 @@ func (m *Metrics) observeTopicPartitions(counts map[string]int) {
 	}
 }
 
-func (m *Metrics) observeApplied(entity string, changed bool, commit time.Time, now time.Time) {
+// freshnessBuckets are the upper bounds of the freshness histograms, in
+// seconds: fine below the design's 250 ms, coarse up to a 4-hour outage.
+var freshnessBuckets = []float64{.005, .01, .015, .02, .025, .03, .04, .05, .075, .1, .15, .2, .25, .5, 1, 2.5, 5, 10, 30, 60, 300, 3600, 14400}
+
+// observeApplied records an envelope committed to PostgreSQL at now: its
+// result, its freshness (or a corrective envelope's age) when it changed
+// its row, and the hops after the producer of a change.
+func (m *Metrics) observeApplied(e *envelope.Envelope, fetched time.Time, changed bool, now time.Time) {
 	if m == nil {
 		return
 	}
+	corrective := e.Corrective()
 	result := "unchanged"
 	if changed {
 		result = "changed"
-		if !commit.IsZero() {
-			m.freshness.WithLabelValues(entity).Observe(now.Sub(commit).Seconds())
+		if !e.CommitTimestamp.IsZero() {
+			age := now.Sub(e.CommitTimestamp).Seconds()
+			if corrective {
+				m.repairs.WithLabelValues(e.Entity).Observe(age)
+			} else {
+				m.freshness.WithLabelValues(e.Entity).Observe(age)
+			}
 		}
 	}
-	m.applied.WithLabelValues(entity, result).Inc()
+	m.applied.WithLabelValues(e.Entity, result).Inc()
+	if !corrective && !e.ProducedAt.IsZero() && !fetched.IsZero() {
+		m.hops.WithLabelValues("producer_to_fetch").Observe(max(fetched.Sub(e.ProducedAt), 0).Seconds())
+		m.hops.WithLabelValues("fetch_to_commit").Observe(now.Sub(fetched).Seconds())
+	}
 }
 
 func (m *Metrics) observeConsumed(batch []kafka.Message) {

@@ -43,7 +43,7 @@ type reader struct {
 // reader that fails (its partition's leader unreachable, a fetch
 // refused) is restarted where it stopped, after a backoff with jitter;
 // the replica is not ready meanwhile. A permanent failure stops Run.
-func (r *reader) read(ctx context.Context, p partition, msgs chan<- kafka.Message) {
+func (r *reader) read(ctx context.Context, p partition, msgs chan<- fetched) {
 	wait := retry.New(r.first, 0)
 	failing := false
 	healthy := func() {
@@ -88,7 +88,7 @@ func (r *reader) read(ctx context.Context, p partition, msgs chan<- kafka.Messag
 // record sent, until ctx ends or reading fails. It first reaches the
 // partition's leader for its offsets (then calls healthy), and reports
 // the records Kafka deleted before they were read.
-func (r *reader) readFrom(ctx context.Context, p *partition, msgs chan<- kafka.Message, healthy func()) error {
+func (r *reader) readFrom(ctx context.Context, p *partition, msgs chan<- fetched, healthy func()) error {
 	first, last, err := r.logOffsets(ctx, p.topic, p.id)
 	if err != nil {
 		return err
@@ -127,7 +127,7 @@ func (r *reader) readFrom(ctx context.Context, p *partition, msgs chan<- kafka.M
 			}
 		}
 		select {
-		case msgs <- m:
+		case msgs <- fetched{Message: m, at: time.Now()}:
 			p.start = m.Offset + 1
 		case <-ctx.Done():
 			return ctx.Err()

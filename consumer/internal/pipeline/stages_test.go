@@ -63,7 +63,11 @@ func TestDecodeSortsRecords(t *testing.T) {
 		recordOf(t, codec, "sfsync.account", 3, other),
 		recordOf(t, codec, "sfsync.account", 4, other),
 	}
-	got, ok := d.decode(context.Background(), batch)
+	records := make([]fetched, len(batch))
+	for i, m := range batch {
+		records[i] = fetched{Message: m, at: time.Unix(1700000000, int64(i))}
+	}
+	got, ok := d.decode(context.Background(), records)
 	if !ok {
 		t.Fatal("decode gave up")
 	}
@@ -72,6 +76,9 @@ func TestDecodeSortsRecords(t *testing.T) {
 	}
 	if len(got.data) != 1 || got.data[0].env.RecordID != data.RecordID || got.data[0].msg.Offset != 0 {
 		t.Fatalf("data %+v; want the one Account update", got.data)
+	}
+	if !got.data[0].fetched.Equal(records[0].at) {
+		t.Errorf("data fetched at %v, want its record's fetch time %v", got.data[0].fetched, records[0].at)
 	}
 	if len(got.out) != 2 {
 		t.Fatalf("%d records out, want a dead letter and a marker", len(got.out))
@@ -204,40 +211,70 @@ func TestDedupKeySeparatesChangeTypes(t *testing.T) {
 
 func TestCollect(t *testing.T) {
 	t.Parallel()
-	msg := func(i int) kafka.Message { return kafka.Message{Offset: int64(i)} }
+	msg := func(i int) fetched { return fetched{Message: kafka.Message{Offset: int64(i)}} }
 	t.Run("full batch", func(t *testing.T) {
 		t.Parallel()
-		msgs := make(chan kafka.Message, 10)
+		msgs := make(chan fetched, 10)
 		for i := range 10 {
 			msgs <- msg(i)
 		}
-		batch, ok := collect(context.Background(), msgs, 4, time.Hour)
+		batch, ok := collect(context.Background(), msgs, 4, time.Hour, nil)
 		if !ok || len(batch) != 4 || batch[3].Offset != 3 {
 			t.Fatalf("batch of %d, ok %v; want the first 4 records at once", len(batch), ok)
 		}
 	})
 	t.Run("wait bounds the batch", func(t *testing.T) {
 		t.Parallel()
-		msgs := make(chan kafka.Message, 10)
+		msgs := make(chan fetched, 10)
 		msgs <- msg(0)
 		msgs <- msg(1)
-		batch, ok := collect(context.Background(), msgs, 100, 10*time.Millisecond)
+		batch, ok := collect(context.Background(), msgs, 100, 10*time.Millisecond, nil)
 		if !ok || len(batch) != 2 {
 			t.Fatalf("batch of %d, ok %v; want the 2 records there", len(batch), ok)
+		}
+	})
+	t.Run("applying idle takes what is there at once", func(t *testing.T) {
+		t.Parallel()
+		msgs, idle := make(chan fetched, 10), make(chan struct{}, 1)
+		msgs <- msg(0)
+		msgs <- msg(1)
+		idle <- struct{}{}
+		batch, ok := collect(context.Background(), msgs, 100, time.Hour, idle)
+		if !ok || len(batch) != 2 || len(idle) != 0 {
+			t.Fatalf("batch of %d, ok %v, idle token left %v; want the 2 records there at once, the token taken", len(batch), ok, len(idle) == 1)
+		}
+	})
+	t.Run("applying busy fills the batch until it is idle", func(t *testing.T) {
+		t.Parallel()
+		msgs, idle := make(chan fetched, 10), make(chan struct{}, 1)
+		msgs <- msg(0)
+		go func() {
+			for len(msgs) > 0 {
+				time.Sleep(time.Millisecond)
+			}
+			msgs <- msg(1)
+			for len(msgs) > 0 {
+				time.Sleep(time.Millisecond)
+			}
+			idle <- struct{}{}
+		}()
+		batch, ok := collect(context.Background(), msgs, 100, time.Hour, idle)
+		if !ok || len(batch) != 2 || batch[1].Offset != 1 {
+			t.Fatalf("batch of %d, ok %v; want both records, the second sent while applying was busy", len(batch), ok)
 		}
 	})
 	t.Run("ended before a record", func(t *testing.T) {
 		t.Parallel()
 		ctx, cancel := context.WithCancel(context.Background())
 		cancel()
-		if batch, ok := collect(ctx, make(chan kafka.Message), 100, time.Hour); ok || batch != nil {
+		if batch, ok := collect(ctx, make(chan fetched), 100, time.Hour, nil); ok || batch != nil {
 			t.Fatalf("batch of %d, ok %v; want none", len(batch), ok)
 		}
 	})
 	t.Run("ended after a record", func(t *testing.T) {
 		t.Parallel()
 		ctx, cancel := context.WithCancel(context.Background())
-		msgs := make(chan kafka.Message, 1)
+		msgs := make(chan fetched, 1)
 		msgs <- msg(7)
 		go func() {
 			for len(msgs) > 0 {
@@ -245,7 +282,7 @@ func TestCollect(t *testing.T) {
 			}
 			cancel()
 		}()
-		batch, ok := collect(ctx, msgs, 100, time.Hour)
+		batch, ok := collect(ctx, msgs, 100, time.Hour, nil)
 		if !ok || len(batch) != 1 || batch[0].Offset != 7 {
 			t.Fatalf("batch %v, ok %v; want the record read, to drain", batch, ok)
 		}

@@ -217,7 +217,7 @@ func Serve(ctx context.Context, d *Deps, o ServeOptions) error {
 	g.Go(func() error { return rf.Run(ctx) })
 	if hasPolled(d.Mapping) {
 		p, err := poll.New(poll.Config{
-			Mapping: d.Mapping, Source: d.source(), Publisher: d.publisher("reconciler/poll"), DB: d.DB,
+			Mapping: d.Mapping, Source: d.source(), Publisher: d.publisher(envelope.PollOrigin), DB: d.DB,
 			Interval: o.PollInterval, HardDeleteEvery: o.HardDeleteEvery, MaxDeletes: o.MaxDeletes, Logger: d.Logger, Registerer: d.Registry,
 		})
 		if err != nil {

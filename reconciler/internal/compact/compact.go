@@ -39,7 +39,7 @@ const DefaultPositionGroup = latest.PositionGroup
 const consumerOffsets = tablelayout.OffsetsTable
 
 // Origin is the source channel of the envelopes in latest-state topics.
-const Origin = "reconciler/compact"
+const Origin = envelope.ReconcilerOrigin + "compact"
 
 // TopicName returns the latest-state topic of obj: its Kafka topic
 // followed by suffix, or by [DefaultSuffix] when suffix is "".
