@@ -59,8 +59,8 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Buckets: freshnessBuckets,
 		}, []string{"entity"}),
 		hops: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name: "sfsync_consumer_hop_seconds",
-			Help: "Time an applied envelope spent on each hop after the producer: producer_to_fetch (the producer received its event, to this consumer's fetch from Kafka: Kafka's write, acknowledgement and fetch) and fetch_to_commit (the fetch, to the PostgreSQL commit of its batch). The reconciler's envelopes are not counted.",
+			Name:    "sfsync_consumer_hop_seconds",
+			Help:    "Time an applied envelope spent on each hop after the producer: producer_to_fetch (the producer received its event, to this consumer's fetch from Kafka: Kafka's write, acknowledgement and fetch) and fetch_to_commit (the fetch, to the PostgreSQL commit of its batch). The reconciler's envelopes are not counted.",
 			Buckets: freshnessBuckets,
 		}, []string{"hop"}),
 		batchSize: prometheus.NewHistogram(prometheus.HistogramOpts{

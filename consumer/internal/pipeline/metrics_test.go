@@ -81,7 +81,9 @@ func histogramCount(t *testing.T, c prometheus.Collector) float64 {
 	return float64(histogramOf(t, c).GetSampleCount())
 }
 
-func histogramSum(t *testing.T, c prometheus.Collector) float64 { return histogramOf(t, c).GetSampleSum() }
+func histogramSum(t *testing.T, c prometheus.Collector) float64 {
+	return histogramOf(t, c).GetSampleSum()
+}
 
 func histogramOf(t *testing.T, c prometheus.Collector) *dto.Histogram {
 	t.Helper()
