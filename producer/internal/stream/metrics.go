@@ -9,6 +9,7 @@ import (
 	"google.golang.org/grpc"
 
 	"github.com/sfsync/sfsync/salesforce/eventbus"
+	"github.com/sfsync/sfsync/schemas/envelope"
 )
 
 // Metrics are the producer's Prometheus metrics, shared by its streams.
@@ -18,6 +19,7 @@ type Metrics struct {
 	written      *prometheus.CounterVec
 	deadLetters  *prometheus.CounterVec
 	latency      *prometheus.HistogramVec
+	hops         *prometheus.HistogramVec
 	resubscribes *prometheus.CounterVec
 	checkpoint   *prometheus.GaugeVec
 	inFlight     *prometheus.GaugeVec
@@ -44,6 +46,11 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help:    "Time from the Salesforce commit of a change to Kafka's acknowledgement of its envelope.",
 			Buckets: []float64{.01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 300, 3600},
 		}, []string{"topic"}),
+		hops: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "sfsync_producer_hop_seconds",
+			Help:    "Time an envelope Kafka acknowledged spent on each hop to it: salesforce_to_producer (the Salesforce commit, to the producer's receipt of the event) and producer_to_ack (the receipt, to Kafka's acknowledgement).",
+			Buckets: []float64{.001, .0025, .005, .01, .015, .02, .025, .03, .04, .05, .075, .1, .15, .2, .25, .5, 1, 2.5, 5, 10, 30, 60, 300, 3600},
+		}, []string{"hop"}),
 		resubscribes: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "sfsync_producer_resubscribes_total",
 			Help: "Subscriptions reopened after a failure, by Pub/Sub topic and cause.",
@@ -61,7 +68,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help: "Events requested from Salesforce (FetchRequest num_requested) and not yet received, by Pub/Sub topic.",
 		}, []string{"topic"}),
 	}
-	reg.MustRegister(m.received, m.written, m.deadLetters, m.latency, m.resubscribes, m.checkpoint, m.inFlight, m.credits)
+	reg.MustRegister(m.received, m.written, m.deadLetters, m.latency, m.hops, m.resubscribes, m.checkpoint, m.inFlight, m.credits)
 	return m
 }
 
@@ -71,12 +78,22 @@ func (m *Metrics) eventReceived(topic, changeType string) {
 	}
 }
 
-func (m *Metrics) recordWritten(topic, kafkaTopic, changeType string, commit time.Time) {
-	if m != nil {
-		m.written.WithLabelValues(kafkaTopic, changeType).Inc()
-		if !commit.IsZero() {
-			m.latency.WithLabelValues(topic).Observe(time.Since(commit).Seconds())
-		}
+// recordWritten records e acknowledged by Kafka in kafkaTopic, from the
+// Pub/Sub topic topic; e's ProducedAt is when the producer received its
+// event.
+func (m *Metrics) recordWritten(topic, kafkaTopic string, e *envelope.Envelope) {
+	if m == nil {
+		return
+	}
+	now := time.Now()
+	m.written.WithLabelValues(kafkaTopic, e.ChangeType.String()).Inc()
+	if e.CommitTimestamp.IsZero() {
+		return
+	}
+	m.latency.WithLabelValues(topic).Observe(now.Sub(e.CommitTimestamp).Seconds())
+	if !e.ProducedAt.IsZero() {
+		m.hops.WithLabelValues("salesforce_to_producer").Observe(max(e.ProducedAt.Sub(e.CommitTimestamp), 0).Seconds())
+		m.hops.WithLabelValues("producer_to_ack").Observe(now.Sub(e.ProducedAt).Seconds())
 	}
 }
 

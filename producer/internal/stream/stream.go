@@ -383,7 +383,7 @@ func (s *Stream) settle(a sink.Ack, tracker *replay.Tracker) error {
 		return errors.Join(a.Err, tracker.Failed(a.Ticket))
 	}
 	if a.Envelope != nil {
-		s.cfg.Metrics.recordWritten(s.cfg.Topic, a.Topic, a.Envelope.ChangeType.String(), a.Envelope.CommitTimestamp)
+		s.cfg.Metrics.recordWritten(s.cfg.Topic, a.Topic, a.Envelope)
 	}
 	return tracker.Acked(a.Ticket)
 }

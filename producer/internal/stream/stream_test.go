@@ -282,6 +282,7 @@ func TestEveryChangeArrivesInOrder(t *testing.T) {
 		"sfsync_producer_events_received_total":        float64(n),
 		"sfsync_producer_records_written_total":        float64(n),
 		"sfsync_producer_commit_to_kafka_seconds":      float64(n),
+		"sfsync_producer_hop_seconds":                  2 * float64(n), // both hops of each
 		"sfsync_producer_checkpoint_timestamp_seconds": 1,
 	} {
 		if got := f.metric(name); got < atLeast {
