@@ -4,10 +4,13 @@ import (
 	"context"
 	"math"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"regexp"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -18,34 +21,143 @@ const freshnessTarget = 250 * time.Millisecond
 
 // BenchmarkFreshness streams churn at a steady rate (SFSYNC_BENCH_RATE
 // transactions/s, default 650, about 1,000 events/s) for
-// SFSYNC_BENCH_SECONDS (default 30) through the emulator, the producer
-// and two consumer replicas, and reports the events/s applied and the
-// freshness the consumers measured (PostgreSQL commit minus Salesforce
-// commit): p50 and p99, estimated within the histogram's buckets as
-// Prometheus's histogram_quantile does, the share of envelopes fresher
-// than the 250 ms target, and p99 over the target (make bench-freshness).
+// SFSYNC_BENCH_SECONDS (default 30) through the emulator, the producer,
+// two consumer replicas and a reconciler verifying every minute, twice:
+// on the machine as it is (idle), then with a neighbour the benchmark
+// starts, a process that keeps one core busy (busy-core). Each reports
+// the events/s applied; the freshness the consumers measured (PostgreSQL
+// commit minus Salesforce commit): p50 and p99, estimated within the
+// histogram's buckets as Prometheus's histogram_quantile does, the share
+// of envelopes fresher than the 250 ms target, and p99 over the target;
+// the p50 and p99 of each hop (producer: salesforce_to_producer,
+// producer_to_ack; consumers: producer_to_fetch, fetch_to_commit); and
+// the largest resident memory of each service sampled every 5 s while
+// the churn ran, in MiB (make bench-freshness).
 func BenchmarkFreshness(b *testing.B) {
 	rate := benchFloat(b, "SFSYNC_BENCH_RATE", 650)
 	seconds := benchFloat(b, "SFSYNC_BENCH_SECONDS", 30)
 	p := newPipeline(b, 5000, services{})
 	a, c := p.consumer("consumer-a", true), p.consumer("consumer-b", true)
+	cfg := p.reconcilerConfig("")
+	rewrite(b, cfg, "  interval: 2s\n", "  interval: 1m\n")
+	rec := p.start("reconciler", filepath.Join(bins, "sfsync-reconciler"), "--config", cfg)
+	services := []*proc{p.producer, a, c, rec}
 	p.waitAssigned(a, c)
 	// A few seconds at the rate first, so that connections, caches and
 	// partition-key lookups are warm.
 	p.churnFor(rate, 5*time.Second)
 	p.converge(2 * time.Minute)
-	before := freshness(b, a, c)
-	for b.Loop() {
-		p.churnFor(rate, time.Duration(seconds*float64(time.Second)))
+	for _, sc := range []struct {
+		name      string
+		neighbour bool
+	}{{"idle", false}, {"busy-core", true}} {
+		b.Run(sc.name, func(b *testing.B) {
+			if sc.neighbour {
+				busyCore(b)
+			}
+			fresh := func() histogram { return readHistogram(b, "sfsync_consumer_freshness_seconds", "", a, c) }
+			hops := []struct {
+				metric, hop string
+				from        []*proc
+			}{
+				{"sfsync_producer_hop_seconds", "salesforce_to_producer", []*proc{p.producer}},
+				{"sfsync_producer_hop_seconds", "producer_to_ack", []*proc{p.producer}},
+				{"sfsync_consumer_hop_seconds", "producer_to_fetch", []*proc{a, c}},
+				{"sfsync_consumer_hop_seconds", "fetch_to_commit", []*proc{a, c}},
+			}
+			hopsBefore := make([]histogram, len(hops))
+			for i, h := range hops {
+				hopsBefore[i] = readHistogram(b, h.metric, `hop="`+h.hop+`"`, h.from...)
+			}
+			before := fresh()
+			rss := sampleRSS(services, 5*time.Second)
+			for b.Loop() {
+				p.churnFor(rate, time.Duration(seconds*float64(time.Second)))
+			}
+			peak := rss()
+			p.converge(2 * time.Minute)
+			h := fresh().minus(before)
+			p50, p99 := h.quantile(0.50), h.quantile(0.99)
+			b.ReportMetric(h.count/seconds/float64(b.N), "events/s")
+			b.ReportMetric(p50*1000, "p50-ms")
+			b.ReportMetric(p99*1000, "p99-ms")
+			b.ReportMetric(h.share(freshnessTarget.Seconds()), "share-under-250ms")
+			b.ReportMetric(p99/freshnessTarget.Seconds(), "p99/target")
+			for i, hop := range hops {
+				hh := readHistogram(b, hop.metric, `hop="`+hop.hop+`"`, hop.from...).minus(hopsBefore[i])
+				b.ReportMetric(hh.quantile(0.50)*1000, hop.hop+"-p50-ms")
+				b.ReportMetric(hh.quantile(0.99)*1000, hop.hop+"-p99-ms")
+			}
+			for _, svc := range services {
+				b.ReportMetric(peak[svc.name]/(1<<20), "rss-"+svc.name+"-MiB")
+			}
+		})
 	}
-	p.converge(2 * time.Minute)
-	h := freshness(b, a, c).minus(before)
-	p50, p99 := h.quantile(0.50), h.quantile(0.99)
-	b.ReportMetric(h.count/seconds/float64(b.N), "events/s")
-	b.ReportMetric(p50*1000, "p50-ms")
-	b.ReportMetric(p99*1000, "p99-ms")
-	b.ReportMetric(h.share(freshnessTarget.Seconds()), "share-under-250ms")
-	b.ReportMetric(p99/freshnessTarget.Seconds(), "p99/target")
+}
+
+// busyCore starts a neighbour process that keeps one core busy until b
+// ends.
+func busyCore(b *testing.B) {
+	cmd := exec.Command("sh", "-c", "while :; do :; done")
+	if err := cmd.Start(); err != nil {
+		b.Fatalf("start the busy neighbour: %v", err)
+	}
+	b.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	})
+}
+
+// sampleRSS samples the resident memory (process_resident_memory_bytes)
+// of each service every interval until the returned function is called,
+// which returns the largest sample of each, by name.
+func sampleRSS(services []*proc, interval time.Duration) func() map[string]float64 {
+	peak := map[string]float64{}
+	var mu sync.Mutex
+	sample := func() {
+		for _, svc := range services {
+			if v := svc.metric("process_resident_memory_bytes"); v > 0 {
+				mu.Lock()
+				peak[svc.name] = max(peak[svc.name], v)
+				mu.Unlock()
+			}
+		}
+	}
+	stop, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(interval)
+		defer tick.Stop()
+		for {
+			select {
+			case <-tick.C:
+				sample()
+			case <-stop:
+				return
+			}
+		}
+	}()
+	return func() map[string]float64 {
+		close(stop)
+		<-done
+		sample()
+		return peak
+	}
+}
+
+// rewrite replaces old, which must be there, with new in the file path.
+func rewrite(b *testing.B, path, old, new string) {
+	b.Helper()
+	text, err := os.ReadFile(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if !strings.Contains(string(text), old) {
+		b.Fatalf("%s has no %q", path, old)
+	}
+	if err := os.WriteFile(path, []byte(strings.Replace(string(text), old, new, 1)), 0o600); err != nil {
+		b.Fatal(err)
+	}
 }
 
 // churnFor makes churn at rate transactions/s for d.
@@ -75,10 +187,13 @@ type histogram struct {
 	count float64
 }
 
-var bucketLine = regexp.MustCompile(`^sfsync_consumer_freshness_seconds_bucket\{[^}]*le="([^"]+)"[^}]*\} (\S+)$`)
+var bucketLine = regexp.MustCompile(`^(\w+)_bucket\{([^}]*)\} (\S+)$`)
+var leLabel = regexp.MustCompile(`le="([^"]+)"`)
 
-// freshness reads the replicas' freshness histograms, summed.
-func freshness(b *testing.B, replicas ...*proc) histogram {
+// readHistogram reads the histogram name of the replicas, summed over
+// their series whose labels contain label (all of them when it is
+// empty).
+func readHistogram(b *testing.B, name, label string, replicas ...*proc) histogram {
 	b.Helper()
 	sum := map[float64]float64{}
 	for _, r := range replicas {
@@ -88,15 +203,19 @@ func freshness(b *testing.B, replicas ...*proc) histogram {
 		}
 		for line := range strings.SplitSeq(body, "\n") {
 			m := bucketLine.FindStringSubmatch(line)
-			if m == nil {
+			if m == nil || m[1] != name || !strings.Contains(m[2], label) {
 				continue
 			}
-			le, err1 := strconv.ParseFloat(m[1], 64)
-			v, err2 := strconv.ParseFloat(m[2], 64)
+			le := leLabel.FindStringSubmatch(m[2])
+			if le == nil {
+				b.Fatalf("%s: bucket line %q has no le", r.name, line)
+			}
+			bound, err1 := strconv.ParseFloat(le[1], 64)
+			v, err2 := strconv.ParseFloat(m[3], 64)
 			if err1 != nil || err2 != nil {
 				b.Fatalf("%s: bucket line %q", r.name, line)
 			}
-			sum[le] += v
+			sum[bound] += v
 		}
 	}
 	var h histogram

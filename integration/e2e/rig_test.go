@@ -478,11 +478,17 @@ func (pr *proc) sum(name, label string) float64 {
 // be read.
 func (pr *proc) scrape() (string, bool) {
 	if pr.metrics == "" {
-		m := metricsAddr.FindStringSubmatch(pr.logs.String())
-		if m == nil {
+		// The first address logged that is not port 0 (a configuration
+		// asking for any free port).
+		for _, m := range metricsAddr.FindAllStringSubmatch(pr.logs.String(), -1) {
+			if !strings.HasSuffix(m[1], ":0") {
+				pr.metrics = "http://" + m[1]
+				break
+			}
+		}
+		if pr.metrics == "" {
 			return "", false
 		}
-		pr.metrics = "http://" + m[1]
 	}
 	client := &http.Client{Timeout: 2 * time.Second}
 	resp, err := client.Get(pr.metrics + "/metrics")

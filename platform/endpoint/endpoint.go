@@ -34,6 +34,7 @@ func Serve(addr string, reg *prometheus.Registry, ready func(context.Context) er
 	if err != nil {
 		return nil, fmt.Errorf("metrics_addr %s: %w", addr, err)
 	}
+	log.Info("serving metrics and health checks", "addr", ln.Addr().String())
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {

@@ -39,14 +39,19 @@ func TestServe(t *testing.T) {
 	reg.MustRegister(c)
 	c.Inc()
 	var ready atomic.Bool
+	var logs bytes.Buffer
 	srv, err := Serve(addr, reg, func(context.Context) error {
 		if !ready.Load() {
 			return errors.New("starting")
 		}
 		return nil
-	}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	}, slog.New(slog.NewTextHandler(&logs, nil)))
 	if err != nil {
 		t.Fatal(err)
+	}
+	// The log names the address bound, which tells a port-0 address.
+	if !strings.Contains(logs.String(), "addr="+addr) {
+		t.Errorf("log %q does not name the address %s", logs.String(), addr)
 	}
 	defer srv.Shutdown(context.Background())
 	base := "http://" + addr

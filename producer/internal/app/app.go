@@ -160,7 +160,7 @@ func Run(ctx context.Context, cfg *config.Config, opts Options, log *slog.Logger
 		polling.Go(func() { poller.run(ctx) })
 	}
 	ready.Store(true)
-	log.Info("producer running", "org", sf.orgID, "streams", len(streams), "metrics", cfg.MetricsAddr)
+	log.Info("producer running", "org", sf.orgID, "streams", len(streams))
 	return runAll(ctx, streams)
 }
 
