@@ -17,18 +17,31 @@ func BenchmarkEncode(b *testing.B) {
 	b.SetBytes(int64(len(buf)))
 }
 
+// BenchmarkDecode decodes a v1 frame by decodeV1 (v1), and the general
+// way (general: goavro, then fromNative), in the same run.
 func BenchmarkDecode(b *testing.B) {
-	c := newCodec(b)
-	frame, err := c.Encode(nil, sample())
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.SetBytes(int64(len(frame)))
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := c.Decode(frame); err != nil {
-			b.Fatal(err)
+	for _, general := range []bool{false, true} {
+		name := "v1"
+		if general {
+			name = "general"
 		}
+		b.Run(name, func(b *testing.B) {
+			c := newCodec(b)
+			if general {
+				c.v1 = 0
+			}
+			frame, err := c.Encode(nil, sample())
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.SetBytes(int64(len(frame)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := c.Decode(frame); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
 

@@ -161,6 +161,9 @@ type Codec struct {
 	writerText string
 	current    *avroframe.Schema
 	known      *avroframe.Registry
+	// v1 is the fingerprint of envelope_v1.avsc, whose bodies decodeV1
+	// decodes.
+	v1 uint64
 
 	registry Registry
 	byID     *lru.Cache[uint32, *avroframe.Schema] // writer schemas by registry id
@@ -205,7 +208,7 @@ func NewCodec(opts ...Option) (*Codec, error) {
 	// The last one writes: the writer option, or the newest version.
 	c := &Codec{
 		writer: compiled[len(compiled)-1], writerText: schemas[len(schemas)-1].text,
-		current: current, known: known, registry: o.registry,
+		current: current, known: known, registry: o.registry, v1: compiled[0].Fingerprint(),
 	}
 	if o.registry != nil {
 		c.headers = map[string][]byte{}
@@ -374,13 +377,18 @@ func (c *Codec) Decode(frame []byte) (*Envelope, error) {
 		}
 		return fmt.Sprintf("%s %016x", ws.Label(), fp)
 	}
-	native, err := ws.DecodeBody(body)
-	if err != nil {
-		return nil, fmt.Errorf("decode envelope (schema %s): %w", which(), err)
+	var e *Envelope
+	if ws.Fingerprint() == c.v1 {
+		e, _ = decodeV1(body) // nil when it refuses: decoded again below, for goavro's error
 	}
-	e, err := fromNative(native)
-	if err != nil {
-		return nil, fmt.Errorf("decode envelope (schema %s): %w: %w", which(), ErrInvalid, err)
+	if e == nil {
+		native, err := ws.DecodeBody(body)
+		if err != nil {
+			return nil, fmt.Errorf("decode envelope (schema %s): %w", which(), err)
+		}
+		if e, err = fromNative(native); err != nil {
+			return nil, fmt.Errorf("decode envelope (schema %s): %w: %w", which(), ErrInvalid, err)
+		}
 	}
 	if err := e.Validate(); err != nil {
 		return nil, fmt.Errorf("decode envelope %s %s: %w", e.Entity, e.RecordID, err)
