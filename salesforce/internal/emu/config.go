@@ -19,6 +19,7 @@ import (
 
 	"github.com/sfsync/sfsync/salesforce/sffake"
 	"github.com/sfsync/sfsync/salesforce/sffake/load"
+	"github.com/sfsync/sfsync/schemas/svcconfig"
 )
 
 // Defaults of [Config].
@@ -121,17 +122,6 @@ type Listen struct {
 	// it such an address is refused: sfemu's access tokens are test
 	// tokens, and anyone who reaches it can read and write its org.
 	Public bool `yaml:"public"`
-}
-
-// loopback reports whether addr's host is a loopback address or
-// localhost; an empty host (every interface) is not.
-func loopback(addr string) bool {
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		return false
-	}
-	ip := net.ParseIP(host)
-	return host == "localhost" || ip != nil && ip.IsLoopback()
 }
 
 // ConnectedApp is a connected app of the OAuth token endpoint (see
@@ -310,59 +300,16 @@ func Default() Config {
 	}
 }
 
-// ErrInvalid is wrapped by every configuration error.
-var ErrInvalid = errors.New("invalid configuration")
-
-// Problem is one thing wrong with a configuration.
-type Problem struct {
-	// Where is "file:line", "flag --name", or "" when unknown.
-	Where string
-	// Path is the key, e.g. "churn.rate" or "platform_events[0].name".
-	Path string
-	// Message says what is wrong, e.g. "must be > 0".
-	Message string
-}
-
-// String returns "where: path: message".
-func (p Problem) String() string {
-	s := p.Path + ": " + p.Message
-	if p.Path == "" {
-		s = p.Message
-	}
-	if p.Where != "" {
-		s = p.Where + ": " + s
-	}
-	return s
-}
-
-// ValidationError lists the problems of a configuration, one per line.
-// It wraps [ErrInvalid].
-type ValidationError struct {
-	Problems []Problem
-}
-
-func (e *ValidationError) Error() string {
-	lines := make([]string, len(e.Problems))
-	for i, p := range e.Problems {
-		lines[i] = p.String()
-	}
-	return strings.Join(lines, "\n")
-}
-
-// Unwrap returns [ErrInvalid].
-func (e *ValidationError) Unwrap() error { return ErrInvalid }
-
-// Validate checks c and returns a *[ValidationError] listing every
-// problem, with Path set and Where empty ([Source.Check] fills it in).
+// Validate checks c and returns a *[svcconfig.ValidationError] listing
+// every problem, with Path set and Where empty ([Source.Check] fills it
+// in).
 func (c Config) Validate() error {
-	var ps []Problem
-	bad := func(path, format string, args ...any) {
-		ps = append(ps, Problem{Path: path, Message: fmt.Sprintf(format, args...)})
-	}
+	var k svcconfig.Checker
+	bad := k.Bad
 	for _, a := range []struct{ path, addr string }{{"listen.pubsub", c.Listen.PubSub}, {"listen.http", c.Listen.HTTP}} {
 		if _, port, err := net.SplitHostPort(a.addr); err != nil || port == "" {
 			bad(a.path, "must be host:port, got %q", a.addr)
-		} else if !c.Listen.Public && !loopback(a.addr) {
+		} else if !c.Listen.Public && !svcconfig.Loopback(a.addr) {
 			bad(a.path, "%q is beyond loopback: anyone who reaches it can use the org with its test tokens; use 127.0.0.1, or set listen.public: true if that is intended (a container whose port is published on loopback)", a.addr)
 		}
 	}
@@ -554,10 +501,7 @@ func (c Config) Validate() error {
 	default:
 		bad("log_level", "must be debug, info, warn or error, got %q", c.LogLevel)
 	}
-	if len(ps) == 0 {
-		return nil
-	}
-	return &ValidationError{Problems: ps}
+	return k.Err()
 }
 
 // checkCertificate reports whether the file at path holds a PEM
@@ -565,7 +509,7 @@ func (c Config) Validate() error {
 func checkCertificate(path string) error {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return fmt.Errorf("cannot read %s: %w", path, errors.Unwrap(err))
+		return errors.New(svcconfig.FileError(path, err))
 	}
 	block, _ := pem.Decode(data)
 	if block == nil {
@@ -646,20 +590,20 @@ func Parse(name string, data []byte) (Config, *Source, error) {
 	}
 	src.tree = tree
 	if len(tree.Docs) > 1 {
-		return Config{}, nil, &ValidationError{Problems: []Problem{{Where: name, Message: "want one YAML document"}}}
+		return Config{}, nil, &svcconfig.ValidationError{Problems: []svcconfig.Problem{{Where: name, Message: "want one YAML document"}}}
 	}
 	if len(tree.Docs) == 1 && tree.Docs[0].Body != nil {
 		// The YAML library reports bad durations without a position.
-		var ps []Problem
+		var ps []svcconfig.Problem
 		for _, key := range []string{"keepalive", "retention", "token_ttl", "shutdown_timeout"} {
 			if n := src.node(key); n != nil {
 				if _, err := time.ParseDuration(strings.Trim(n.String(), `"'`)); err != nil {
-					ps = append(ps, Problem{Where: src.where(key), Path: key, Message: fmt.Sprintf("must be a duration such as 30s or 72h, got %s", n.String())})
+					ps = append(ps, svcconfig.Problem{Where: src.where(key), Path: key, Message: fmt.Sprintf("must be a duration such as 30s or 72h, got %s", n.String())})
 				}
 			}
 		}
 		if len(ps) > 0 {
-			return Config{}, nil, &ValidationError{Problems: ps}
+			return Config{}, nil, &svcconfig.ValidationError{Problems: ps}
 		}
 		// A mix given in the file replaces the default mix.
 		if src.node("churn.mix") != nil {
@@ -699,19 +643,12 @@ func decode(node ast.Node, cfg *Config) (err error) {
 // yamlError turns a YAML library error into a ValidationError naming the
 // line.
 func (s *Source) yamlError(err error) error {
-	p := Problem{Where: s.file, Message: err.Error()}
-	var ye yaml.Error
-	if errors.As(err, &ye) {
-		p.Message = ye.GetMessage()
-		if tk := ye.GetToken(); tk != nil && tk.Position != nil {
-			p.Where = fmt.Sprintf("%s:%d", s.file, tk.Position.Line)
-		}
-		var unknown *yaml.UnknownFieldError
-		if errors.As(err, &unknown) {
-			p.Message = strings.Replace(p.Message, "unknown field", "unknown key", 1)
-		}
+	p := svcconfig.YAMLProblem(s.file, err)
+	var unknown *yaml.UnknownFieldError
+	if errors.As(err, &unknown) {
+		p.Message = strings.Replace(p.Message, "unknown field", "unknown key", 1)
 	}
-	return &ValidationError{Problems: []Problem{p}}
+	return &svcconfig.ValidationError{Problems: []svcconfig.Problem{p}}
 }
 
 // SetFlag records that the flag called flag set the key path, so that
@@ -727,7 +664,7 @@ func (s *Source) SetFlag(path, flag string) {
 // or the file and line of the key, or the file alone.
 func (s *Source) Check(c Config) error {
 	err := c.Validate()
-	var ve *ValidationError
+	var ve *svcconfig.ValidationError
 	if s == nil || !errors.As(err, &ve) {
 		return err
 	}
@@ -746,7 +683,7 @@ func (s *Source) where(path string) string {
 		return ""
 	}
 	// The key itself, or failing that its closest parent in the file.
-	for p := path; p != ""; p = parent(p) {
+	for p := path; p != ""; p = svcconfig.Parent(p) {
 		if n := s.node(p); n != nil {
 			if tk := n.GetToken(); tk != nil && tk.Position != nil {
 				return fmt.Sprintf("%s:%d", s.file, tk.Position.Line)
@@ -770,16 +707,6 @@ func (s *Source) node(path string) ast.Node {
 		return nil
 	}
 	return n
-}
-
-// parent returns the path of the enclosing key: "a.b[1].c" → "a.b[1]" →
-// "a.b" → "a" → "".
-func parent(p string) string {
-	i := strings.LastIndexAny(p, ".[")
-	if i < 0 {
-		return ""
-	}
-	return p[:i]
 }
 
 // Marshal returns c as YAML, access tokens and consumer secrets redacted
