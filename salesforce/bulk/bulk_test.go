@@ -10,9 +10,9 @@ import (
 	"time"
 
 	"github.com/sfsync/sfsync/salesforce/bulk"
-	"github.com/sfsync/sfsync/salesforce/oauth"
 	"github.com/sfsync/sfsync/salesforce/rest"
 	"github.com/sfsync/sfsync/salesforce/sffake"
+	"github.com/sfsync/sfsync/salesforce/sffake/sffaketest"
 )
 
 var noteObject = sffake.Object{
@@ -27,18 +27,13 @@ var noteObject = sffake.Object{
 
 func start(t *testing.T, opts ...sffake.Option) *sffake.Server {
 	t.Helper()
-	s, err := sffake.Start(append([]sffake.Option{sffake.WithObject(noteObject)}, opts...)...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	return s
+	return sffaketest.Start(t, append([]sffake.Option{sffake.WithObject(noteObject)}, opts...)...)
 }
 
 func client(t *testing.T, s *sffake.Server) *bulk.Client {
 	t.Helper()
 	rc, err := rest.New(rest.Config{
-		Credentials: rest.StaticCredentials(rest.Token{AccessToken: oauth.Secret(s.AccessToken()), InstanceURL: s.URL()}),
+		Credentials: rest.StaticCredentials(s.Bearer()),
 		BackoffMin:  time.Millisecond, BackoffMax: 5 * time.Millisecond,
 	})
 	if err != nil {
