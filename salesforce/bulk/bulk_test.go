@@ -15,19 +15,9 @@ import (
 	"github.com/sfsync/sfsync/salesforce/sffake/sffaketest"
 )
 
-var noteObject = sffake.Object{
-	Name: "Note__c", KeyPrefix: "a02",
-	Fields: []sffake.Field{
-		{Name: "Name", Type: sffake.TypeString},
-		{Name: "Amount__c", Type: sffake.TypeCurrency},
-		{Name: "Sent__c", Type: sffake.TypeDateTime},
-		{Name: "AccountId", Type: sffake.TypeReference},
-	},
-}
-
 func start(t *testing.T, opts ...sffake.Option) *sffake.Server {
 	t.Helper()
-	return sffaketest.Start(t, append([]sffake.Option{sffake.WithObject(noteObject)}, opts...)...)
+	return sffaketest.Start(t, append([]sffake.Option{sffake.WithObject(sffaketest.Invoice)}, opts...)...)
 }
 
 func client(t *testing.T, s *sffake.Server) *bulk.Client {
@@ -176,14 +166,14 @@ func TestCSVEdgeCases(t *testing.T) {
 			v["Sent__c"] = time.Date(2024, 1, 15, 10, 30, 0, 0, time.UTC)
 			v["AccountId"] = acct
 		}
-		if _, err := s.Create("Note__c", v); err != nil {
+		if _, err := s.Create("Invoice__c", v); err != nil {
 			t.Fatal(err)
 		}
 	}
 	c := client(t, s)
 	opts := fast
 	opts.MaxRecords = 2
-	rows, err := c.Query(t.Context(), "SELECT Name, Amount__c, Sent__c, Account.Name FROM Note__c", opts)
+	rows, err := c.Query(t.Context(), "SELECT Name, Amount__c, Sent__c, Account.Name FROM Invoice__c", opts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -435,7 +435,7 @@ func (c Config) Validate() error {
 	for i, e := range c.PlatformEvents {
 		p := fmt.Sprintf("platform_events[%d]", i)
 		switch {
-		case !strings.HasSuffix(e.Name, "__e") || !apiName(e.Name):
+		case !strings.HasSuffix(e.Name, "__e") || !sffake.ValidAPIName(e.Name):
 			bad(p+".name", "must be an API name ending in __e, got %q", e.Name)
 		case seen[e.Name]:
 			bad(p+".name", "%s is defined twice", e.Name)
@@ -445,7 +445,7 @@ func (c Config) Validate() error {
 		for j, f := range e.Fields {
 			fp := fmt.Sprintf("%s.fields[%d]", p, j)
 			switch {
-			case !apiName(f.Name) || f.Name == "CreatedDate" || f.Name == "CreatedById":
+			case !sffake.ValidAPIName(f.Name) || f.Name == "CreatedDate" || f.Name == "CreatedById":
 				bad(fp+".name", "must be an API name other than CreatedDate and CreatedById, got %q", f.Name)
 			case fields[f.Name]:
 				bad(fp+".name", "%s is defined twice", f.Name)
@@ -461,13 +461,13 @@ func (c Config) Validate() error {
 		p := fmt.Sprintf("objects[%d]", i)
 		builtin := builtinObjects[o.Name]
 		switch {
-		case !apiName(o.Name):
+		case !sffake.ValidAPIName(o.Name):
 			bad(p+".name", "must be an API name, got %q", o.Name)
 		case objects[o.Name]:
 			bad(p+".name", "%s is defined twice", o.Name)
 		case builtin && (o.KeyPrefix != "" || o.ChangeEvents):
 			bad(p, "%s is built in: give only fields to add to it", o.Name)
-		case !builtin && (len(o.KeyPrefix) != 3 || !apiName("x"+o.KeyPrefix)):
+		case !builtin && (len(o.KeyPrefix) != 3 || !sffake.ValidAPIName("x"+o.KeyPrefix)):
 			bad(p+".key_prefix", "must be 3 letters or digits, got %q", o.KeyPrefix)
 		}
 		objects[o.Name] = true
@@ -475,7 +475,7 @@ func (c Config) Validate() error {
 		for j, f := range o.Fields {
 			fp := fmt.Sprintf("%s.fields[%d]", p, j)
 			switch {
-			case !apiName(f.Name):
+			case !sffake.ValidAPIName(f.Name):
 				bad(fp+".name", "must be an API name, got %q", f.Name)
 			case fields[f.Name]:
 				bad(fp+".name", "%s is defined twice", f.Name)
@@ -543,20 +543,6 @@ func fieldTypeNames() []string {
 	}
 	slices.Sort(names)
 	return names
-}
-
-// apiName reports whether n is a letter followed by letters, digits and
-// underscores.
-func apiName(n string) bool {
-	for i, c := range n {
-		switch {
-		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z':
-		case i > 0 && (c >= '0' && c <= '9' || c == '_'):
-		default:
-			return false
-		}
-	}
-	return n != ""
 }
 
 // Source is where a configuration came from: the file's name and syntax
