@@ -441,20 +441,7 @@ func (c Config) Validate() error {
 			bad(p+".name", "%s is defined twice", e.Name)
 		}
 		seen[e.Name] = true
-		fields := map[string]bool{}
-		for j, f := range e.Fields {
-			fp := fmt.Sprintf("%s.fields[%d]", p, j)
-			switch {
-			case !sffake.ValidAPIName(f.Name) || f.Name == "CreatedDate" || f.Name == "CreatedById":
-				bad(fp+".name", "must be an API name other than CreatedDate and CreatedById, got %q", f.Name)
-			case fields[f.Name]:
-				bad(fp+".name", "%s is defined twice", f.Name)
-			}
-			fields[f.Name] = true
-			if _, ok := FieldTypes[f.Type]; !ok {
-				bad(fp+".type", "must be one of %s, got %q", strings.Join(fieldTypeNames(), ", "), f.Type)
-			}
-		}
+		checkFields(bad, p, e.Fields, true)
 	}
 	objects := map[string]bool{}
 	for i, o := range c.Objects {
@@ -471,23 +458,7 @@ func (c Config) Validate() error {
 			bad(p+".key_prefix", "must be 3 letters or digits, got %q", o.KeyPrefix)
 		}
 		objects[o.Name] = true
-		fields := map[string]bool{}
-		for j, f := range o.Fields {
-			fp := fmt.Sprintf("%s.fields[%d]", p, j)
-			switch {
-			case !sffake.ValidAPIName(f.Name):
-				bad(fp+".name", "must be an API name, got %q", f.Name)
-			case fields[f.Name]:
-				bad(fp+".name", "%s is defined twice", f.Name)
-			}
-			fields[f.Name] = true
-			typ, ok := FieldTypes[f.Type]
-			if !ok {
-				bad(fp+".type", "must be one of %s, got %q", strings.Join(fieldTypeNames(), ", "), f.Type)
-			} else if f.ExternalID && typ != sffake.TypeString && typ != sffake.TypeInt && typ != sffake.TypeDouble {
-				bad(fp+".external_id", "an external id must be Text, Int or Number, not %s", f.Type)
-			}
-		}
+		checkFields(bad, p, o.Fields, false)
 	}
 	for i, e := range c.PlatformEvents {
 		for j, f := range e.Fields {
@@ -502,6 +473,34 @@ func (c Config) Validate() error {
 		bad("log_level", "must be debug, info, warn or error, got %q", c.LogLevel)
 	}
 	return k.Err()
+}
+
+// checkFields checks the fields of the platform event (event) or the
+// sObject at path p: each name is an API name defined once, a platform
+// event's other than CreatedDate and CreatedById; each type is one of
+// [FieldTypes]; an sObject's external ids are Text, Int or Number. (A
+// platform event's external ids are refused after the objects' problems.)
+func checkFields(bad func(path, format string, args ...any), p string, fields []EventField, event bool) {
+	seen := map[string]bool{}
+	for j, f := range fields {
+		fp := fmt.Sprintf("%s.fields[%d]", p, j)
+		switch {
+		case event && (!sffake.ValidAPIName(f.Name) || f.Name == "CreatedDate" || f.Name == "CreatedById"):
+			bad(fp+".name", "must be an API name other than CreatedDate and CreatedById, got %q", f.Name)
+		case !sffake.ValidAPIName(f.Name):
+			bad(fp+".name", "must be an API name, got %q", f.Name)
+		case seen[f.Name]:
+			bad(fp+".name", "%s is defined twice", f.Name)
+		}
+		seen[f.Name] = true
+		typ, ok := FieldTypes[f.Type]
+		switch {
+		case !ok:
+			bad(fp+".type", "must be one of %s, got %q", strings.Join(fieldTypeNames(), ", "), f.Type)
+		case !event && f.ExternalID && typ != sffake.TypeString && typ != sffake.TypeInt && typ != sffake.TypeDouble:
+			bad(fp+".external_id", "an external id must be Text, Int or Number, not %s", f.Type)
+		}
+	}
 }
 
 // checkCertificate reports whether the file at path holds a PEM
