@@ -10,35 +10,20 @@ import (
 	"time"
 
 	"github.com/sfsync/sfsync/salesforce/bulk"
-	"github.com/sfsync/sfsync/salesforce/oauth"
 	"github.com/sfsync/sfsync/salesforce/rest"
 	"github.com/sfsync/sfsync/salesforce/sffake"
+	"github.com/sfsync/sfsync/salesforce/sffake/sffaketest"
 )
-
-var noteObject = sffake.Object{
-	Name: "Note__c", KeyPrefix: "a02",
-	Fields: []sffake.Field{
-		{Name: "Name", Type: sffake.TypeString},
-		{Name: "Amount__c", Type: sffake.TypeCurrency},
-		{Name: "Sent__c", Type: sffake.TypeDateTime},
-		{Name: "AccountId", Type: sffake.TypeReference},
-	},
-}
 
 func start(t *testing.T, opts ...sffake.Option) *sffake.Server {
 	t.Helper()
-	s, err := sffake.Start(append([]sffake.Option{sffake.WithObject(noteObject)}, opts...)...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	return s
+	return sffaketest.Start(t, append([]sffake.Option{sffake.WithObject(sffaketest.Invoice)}, opts...)...)
 }
 
 func client(t *testing.T, s *sffake.Server) *bulk.Client {
 	t.Helper()
 	rc, err := rest.New(rest.Config{
-		Credentials: rest.StaticCredentials(rest.Token{AccessToken: oauth.Secret(s.AccessToken()), InstanceURL: s.URL()}),
+		Credentials: rest.StaticCredentials(s.Bearer()),
 		BackoffMin:  time.Millisecond, BackoffMax: 5 * time.Millisecond,
 	})
 	if err != nil {
@@ -181,14 +166,14 @@ func TestCSVEdgeCases(t *testing.T) {
 			v["Sent__c"] = time.Date(2024, 1, 15, 10, 30, 0, 0, time.UTC)
 			v["AccountId"] = acct
 		}
-		if _, err := s.Create("Note__c", v); err != nil {
+		if _, err := s.Create("Invoice__c", v); err != nil {
 			t.Fatal(err)
 		}
 	}
 	c := client(t, s)
 	opts := fast
 	opts.MaxRecords = 2
-	rows, err := c.Query(t.Context(), "SELECT Name, Amount__c, Sent__c, Account.Name FROM Note__c", opts)
+	rows, err := c.Query(t.Context(), "SELECT Name, Amount__c, Sent__c, Account.Name FROM Invoice__c", opts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -28,6 +28,7 @@ import (
 	"github.com/sfsync/sfsync/salesforce/oauth"
 	"github.com/sfsync/sfsync/salesforce/pubsub"
 	"github.com/sfsync/sfsync/salesforce/sffake"
+	"github.com/sfsync/sfsync/salesforce/sffake/sffaketest"
 )
 
 const (
@@ -114,7 +115,7 @@ func newE2E(t *testing.T, grant oauth.Grant, basic bool) *e2eEnv {
 	logs := &logBuffer{}
 	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	clock := sffake.NewManualClock(time.Date(2024, 1, 15, 10, 30, 0, 0, time.UTC))
-	s, err := sffake.Start(
+	s := sffaketest.Start(t,
 		sffake.WithClock(clock),
 		sffake.WithTokenTTL(e2eTTL),
 		sffake.WithLogger(logger),
@@ -123,10 +124,6 @@ func newE2E(t *testing.T, grant oauth.Grant, basic bool) *e2eEnv {
 			CertificatePEM: selfSigned(t, key), Username: e2eUsername,
 		}),
 	)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = s.Close() })
 
 	hits := &tokenHits{base: http.DefaultTransport}
 	cfg := oauth.Config{

@@ -13,6 +13,7 @@ import (
 	"github.com/sfsync/sfsync/salesforce/oauth"
 	"github.com/sfsync/sfsync/salesforce/pubsub"
 	"github.com/sfsync/sfsync/salesforce/sffake"
+	"github.com/sfsync/sfsync/salesforce/sffake/sffaketest"
 )
 
 // testTimeout bounds every wait of a test; reaching it is a failure, not
@@ -34,12 +35,7 @@ var orderEvent = sffake.EventDefinition{
 
 func start(t testing.TB, opts ...sffake.Option) *sffake.Server {
 	t.Helper()
-	s, err := sffake.Start(append([]sffake.Option{sffake.WithEvent(orderEvent)}, opts...)...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = s.Close() })
-	return s
+	return sffaketest.Start(t, append([]sffake.Option{sffake.WithEvent(orderEvent)}, opts...)...)
 }
 
 func tokenOf(s *sffake.Server, tok string) pubsub.Token {

@@ -5,34 +5,15 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sfsync/sfsync/salesforce/oauth"
 	"github.com/sfsync/sfsync/salesforce/rest"
 	"github.com/sfsync/sfsync/salesforce/sffake"
+	"github.com/sfsync/sfsync/salesforce/sffake/sffaketest"
 )
 
-// invoiceObject is a custom object with one field of each type.
-var invoiceObject = sffake.Object{
-	Name: "Invoice__c", KeyPrefix: "a01",
-	Fields: []sffake.Field{
-		{Name: "Name", Type: sffake.TypeString},
-		{Name: "Amount__c", Type: sffake.TypeCurrency},
-		{Name: "Lines__c", Type: sffake.TypeInt},
-		{Name: "Paid__c", Type: sffake.TypeBoolean},
-		{Name: "Due__c", Type: sffake.TypeDate},
-		{Name: "Sent__c", Type: sffake.TypeDateTime},
-		{Name: "AccountId", Type: sffake.TypeReference},
-	},
-}
-
-// start runs an emulator for the test.
+// start runs an emulator for the test, with the Invoice__c object.
 func start(t testing.TB, opts ...sffake.Option) *sffake.Server {
 	t.Helper()
-	s, err := sffake.Start(append([]sffake.Option{sffake.WithObject(invoiceObject)}, opts...)...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	return s
+	return sffaketest.Start(t, append([]sffake.Option{sffake.WithObject(sffaketest.Invoice)}, opts...)...)
 }
 
 // staticClient returns a client of s with its static token and short
@@ -40,7 +21,7 @@ func start(t testing.TB, opts ...sffake.Option) *sffake.Server {
 func staticClient(t testing.TB, s *sffake.Server, cfg rest.Config) *rest.Client {
 	t.Helper()
 	if cfg.Credentials == nil {
-		cfg.Credentials = rest.StaticCredentials(rest.Token{AccessToken: oauth.Secret(s.AccessToken()), InstanceURL: s.URL()})
+		cfg.Credentials = rest.StaticCredentials(s.Bearer())
 	}
 	if cfg.BackoffMin == 0 {
 		cfg.BackoffMin, cfg.BackoffMax = time.Millisecond, 5*time.Millisecond

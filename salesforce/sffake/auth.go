@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"google.golang.org/grpc/metadata"
+
+	"github.com/sfsync/sfsync/salesforce/oauth"
 )
 
 // TokenValidator decides whether an access token presented in the
@@ -124,6 +126,13 @@ func (s *Server) AccessToken() string {
 	s.tokens.mu.Lock()
 	defer s.tokens.mu.Unlock()
 	return s.tokens.first
+}
+
+// Bearer returns [Server.AccessToken] as the bearer token a client with
+// static credentials sends: with the server's URL as instance URL and
+// its org id as tenant id.
+func (s *Server) Bearer() oauth.Bearer {
+	return oauth.Bearer{AccessToken: oauth.Secret(s.AccessToken()), InstanceURL: s.URL(), TenantID: s.OrgID()}
 }
 
 // AddToken makes the default validator accept tok. Such static tokens

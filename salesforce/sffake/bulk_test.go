@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/sfsync/sfsync/salesforce/sffake"
+	"github.com/sfsync/sfsync/salesforce/sffake/sffaketest"
 )
 
 // jobInfo is a Bulk API 2.0 job info.
@@ -220,7 +221,7 @@ func TestBulkSnapshot(t *testing.T) {
 
 func TestBulkCSVQuoting(t *testing.T) {
 	t.Parallel()
-	s := start(t, sffake.WithBulkJobDelay(0), sffake.WithObject(invoiceObject))
+	s := start(t, sffake.WithBulkJobDelay(0), sffake.WithObject(sffaketest.Invoice))
 	values := []map[string]any{
 		{"Name": "plain", "Amount__c": 1.25, "Lines__c": 7, "Paid__c": true, "Due__c": time.Date(2024, 1, 15, 0, 0, 0, 0, time.UTC), "Sent__c": time.Date(2024, 1, 15, 10, 30, 0, 0, time.UTC)},
 		{"Name": "comma, inside"},

@@ -9,6 +9,7 @@ import (
 	"github.com/sfsync/sfsync/salesforce/bitmap"
 	"github.com/sfsync/sfsync/salesforce/eventbus"
 	"github.com/sfsync/sfsync/salesforce/sffake"
+	"github.com/sfsync/sfsync/salesforce/sffake/sffaketest"
 )
 
 const accountTopic = "/data/AccountChangeEvent"
@@ -380,7 +381,7 @@ func TestUnannouncedChanges(t *testing.T) {
 // the same order, and stops when asked.
 func TestEachRecord(t *testing.T) {
 	t.Parallel()
-	s := start(t, sffake.WithObject(invoiceObject))
+	s := start(t, sffake.WithObject(sffaketest.Invoice))
 	var ids []string
 	for _, name := range []string{"A", "B", "C"} {
 		id, err := s.Create("Account", map[string]any{"Name": name})

@@ -66,10 +66,10 @@ func (f flatField) bitmapName() string {
 // compileObject validates o, completes its audit fields and builds its
 // change event schema.
 func compileObject(o Object) (*objectDef, error) {
-	if !validName(o.Name) {
+	if !ValidAPIName(o.Name) {
 		return nil, fmt.Errorf("object %q: %w: bad name", o.Name, ErrInvalidDefinition)
 	}
-	if len(o.KeyPrefix) != 3 || !validName("x"+o.KeyPrefix) {
+	if len(o.KeyPrefix) != 3 || !ValidAPIName("x"+o.KeyPrefix) {
 		return nil, fmt.Errorf("object %s: %w: key prefix %q is not 3 letters or digits", o.Name, ErrInvalidDefinition, o.KeyPrefix)
 	}
 	o.Fields = slices.Clone(o.Fields)
@@ -87,7 +87,7 @@ func compileObject(o Object) (*objectDef, error) {
 		return nil
 	}
 	for i, f := range o.Fields {
-		if !validName(f.Name) {
+		if !ValidAPIName(f.Name) {
 			return nil, fmt.Errorf("object %s: %w: bad field name %q", o.Name, ErrInvalidDefinition, f.Name)
 		}
 		if _, ok := fieldTypeNames[f.Type]; !ok {
@@ -135,13 +135,13 @@ type eventDef struct {
 }
 
 func compileEvent(e EventDefinition) (*eventDef, error) {
-	if !strings.HasSuffix(e.Name, "__e") || !validName(e.Name) {
+	if !strings.HasSuffix(e.Name, "__e") || !ValidAPIName(e.Name) {
 		return nil, fmt.Errorf("event %q: %w: name must end in __e", e.Name, ErrInvalidDefinition)
 	}
 	d := &eventDef{def: EventDefinition{Name: e.Name, Fields: slices.Clone(e.Fields)}, types: make(map[string]FieldType)}
 	for _, f := range e.Fields {
 		switch {
-		case !validName(f.Name):
+		case !ValidAPIName(f.Name):
 			return nil, fmt.Errorf("event %s: %w: bad field name %q", e.Name, ErrInvalidDefinition, f.Name)
 		case f.Type == TypeAddress || f.Type == TypeSwitchableName || fieldTypeNames[f.Type] == "":
 			return nil, fmt.Errorf("event %s field %s: %w: type %v not allowed", e.Name, f.Name, ErrInvalidDefinition, f.Type)

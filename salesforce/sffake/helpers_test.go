@@ -17,6 +17,7 @@ import (
 
 	"github.com/sfsync/sfsync/salesforce/eventbus"
 	"github.com/sfsync/sfsync/salesforce/sffake"
+	"github.com/sfsync/sfsync/salesforce/sffake/sffaketest"
 )
 
 // testTimeout bounds every wait of a test; reaching it is a failure, not
@@ -38,12 +39,7 @@ const orderTopic = "/event/Order_Event__e"
 // start starts a server that the test closes when it ends.
 func start(t *testing.T, opts ...sffake.Option) *sffake.Server {
 	t.Helper()
-	s, err := sffake.Start(opts...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = s.Close() })
-	return s
+	return sffaketest.Start(t, opts...)
 }
 
 // client dials s in plaintext and returns a client and a context carrying

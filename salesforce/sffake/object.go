@@ -282,9 +282,9 @@ func addressFlatName(name, comp string) string {
 	return strings.TrimSuffix(name, "Address") + comp
 }
 
-// validName reports whether n looks like an API name: a letter, then
-// letters, digits and underscores.
-func validName(n string) bool {
+// ValidAPIName reports whether n looks like an API name of an object,
+// event or field: a letter, then letters, digits and underscores.
+func ValidAPIName(n string) bool {
 	if n == "" {
 		return false
 	}

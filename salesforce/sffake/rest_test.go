@@ -15,6 +15,7 @@ import (
 
 	"github.com/sfsync/sfsync/salesforce/eventbus"
 	"github.com/sfsync/sfsync/salesforce/sffake"
+	"github.com/sfsync/sfsync/salesforce/sffake/sffaketest"
 )
 
 // queryResult is a REST query answer.
@@ -23,21 +24,6 @@ type queryResult struct {
 	Done           bool             `json:"done"`
 	NextRecordsURL string           `json:"nextRecordsUrl"`
 	Records        []map[string]any `json:"records"`
-}
-
-// invoiceObject is a custom object with every scalar field type.
-var invoiceObject = sffake.Object{
-	Name: "Invoice__c", KeyPrefix: "a01",
-	Fields: []sffake.Field{
-		{Name: "Name", Type: sffake.TypeString},
-		{Name: "Amount__c", Type: sffake.TypeCurrency},
-		{Name: "Lines__c", Type: sffake.TypeInt},
-		{Name: "Paid__c", Type: sffake.TypeBoolean},
-		{Name: "Due__c", Type: sffake.TypeDate},
-		{Name: "Sent__c", Type: sffake.TypeDateTime},
-		{Name: "Cutoff__c", Type: sffake.TypeTime},
-		{Name: "AccountId", Type: sffake.TypeReference},
-	},
 }
 
 func TestVersions(t *testing.T) {
@@ -185,7 +171,7 @@ func TestQueryAllIncludesDeleted(t *testing.T) {
 // terms included.
 func TestQueryByID(t *testing.T) {
 	t.Parallel()
-	s := start(t, sffake.WithObject(invoiceObject))
+	s := start(t, sffake.WithObject(sffaketest.Invoice))
 	a, _ := s.Create("Account", map[string]any{"Name": "A"})
 	b, _ := s.Create("Account", map[string]any{"Name": "B"})
 	gone, _ := s.Create("Account", map[string]any{"Name": "Gone"})
@@ -224,7 +210,7 @@ func TestQueryByID(t *testing.T) {
 func TestQueryValues(t *testing.T) {
 	t.Parallel()
 	clock := sffake.NewManualClock(time.Date(2024, 1, 15, 10, 30, 0, 0, time.UTC))
-	s := start(t, sffake.WithClock(clock), sffake.WithObject(invoiceObject))
+	s := start(t, sffake.WithClock(clock), sffake.WithObject(sffaketest.Invoice))
 	parent, _ := s.Create("Account", map[string]any{"Name": "Parent Co", "BillingCity": "Paris"})
 	acc, _ := s.Create("Account", map[string]any{"Name": "Child Co", "ParentId": parent, "AnnualRevenue": 1.5e6, "NumberOfEmployees": 42})
 	inv, err := s.Create("Invoice__c", map[string]any{
@@ -312,7 +298,7 @@ func TestRESTErrors(t *testing.T) {
 
 func TestDescribe(t *testing.T) {
 	t.Parallel()
-	s := start(t, sffake.WithObject(invoiceObject))
+	s := start(t, sffake.WithObject(sffaketest.Invoice))
 	var list struct {
 		SObjects []struct {
 			Name, KeyPrefix string

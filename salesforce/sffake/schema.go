@@ -90,20 +90,10 @@ func changeEventSchema(o Object) (*schema, error) {
 	b := typeBuilder{}
 	for _, f := range o.Fields {
 		t, comps := b.avro(f.Type)
-		fields = append(fields, map[string]any{
-			"name":    f.Name,
-			"type":    nullable(t),
-			"doc":     "Data:" + f.Type.String(),
-			"default": nil,
-		})
+		fields = append(fields, bodyField(f, t))
 		bm.Fields = append(bm.Fields, bitmap.Field{Name: f.Name, Components: comps})
 	}
-	s, err := newSchema(map[string]any{
-		"type":      "record",
-		"name":      o.ChangeEventName(),
-		"namespace": namespace,
-		"fields":    fields,
-	})
+	s, err := recordSchema(o.ChangeEventName(), fields)
 	if err != nil {
 		return nil, fmt.Errorf("change event schema of %s: %w", o.Name, err)
 	}
@@ -122,19 +112,9 @@ func platformEventSchema(e EventDefinition) (*schema, error) {
 	b := typeBuilder{}
 	for _, f := range e.Fields {
 		t, _ := b.avro(f.Type)
-		fields = append(fields, map[string]any{
-			"name":    f.Name,
-			"type":    nullable(t),
-			"doc":     "Data:" + f.Type.String(),
-			"default": nil,
-		})
+		fields = append(fields, bodyField(f, t))
 	}
-	s, err := newSchema(map[string]any{
-		"type":      "record",
-		"name":      e.Name,
-		"namespace": namespace,
-		"fields":    fields,
-	})
+	s, err := recordSchema(e.Name, fields)
 	if err != nil {
 		return nil, fmt.Errorf("platform event schema of %s: %w", e.Name, err)
 	}
@@ -221,6 +201,18 @@ func (b *typeBuilder) avro(t FieldType) (typ any, components []string) {
 // switchable is the non-null branches of a switchable name: "string" and
 // the person name record.
 type switchable struct{ record any }
+
+// recordSchema builds the schema of the record called name in the
+// emulator's namespace.
+func recordSchema(name string, fields []any) (*schema, error) {
+	return newSchema(map[string]any{"type": "record", "name": name, "namespace": namespace, "fields": fields})
+}
+
+// bodyField is the schema of the body field f, whose Avro type is t: a
+// union of null and t that defaults to null.
+func bodyField(f Field, t any) map[string]any {
+	return map[string]any{"name": f.Name, "type": nullable(t), "doc": "Data:" + f.Type.String(), "default": nil}
+}
 
 // nullable returns the union of null and t, the type of every body field.
 func nullable(t any) []any {

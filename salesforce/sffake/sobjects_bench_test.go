@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/sfsync/sfsync/salesforce/sffake"
+	"github.com/sfsync/sfsync/salesforce/sffake/sffaketest"
 )
 
 // BenchmarkCreate200 creates 200 accounts per operation in one
@@ -19,11 +20,7 @@ func BenchmarkCreate200(b *testing.B) {
 		return map[string]any{"Name": fmt.Sprint("Acme ", i), "Phone": "555-0100", "BillingCity": "Lyon", "NumberOfEmployees": i}
 	}
 	b.Run("go-api", func(b *testing.B) {
-		s, err := sffake.Start()
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer func() { _ = s.Close() }()
+		s := sffaketest.Start(b)
 		for b.Loop() {
 			if _, err := s.Transact(func(tx *sffake.Tx) error {
 				for i := range 200 {
@@ -39,11 +36,7 @@ func BenchmarkCreate200(b *testing.B) {
 		b.ReportMetric(float64(200*b.N)/b.Elapsed().Seconds(), "records/s")
 	})
 	b.Run("rest-collection", func(b *testing.B) {
-		s, err := sffake.Start()
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer func() { _ = s.Close() }()
+		s := sffaketest.Start(b)
 		var recs []string
 		for i := range 200 {
 			recs = append(recs, fmt.Sprintf(`{"attributes":{"type":"Account"},"Name":"Acme %d","Phone":"555-0100","BillingCity":"Lyon","NumberOfEmployees":%d}`, i, i))

@@ -8,7 +8,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/sfsync/sfsync/salesforce/oauth"
 	"github.com/sfsync/sfsync/salesforce/pubsub"
 	"github.com/sfsync/sfsync/salesforce/sffake"
 )
@@ -38,9 +37,7 @@ func changes(t *testing.T, s *sffake.Server, topic string, n int) []pubsub.Event
 		t.Fatalf("the server published %d change events, want %d", got, n)
 	}
 	ctx := authContext(t, s, s.AccessToken())
-	c, err := pubsub.Dial(ctx, pubsub.Config{Endpoint: s.PubSubAddr(), Plaintext: true, Credentials: pubsub.StaticCredentials(pubsub.Token{
-		AccessToken: oauth.Secret(s.AccessToken()), InstanceURL: s.URL(), TenantID: s.OrgID(),
-	})})
+	c, err := pubsub.Dial(ctx, pubsub.Config{Endpoint: s.PubSubAddr(), Plaintext: true, Credentials: pubsub.StaticCredentials(s.Bearer())})
 	if err != nil {
 		t.Fatal(err)
 	}

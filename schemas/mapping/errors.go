@@ -3,7 +3,8 @@ package mapping
 import (
 	"errors"
 	"fmt"
-	"strings"
+
+	"github.com/sfsync/sfsync/schemas/internal/lines"
 )
 
 // ErrInvalid is wrapped by every error that reports a problem in a mapping
@@ -49,11 +50,7 @@ type ValidationError struct {
 
 // Error returns one problem per line.
 func (e *ValidationError) Error() string {
-	lines := make([]string, len(e.Problems))
-	for i, p := range e.Problems {
-		lines[i] = p.String()
-	}
-	return strings.Join(lines, "\n")
+	return lines.Join(e.Problems)
 }
 
 // Unwrap returns [ErrInvalid].

@@ -154,7 +154,7 @@ func (s *source) failed(path string) bool {
 // an enclosing key, or else the line of the key or of its closest
 // enclosing key in the file, or else the file.
 func (s *source) where(path string) string {
-	for p := path; p != ""; p = parent(p) {
+	for p := path; p != ""; p = Parent(p) {
 		if v, ok := s.env[p]; ok {
 			return "$" + v
 		}
@@ -192,9 +192,9 @@ func (s *source) forget(path string) {
 	}
 }
 
-// parent returns the path of the enclosing key: "a.b[1].c" → "a.b[1]" →
+// Parent returns the path of the enclosing key: "a.b[1].c" → "a.b[1]" →
 // "a.b" → "a" → "".
-func parent(p string) string {
+func Parent(p string) string {
 	i := strings.LastIndexAny(p, ".[")
 	if i < 0 {
 		return ""
@@ -209,15 +209,7 @@ func (s *source) decodeFile(data []byte, v reflect.Value) {
 	// Duplicate keys are reported by decode, with their path.
 	tree, err := yamlparser.ParseBytes(data, 0, yamlparser.AllowDuplicateMapKey())
 	if err != nil {
-		p := Problem{Where: s.file, Message: err.Error()}
-		var ye yaml.Error
-		if errors.As(err, &ye) {
-			p.Message = ye.GetMessage()
-			if tk := ye.GetToken(); tk != nil && tk.Position != nil {
-				p.Where = fmt.Sprintf("%s:%d", s.file, tk.Position.Line)
-			}
-		}
-		s.problems = append(s.problems, p)
+		s.problems = append(s.problems, YAMLProblem(s.file, err))
 		s.bad = append(s.bad, "") // nothing else is worth reporting
 		return
 	}
@@ -237,6 +229,21 @@ func (s *source) decodeFile(data []byte, v reflect.Value) {
 		return
 	}
 	s.decode(docs[0].Body, v, "")
+}
+
+// YAMLProblem turns an error of the YAML library reading the file into
+// a problem placed at its line, "file:line", or at the file when the
+// error gives no position.
+func YAMLProblem(file string, err error) Problem {
+	p := Problem{Where: file, Message: err.Error()}
+	var ye yaml.Error
+	if errors.As(err, &ye) {
+		p.Message = ye.GetMessage()
+		if tk := ye.GetToken(); tk != nil && tk.Position != nil {
+			p.Where = fmt.Sprintf("%s:%d", file, tk.Position.Line)
+		}
+	}
+	return p
 }
 
 // line returns the line of n, or 0.

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sfsync/sfsync/schemas/internal/lines"
 	"github.com/sfsync/sfsync/schemas/mapping"
 )
 
@@ -54,11 +55,7 @@ type ValidationError struct {
 
 // Error returns the problems, one per line.
 func (e *ValidationError) Error() string {
-	lines := make([]string, len(e.Problems))
-	for i, p := range e.Problems {
-		lines[i] = p.String()
-	}
-	return strings.Join(lines, "\n")
+	return lines.Join(e.Problems)
 }
 
 // Unwrap returns [ErrInvalid].

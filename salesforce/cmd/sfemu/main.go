@@ -108,12 +108,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if len(args) > 0 && args[0] == "tail" {
 		return runTail(ctx, args[1:], getenv, stdout, stderr)
 	}
-	fs := flag.NewFlagSet("sfemu", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), usage)
-		fs.PrintDefaults()
-	}
+	fs := newFlagSet("sfemu", usage, stderr)
 	var (
 		configPath  = fs.String("config", "", "YAML configuration `file`; without it, the defaults and flags")
 		printConfig = fs.Bool("print-config", false, "print the effective configuration (tokens redacted) and exit")
@@ -132,11 +127,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		showVersion = fs.Bool("version", false, "print the version and exit")
 		probe       = fs.String("probe", "", endpoint.ProbeUsage)
 	)
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	if code, ok := parse(fs, args); !ok {
+		return code
 	}
 	if *showVersion {
 		fmt.Fprintln(stdout, buildinfo.String("sfemu"))
@@ -158,41 +150,34 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return 2
 		}
 	}
+	// The flags that set a key: the key's path, to place its problems
+	// at the flag ("" for flags that add to a key or place nothing), and
+	// how the flag sets it.
+	keys := map[string]struct {
+		path string
+		set  func(*emu.Config)
+	}{
+		"seed":          {"seed", func(c *emu.Config) { c.Seed = *seed }},
+		"pubsub-addr":   {"listen.pubsub", func(c *emu.Config) { c.Listen.PubSub = *pubsubAddr }},
+		"http-addr":     {"listen.http", func(c *emu.Config) { c.Listen.HTTP = *httpAddr }},
+		"org-id":        {"org_id", func(c *emu.Config) { c.OrgID = *orgID }},
+		"token":         {"", func(c *emu.Config) { c.AccessTokens = append(c.AccessTokens, emu.Secret(*token)) }},
+		"tls":           {"", func(c *emu.Config) { c.TLS = *useTLS }},
+		"tls-cert-file": {"tls_cert_file", func(c *emu.Config) { c.TLSCertFile = *tlsCert }},
+		"tls-key-file":  {"tls_key_file", func(c *emu.Config) { c.TLSKeyFile = *tlsKey }},
+		"accounts":      {"dataset.accounts", func(c *emu.Config) { c.Dataset.Accounts = *accounts }},
+		"rate":          {"churn.rate", func(c *emu.Config) { c.Churn.Rate = *rate }},
+		"no-churn":      {"", func(c *emu.Config) { c.Churn.Enabled = !*noChurn }},
+		"log-level":     {"log_level", func(c *emu.Config) { c.LogLevel = *logLevel }},
+	}
 	fs.Visit(func(f *flag.Flag) {
-		switch f.Name {
-		case "seed":
-			cfg.Seed = *seed
-			src.SetFlag("seed", f.Name)
-		case "pubsub-addr":
-			cfg.Listen.PubSub = *pubsubAddr
-			src.SetFlag("listen.pubsub", f.Name)
-		case "http-addr":
-			cfg.Listen.HTTP = *httpAddr
-			src.SetFlag("listen.http", f.Name)
-		case "org-id":
-			cfg.OrgID = *orgID
-			src.SetFlag("org_id", f.Name)
-		case "token":
-			cfg.AccessTokens = append(cfg.AccessTokens, emu.Secret(*token))
-		case "tls":
-			cfg.TLS = *useTLS
-		case "tls-cert-file":
-			cfg.TLSCertFile = *tlsCert
-			src.SetFlag("tls_cert_file", f.Name)
-		case "tls-key-file":
-			cfg.TLSKeyFile = *tlsKey
-			src.SetFlag("tls_key_file", f.Name)
-		case "accounts":
-			cfg.Dataset.Accounts = *accounts
-			src.SetFlag("dataset.accounts", f.Name)
-		case "rate":
-			cfg.Churn.Rate = *rate
-			src.SetFlag("churn.rate", f.Name)
-		case "no-churn":
-			cfg.Churn.Enabled = !*noChurn
-		case "log-level":
-			cfg.LogLevel = *logLevel
-			src.SetFlag("log_level", f.Name)
+		k, ok := keys[f.Name]
+		if !ok {
+			return
+		}
+		k.set(&cfg)
+		if k.path != "" {
+			src.SetFlag(k.path, f.Name)
 		}
 	})
 	if tok := getenv("SFEMU_ACCESS_TOKEN"); tok != "" {
@@ -238,12 +223,7 @@ Flags:
 `
 
 func runTail(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("sfemu tail", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), tailUsage)
-		fs.PrintDefaults()
-	}
+	fs := newFlagSet("sfemu tail", tailUsage, stderr)
 	var tc emu.TailConfig
 	var token string
 	fs.StringVar(&tc.Addr, "addr", emu.DefaultPubSubAddr, "Pub/Sub API `address`")
@@ -255,11 +235,8 @@ func runTail(ctx context.Context, args []string, getenv func(string) string, std
 	fs.BoolVar(&tc.TLS, "tls", false, "dial with TLS")
 	fs.BoolVar(&tc.InsecureSkipVerify, "insecure-skip-verify", false, "with --tls, accept any certificate (sfemu's is self-signed)")
 	fs.IntVar(&tc.Count, "count", 0, "stop after `n` events; 0 tails until interrupted")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	if code, ok := parse(fs, args); !ok {
+		return code
 	}
 	if token == "" {
 		token = getenv("SFEMU_ACCESS_TOKEN")
@@ -274,4 +251,29 @@ func runTail(ctx context.Context, args []string, getenv func(string) string, std
 		return 1
 	}
 	return 0
+}
+
+// newFlagSet returns the flag set of the command name, writing to stderr
+// and printing usage before the flags' defaults on --help.
+func newFlagSet(name, usage string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), usage)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parse parses args into fs. It returns false with the exit code when
+// the command ends there: 0 after --help, 2 after a bad flag (fs has
+// said what is wrong).
+func parse(fs *flag.FlagSet, args []string) (code int, ok bool) {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0, false
+		}
+		return 2, false
+	}
+	return 0, true
 }

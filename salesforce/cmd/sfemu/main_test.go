@@ -11,8 +11,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/sfsync/sfsync/salesforce/internal/emu"
 )
 
 // testTimeout bounds every wait; reaching it is a failure.
@@ -106,22 +104,7 @@ log_level: debug
 `)
 	ctx, cancel := context.WithTimeout(t.Context(), testTimeout)
 	defer cancel()
-	runCtx, stop := context.WithCancel(ctx)
-	defer stop()
-	ready := make(chan emu.Endpoints, 1)
-	var logs bytes.Buffer
-	exited := make(chan int, 1)
-	go func() {
-		exited <- run(runCtx, []string{"--config", cfg, "--seed", "42"}, noEnv, &bytes.Buffer{}, &logs, func(e emu.Endpoints) { ready <- e })
-	}()
-	var ep emu.Endpoints
-	select {
-	case ep = <-ready:
-	case code := <-exited:
-		t.Fatalf("sfemu exited with %d before listening:\n%s", code, logs.String())
-	case <-ctx.Done():
-		t.Fatal("sfemu did not start")
-	}
+	ep, stop := startEmu(t, ctx, []string{"--config", cfg, "--seed", "42"}, noEnv)
 
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, ep.InstanceURL+"/healthz", nil)
 	resp, err := http.DefaultClient.Do(req)
@@ -163,16 +146,7 @@ log_level: debug
 		t.Errorf("association events:\n%s", ota)
 	}
 
-	stop()
-	select {
-	case code := <-exited:
-		if code != 0 {
-			t.Fatalf("exit code %d:\n%s", code, logs.String())
-		}
-	case <-ctx.Done():
-		t.Fatal("sfemu did not stop")
-	}
-	log := logs.String()
+	log := stop()
 	for _, want := range []string{"sfemu listening", "access_tokens=[sfem…]", "SF_PUBSUB_ADDR=" + ep.PubSub, "dataset seeded", "churn stopped", "msg=stopped"} {
 		if !strings.Contains(log, want) {
 			t.Errorf("log lacks %q:\n%s", want, log)

@@ -15,7 +15,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sfsync/sfsync/salesforce/internal/emu"
 	"github.com/sfsync/sfsync/salesforce/oauth"
 	"github.com/sfsync/sfsync/salesforce/pubsub"
 )
@@ -71,22 +70,7 @@ log_level: debug
 
 	ctx, cancel := context.WithTimeout(t.Context(), testTimeout)
 	defer cancel()
-	runCtx, stop := context.WithCancel(ctx)
-	defer stop()
-	ready := make(chan emu.Endpoints, 1)
-	var logs bytes.Buffer
-	exited := make(chan int, 1)
-	go func() {
-		exited <- run(runCtx, []string{"--config", cfgPath}, noEnv, &bytes.Buffer{}, &logs, func(e emu.Endpoints) { ready <- e })
-	}()
-	var ep emu.Endpoints
-	select {
-	case ep = <-ready:
-	case code := <-exited:
-		t.Fatalf("sfemu exited with %d before listening:\n%s", code, logs.String())
-	case <-ctx.Done():
-		t.Fatal("sfemu did not start")
-	}
+	ep, stop := startEmu(t, ctx, []string{"--config", cfgPath}, noEnv)
 
 	// The grants run in parallel; the group ends when they all have.
 	t.Run("grants", func(t *testing.T) {
@@ -144,16 +128,7 @@ log_level: debug
 		}
 	})
 
-	stop()
-	select {
-	case code := <-exited:
-		if code != 0 {
-			t.Fatalf("exit code %d:\n%s", code, logs.String())
-		}
-	case <-ctx.Done():
-		t.Fatal("sfemu did not stop")
-	}
-	log := logs.String()
+	log := stop()
 	for _, want := range []string{`connected_apps="[` + appKey + ` sfemu-test-jwt-app]"`, "token_ttl=1h0m0s", "/services/oauth2/token"} {
 		if !strings.Contains(log, want) {
 			t.Errorf("log lacks %q:\n%s", want, log)

@@ -19,6 +19,7 @@ import (
 
 	"github.com/sfsync/sfsync/salesforce/sffake"
 	"github.com/sfsync/sfsync/salesforce/sffake/load"
+	"github.com/sfsync/sfsync/schemas/svcconfig"
 )
 
 // Defaults of [Config].
@@ -121,17 +122,6 @@ type Listen struct {
 	// it such an address is refused: sfemu's access tokens are test
 	// tokens, and anyone who reaches it can read and write its org.
 	Public bool `yaml:"public"`
-}
-
-// loopback reports whether addr's host is a loopback address or
-// localhost; an empty host (every interface) is not.
-func loopback(addr string) bool {
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		return false
-	}
-	ip := net.ParseIP(host)
-	return host == "localhost" || ip != nil && ip.IsLoopback()
 }
 
 // ConnectedApp is a connected app of the OAuth token endpoint (see
@@ -310,59 +300,16 @@ func Default() Config {
 	}
 }
 
-// ErrInvalid is wrapped by every configuration error.
-var ErrInvalid = errors.New("invalid configuration")
-
-// Problem is one thing wrong with a configuration.
-type Problem struct {
-	// Where is "file:line", "flag --name", or "" when unknown.
-	Where string
-	// Path is the key, e.g. "churn.rate" or "platform_events[0].name".
-	Path string
-	// Message says what is wrong, e.g. "must be > 0".
-	Message string
-}
-
-// String returns "where: path: message".
-func (p Problem) String() string {
-	s := p.Path + ": " + p.Message
-	if p.Path == "" {
-		s = p.Message
-	}
-	if p.Where != "" {
-		s = p.Where + ": " + s
-	}
-	return s
-}
-
-// ValidationError lists the problems of a configuration, one per line.
-// It wraps [ErrInvalid].
-type ValidationError struct {
-	Problems []Problem
-}
-
-func (e *ValidationError) Error() string {
-	lines := make([]string, len(e.Problems))
-	for i, p := range e.Problems {
-		lines[i] = p.String()
-	}
-	return strings.Join(lines, "\n")
-}
-
-// Unwrap returns [ErrInvalid].
-func (e *ValidationError) Unwrap() error { return ErrInvalid }
-
-// Validate checks c and returns a *[ValidationError] listing every
-// problem, with Path set and Where empty ([Source.Check] fills it in).
+// Validate checks c and returns a *[svcconfig.ValidationError] listing
+// every problem, with Path set and Where empty ([Source.Check] fills it
+// in).
 func (c Config) Validate() error {
-	var ps []Problem
-	bad := func(path, format string, args ...any) {
-		ps = append(ps, Problem{Path: path, Message: fmt.Sprintf(format, args...)})
-	}
+	var k svcconfig.Checker
+	bad := k.Bad
 	for _, a := range []struct{ path, addr string }{{"listen.pubsub", c.Listen.PubSub}, {"listen.http", c.Listen.HTTP}} {
 		if _, port, err := net.SplitHostPort(a.addr); err != nil || port == "" {
 			bad(a.path, "must be host:port, got %q", a.addr)
-		} else if !c.Listen.Public && !loopback(a.addr) {
+		} else if !c.Listen.Public && !svcconfig.Loopback(a.addr) {
 			bad(a.path, "%q is beyond loopback: anyone who reaches it can use the org with its test tokens; use 127.0.0.1, or set listen.public: true if that is intended (a container whose port is published on loopback)", a.addr)
 		}
 	}
@@ -488,59 +435,30 @@ func (c Config) Validate() error {
 	for i, e := range c.PlatformEvents {
 		p := fmt.Sprintf("platform_events[%d]", i)
 		switch {
-		case !strings.HasSuffix(e.Name, "__e") || !apiName(e.Name):
+		case !strings.HasSuffix(e.Name, "__e") || !sffake.ValidAPIName(e.Name):
 			bad(p+".name", "must be an API name ending in __e, got %q", e.Name)
 		case seen[e.Name]:
 			bad(p+".name", "%s is defined twice", e.Name)
 		}
 		seen[e.Name] = true
-		fields := map[string]bool{}
-		for j, f := range e.Fields {
-			fp := fmt.Sprintf("%s.fields[%d]", p, j)
-			switch {
-			case !apiName(f.Name) || f.Name == "CreatedDate" || f.Name == "CreatedById":
-				bad(fp+".name", "must be an API name other than CreatedDate and CreatedById, got %q", f.Name)
-			case fields[f.Name]:
-				bad(fp+".name", "%s is defined twice", f.Name)
-			}
-			fields[f.Name] = true
-			if _, ok := FieldTypes[f.Type]; !ok {
-				bad(fp+".type", "must be one of %s, got %q", strings.Join(fieldTypeNames(), ", "), f.Type)
-			}
-		}
+		checkFields(bad, p, e.Fields, true)
 	}
 	objects := map[string]bool{}
 	for i, o := range c.Objects {
 		p := fmt.Sprintf("objects[%d]", i)
 		builtin := builtinObjects[o.Name]
 		switch {
-		case !apiName(o.Name):
+		case !sffake.ValidAPIName(o.Name):
 			bad(p+".name", "must be an API name, got %q", o.Name)
 		case objects[o.Name]:
 			bad(p+".name", "%s is defined twice", o.Name)
 		case builtin && (o.KeyPrefix != "" || o.ChangeEvents):
 			bad(p, "%s is built in: give only fields to add to it", o.Name)
-		case !builtin && (len(o.KeyPrefix) != 3 || !apiName("x"+o.KeyPrefix)):
+		case !builtin && (len(o.KeyPrefix) != 3 || !sffake.ValidAPIName("x"+o.KeyPrefix)):
 			bad(p+".key_prefix", "must be 3 letters or digits, got %q", o.KeyPrefix)
 		}
 		objects[o.Name] = true
-		fields := map[string]bool{}
-		for j, f := range o.Fields {
-			fp := fmt.Sprintf("%s.fields[%d]", p, j)
-			switch {
-			case !apiName(f.Name):
-				bad(fp+".name", "must be an API name, got %q", f.Name)
-			case fields[f.Name]:
-				bad(fp+".name", "%s is defined twice", f.Name)
-			}
-			fields[f.Name] = true
-			typ, ok := FieldTypes[f.Type]
-			if !ok {
-				bad(fp+".type", "must be one of %s, got %q", strings.Join(fieldTypeNames(), ", "), f.Type)
-			} else if f.ExternalID && typ != sffake.TypeString && typ != sffake.TypeInt && typ != sffake.TypeDouble {
-				bad(fp+".external_id", "an external id must be Text, Int or Number, not %s", f.Type)
-			}
-		}
+		checkFields(bad, p, o.Fields, false)
 	}
 	for i, e := range c.PlatformEvents {
 		for j, f := range e.Fields {
@@ -554,10 +472,35 @@ func (c Config) Validate() error {
 	default:
 		bad("log_level", "must be debug, info, warn or error, got %q", c.LogLevel)
 	}
-	if len(ps) == 0 {
-		return nil
+	return k.Err()
+}
+
+// checkFields checks the fields of the platform event (event) or the
+// sObject at path p: each name is an API name defined once, a platform
+// event's other than CreatedDate and CreatedById; each type is one of
+// [FieldTypes]; an sObject's external ids are Text, Int or Number. (A
+// platform event's external ids are refused after the objects' problems.)
+func checkFields(bad func(path, format string, args ...any), p string, fields []EventField, event bool) {
+	seen := map[string]bool{}
+	for j, f := range fields {
+		fp := fmt.Sprintf("%s.fields[%d]", p, j)
+		switch {
+		case event && (!sffake.ValidAPIName(f.Name) || f.Name == "CreatedDate" || f.Name == "CreatedById"):
+			bad(fp+".name", "must be an API name other than CreatedDate and CreatedById, got %q", f.Name)
+		case !sffake.ValidAPIName(f.Name):
+			bad(fp+".name", "must be an API name, got %q", f.Name)
+		case seen[f.Name]:
+			bad(fp+".name", "%s is defined twice", f.Name)
+		}
+		seen[f.Name] = true
+		typ, ok := FieldTypes[f.Type]
+		switch {
+		case !ok:
+			bad(fp+".type", "must be one of %s, got %q", strings.Join(fieldTypeNames(), ", "), f.Type)
+		case !event && f.ExternalID && typ != sffake.TypeString && typ != sffake.TypeInt && typ != sffake.TypeDouble:
+			bad(fp+".external_id", "an external id must be Text, Int or Number, not %s", f.Type)
+		}
 	}
-	return &ValidationError{Problems: ps}
 }
 
 // checkCertificate reports whether the file at path holds a PEM
@@ -565,7 +508,7 @@ func (c Config) Validate() error {
 func checkCertificate(path string) error {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return fmt.Errorf("cannot read %s: %w", path, errors.Unwrap(err))
+		return errors.New(svcconfig.FileError(path, err))
 	}
 	block, _ := pem.Decode(data)
 	if block == nil {
@@ -601,20 +544,6 @@ func fieldTypeNames() []string {
 	return names
 }
 
-// apiName reports whether n is a letter followed by letters, digits and
-// underscores.
-func apiName(n string) bool {
-	for i, c := range n {
-		switch {
-		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z':
-		case i > 0 && (c >= '0' && c <= '9' || c == '_'):
-		default:
-			return false
-		}
-	}
-	return n != ""
-}
-
 // Source is where a configuration came from: the file's name and syntax
 // tree, to give problems their line, and the flags that overrode keys.
 // The zero Source (no file, no flags) is valid.
@@ -646,20 +575,20 @@ func Parse(name string, data []byte) (Config, *Source, error) {
 	}
 	src.tree = tree
 	if len(tree.Docs) > 1 {
-		return Config{}, nil, &ValidationError{Problems: []Problem{{Where: name, Message: "want one YAML document"}}}
+		return Config{}, nil, &svcconfig.ValidationError{Problems: []svcconfig.Problem{{Where: name, Message: "want one YAML document"}}}
 	}
 	if len(tree.Docs) == 1 && tree.Docs[0].Body != nil {
 		// The YAML library reports bad durations without a position.
-		var ps []Problem
+		var ps []svcconfig.Problem
 		for _, key := range []string{"keepalive", "retention", "token_ttl", "shutdown_timeout"} {
 			if n := src.node(key); n != nil {
 				if _, err := time.ParseDuration(strings.Trim(n.String(), `"'`)); err != nil {
-					ps = append(ps, Problem{Where: src.where(key), Path: key, Message: fmt.Sprintf("must be a duration such as 30s or 72h, got %s", n.String())})
+					ps = append(ps, svcconfig.Problem{Where: src.where(key), Path: key, Message: fmt.Sprintf("must be a duration such as 30s or 72h, got %s", n.String())})
 				}
 			}
 		}
 		if len(ps) > 0 {
-			return Config{}, nil, &ValidationError{Problems: ps}
+			return Config{}, nil, &svcconfig.ValidationError{Problems: ps}
 		}
 		// A mix given in the file replaces the default mix.
 		if src.node("churn.mix") != nil {
@@ -699,19 +628,12 @@ func decode(node ast.Node, cfg *Config) (err error) {
 // yamlError turns a YAML library error into a ValidationError naming the
 // line.
 func (s *Source) yamlError(err error) error {
-	p := Problem{Where: s.file, Message: err.Error()}
-	var ye yaml.Error
-	if errors.As(err, &ye) {
-		p.Message = ye.GetMessage()
-		if tk := ye.GetToken(); tk != nil && tk.Position != nil {
-			p.Where = fmt.Sprintf("%s:%d", s.file, tk.Position.Line)
-		}
-		var unknown *yaml.UnknownFieldError
-		if errors.As(err, &unknown) {
-			p.Message = strings.Replace(p.Message, "unknown field", "unknown key", 1)
-		}
+	p := svcconfig.YAMLProblem(s.file, err)
+	var unknown *yaml.UnknownFieldError
+	if errors.As(err, &unknown) {
+		p.Message = strings.Replace(p.Message, "unknown field", "unknown key", 1)
 	}
-	return &ValidationError{Problems: []Problem{p}}
+	return &svcconfig.ValidationError{Problems: []svcconfig.Problem{p}}
 }
 
 // SetFlag records that the flag called flag set the key path, so that
@@ -727,7 +649,7 @@ func (s *Source) SetFlag(path, flag string) {
 // or the file and line of the key, or the file alone.
 func (s *Source) Check(c Config) error {
 	err := c.Validate()
-	var ve *ValidationError
+	var ve *svcconfig.ValidationError
 	if s == nil || !errors.As(err, &ve) {
 		return err
 	}
@@ -746,7 +668,7 @@ func (s *Source) where(path string) string {
 		return ""
 	}
 	// The key itself, or failing that its closest parent in the file.
-	for p := path; p != ""; p = parent(p) {
+	for p := path; p != ""; p = svcconfig.Parent(p) {
 		if n := s.node(p); n != nil {
 			if tk := n.GetToken(); tk != nil && tk.Position != nil {
 				return fmt.Sprintf("%s:%d", s.file, tk.Position.Line)
@@ -770,16 +692,6 @@ func (s *Source) node(path string) ast.Node {
 		return nil
 	}
 	return n
-}
-
-// parent returns the path of the enclosing key: "a.b[1].c" → "a.b[1]" →
-// "a.b" → "a" → "".
-func parent(p string) string {
-	i := strings.LastIndexAny(p, ".[")
-	if i < 0 {
-		return ""
-	}
-	return p[:i]
 }
 
 // Marshal returns c as YAML, access tokens and consumer secrets redacted

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/sfsync/sfsync/salesforce/internal/emu"
+	"github.com/sfsync/sfsync/schemas/svcconfig"
 )
 
 func TestParse(t *testing.T) {
@@ -293,7 +294,7 @@ sfemu.yaml:9: connected_apps[2]: needs a consumer_secret (client credentials) or
 				t.Fatalf("no error, want %q", tc.want)
 			case tc.want != "" && !strings.HasPrefix(err.Error(), tc.want):
 				t.Fatalf("error:\n%v\nwant (prefix):\n%s", err, tc.want)
-			case err != nil && !errors.Is(err, emu.ErrInvalid):
+			case err != nil && !errors.Is(err, svcconfig.ErrInvalid):
 				t.Fatalf("error %v does not wrap ErrInvalid", err)
 			}
 			if tc.check != nil {

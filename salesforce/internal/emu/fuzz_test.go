@@ -7,12 +7,14 @@ import (
 	"testing"
 
 	"github.com/sfsync/sfsync/salesforce/internal/emu"
+	"github.com/sfsync/sfsync/schemas/svcconfig"
 )
 
 // FuzzParse feeds hostile configuration files to Parse and Check. A
-// refusal is a *ValidationError wrapping ErrInvalid whose problems name
-// the file; an accepted file prints (Marshal) without any secret, and
-// what it prints parses back to the same configuration, secrets aside.
+// refusal is a *svcconfig.ValidationError wrapping svcconfig.ErrInvalid
+// whose problems name the file; an accepted file prints (Marshal)
+// without any secret, and what it prints parses back to the same
+// configuration, secrets aside.
 func FuzzParse(f *testing.F) {
 	f.Add([]byte("access_tokens: [abcdefgh]\n"))
 	f.Add([]byte("access_tokens: [00D!supersecret]\nkeepalive: 5s\nretention: 1h\nchurn:\n  rate: 12.5\n  mix: {account_edit: 3, gap: 1}\n" +
@@ -116,8 +118,8 @@ func normal(c emu.Config) emu.Config {
 
 func checkRefusal(t *testing.T, err error, file string) {
 	t.Helper()
-	var ve *emu.ValidationError
-	if !errors.As(err, &ve) || !errors.Is(err, emu.ErrInvalid) || len(ve.Problems) == 0 {
+	var ve *svcconfig.ValidationError
+	if !errors.As(err, &ve) || !errors.Is(err, svcconfig.ErrInvalid) || len(ve.Problems) == 0 {
 		t.Fatalf("refusal %v (%T) is not a ValidationError with problems", err, err)
 	}
 	for _, p := range ve.Problems {

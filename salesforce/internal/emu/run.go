@@ -11,6 +11,7 @@ import (
 
 	"github.com/sfsync/sfsync/salesforce/sffake"
 	"github.com/sfsync/sfsync/salesforce/sffake/load"
+	"github.com/sfsync/sfsync/schemas/svcconfig"
 )
 
 // Endpoints tell clients how to reach a running emulator.
@@ -46,7 +47,7 @@ func (c Config) options(log *slog.Logger) ([]sffake.Option, error) {
 		if a.CertificateFile != "" {
 			pem, err := os.ReadFile(a.CertificateFile)
 			if err != nil {
-				return nil, fmt.Errorf("%w: connected app %s: %w", ErrInvalid, a.ConsumerKey, err)
+				return nil, fmt.Errorf("%w: connected app %s: %w", svcconfig.ErrInvalid, a.ConsumerKey, err)
 			}
 			app.CertificatePEM = pem
 		}
@@ -56,7 +57,7 @@ func (c Config) options(log *slog.Logger) ([]sffake.Option, error) {
 	case c.TLS && c.TLSCertFile != "":
 		cert, written, err := certificate(c.TLSCertFile, c.TLSKeyFile, time.Now())
 		if err != nil {
-			return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
+			return nil, fmt.Errorf("%w: %w", svcconfig.ErrInvalid, err)
 		}
 		if written {
 			log.Info("generated a self-signed certificate", "cert_file", c.TLSCertFile, "key_file", c.TLSKeyFile)
@@ -79,7 +80,7 @@ func (c Config) options(log *slog.Logger) ([]sffake.Option, error) {
 		for _, f := range o.Fields {
 			typ, ok := FieldTypes[f.Type]
 			if !ok {
-				return nil, fmt.Errorf("%w: object %s field %s: unknown type %q", ErrInvalid, o.Name, f.Name, f.Type)
+				return nil, fmt.Errorf("%w: object %s field %s: unknown type %q", svcconfig.ErrInvalid, o.Name, f.Name, f.Type)
 			}
 			obj.Fields = append(obj.Fields, sffake.Field{Name: f.Name, Type: typ, ExternalID: f.ExternalID})
 		}
@@ -90,7 +91,7 @@ func (c Config) options(log *slog.Logger) ([]sffake.Option, error) {
 		for _, f := range e.Fields {
 			typ, ok := FieldTypes[f.Type]
 			if !ok {
-				return nil, fmt.Errorf("%w: event %s field %s: unknown type %q", ErrInvalid, e.Name, f.Name, f.Type)
+				return nil, fmt.Errorf("%w: event %s field %s: unknown type %q", svcconfig.ErrInvalid, e.Name, f.Name, f.Type)
 			}
 			def.Fields = append(def.Fields, sffake.Field{Name: f.Name, Type: typ})
 		}
@@ -108,10 +109,10 @@ func (c Config) addFields(srv *sffake.Server) error {
 		for _, f := range o.Fields {
 			typ, ok := FieldTypes[f.Type]
 			if !ok {
-				return fmt.Errorf("%w: object %s field %s: unknown type %q", ErrInvalid, o.Name, f.Name, f.Type)
+				return fmt.Errorf("%w: object %s field %s: unknown type %q", svcconfig.ErrInvalid, o.Name, f.Name, f.Type)
 			}
 			if _, err := srv.AddField(o.Name, sffake.Field{Name: f.Name, Type: typ, ExternalID: f.ExternalID}); err != nil {
-				return fmt.Errorf("%w: object %s: %w", ErrInvalid, o.Name, err)
+				return fmt.Errorf("%w: object %s: %w", svcconfig.ErrInvalid, o.Name, err)
 			}
 		}
 	}

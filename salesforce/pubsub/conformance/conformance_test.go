@@ -10,6 +10,7 @@ import (
 	"github.com/sfsync/sfsync/salesforce/pubsub"
 	"github.com/sfsync/sfsync/salesforce/pubsub/conformance"
 	"github.com/sfsync/sfsync/salesforce/sffake"
+	"github.com/sfsync/sfsync/salesforce/sffake/sffaketest"
 )
 
 // fakeSource adapts sffake to the suite.
@@ -117,14 +118,12 @@ func TestSffake(t *testing.T) {
 	} {
 		t.Run(tt.scenario, func(t *testing.T) {
 			t.Parallel()
-			s, err := sffake.Start(append([]sffake.Option{
+			s := sffaketest.Start(t, append([]sffake.Option{
 				sffake.WithKeepalive(20 * time.Millisecond),
 				sffake.WithEvent(sffake.EventDefinition{Name: "Order_Event__e", Fields: []sffake.Field{
 					{Name: "OrderId__c", Type: sffake.TypeString},
 				}}),
 			}, tt.opts...)...)
-			check(t, err)
-			t.Cleanup(func() { _ = s.Close() })
 			conformance.Run(t, fakeSource{s})
 		})
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/sfsync/sfsync/salesforce/eventbus"
 	"github.com/sfsync/sfsync/salesforce/sffake"
 	"github.com/sfsync/sfsync/salesforce/sffake/load"
+	"github.com/sfsync/sfsync/salesforce/sffake/sffaketest"
 )
 
 // testTimeout bounds every wait of a test; reaching it is a failure.
@@ -27,12 +28,7 @@ var epoch = time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
 // start starts a server that the test closes when it ends.
 func start(t testing.TB, opts ...sffake.Option) *sffake.Server {
 	t.Helper()
-	s, err := sffake.Start(opts...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = s.Close() })
-	return s
+	return sffaketest.Start(t, opts...)
 }
 
 // virtualClock is a clock whose timers fire at once by moving the time
