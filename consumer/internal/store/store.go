@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -365,39 +366,78 @@ func cellNames(obj *mapping.Object) []string {
 
 // encodeVersions returns the version most cells share (the newest among
 // equally common ones) and the cells whose version differs, with [0, 0]
-// for a cell no change has set.
+// for a cell no change has set, as a JSON object.
 func encodeVersions(r *apply.Record, obj *mapping.Object) (apply.Version, []byte) {
 	names := cellNames(obj)
-	count := map[apply.Version]int{}
+	// A record's cells carry few distinct versions: a slice counts them
+	// faster than a map.
+	type tally struct {
+		v apply.Version
+		n int
+	}
+	var counts []tally
 	for _, n := range names {
-		count[r.Cells[n].Version]++
+		v := r.Cells[n].Version
+		i := slices.IndexFunc(counts, func(t tally) bool { return t.v == v })
+		if i < 0 {
+			i = len(counts)
+			counts = append(counts, tally{v: v})
+		}
+		counts[i].n++
 	}
 	var base apply.Version
 	best := -1
-	for v, c := range count {
-		if c > best || (c == best && v.Compare(base) > 0) {
-			base, best = v, c
+	for _, t := range counts {
+		if t.n > best || (t.n == best && t.v.Compare(base) > 0) {
+			base, best = t.v, t.n
 		}
 	}
-	except := map[string][2]int64{}
+	b := append(make([]byte, 0, 2+(len(names)-best)*32), '{')
 	for _, n := range names {
-		if v := r.Cells[n].Version; v != base {
-			except[n] = [2]int64{v.Commit, int64(v.Seq)}
+		v := r.Cells[n].Version
+		if v == base {
+			continue
+		}
+		if len(b) > 1 {
+			b = append(b, ',')
+		}
+		b = appendJSONName(b, n)
+		b = append(b, ':', '[')
+		b = strconv.AppendInt(b, v.Commit, 10)
+		b = append(b, ',')
+		b = strconv.AppendInt(b, int64(v.Seq), 10)
+		b = append(b, ']')
+	}
+	return base, append(b, '}')
+}
+
+// appendJSONName appends name as a JSON string: mapped field names are
+// API names (letters, digits, underscores) or [apply.DeletedCell], which
+// need no escaping; anything else is escaped by encoding/json.
+func appendJSONName(b []byte, name string) []byte {
+	for i := 0; i < len(name); i++ {
+		if c := name[i]; !(c == '_' || c == '$' || '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z') {
+			q, _ := json.Marshal(name) // a string always encodes
+			return append(b, q...)
 		}
 	}
-	b, _ := json.Marshal(except) // a map of strings to numbers always encodes
-	return base, b
+	b = append(b, '"')
+	b = append(b, name...)
+	return append(b, '"')
 }
 
 // decodeVersions fills r's cells with the versions encodeVersions wrote;
 // the values stay unknown (NULL), and a cell at [0, 0] stays absent.
 func decodeVersions(r *apply.Record, obj *mapping.Object, base apply.Version, data []byte) error {
-	var except map[string][2]int64
-	if err := json.Unmarshal(data, &except); err != nil {
-		return fmt.Errorf("decode %s: %w", colVersions, err)
+	except, ok := parseVersions(data)
+	if !ok {
+		if err := json.Unmarshal(data, &except); err != nil {
+			return fmt.Errorf("decode %s: %w", colVersions, err)
+		}
 	}
-	r.Cells = map[string]apply.Cell{}
-	for _, n := range cellNames(obj) {
+	names := cellNames(obj)
+	r.Cells = make(map[string]apply.Cell, len(names))
+	for _, n := range names {
 		v := base
 		if x, ok := except[n]; ok {
 			v = apply.Version{Commit: x[0], Seq: int32(x[1])}
@@ -410,6 +450,99 @@ func decodeVersions(r *apply.Record, obj *mapping.Object, base apply.Version, da
 		}
 	}
 	return nil
+}
+
+// parseVersions reads the versions column as PostgreSQL writes jsonb out,
+// {"Name": [150, 3], "$deleted": [7, 1]}, with plain names and integers;
+// ok is false for anything else, which encoding/json then reads.
+func parseVersions(data []byte) (out map[string][2]int64, ok bool) {
+	p := versionsParser{b: data}
+	if !p.byte('{') {
+		return nil, false
+	}
+	if p.byte('}') {
+		return nil, p.end() // {}: no exceptions
+	}
+	out = map[string][2]int64{}
+	for {
+		name, ok1 := p.name()
+		if !ok1 || !p.byte(':') || !p.byte('[') {
+			return nil, false
+		}
+		c, ok2 := p.int()
+		if !ok2 || !p.byte(',') {
+			return nil, false
+		}
+		s, ok3 := p.int()
+		if !ok3 || !p.byte(']') {
+			return nil, false
+		}
+		out[name] = [2]int64{c, s}
+		if p.byte('}') {
+			if !p.end() {
+				return nil, false
+			}
+			return out, true
+		}
+		if !p.byte(',') {
+			return nil, false
+		}
+	}
+}
+
+// versionsParser reads parseVersions's input from the front of b.
+type versionsParser struct{ b []byte }
+
+// space skips spaces.
+func (p *versionsParser) space() {
+	for len(p.b) > 0 && p.b[0] == ' ' {
+		p.b = p.b[1:]
+	}
+}
+
+// byte skips spaces, then takes c if it is next.
+func (p *versionsParser) byte(c byte) bool {
+	p.space()
+	if len(p.b) == 0 || p.b[0] != c {
+		return false
+	}
+	p.b = p.b[1:]
+	return true
+}
+
+func (p *versionsParser) end() bool { return len(p.b) == 0 }
+
+// name takes a quoted string without escapes.
+func (p *versionsParser) name() (string, bool) {
+	if !p.byte('"') {
+		return "", false
+	}
+	i := bytes.IndexByte(p.b, '"')
+	if i < 0 || bytes.IndexByte(p.b[:i], '\\') >= 0 {
+		return "", false
+	}
+	name := string(p.b[:i])
+	p.b = p.b[i+1:]
+	return name, true
+}
+
+// int takes an integer of at most 18 digits, which fits int64.
+func (p *versionsParser) int() (int64, bool) {
+	p.space()
+	i := 0
+	if i < len(p.b) && p.b[i] == '-' {
+		i++
+	}
+	start := i
+	for i < len(p.b) && '0' <= p.b[i] && p.b[i] <= '9' {
+		i++
+	}
+	if i == start || i-start > 18 {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(string(p.b[:i]), 10, 64)
+	p.b = p.b[i:]
+	return n, err == nil
 }
 
 // rowData holds rows to write, column by column, as text: each column's
