@@ -104,8 +104,8 @@ func BenchmarkDrain(b *testing.B) {
 	}{{"no-redis", false}, {"redis", true}} {
 		b.Run(sc.name, func(b *testing.B) {
 			var total result
-			for i := range b.N {
-				r := d.once(b, sc.redis, i)
+			for range b.N {
+				r := d.once(b, run{redis: sc.redis, replicas: 1, baseline: true})
 				total.drain += r.drain
 				total.join += r.join
 				total.copy += r.copy
@@ -124,6 +124,30 @@ func BenchmarkDrain(b *testing.B) {
 			b.ReportMetric(total.join.Seconds()/float64(b.N), "join_s")
 		})
 	}
+	// The same drain by 1, 2 and 4 replicas of one group (in this process,
+	// each with its own connection pool), without Redis; the rates as
+	// ratios to one replica's.
+	b.Run("replicas", func(b *testing.B) {
+		took := map[int]time.Duration{}
+		for range b.N {
+			for _, replicas := range []int{1, 2, 4} {
+				r := d.once(b, run{replicas: replicas})
+				took[replicas] += r.drain
+				b.Logf("%d replicas: drain %v (join %v)", replicas, r.drain.Round(time.Millisecond), r.join.Round(time.Millisecond))
+			}
+		}
+		b.ReportMetric(float64(n)*float64(b.N)/took[1].Seconds(), "envelopes/s")
+		b.ReportMetric(took[1].Seconds()/took[2].Seconds(), "2-replicas/1")
+		b.ReportMetric(took[1].Seconds()/took[4].Seconds(), "4-replicas/1")
+	})
+}
+
+// run says how [drain.once] drains: with Redis as the duplicate filter,
+// by how many replicas, and whether it measures the baselines.
+type run struct {
+	redis    bool
+	replicas int
+	baseline bool
 }
 
 // drain is the state BenchmarkDrain's iterations share.
@@ -135,6 +159,7 @@ type drain struct {
 	topic, dlq, refetch   string
 	n, creates, batchSize int
 	updated               []string // the record id of each UPDATE envelope
+	runs                  int      // drains so far
 }
 
 // result is what one iteration measured.
@@ -145,14 +170,15 @@ type result struct {
 	sql               string // time in each kind of statement
 }
 
-// once drains the topic into a fresh schema, then COPYs the rows it
-// wrote into an identical table; only the drain runs under b's timer.
-func (d *drain) once(b *testing.B, withRedis bool, i int) result {
+// once drains the topic into a fresh schema as r says, then, for a
+// baseline run, COPYs the rows it wrote into an identical table; only
+// the drain runs under b's timer.
+func (d *drain) once(b *testing.B, r run) result {
 	b.StopTimer()
 	ctx := context.Background()
-	pool, sqlTime := tracedPool(b, harness.NewPostgres(b).URL)
-	st := store.New(pool, d.m)
-	if err := st.Migrate(ctx); err != nil {
+	pg := harness.NewPostgres(b)
+	pool, sqlTime := tracedPool(b, pg.URL)
+	if err := store.New(pool, d.m).Migrate(ctx); err != nil {
 		b.Fatal(err)
 	}
 	defer func() {
@@ -163,39 +189,50 @@ func (d *drain) once(b *testing.B, withRedis bool, i int) result {
 	}()
 	writer := &kafka.Writer{Addr: kafka.TCP(d.kafka.Brokers...), BatchTimeout: 5 * time.Millisecond, RequiredAcks: kafka.RequireAll}
 	defer writer.Close()
-	metrics := NewMetrics(prometheus.NewRegistry())
-	group := d.kafka.Group(fmt.Sprintf("drain-%t-%d", withRedis, i))
+	d.runs++ // a fresh group, which has committed nothing to Kafka
+	group := d.kafka.Group(fmt.Sprintf("drain-%d", d.runs))
 	joined := make(chan time.Time, 1)
-	cfg := Config{
-		Group: group, Brokers: d.kafka.Brokers, Topics: []string{d.topic},
-		DeadLetterTopic: d.dlq, RefetchTopic: d.refetch, Codec: d.codec, Store: st, Writer: writer,
-		BatchSize: d.batchSize, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Metrics: metrics,
-		Ready: func(ok bool) {
-			if ok {
-				select {
-				case joined <- time.Now():
-				default:
+	var filter Dedup
+	if r.redis {
+		rd := harness.NewRedis(b)
+		filter = dedup.New(rd.Client(), rd.Prefix, time.Hour)
+	}
+	var consumers []*Consumer
+	var metrics []*Metrics
+	for replica := range r.replicas {
+		p := pool
+		if replica > 0 {
+			p, _ = tracedPool(b, pg.URL) // each replica its own pool, as in its own process
+		}
+		m := NewMetrics(prometheus.NewRegistry())
+		c, err := New(Config{
+			Group: group, Brokers: d.kafka.Brokers, Topics: []string{d.topic},
+			DeadLetterTopic: d.dlq, RefetchTopic: d.refetch, Codec: d.codec, Store: store.New(p, d.m), Writer: writer,
+			BatchSize: d.batchSize, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Metrics: m, Dedup: filter,
+			Ready: func(ok bool) {
+				if ok {
+					select {
+					case joined <- time.Now():
+					default:
+					}
 				}
-			}
-		},
-	}
-	if withRedis {
-		r := harness.NewRedis(b)
-		client := r.Client()
-		cfg.Dedup = dedup.New(client, r.Prefix, time.Hour)
-	}
-	c, err := New(cfg)
-	if err != nil {
-		b.Fatal(err)
+			},
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+		consumers, metrics = append(consumers, c), append(metrics, m)
 	}
 	checkpoint(b, pool)
 	sqlTime.reset()
 
 	runCtx, cancel := context.WithCancel(ctx)
-	done := make(chan error, 1)
+	done := make(chan error, len(consumers))
 	b.StartTimer()
 	start := time.Now()
-	go func() { done <- c.Run(runCtx) }()
+	for _, c := range consumers {
+		go func() { done <- c.Run(runCtx) }()
+	}
 	// Poll the metrics, which cost PostgreSQL nothing, then confirm with
 	// the offsets stored with the rows.
 	deadline := start.Add(30 * time.Minute)
@@ -203,7 +240,7 @@ func (d *drain) once(b *testing.B, withRedis bool, i int) result {
 		if time.Now().After(deadline) {
 			b.Fatalf("drain: %d of %d envelopes applied after 30 minutes", applied(b, pool, group, d.topic), d.n)
 		}
-		if appliedMetric(metrics) >= d.n && applied(b, pool, group, d.topic) >= int64(d.n) {
+		if appliedMetric(metrics...) >= d.n && applied(b, pool, group, d.topic) >= int64(d.n) {
 			break
 		}
 		time.Sleep(10 * time.Millisecond)
@@ -212,19 +249,23 @@ func (d *drain) once(b *testing.B, withRedis bool, i int) result {
 	b.StopTimer()
 	res.sql = sqlTime.report()
 	cancel()
-	if err := <-done; err != nil {
-		b.Fatalf("consumer: %v", err)
+	for range consumers {
+		if err := <-done; err != nil {
+			b.Fatalf("consumer: %v", err)
+		}
 	}
 	select {
 	case t := <-joined:
 		res.join = t.Sub(start)
 	default:
 	}
-	if dl := testutil.CollectAndCount(metrics.deadLetters); dl != 0 {
-		b.Fatalf("%d dead-letter series: the envelopes should all apply", dl)
-	}
-	if e := testutil.ToFloat64(metrics.dedupErrors); e != 0 {
-		b.Fatalf("%v Redis errors: the filter was not exercised", e)
+	for _, m := range metrics {
+		if dl := testutil.CollectAndCount(m.deadLetters); dl != 0 {
+			b.Fatalf("%d dead-letter series: the envelopes should all apply", dl)
+		}
+		if e := testutil.ToFloat64(m.dedupErrors); e != 0 {
+			b.Fatalf("%v Redis errors: the filter was not exercised", e)
+		}
 	}
 	if err := pool.QueryRow(ctx, `SELECT count(*) FROM account`).Scan(&res.rows); err != nil {
 		b.Fatal(err)
@@ -232,8 +273,10 @@ func (d *drain) once(b *testing.B, withRedis bool, i int) result {
 	if res.rows != d.creates {
 		b.Fatalf("%d rows after the drain, want %d", res.rows, d.creates)
 	}
-	res.copy = copyRows(b, pool)
-	res.floor = res.copy + rewriteRows(b, pool, d.updated, d.batchSize)
+	if r.baseline {
+		res.copy = copyRows(b, pool)
+		res.floor = res.copy + rewriteRows(b, pool, d.updated, d.batchSize)
+	}
 	return res
 }
 
@@ -351,10 +394,14 @@ func sqlKind(sql string) string {
 	return "other"
 }
 
-// appliedMetric returns how many envelopes the consumer reports applied.
-func appliedMetric(m *Metrics) int {
-	return int(testutil.ToFloat64(m.applied.WithLabelValues("Account", "changed")) +
-		testutil.ToFloat64(m.applied.WithLabelValues("Account", "unchanged")))
+// appliedMetric returns how many envelopes the replicas report applied.
+func appliedMetric(replicas ...*Metrics) int {
+	n := 0.0
+	for _, m := range replicas {
+		n += testutil.ToFloat64(m.applied.WithLabelValues("Account", "changed")) +
+			testutil.ToFloat64(m.applied.WithLabelValues("Account", "unchanged"))
+	}
+	return int(n)
 }
 
 // applied returns how many envelopes of topic group has applied, from
