@@ -10,8 +10,8 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"github.com/sfsync/sfsync/consumer/internal/config"
-	"github.com/sfsync/sfsync/platform/retry"
 	"github.com/sfsync/sfsync/platform/kafkaconf"
+	"github.com/sfsync/sfsync/platform/retry"
 )
 
 // WaitKafka runs fn until it succeeds, fails for good ([KafkaPermanent]:
