@@ -120,3 +120,21 @@ func bigInt(s string) *big.Int {
 
 // allKinds lists every Kind.
 var allKinds = []Kind{KindNull, KindBool, KindInt, KindLong, KindFloat, KindDouble, KindString, KindBytes, KindDate, KindDateTime, KindTime, KindDecimal}
+
+// roundTrip encodes want with c, decodes the frame, reports how what it
+// decoded differs from want, and returns it.
+func roundTrip(t *testing.T, c *Codec, want *Envelope) *Envelope {
+	t.Helper()
+	frame, err := c.Encode(nil, want)
+	if err != nil {
+		t.Fatalf("Encode: %v", err)
+	}
+	got, err := c.Decode(frame)
+	if err != nil {
+		t.Fatalf("Decode: %v", err)
+	}
+	if d := diffEnvelope(want, got); d != "" {
+		t.Error(d)
+	}
+	return got
+}
