@@ -11,6 +11,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/sfsync/sfsync/integration/harness"
 	"github.com/sfsync/sfsync/salesforce/oauth"
 	"github.com/sfsync/sfsync/salesforce/rest"
 	"github.com/sfsync/sfsync/salesforce/sffake"
@@ -35,31 +36,6 @@ func (l *logBuffer) take() string {
 	s := l.b.String()
 	l.b.Reset()
 	return s
-}
-
-// value returns the value of the gauge or counter name, with the label
-// limit=limit when limit is not empty, and whether it exists.
-func value(t *testing.T, reg *prometheus.Registry, name, limit string) (float64, bool) {
-	t.Helper()
-	families, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, fam := range families {
-		if fam.GetName() != name {
-			continue
-		}
-		for _, m := range fam.GetMetric() {
-			match := limit == ""
-			for _, l := range m.GetLabel() {
-				match = match || l.GetName() == "limit" && l.GetValue() == limit
-			}
-			if match {
-				return m.GetGauge().GetValue() + m.GetCounter().GetValue(), true
-			}
-		}
-	}
-	return 0, false
 }
 
 func restClient(t *testing.T, s *sffake.Server) *rest.Client {
@@ -236,4 +212,14 @@ func TestLimitsPollerAPIRequests(t *testing.T) {
 	if l := logs.take(); !strings.Contains(l, "level=INFO") || !strings.Contains(l, "available again") || !strings.Contains(l, "limit="+limitAPIRequests) {
 		t.Errorf("want an info line on recovery, got:\n%s", l)
 	}
+}
+
+// value returns the value of the gauge or counter name, with the label
+// limit=limit when limit is not empty, and whether it exists.
+func value(t *testing.T, reg *prometheus.Registry, name, limit string) (float64, bool) {
+	t.Helper()
+	if limit == "" {
+		return harness.MetricValue(t, reg, name)
+	}
+	return harness.MetricValue(t, reg, name, "limit", limit)
 }
