@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/sfsync/sfsync/schemas/avroframe"
+	"github.com/sfsync/sfsync/schemas/internal/codectest"
 )
 
 // fingerprintV1 pins checkpoint_v1.avsc: a published schema must never
@@ -68,14 +69,7 @@ func TestRoundTrip(t *testing.T) {
 			t.Parallel()
 			want := sample()
 			tt.edit(&want)
-			frame, err := c.Encode(nil, want)
-			if err != nil {
-				t.Fatalf("Encode: %v", err)
-			}
-			got, err := c.Decode(frame)
-			if err != nil {
-				t.Fatalf("Decode: %v", err)
-			}
+			got := codectest.RoundTrip(t, c.Encode, c.Decode, want)
 			if !equal(want, got) {
 				t.Errorf("round trip:\n got %+v\nwant %+v", got, want)
 			}

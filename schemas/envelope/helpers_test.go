@@ -7,6 +7,8 @@ import (
 	"sort"
 	"testing"
 	"time"
+
+	"github.com/sfsync/sfsync/schemas/internal/codectest"
 )
 
 // sample returns a fully populated UPDATE envelope.
@@ -125,14 +127,7 @@ var allKinds = []Kind{KindNull, KindBool, KindInt, KindLong, KindFloat, KindDoub
 // decoded differs from want, and returns it.
 func roundTrip(t *testing.T, c *Codec, want *Envelope) *Envelope {
 	t.Helper()
-	frame, err := c.Encode(nil, want)
-	if err != nil {
-		t.Fatalf("Encode: %v", err)
-	}
-	got, err := c.Decode(frame)
-	if err != nil {
-		t.Fatalf("Decode: %v", err)
-	}
+	got := codectest.RoundTrip(t, c.Encode, c.Decode, want)
 	if d := diffEnvelope(want, got); d != "" {
 		t.Error(d)
 	}
