@@ -73,3 +73,16 @@ func TestDeleteAtCleanup(t *testing.T) {
 		}
 	}
 }
+
+func TestLogBufferTake(t *testing.T) {
+	t.Parallel()
+	var b LogBuffer
+	fmt.Fprint(&b, "one ")
+	if got := b.Take(); got != "one " {
+		t.Fatalf("Take = %q, want %q", got, "one ")
+	}
+	fmt.Fprint(&b, "two")
+	if got, all := b.Take(), b.String(); got != "two" || all != "" {
+		t.Fatalf("Take = %q, then String = %q; want %q, then nothing", got, all, "two")
+	}
+}

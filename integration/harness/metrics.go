@@ -10,26 +10,25 @@ import (
 // MetricValue reads the metric family name from g: the sum, over its
 // series whose labels include every pair of labels (name, value, name,
 // value, …), of counter and gauge values and histogram sample counts,
-// and whether any series matched. It fails the test when g fails.
-func MetricValue(t testing.TB, g prometheus.Gatherer, name string, labels ...string) (float64, bool) {
+// and how many series matched. It fails the test when g fails.
+func MetricValue(t testing.TB, g prometheus.Gatherer, name string, labels ...string) (sum float64, series int) {
 	t.Helper()
 	families, err := g.Gather()
 	if err != nil {
 		t.Fatal(err)
 	}
-	sum, found := 0.0, false
 	for _, fam := range families {
 		if fam.GetName() != name {
 			continue
 		}
 		for _, m := range fam.GetMetric() {
 			if hasLabels(m, labels) {
-				found = true
+				series++
 				sum += m.GetCounter().GetValue() + m.GetGauge().GetValue() + float64(m.GetHistogram().GetSampleCount())
 			}
 		}
 	}
-	return sum, found
+	return sum, series
 }
 
 // hasLabels reports whether m carries every pair of labels.

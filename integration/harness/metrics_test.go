@@ -24,20 +24,20 @@ func TestMetricValue(t *testing.T) {
 		name     string
 		labels   []string
 		want     float64
-		found    bool
+		series   int
 	}{
-		{scenario: "every series", name: "t_total", want: 7, found: true},
-		{scenario: "one label", name: "t_total", labels: []string{"topic", "a"}, want: 3, found: true},
-		{scenario: "two labels", name: "t_total", labels: []string{"topic", "a", "cause", "y"}, want: 2, found: true},
+		{scenario: "every series", name: "t_total", want: 7, series: 3},
+		{scenario: "one label", name: "t_total", labels: []string{"topic", "a"}, want: 3, series: 2},
+		{scenario: "two labels", name: "t_total", labels: []string{"topic", "a", "cause", "y"}, want: 2, series: 1},
 		{scenario: "no series matches", name: "t_total", labels: []string{"topic", "c"}},
-		{scenario: "gauge", name: "t_gauge", labels: []string{"topic", "a"}, want: 8, found: true},
-		{scenario: "histogram counts samples", name: "t_seconds", want: 2, found: true},
+		{scenario: "gauge", name: "t_gauge", labels: []string{"topic", "a"}, want: 8, series: 1},
+		{scenario: "histogram counts samples", name: "t_seconds", want: 2, series: 1},
 		{scenario: "no family", name: "t_absent"},
 	} {
 		t.Run(tt.scenario, func(t *testing.T) {
 			t.Parallel()
-			if got, found := MetricValue(t, reg, tt.name, tt.labels...); got != tt.want || found != tt.found {
-				t.Fatalf("MetricValue = %v, %v; want %v, %v", got, found, tt.want, tt.found)
+			if got, series := MetricValue(t, reg, tt.name, tt.labels...); got != tt.want || series != tt.series {
+				t.Fatalf("MetricValue = %v, %d series; want %v, %d", got, series, tt.want, tt.series)
 			}
 		})
 	}

@@ -62,40 +62,11 @@ func (r *rig) start(log *slog.Logger) (stop func() error) {
 	return func() error { cancel(); return <-done }
 }
 
-// each calls fn with the value of every series of the metric family
-// name (counter plus gauge) whose labels include every pair of labels.
-func (r *rig) each(tb testing.TB, name string, labels []string, fn func(float64)) {
-	tb.Helper()
-	families, err := r.reg.Gather()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	for _, fam := range families {
-		if fam.GetName() != name {
-			continue
-		}
-	series:
-		for _, m := range fam.GetMetric() {
-			for i := 0; i+1 < len(labels); i += 2 {
-				found := false
-				for _, l := range m.GetLabel() {
-					found = found || l.GetName() == labels[i] && l.GetValue() == labels[i+1]
-				}
-				if !found {
-					continue series
-				}
-			}
-			fn(m.GetCounter().GetValue() + m.GetGauge().GetValue())
-		}
-	}
-}
-
 // sum returns the sum of the series of name with labels, and how many
 // there are.
 func (r *rig) sum(tb testing.TB, name string, labels ...string) (total float64, series int) {
 	tb.Helper()
-	r.each(tb, name, labels, func(v float64) { total += v; series++ })
-	return total, series
+	return harness.MetricValue(tb, r.reg, name, labels...)
 }
 
 // written returns the envelopes Kafka acknowledged so far.
