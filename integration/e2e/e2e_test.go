@@ -41,6 +41,15 @@ func appliedBy(replicas ...*proc) applied {
 	return a
 }
 
+// streamingConsumer starts a consumer and, once it holds its partitions,
+// churn in the background (see background); it returns the consumer and
+// the churn's wait.
+func (p *pipeline) streamingConsumer() (*proc, func()) {
+	c := p.consumer("consumer", true)
+	p.waitAssigned(c)
+	return c, p.background(sized(1500, 20000), 300)
+}
+
 // background runs the churn in the background and returns a wait.
 func (p *pipeline) background(n int, rate float64) (wait func()) {
 	done := make(chan struct{})
@@ -123,11 +132,9 @@ func TestRedisFlushedAndStopped(t *testing.T) {
 	t.Parallel()
 	rd := harness.StartPrivateRedis(t)
 	p := newPipeline(t, 200, services{redisURL: rd.URL})
-	c := p.consumer("consumer", true)
 	// Streaming before the outage, so that the consumer calls Redis
 	// while it is down.
-	p.waitAssigned(c)
-	wait := p.background(sized(1500, 20000), 300)
+	c, wait := p.streamingConsumer()
 	opts, err := redis.ParseURL(rd.URL)
 	if err != nil {
 		t.Fatal(err)
@@ -153,10 +160,8 @@ func TestPostgresRestarted(t *testing.T) {
 	t.Parallel()
 	pg := harness.StartPrivatePostgres(t)
 	p := newPipeline(t, 200, services{dbURL: pg.URL})
-	c := p.consumer("consumer", true)
 	// Applying before the restart, so that batches are in flight across it.
-	p.waitAssigned(c)
-	wait := p.background(sized(1500, 20000), 300)
+	c, wait := p.streamingConsumer()
 	time.Sleep(2 * time.Second)
 	pg.Stop()
 	p.downUntilCounted(c, "sfsync_consumer_batch_retries_total", wait)

@@ -13,6 +13,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/sfsync/sfsync/integration/harness"
 )
 
 // freshnessTarget is design.md's freshness target: Salesforce commit to
@@ -38,8 +40,9 @@ func BenchmarkFreshness(b *testing.B) {
 	seconds := benchFloat(b, "SFSYNC_BENCH_SECONDS", 30)
 	p := newPipeline(b, 5000, services{})
 	a, c := p.consumer("consumer-a", true), p.consumer("consumer-b", true)
-	cfg := p.reconcilerConfig("")
-	rewrite(b, cfg, "  interval: 2s\n", "  interval: 1m\n")
+	cfg := filepath.Join(p.dir, "reconciler.yaml")
+	harness.WriteFile(b, cfg, p.reconcilerYAML("mapping.yaml", "reconciler", p.topic("checkpoints"), p.dbURL,
+		"verify:\n  interval: 1m\n  window: 10m\n  grace: 1s\n"))
 	rec := p.start("reconciler", filepath.Join(bins, "sfsync-reconciler"), "--config", cfg)
 	services := []*proc{p.producer, a, c, rec}
 	p.waitAssigned(a, c)
@@ -142,21 +145,6 @@ func sampleRSS(services []*proc, interval time.Duration) func() map[string]float
 		<-done
 		sample()
 		return peak
-	}
-}
-
-// rewrite replaces old, which must be there, with new in the file path.
-func rewrite(b *testing.B, path, old, new string) {
-	b.Helper()
-	text, err := os.ReadFile(path)
-	if err != nil {
-		b.Fatal(err)
-	}
-	if !strings.Contains(string(text), old) {
-		b.Fatalf("%s has no %q", path, old)
-	}
-	if err := os.WriteFile(path, []byte(strings.Replace(string(text), old, new, 1)), 0o600); err != nil {
-		b.Fatal(err)
 	}
 }
 

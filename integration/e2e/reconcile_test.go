@@ -15,6 +15,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/sfsync/sfsync/integration/harness"
+	"github.com/sfsync/sfsync/integration/harness/sfrig"
 	"github.com/sfsync/sfsync/salesforce/sffake"
 )
 
@@ -23,31 +25,50 @@ import (
 func (p *pipeline) reconcilerConfig(extra string) string {
 	p.t.Helper()
 	path := filepath.Join(p.dir, "reconciler.yaml")
-	write(p.t, path, fmt.Sprintf(`
-mapping: mapping.yaml
-salesforce:
-  pubsub_endpoint: %s
-  plaintext: true
-  access_token: %s
-  instance_url: %s
-  org_id: %s
-kafka:
+	harness.WriteFile(p.t, path, p.reconcilerYAML("mapping.yaml", "reconciler", p.topic("checkpoints"), p.dbURL,
+		"verify:\n  interval: 2s\n  window: 10m\n  grace: 1s\n"+extra))
+	return path
+}
+
+// startReconciler starts the reconciler with the configuration
+// reconcilerConfig writes for extra, and returns it and the
+// configuration's path.
+func (p *pipeline) startReconciler(extra string) (*proc, string) {
+	p.t.Helper()
+	cfg := p.reconcilerConfig(extra)
+	return p.start("reconciler", filepath.Join(bins, "sfsync-reconciler"), "--config", cfg), cfg
+}
+
+// newReconciled returns a pipeline of accounts records with a consumer
+// and a reconciler, converged after churn changes, and the reconciler's
+// configuration.
+func newReconciled(t *testing.T, accounts, churn int) (*pipeline, string) {
+	t.Helper()
+	p := newPipeline(t, accounts, services{})
+	p.consumer("consumer", true)
+	_, cfg := p.startReconciler("")
+	p.churn(context.Background(), churn, 0)
+	p.converge(2 * time.Minute)
+	return p, cfg
+}
+
+// reconcilerYAML returns a reconciler's configuration for p: the
+// mapping file mappingFile, the consumer group named group, the
+// checkpoint topic checkpoints, the database at dbURL, and metrics on a
+// free port, followed by extra top-level lines.
+func (p *pipeline) reconcilerYAML(mappingFile, group, checkpoints, dbURL, extra string) string {
+	return fmt.Sprintf(`mapping: %s
+%skafka:
 %s  group: %s
   refetch_topic: %s
   reconcile_topic: %s
   checkpoint_topic: %s
 postgres:
   url: %q
-verify:
-  interval: 2s
-  window: 10m
-  grace: 1s
 shutdown_timeout: 10s
 metrics_addr: 127.0.0.1:%d
-%s`, p.srv.PubSubAddr(), p.srv.AccessToken(), p.srv.URL(), p.srv.OrgID(), p.kafkaConn("reconciler"),
-		p.groupName("reconciler"), p.topic("refetch"), p.topic("reconcile"), p.topic("checkpoints"),
-		p.dbURL, freePort(p.t), extra))
-	return path
+%s`, mappingFile, sfrig.SalesforceYAML(p.srv), p.kafkaConn("reconciler"), p.groupName(group),
+		p.topic("refetch"), p.topic("reconcile"), checkpoints, dbURL, freePort(p.t), extra)
 }
 
 // verifyReport is the part of `verify --format json` the tests read.
@@ -146,7 +167,7 @@ func TestGapsRepaired(t *testing.T) {
 	t.Parallel()
 	p := newPipeline(t, 200, services{})
 	p.consumer("consumer", true)
-	p.start("reconciler", filepath.Join(bins, "sfsync-reconciler"), "--config", p.reconcilerConfig(""))
+	p.startReconciler("")
 	accounts := p.srv.Records("Account", false)
 	for i, acct := range accounts[:20] {
 		if _, err := p.srv.Transact(func(tx *sffake.Tx) error {
@@ -181,12 +202,7 @@ func TestGapsRepaired(t *testing.T) {
 // reconciler serves; PostgreSQL converges and verify is clean.
 func TestExpiredReplayConverges(t *testing.T) {
 	t.Parallel()
-	p := newPipeline(t, 200, services{})
-	p.consumer("consumer", true)
-	cfg := p.reconcilerConfig("")
-	p.start("reconciler", filepath.Join(bins, "sfsync-reconciler"), "--config", cfg)
-	p.churn(context.Background(), 200, 0)
-	p.converge(2 * time.Minute)
+	p, cfg := newReconciled(t, 200, 200)
 	p.producer.stop()
 	p.churn(context.Background(), sized(300, 5000), 0)
 	p.srv.Purge() // past the retention window: the stored replay id is gone
@@ -261,7 +277,7 @@ func TestPollOnlyObject(t *testing.T) {
 	t.Parallel()
 	p := newPipeline(t, 100, services{poll: []string{"Territory2"}})
 	p.consumer("consumer", true)
-	p.start("reconciler", filepath.Join(bins, "sfsync-reconciler"), "--config", p.reconcilerConfig("poll:\n  interval: 1s\n  delete_check_every: 1\n"))
+	p.startReconciler("poll:\n  interval: 1s\n  delete_check_every: 1\n")
 	p.converge(2 * time.Minute)
 	terrs := p.srv.Records("Territory2", false)
 	if err := p.srv.Update(terrs[0].ID, map[string]any{"Description": "changed by a poll test"}); err != nil {
@@ -284,12 +300,7 @@ func TestPollOnlyObject(t *testing.T) {
 // up.
 func TestCompactedEqualsSalesforce(t *testing.T) {
 	t.Parallel()
-	p := newPipeline(t, 150, services{})
-	p.consumer("consumer", true)
-	cfg := p.reconcilerConfig("")
-	p.start("reconciler", filepath.Join(bins, "sfsync-reconciler"), "--config", cfg)
-	p.churn(context.Background(), 300, 0)
-	p.converge(2 * time.Minute)
+	p, cfg := newReconciled(t, 150, 300)
 	p.waitCompacted(cfg)
 }
 

@@ -42,8 +42,7 @@ func TestSchemaRegistryInterop(t *testing.T) {
 	python := interopPython(t)
 	p := newPipeline(t, sized(60, 2000), services{registryURL: reg.URL})
 	p.consumer("consumer", true)
-	cfg := p.reconcilerConfig(p.registry)
-	reconciler := p.start("reconciler", filepath.Join(bins, "sfsync-reconciler"), "--config", cfg)
+	reconciler, cfg := p.startReconciler(p.registry)
 	p.churn(context.Background(), sized(150, 5000), 0)
 	p.converge(2 * time.Minute)
 	p.waitCompacted(cfg)
@@ -107,7 +106,7 @@ func TestSchemaRegistryInterop(t *testing.T) {
 	checkSubject(t, reg, topic, recs, 2)
 	// The old reader: records resolved into the current (v1) schema.
 	v1 := filepath.Join(t.TempDir(), "envelope_v1.avsc")
-	write(t, v1, envelope.CurrentSchema())
+	harness.WriteFile(t, v1, envelope.CurrentSchema())
 	compareRecords(t, topic+" (reader schema v1)", recs, runReader(t, python, p, reg, topic, len(recs), v1))
 	// Their writer schemas: the newer records carry the added fields.
 	got := runReader(t, python, p, reg, topic, len(recs), "")

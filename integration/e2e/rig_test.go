@@ -16,15 +16,14 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/segmentio/kafka-go"
 
 	"github.com/sfsync/sfsync/integration/harness"
+	"github.com/sfsync/sfsync/integration/harness/sfrig"
 	"github.com/sfsync/sfsync/salesforce/sffake"
 	"github.com/sfsync/sfsync/salesforce/sffake/load"
 	"github.com/sfsync/sfsync/schemas/mapping"
@@ -34,22 +33,9 @@ import (
 var bins string
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "sfsync-e2e-bin-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	cmd := exec.Command("go", "build", "-o", dir+"/", "./producer/cmd/sfsync-producer", "./consumer/cmd/sfsync-consumer",
-		"./reconciler/cmd/sfsync-reconciler")
-	cmd.Dir = repoRoot()
-	if out, err := cmd.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "go build: %v\n%s", err, out)
-		os.Exit(1)
-	}
-	bins = dir
-	code := harness.Run(m)
-	os.RemoveAll(dir)
-	os.Exit(code)
+	os.Exit(harness.Build{Dir: repoRoot(), Packages: []string{
+		"./producer/cmd/sfsync-producer", "./consumer/cmd/sfsync-consumer", "./reconciler/cmd/sfsync-reconciler",
+	}}.Run(m, &bins))
 }
 
 func repoRoot() string {
@@ -146,25 +132,21 @@ func newPipeline(t testing.TB, accounts int, svc services) *pipeline {
 	if p.mapping, err = mapping.Parse("mapping.yaml", []byte(text)); err != nil {
 		t.Fatal(err)
 	}
-	write(t, filepath.Join(p.dir, "mapping.yaml"), text)
+	harness.WriteFile(t, filepath.Join(p.dir, "mapping.yaml"), text)
 	var topics []string
 	for _, o := range p.mapping.Objects {
 		topics = append(topics, o.KafkaTopic)
 	}
 	// The producer creates its compacted checkpoint topic and the
 	// reconciler its compacted latest-state topics.
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		owned := []string{p.topic("checkpoints")}
-		for _, name := range topics {
-			owned = append(owned, name+".latest")
-		}
-		if p.secured != nil {
-			owned = append(owned, p.serviceTopics()...)
-		}
-		_, _ = k.Client().DeleteTopics(ctx, &kafka.DeleteTopicsRequest{Topics: owned})
-	})
+	owned := []string{p.topic("checkpoints")}
+	for _, name := range topics {
+		owned = append(owned, name+".latest")
+	}
+	if p.secured != nil {
+		owned = append(owned, p.serviceTopics()...)
+	}
+	k.DeleteAtCleanup(owned...)
 	if p.secured == nil {
 		topics = append(topics, p.serviceTopics()...)
 	}
@@ -187,15 +169,9 @@ func newPipeline(t testing.TB, accounts int, svc services) *pipeline {
 	} else {
 		p.redisURL, p.redisPrefix = svc.redisURL, "e2e:"
 	}
-	write(t, filepath.Join(p.dir, "producer.yaml"), fmt.Sprintf(`
+	harness.WriteFile(t, filepath.Join(p.dir, "producer.yaml"), fmt.Sprintf(`
 mapping: mapping.yaml
-salesforce:
-  pubsub_endpoint: %s
-  plaintext: true
-  access_token: %s
-  instance_url: %s
-  org_id: %s
-kafka:
+%skafka:
 %s  checkpoint_topic: %s
   dead_letter_topic: %s
 replay:
@@ -206,7 +182,7 @@ subscription:
 checkpoint_interval: 100ms
 shutdown_timeout: 10s
 metrics_addr: 127.0.0.1:0
-%s`, srv.PubSubAddr(), srv.AccessToken(), srv.URL(), srv.OrgID(), p.kafkaConn("producer"),
+%s`, sfrig.SalesforceYAML(srv), p.kafkaConn("producer"),
 		p.topic("checkpoints"), p.topic("producer-dlq"), p.topic("reconcile"), p.registry))
 	if !svc.noProducer {
 		p.startProducer()
@@ -291,13 +267,6 @@ func testMapping(t testing.TB, topic func(string) string, poll ...string) string
 	return out.String()
 }
 
-func write(t testing.TB, path, text string) {
-	t.Helper()
-	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // consumer starts a consumer replica, with or without Redis.
 func (p *pipeline) consumer(name string, withRedis bool) *proc {
 	p.t.Helper()
@@ -317,8 +286,17 @@ func (p *pipeline) consumerConfig(name string, withRedis bool) (string, int) {
 	}
 	cfg := filepath.Join(p.dir, name+".yaml")
 	port := freePort(p.t)
-	write(p.t, cfg, fmt.Sprintf(`
-mapping: mapping.yaml
+	harness.WriteFile(p.t, cfg, p.consumerYAML("mapping.yaml", p.group, p.topic("consumer-dlq"), p.dbURL, port,
+		"redis:\n"+redis+"batch:\n  size: 500\n  wait: 20ms\n"+p.registry))
+	return cfg, port
+}
+
+// consumerYAML returns a consumer's configuration for p: the mapping
+// file mappingFile, the consumer group group, the dead-letter topic dlq,
+// the database at dbURL and metrics on port, followed by extra top-level
+// lines.
+func (p *pipeline) consumerYAML(mappingFile, group, dlq, dbURL string, port int, extra string) string {
+	return fmt.Sprintf(`mapping: %s
 kafka:
 %s  group: %s
   dead_letter_topic: %s
@@ -326,14 +304,9 @@ kafka:
   reconcile_topic: %s
 postgres:
   url: %q
-redis:
-%sbatch:
-  size: 500
-  wait: 20ms
 shutdown_timeout: 10s
 metrics_addr: 127.0.0.1:%d
-%s`, p.kafkaConn("consumer"), p.group, p.topic("consumer-dlq"), p.topic("refetch"), p.topic("reconcile"), p.dbURL, redis, port, p.registry))
-	return cfg, port
+%s`, mappingFile, p.kafkaConn("consumer"), group, dlq, p.topic("refetch"), p.topic("reconcile"), dbURL, port, extra)
 }
 
 // waitAssigned waits until every replica owns at least one partition.
@@ -390,7 +363,7 @@ type proc struct {
 	t       testing.TB
 	name    string
 	cmd     *exec.Cmd
-	logs    *syncBuffer
+	logs    *harness.LogBuffer
 	done    chan struct{}
 	metrics string // base URL of its metrics, once known
 	waitErr error
@@ -400,7 +373,7 @@ var metricsAddr = regexp.MustCompile(`(?:metrics|listening)[^\n]*?(127\.0\.0\.1:
 
 func (p *pipeline) start(name, bin string, args ...string) *proc {
 	p.t.Helper()
-	pr := &proc{t: p.t, name: name, cmd: exec.Command(bin, args...), logs: &syncBuffer{}, done: make(chan struct{})}
+	pr := &proc{t: p.t, name: name, cmd: exec.Command(bin, args...), logs: &harness.LogBuffer{}, done: make(chan struct{})}
 	pr.cmd.Stdout, pr.cmd.Stderr = pr.logs, pr.logs
 	pr.cmd.Env = p.env(bin)
 	if err := pr.cmd.Start(); err != nil {
@@ -521,22 +494,4 @@ func freePort(t testing.TB) int {
 	}
 	defer ln.Close()
 	return ln.Addr().(*net.TCPAddr).Port
-}
-
-// syncBuffer is a bytes.Buffer safe for concurrent writes and reads.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

@@ -116,8 +116,7 @@ func TestSecuredPipeline(t *testing.T) {
 	sec := newSecuredKafka(t)
 	p := newPipeline(t, 200, services{secured: sec})
 	p.consumer("consumer", true)
-	cfg := p.reconcilerConfig("")
-	rec := p.start("reconciler", filepath.Join(bins, "sfsync-reconciler"), "--config", cfg)
+	rec, cfg := p.startReconciler("")
 	accounts := p.srv.Records("Account", false)
 	if _, err := p.srv.Transact(func(tx *sffake.Tx) error {
 		tx.Unannounced()

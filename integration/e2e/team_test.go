@@ -53,8 +53,7 @@ func TestTeamBootstrapsAndFollows(t *testing.T) {
 	accounts := sized(2000, 100_000)
 	p := newPipeline(t, accounts, services{})
 	p.consumer("consumer", true)
-	rcfg := p.reconcilerConfig("")
-	p.start("reconciler", filepath.Join(bins, "sfsync-reconciler"), "--config", rcfg)
+	_, rcfg := p.startReconciler("")
 	p.converge(3*time.Minute + time.Duration(accounts)*3*time.Millisecond)
 	p.waitCompacted(rcfg)
 
@@ -64,25 +63,12 @@ func TestTeamBootstrapsAndFollows(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	write(t, filepath.Join(p.dir, "team-mapping.yaml"), text)
+	harness.WriteFile(t, filepath.Join(p.dir, "team-mapping.yaml"), text)
 	pg := harness.NewPostgres(t)
 	port := freePort(t)
 	cfg := filepath.Join(p.dir, "team.yaml")
-	write(t, cfg, fmt.Sprintf(`
-mapping: team-mapping.yaml
-kafka:
-%s  group: %s
-  dead_letter_topic: %s
-  refetch_topic: %s
-  reconcile_topic: %s
-postgres:
-  url: %q
-batch:
-  size: 1000
-  wait: 20ms
-shutdown_timeout: 10s
-metrics_addr: 127.0.0.1:%d
-`, p.kafkaConn("consumer"), p.groupName("team"), p.topic("team-dlq"), p.topic("refetch"), p.topic("reconcile"), pg.URL, port))
+	harness.WriteFile(t, cfg, p.consumerYAML("team-mapping.yaml", p.groupName("team"), p.topic("team-dlq"), pg.URL, port,
+		"batch:\n  size: 1000\n  wait: 20ms\n"))
 	p.waitPosition(team)
 
 	// It joins while the org keeps changing.
@@ -174,33 +160,10 @@ func (p *pipeline) backfillTeam(text string) *proc {
 		text = strings.Replace(text, "kafka_topic: "+p.topic(name), "kafka_topic: "+p.topic("bf-"+name), 1)
 		p.kafka.CreateTopic(p.topic("bf-"+name), 6)
 	}
-	write(p.t, filepath.Join(p.dir, "bf-mapping.yaml"), text)
+	harness.WriteFile(p.t, filepath.Join(p.dir, "bf-mapping.yaml"), text)
 	cfg := filepath.Join(p.dir, "bf.yaml")
-	write(p.t, cfg, fmt.Sprintf(`
-mapping: bf-mapping.yaml
-salesforce:
-  pubsub_endpoint: %s
-  plaintext: true
-  access_token: %s
-  instance_url: %s
-  org_id: %s
-kafka:
-%s  group: %s
-  refetch_topic: %s
-  reconcile_topic: %s
-  checkpoint_topic: %s
-postgres:
-  url: %q
-shutdown_timeout: 10s
-metrics_addr: 127.0.0.1:%d
-`, p.srv.PubSubAddr(), p.srv.AccessToken(), p.srv.URL(), p.srv.OrgID(), p.kafkaConn("reconciler"),
-		p.groupName("bf"), p.topic("refetch"), p.topic("reconcile"), p.topic("bf-checkpoints"),
-		harness.NewPostgres(p.t).URL, freePort(p.t)))
-	p.t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		_, _ = p.kafka.Client().DeleteTopics(ctx, &kafka.DeleteTopicsRequest{Topics: []string{p.topic("bf-checkpoints")}})
-	})
+	harness.WriteFile(p.t, cfg, p.reconcilerYAML("bf-mapping.yaml", "bf", p.topic("bf-checkpoints"), harness.NewPostgres(p.t).URL, ""))
+	p.kafka.DeleteAtCleanup(p.topic("bf-checkpoints"))
 	bf := p.start("backfill", filepath.Join(bins, "sfsync-reconciler"), "backfill", "--config", cfg)
 	<-bf.done
 	if bf.waitErr != nil {

@@ -68,5 +68,14 @@
 // so it skips, or fails under SFSYNC_REQUIRE_SERVICES=1, without them;
 // `make test-containers` leaves the TestSecured tests out by name.
 //
-// The package is usable from any module's tests; it imports no sfsync module.
+// # Service tests
+//
+// [Build] builds a test package's commands once, from TestMain, and runs
+// its tests; [LogBuffer] collects a service's log; [WriteFile] writes its
+// configuration; [Kafka.DeleteAtCleanup] deletes the topics a service
+// creates itself. Package sfrig adds the Salesforce side: sffake and the
+// configuration that points a service at it.
+//
+// The package is usable from any module's tests; of the sfsync modules it
+// imports platform only.
 package harness

@@ -217,6 +217,17 @@ func (k *Kafka) CreateTopic(topic string, partitions int) {
 	}
 }
 
+// DeleteAtCleanup deletes topics, such as those a service under test
+// creates itself, when the test ends; a topic already gone, or one Kafka
+// fails to delete for 30 s, is no error.
+func (k *Kafka) DeleteAtCleanup(topics ...string) {
+	k.t.Cleanup(func() {
+		for _, topic := range topics {
+			_ = k.deleteTopic(topic)
+		}
+	})
+}
+
 // deleteTopic deletes topic, asking again for up to 30 s while Kafka
 // fails: after a test that killed brokers, the client's first request can
 // meet a connection the kill broke (unexpected EOF) or a controller still

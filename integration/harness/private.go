@@ -52,13 +52,8 @@ func StartPrivateKafka(t testing.TB) *PrivateKafka {
 // it; URL connects to its database.
 func StartPrivatePostgres(t testing.TB) *Private {
 	t.Helper()
-	if p := startPrivateContainer(t, EnvDatabaseURL, postgresSpec()); p != nil {
-		return p
-	}
-	port := strconv.Itoa(freePort(t))
-	p := startPrivate(t, "postgres", "SFSYNC_PG_PORT="+port)
-	p.URL = "postgres://sfsync@127.0.0.1:" + port + "/sfsync?sslmode=disable"
-	return p
+	return startPrivateServer(t, EnvDatabaseURL, postgresSpec(), "postgres", "SFSYNC_PG_PORT",
+		"postgres://sfsync@127.0.0.1:%d/sfsync?sslmode=disable")
 }
 
 // StartPrivateRedis starts a Redis server of t's own, as
@@ -67,12 +62,20 @@ func StartPrivatePostgres(t testing.TB) *Private {
 // It keeps no data across Stop, as the local stack's does not.
 func StartPrivateRedis(t testing.TB) *Private {
 	t.Helper()
-	if p := startPrivateContainer(t, EnvRedisURL, redisSpec()); p != nil {
+	return startPrivateServer(t, EnvRedisURL, redisSpec(), "redis", "SFSYNC_REDIS_PORT", "redis://127.0.0.1:%d/0")
+}
+
+// startPrivateServer starts a server of t's own: a container of spec
+// when envVar is unset and Docker answers, else the local stack's service
+// with portVar set to a free port, its URL urlFormat with that port.
+func startPrivateServer(t testing.TB, envVar string, spec serviceSpec, service, portVar, urlFormat string) *Private {
+	t.Helper()
+	if p := startPrivateContainer(t, envVar, spec); p != nil {
 		return p
 	}
-	port := strconv.Itoa(freePort(t))
-	p := startPrivate(t, "redis", "SFSYNC_REDIS_PORT="+port)
-	p.URL = "redis://127.0.0.1:" + port + "/0"
+	port := freePort(t)
+	p := startPrivate(t, service, portVar+"="+strconv.Itoa(port))
+	p.URL = fmt.Sprintf(urlFormat, port)
 	return p
 }
 

@@ -4,7 +4,7 @@ import (
 	"context"
 	"time"
 
-	"github.com/sfsync/sfsync/salesforce/internal/retry"
+	"github.com/sfsync/sfsync/platform/retry"
 )
 
 // Backoff defaults.
@@ -27,7 +27,7 @@ type Backoff struct {
 	Max time.Duration
 
 	attempt int
-	delays  retry.Backoff
+	delays  *retry.Backoff
 }
 
 // Next returns the delay before the next attempt and counts the attempt.
@@ -40,7 +40,7 @@ func (b *Backoff) Next() time.Duration {
 		if hi <= 0 {
 			hi = DefaultBackoffMax
 		}
-		b.delays = retry.New(lo, hi)
+		b.delays = retry.Between(lo, hi)
 	}
 	b.attempt++
 	return b.delays.Next()

@@ -8,7 +8,7 @@ import (
 )
 
 // TestBackoff checks pubsub.Backoff's defaults, bounds and attempt
-// count; internal/retry tests the delays themselves.
+// count; platform/retry tests the delays themselves.
 func TestBackoff(t *testing.T) {
 	t.Parallel()
 	for _, tt := range []struct {

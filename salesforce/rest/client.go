@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/sfsync/sfsync/salesforce/internal/retry"
+	"github.com/sfsync/sfsync/platform/retry"
 	"github.com/sfsync/sfsync/salesforce/oauth"
 )
 
@@ -214,7 +214,7 @@ type Response struct {
 // network may have reached Salesforce: retrying it can, for instance,
 // create a second Bulk API query job.
 func (c *Client) Do(ctx context.Context, req Request) (*Response, error) {
-	b := retry.New(c.backoffMin, c.backoffMax)
+	b := retry.Between(c.backoffMin, c.backoffMax)
 	refreshed := false
 	for attempt := 0; ; attempt++ {
 		resp, tok, err := c.do(ctx, req)

@@ -2,10 +2,7 @@ package checkpoint
 
 import (
 	"embed"
-	"errors"
 	"fmt"
-	"io/fs"
-	"regexp"
 	"slices"
 	"strconv"
 	"time"
@@ -35,37 +32,9 @@ const RecordName = "dev.sfsync.Checkpoint"
 //go:embed checkpoint_v*.avsc
 var published embed.FS
 
-var versionFile = regexp.MustCompile(`^checkpoint_v([1-9][0-9]*)\.avsc$`)
-
-type version struct {
-	number int
-	text   string
-}
-
 // publishedSchemas returns the embedded schemas, oldest first.
-func publishedSchemas() ([]version, error) {
-	entries, err := fs.ReadDir(published, ".")
-	if err != nil {
-		return nil, err
-	}
-	var out []version
-	for _, entry := range entries {
-		match := versionFile.FindStringSubmatch(entry.Name())
-		if match == nil {
-			return nil, fmt.Errorf("schema file %s is not named checkpoint_vN.avsc", entry.Name())
-		}
-		n, _ := strconv.Atoi(match[1])
-		text, err := fs.ReadFile(published, entry.Name())
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, version{number: n, text: string(text)})
-	}
-	if len(out) == 0 {
-		return nil, errors.New("no embedded schema")
-	}
-	slices.SortFunc(out, func(a, b version) int { return a.number - b.number })
-	return out, nil
+func publishedSchemas() ([]avroframe.Version, error) {
+	return avroframe.Versions(published, "checkpoint")
 }
 
 // CurrentSchema returns the text of the newest published checkpoint
@@ -76,7 +45,7 @@ func CurrentSchema() string {
 		// Unreachable in a build whose tests pass: the files are embedded.
 		panic(fmt.Sprintf("checkpoint: embedded schemas unreadable: %v", err))
 	}
-	return versions[len(versions)-1].text
+	return versions[len(versions)-1].Text
 }
 
 // Codec encodes checkpoints into Avro single-object frames and decodes
@@ -97,12 +66,12 @@ func NewCodec() (*Codec, error) {
 	}
 	compiled := make([]*avroframe.Schema, 0, len(versions))
 	for _, v := range versions {
-		s, err := avroframe.NewSchema("v"+strconv.Itoa(v.number), v.text)
+		s, err := avroframe.NewSchema("v"+strconv.Itoa(v.Number), v.Text)
 		if err != nil {
-			return nil, fmt.Errorf("new checkpoint codec: schema v%d: %w", v.number, err)
+			return nil, fmt.Errorf("new checkpoint codec: schema v%d: %w", v.Number, err)
 		}
 		if s.Kind() != "record" || s.Name() != RecordName {
-			return nil, fmt.Errorf("new checkpoint codec: schema v%d: top-level type is %s %q, want record %s", v.number, s.Kind(), s.Name(), RecordName)
+			return nil, fmt.Errorf("new checkpoint codec: schema v%d: top-level type is %s %q, want record %s", v.Number, s.Kind(), s.Name(), RecordName)
 		}
 		compiled = append(compiled, s)
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/sfsync/sfsync/schemas/avroframe"
+	"github.com/sfsync/sfsync/schemas/internal/codectest"
 )
 
 // fingerprintV1 pins checkpoint_v1.avsc: a published schema must never
@@ -68,14 +69,7 @@ func TestRoundTrip(t *testing.T) {
 			t.Parallel()
 			want := sample()
 			tt.edit(&want)
-			frame, err := c.Encode(nil, want)
-			if err != nil {
-				t.Fatalf("Encode: %v", err)
-			}
-			got, err := c.Decode(frame)
-			if err != nil {
-				t.Fatalf("Decode: %v", err)
-			}
+			got := codectest.RoundTrip(t, c.Encode, c.Decode, want)
 			if !equal(want, got) {
 				t.Errorf("round trip:\n got %+v\nwant %+v", got, want)
 			}
@@ -229,25 +223,25 @@ func TestPublishedSchemasAreFrozen(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i, v := range versions {
-		if v.number != i+1 {
-			t.Errorf("published versions must be 1, 2, 3, ...: found v%d at position %d", v.number, i+1)
+		if v.Number != i+1 {
+			t.Errorf("published versions must be 1, 2, 3, ...: found v%d at position %d", v.Number, i+1)
 		}
-		canonical, fp, err := avroframe.CanonicalForm(v.text)
+		canonical, fp, err := avroframe.CanonicalForm(v.Text)
 		if err != nil {
-			t.Fatalf("v%d: %v", v.number, err)
+			t.Fatalf("v%d: %v", v.Number, err)
 		}
 		if avroframe.Fingerprint(canonical) != fp {
-			t.Errorf("v%d: fingerprint %016x is not the CRC-64-AVRO of its canonical form", v.number, fp)
+			t.Errorf("v%d: fingerprint %016x is not the CRC-64-AVRO of its canonical form", v.Number, fp)
 		}
-		if w, ok := want[v.number]; !ok {
-			t.Errorf("v%d: add its fingerprint %016x to this test", v.number, fp)
+		if w, ok := want[v.Number]; !ok {
+			t.Errorf("v%d: add its fingerprint %016x to this test", v.Number, fp)
 		} else if fp != w {
-			t.Errorf("v%d: fingerprint %016x, want %016x: a published schema changed", v.number, fp, w)
+			t.Errorf("v%d: fingerprint %016x, want %016x: a published schema changed", v.Number, fp, w)
 		}
 	}
 	// The Parsing Canonical Form as the Avro specification defines it: no
 	// doc, default or logicalType, so Java readers agree on the fingerprint.
-	canonical, _, err := avroframe.CanonicalForm(versions[0].text)
+	canonical, _, err := avroframe.CanonicalForm(versions[0].Text)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -257,7 +251,7 @@ func TestPublishedSchemasAreFrozen(t *testing.T) {
 	if canonical != wantV1 {
 		t.Errorf("canonical form of v1:\n got %s\nwant %s", canonical, wantV1)
 	}
-	if CurrentSchema() != versions[len(versions)-1].text {
+	if CurrentSchema() != versions[len(versions)-1].Text {
 		t.Error("CurrentSchema is not the newest published version")
 	}
 	frame, err := newCodec(t).Encode(nil, sample())

@@ -3,6 +3,8 @@ package checkpoint
 import (
 	"errors"
 	"testing"
+
+	"github.com/sfsync/sfsync/schemas/internal/codectest"
 )
 
 // FuzzDecode feeds arbitrary bytes to Decode, which must return a valid
@@ -39,15 +41,7 @@ func FuzzDecode(f *testing.F) {
 		if err := cp.Validate(); err != nil {
 			t.Fatalf("Decode returned an invalid checkpoint: %v", err)
 		}
-		again, err := c.Encode(nil, cp)
-		if err != nil {
-			t.Fatalf("re-encode a decoded checkpoint: %v", err)
-		}
-		back, err := c.Decode(again)
-		if err != nil {
-			t.Fatalf("decode a re-encoded checkpoint: %v", err)
-		}
-		if !equal(cp, back) {
+		if back := codectest.RoundTrip(t, c.Encode, c.Decode, cp); !equal(cp, back) {
 			t.Fatalf("re-encode changed the checkpoint:\n got %+v\nwant %+v", back, cp)
 		}
 	})

@@ -5,8 +5,6 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
-	"regexp"
 	"slices"
 	"strconv"
 	"sync"
@@ -64,31 +62,16 @@ const EnvelopeName = "dev.sfsync.Envelope"
 //go:embed envelope_v*.avsc
 var published embed.FS
 
-var versionFile = regexp.MustCompile(`^envelope_v([1-9][0-9]*)\.avsc$`)
-
 // publishedSchemas returns the embedded schemas by version, oldest first.
 func publishedSchemas() ([]namedSchema, error) {
-	entries, err := fs.ReadDir(published, ".")
+	versions, err := avroframe.Versions(published, "envelope")
 	if err != nil {
 		return nil, err
 	}
-	out := make([]namedSchema, 0, len(entries))
-	for _, entry := range entries {
-		match := versionFile.FindStringSubmatch(entry.Name())
-		if match == nil {
-			return nil, fmt.Errorf("schema file %s is not named envelope_vN.avsc", entry.Name())
-		}
-		version, _ := strconv.Atoi(match[1])
-		text, err := fs.ReadFile(published, entry.Name())
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, namedSchema{label: "v" + match[1], version: version, text: string(text)})
+	out := make([]namedSchema, 0, len(versions))
+	for _, v := range versions {
+		out = append(out, namedSchema{label: "v" + strconv.Itoa(v.Number), version: v.Number, text: v.Text})
 	}
-	if len(out) == 0 {
-		return nil, errors.New("no embedded schema")
-	}
-	slices.SortFunc(out, func(a, b namedSchema) int { return a.version - b.version })
 	return out, nil
 }
 

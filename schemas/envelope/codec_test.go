@@ -24,17 +24,7 @@ func TestRoundTripChangeTypes(t *testing.T) {
 			if ct.IsGap() {
 				want.Values, want.ChangedFields, want.NulledFields = nil, nil, nil
 			}
-			frame, err := c.Encode(nil, want)
-			if err != nil {
-				t.Fatalf("Encode: %v", err)
-			}
-			got, err := c.Decode(frame)
-			if err != nil {
-				t.Fatalf("Decode: %v", err)
-			}
-			if d := diffEnvelope(want, got); d != "" {
-				t.Error(d)
-			}
+			roundTrip(t, c, want)
 		})
 	}
 }
@@ -97,17 +87,7 @@ func TestRoundTripValues(t *testing.T) {
 			t.Parallel()
 			want := minimal(ChangeCreate)
 			want.Values = map[string]Value{"Field__c": tt.value}
-			frame, err := c.Encode(nil, want)
-			if err != nil {
-				t.Fatalf("Encode: %v", err)
-			}
-			got, err := c.Decode(frame)
-			if err != nil {
-				t.Fatalf("Decode: %v", err)
-			}
-			if d := diffEnvelope(want, got); d != "" {
-				t.Error(d)
-			}
+			roundTrip(t, c, want)
 		})
 	}
 }
@@ -162,17 +142,7 @@ func TestRoundTripEnvelopeEdges(t *testing.T) {
 			t.Parallel()
 			want := sample()
 			tt.edit(want)
-			frame, err := c.Encode(nil, want)
-			if err != nil {
-				t.Fatalf("Encode: %v", err)
-			}
-			got, err := c.Decode(frame)
-			if err != nil {
-				t.Fatalf("Decode: %v", err)
-			}
-			if d := diffEnvelope(want, got); d != "" {
-				t.Error(d)
-			}
+			got := roundTrip(t, c, want)
 			if got.CommitTimestamp.Location() != time.UTC || got.ProducedAt.Location() != time.UTC {
 				t.Errorf("decoded times are not UTC: %v, %v", got.CommitTimestamp.Location(), got.ProducedAt.Location())
 			}

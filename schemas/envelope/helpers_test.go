@@ -7,6 +7,8 @@ import (
 	"sort"
 	"testing"
 	"time"
+
+	"github.com/sfsync/sfsync/schemas/internal/codectest"
 )
 
 // sample returns a fully populated UPDATE envelope.
@@ -120,3 +122,14 @@ func bigInt(s string) *big.Int {
 
 // allKinds lists every Kind.
 var allKinds = []Kind{KindNull, KindBool, KindInt, KindLong, KindFloat, KindDouble, KindString, KindBytes, KindDate, KindDateTime, KindTime, KindDecimal}
+
+// roundTrip encodes want with c, decodes the frame, reports how what it
+// decoded differs from want, and returns it.
+func roundTrip(t *testing.T, c *Codec, want *Envelope) *Envelope {
+	t.Helper()
+	got := codectest.RoundTrip(t, c.Encode, c.Decode, want)
+	if d := diffEnvelope(want, got); d != "" {
+		t.Error(d)
+	}
+	return got
+}

@@ -20,6 +20,7 @@ import (
 	"github.com/sfsync/sfsync/consumer/internal/connect"
 	"github.com/sfsync/sfsync/consumer/internal/store"
 	"github.com/sfsync/sfsync/platform/endpoint"
+	"github.com/sfsync/sfsync/platform/metric"
 	"github.com/sfsync/sfsync/schemas/envelope"
 	"github.com/sfsync/sfsync/schemas/latest"
 )
@@ -109,18 +110,12 @@ type bootstrapMetrics struct {
 
 func newBootstrapMetrics(reg prometheus.Registerer) *bootstrapMetrics {
 	m := &bootstrapMetrics{
-		records: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "sfsync_consumer_bootstrap_records_total",
-			Help: "Records read from the latest-state topics by the bootstrap, by topic.",
-		}, []string{"topic"}),
-		remaining: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "sfsync_consumer_bootstrap_remaining_records",
-			Help: "Offsets of the latest-state topics the bootstrap has still to read (compacted-away records included).",
-		}),
-		finished: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "sfsync_consumer_bootstrap_finished",
-			Help: "1 once the bootstrap has filled the database and stored the position to follow from.",
-		}),
+		records: metric.CounterVec("sfsync_consumer_bootstrap_records_total",
+			"Records read from the latest-state topics by the bootstrap, by topic.", "topic"),
+		remaining: metric.Gauge("sfsync_consumer_bootstrap_remaining_records",
+			"Offsets of the latest-state topics the bootstrap has still to read (compacted-away records included)."),
+		finished: metric.Gauge("sfsync_consumer_bootstrap_finished",
+			"1 once the bootstrap has filled the database and stored the position to follow from."),
 	}
 	reg.MustRegister(m.records, m.remaining, m.finished)
 	return m

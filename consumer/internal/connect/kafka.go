@@ -10,23 +10,23 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"github.com/sfsync/sfsync/consumer/internal/config"
-	"github.com/sfsync/sfsync/consumer/internal/retry"
 	"github.com/sfsync/sfsync/platform/kafkaconf"
+	"github.com/sfsync/sfsync/platform/retry"
 )
 
 // WaitKafka runs fn until it succeeds, fails for good ([KafkaPermanent]:
 // its error is returned), or ctx ends, retrying transient failures (a
 // broker down or restarting) with backoff.
 func WaitKafka(ctx context.Context, log *slog.Logger, fn func(context.Context) error) error {
-	wait := retry.New(500*time.Millisecond, 10*time.Second)
+	wait := retry.Halves(500*time.Millisecond, 10*time.Second)
 	for {
 		err := fn(ctx)
 		if err == nil || KafkaPermanent(err) || ctx.Err() != nil {
 			return err
 		}
-		d := wait.NextBackOff()
+		d := wait.Next()
 		log.Warn("kafka does not answer; retrying", "in", d, "err", err)
-		if !retry.Sleep(ctx, d) {
+		if retry.Sleep(ctx, d) != nil {
 			return ctx.Err()
 		}
 	}

@@ -12,7 +12,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/sfsync/sfsync/consumer/internal/config"
-	"github.com/sfsync/sfsync/consumer/internal/retry"
+	"github.com/sfsync/sfsync/platform/retry"
 )
 
 // setStatementTimeout makes d the sessions' statement_timeout, unless the
@@ -40,7 +40,7 @@ func Postgres(ctx context.Context, cfg *config.Config, log *slog.Logger) (*pgxpo
 	if err != nil {
 		return nil, fmt.Errorf("postgresql at %s: %w", cfg.Postgres.URL, err)
 	}
-	wait := retry.New(200*time.Millisecond, 5*time.Second)
+	wait := retry.Halves(200*time.Millisecond, 5*time.Second)
 	for {
 		pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		err := pool.Ping(pctx)
@@ -49,11 +49,11 @@ func Postgres(ctx context.Context, cfg *config.Config, log *slog.Logger) (*pgxpo
 			log.Info("postgresql connected", "postgres", cfg.Postgres.URL)
 			return pool, nil
 		}
-		d := wait.NextBackOff()
+		d := wait.Next()
 		if ctx.Err() == nil {
 			log.Warn("postgresql does not answer; retrying", "postgres", cfg.Postgres.URL, "in", d, "err", err)
 		}
-		if !retry.Sleep(ctx, d) {
+		if retry.Sleep(ctx, d) != nil {
 			pool.Close()
 			return nil, ctx.Err()
 		}

@@ -10,7 +10,7 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"github.com/sfsync/sfsync/consumer/internal/connect"
-	"github.com/sfsync/sfsync/consumer/internal/retry"
+	"github.com/sfsync/sfsync/platform/retry"
 )
 
 // run is the group membership stage: it joins the consumer group, and
@@ -33,7 +33,7 @@ func (c *Consumer) run(ctx context.Context) error {
 		return fmt.Errorf("consumer group %s: %w", c.cfg.Group, err)
 	}
 	defer group.Close()
-	wait := retry.New(time.Second, 0)
+	wait := retry.Halves(time.Second, 0)
 	for {
 		gen, err := group.Next(ctx)
 		if err != nil {
@@ -46,9 +46,9 @@ func (c *Consumer) run(ctx context.Context) error {
 			if connect.KafkaPermanent(err) {
 				return c.kafkaAt("consumer group "+c.cfg.Group, err)
 			}
-			d := wait.NextBackOff()
+			d := wait.Next()
 			c.log.Warn("consumer group: joining failed; retrying", "group", c.cfg.Group, "in", d, "err", err)
-			if !retry.Sleep(ctx, d) {
+			if retry.Sleep(ctx, d) != nil {
 				return nil
 			}
 			continue
@@ -129,15 +129,15 @@ func (c *Consumer) topicPartitions(ctx context.Context) map[string]int {
 // offsets reads PostgreSQL's offsets of topic, retrying until it answers
 // or ctx ends.
 func (c *Consumer) offsets(ctx context.Context, topic string) (map[int]int64, error) {
-	wait := retry.New(c.cfg.RetryBackoff, 0)
+	wait := retry.Halves(c.cfg.RetryBackoff, 0)
 	for {
 		o, err := c.cfg.Store.Offsets(ctx, c.cfg.Group, topic)
 		if err == nil || ctx.Err() != nil {
 			return o, err
 		}
-		d := wait.NextBackOff()
+		d := wait.Next()
 		c.log.Warn("reading offsets from PostgreSQL failed; retrying", "topic", topic, "in", d, "err", err)
-		if !retry.Sleep(ctx, d) {
+		if retry.Sleep(ctx, d) != nil {
 			return nil, ctx.Err()
 		}
 	}

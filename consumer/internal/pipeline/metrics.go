@@ -7,6 +7,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/segmentio/kafka-go"
 
+	"github.com/sfsync/sfsync/platform/metric"
 	"github.com/sfsync/sfsync/schemas/envelope"
 )
 
@@ -40,92 +41,47 @@ type Metrics struct {
 // NewMetrics registers the metrics with reg.
 func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m := &Metrics{
-		consumed: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "sfsync_consumer_records_consumed_total",
-			Help: "Kafka records read, by topic.",
-		}, []string{"topic"}),
-		applied: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "sfsync_consumer_envelopes_applied_total",
-			Help: "Envelopes committed to PostgreSQL, by entity and whether they changed the row (changed, unchanged: older or repeated).",
-		}, []string{"entity", "result"}),
-		freshness: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name:    "sfsync_consumer_freshness_seconds",
-			Help:    "End-to-end freshness: PostgreSQL commit time minus the Salesforce commit timestamp, per applied envelope that changed its row; the reconciler's corrective envelopes count in sfsync_consumer_repair_age_seconds instead.",
-			Buckets: freshnessBuckets,
-		}, []string{"entity"}),
-		repairs: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name:    "sfsync_consumer_repair_age_seconds",
-			Help:    "For the reconciler's corrective envelopes (a record re-read after a gap or a difference) that changed their row: PostgreSQL commit time minus the record's last modification in Salesforce; how late the repair came, not lag.",
-			Buckets: freshnessBuckets,
-		}, []string{"entity"}),
-		hops: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name:    "sfsync_consumer_hop_seconds",
-			Help:    "Time an applied envelope spent on each hop after the producer: producer_to_fetch (the producer received its event, to this consumer's fetch from Kafka: Kafka's write, acknowledgement and fetch) and fetch_to_commit (the fetch, to the PostgreSQL commit of its batch). The reconciler's envelopes are not counted.",
-			Buckets: freshnessBuckets,
-		}, []string{"hop"}),
-		batchSize: prometheus.NewHistogram(prometheus.HistogramOpts{
-			Name:    "sfsync_consumer_batch_size_records",
-			Help:    "Kafka records per applied batch.",
-			Buckets: prometheus.ExponentialBuckets(1, 2, 14),
-		}),
-		applyTime: prometheus.NewHistogram(prometheus.HistogramOpts{
-			Name:    "sfsync_consumer_batch_apply_seconds",
-			Help:    "Time to apply one batch in PostgreSQL, commit included.",
-			Buckets: prometheus.ExponentialBuckets(0.001, 2, 14),
-		}),
-		dedupHits: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "sfsync_consumer_dedup_hits_total",
-			Help: "Envelopes skipped because Redis had seen them.",
-		}),
-		dedupErrors: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "sfsync_consumer_dedup_errors_total",
-			Help: "Redis calls that failed; the consumer carries on without the filter.",
-		}),
-		deadLetters: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "sfsync_consumer_dead_letters_total",
-			Help: "Records sent to the dead-letter topic, by origin topic and reason (decode, apply).",
-		}, []string{"topic", "reason"}),
-		trimmed: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "sfsync_consumer_dead_letters_trimmed_total",
-			Help: "Dead letters too large for Kafka, written without their value, by origin topic.",
-		}, []string{"topic"}),
-		forwarded: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "sfsync_consumer_markers_forwarded_total",
-			Help: "GAP_* and GAP_OVERFLOW envelopes forwarded to the re-fetch topic, by change type.",
-		}, []string{"change_type"}),
-		ignored: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "sfsync_consumer_envelopes_ignored_total",
-			Help: "Envelopes and markers of objects the mapping does not name, read from a consumed topic and skipped, by entity.",
-		}, []string{"entity"}),
-		retries: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "sfsync_consumer_batch_retries_total",
-			Help: "Batches retried after a transient failure (PostgreSQL or Kafka unavailable).",
-		}),
-		lag: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "sfsync_consumer_lag_records",
-			Help: "Records in the partition after the last one applied, by topic and partition.",
-		}, []string{"topic", "partition"}),
-		assigned: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "sfsync_consumer_partitions_assigned",
-			Help: "Partitions of the topic this replica owns in the current consumer group generation, by topic; summed over the group's replicas it equals sfsync_consumer_topic_partitions when every partition is owned.",
-		}, []string{"topic"}),
-		partitions: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "sfsync_consumer_topic_partitions",
-			Help: "Partitions the topic has, as Kafka reported at the start of the current consumer group generation, by topic.",
-		}, []string{"topic"}),
+		consumed: metric.CounterVec("sfsync_consumer_records_consumed_total",
+			"Kafka records read, by topic.", "topic"),
+		applied: metric.CounterVec("sfsync_consumer_envelopes_applied_total",
+			"Envelopes committed to PostgreSQL, by entity and whether they changed the row (changed, unchanged: older or repeated).", "entity", "result"),
+		freshness: metric.HistogramVec("sfsync_consumer_freshness_seconds",
+			"End-to-end freshness: PostgreSQL commit time minus the Salesforce commit timestamp, per applied envelope that changed its row; the reconciler's corrective envelopes count in sfsync_consumer_repair_age_seconds instead.", freshnessBuckets, "entity"),
+		repairs: metric.HistogramVec("sfsync_consumer_repair_age_seconds",
+			"For the reconciler's corrective envelopes (a record re-read after a gap or a difference) that changed their row: PostgreSQL commit time minus the record's last modification in Salesforce; how late the repair came, not lag.", freshnessBuckets, "entity"),
+		hops: metric.HistogramVec("sfsync_consumer_hop_seconds",
+			"Time an applied envelope spent on each hop after the producer: producer_to_fetch (the producer received its event, to this consumer's fetch from Kafka: Kafka's write, acknowledgement and fetch) and fetch_to_commit (the fetch, to the PostgreSQL commit of its batch). The reconciler's envelopes are not counted.", freshnessBuckets, "hop"),
+		batchSize: metric.Histogram("sfsync_consumer_batch_size_records",
+			"Kafka records per applied batch.", prometheus.ExponentialBuckets(1, 2, 14)),
+		applyTime: metric.Histogram("sfsync_consumer_batch_apply_seconds",
+			"Time to apply one batch in PostgreSQL, commit included.", prometheus.ExponentialBuckets(0.001, 2, 14)),
+		dedupHits: metric.Counter("sfsync_consumer_dedup_hits_total",
+			"Envelopes skipped because Redis had seen them."),
+		dedupErrors: metric.Counter("sfsync_consumer_dedup_errors_total",
+			"Redis calls that failed; the consumer carries on without the filter."),
+		deadLetters: metric.CounterVec("sfsync_consumer_dead_letters_total",
+			"Records sent to the dead-letter topic, by origin topic and reason (decode, apply).", "topic", "reason"),
+		trimmed: metric.CounterVec("sfsync_consumer_dead_letters_trimmed_total",
+			"Dead letters too large for Kafka, written without their value, by origin topic.", "topic"),
+		forwarded: metric.CounterVec("sfsync_consumer_markers_forwarded_total",
+			"GAP_* and GAP_OVERFLOW envelopes forwarded to the re-fetch topic, by change type.", "change_type"),
+		ignored: metric.CounterVec("sfsync_consumer_envelopes_ignored_total",
+			"Envelopes and markers of objects the mapping does not name, read from a consumed topic and skipped, by entity.", "entity"),
+		retries: metric.Counter("sfsync_consumer_batch_retries_total",
+			"Batches retried after a transient failure (PostgreSQL or Kafka unavailable)."),
+		lag: metric.GaugeVec("sfsync_consumer_lag_records",
+			"Records in the partition after the last one applied, by topic and partition.", "topic", "partition"),
+		assigned: metric.GaugeVec("sfsync_consumer_partitions_assigned",
+			"Partitions of the topic this replica owns in the current consumer group generation, by topic; summed over the group's replicas it equals sfsync_consumer_topic_partitions when every partition is owned.", "topic"),
+		partitions: metric.GaugeVec("sfsync_consumer_topic_partitions",
+			"Partitions the topic has, as Kafka reported at the start of the current consumer group generation, by topic.", "topic"),
 	}
-	m.generations = prometheus.NewCounter(prometheus.CounterOpts{
-		Name: "sfsync_consumer_group_generations_total",
-		Help: "Consumer group generations this replica joined: one per rebalance; a steady rise is a rebalance storm.",
-	})
-	m.readerRestarts = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "sfsync_consumer_reader_restarts_total",
-		Help: "Partition readers restarted after a failure (leader unreachable, fetch refused), by topic; the replica is not ready until the reader reaches its partition's leader again.",
-	}, []string{"topic"})
-	m.recordsLost = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "sfsync_consumer_records_lost_total",
-		Help: "Records Kafka deleted (retention) before the consumer read them, by topic and partition; each loss requests a reconciliation of the topic's objects.",
-	}, []string{"topic", "partition"})
+	m.generations = metric.Counter("sfsync_consumer_group_generations_total",
+		"Consumer group generations this replica joined: one per rebalance; a steady rise is a rebalance storm.")
+	m.readerRestarts = metric.CounterVec("sfsync_consumer_reader_restarts_total",
+		"Partition readers restarted after a failure (leader unreachable, fetch refused), by topic; the replica is not ready until the reader reaches its partition's leader again.", "topic")
+	m.recordsLost = metric.CounterVec("sfsync_consumer_records_lost_total",
+		"Records Kafka deleted (retention) before the consumer read them, by topic and partition; each loss requests a reconciliation of the topic's objects.", "topic", "partition")
 	reg.MustRegister(m.readerRestarts, m.recordsLost)
 	reg.MustRegister(m.consumed, m.applied, m.freshness, m.repairs, m.hops, m.batchSize, m.applyTime, m.dedupHits,
 		m.dedupErrors, m.deadLetters, m.trimmed, m.forwarded, m.ignored, m.retries, m.lag, m.assigned, m.partitions, m.generations)

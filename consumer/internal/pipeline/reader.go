@@ -10,7 +10,7 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"github.com/sfsync/sfsync/consumer/internal/connect"
-	"github.com/sfsync/sfsync/consumer/internal/retry"
+	"github.com/sfsync/sfsync/platform/retry"
 )
 
 // partition is a partition to read, from offset start.
@@ -44,7 +44,7 @@ type reader struct {
 // refused) is restarted where it stopped, after a backoff with jitter;
 // the replica is not ready meanwhile. A permanent failure stops Run.
 func (r *reader) read(ctx context.Context, p partition, msgs chan<- fetched) {
-	wait := retry.New(r.first, 0)
+	wait := retry.Halves(r.first, 0)
 	failing := false
 	healthy := func() {
 		if failing {
@@ -75,10 +75,10 @@ func (r *reader) read(ctx context.Context, p partition, msgs chan<- fetched) {
 		if r.m != nil {
 			r.m.readerRestarts.WithLabelValues(p.topic).Inc()
 		}
-		d := wait.NextBackOff()
+		d := wait.Next()
 		r.log.Warn("reading a partition failed; restarting its reader", "topic", p.topic, "partition", p.id,
 			"offset", p.start, "in", d, "err", err)
-		if !retry.Sleep(ctx, d) {
+		if retry.Sleep(ctx, d) != nil {
 			return
 		}
 	}

@@ -7,7 +7,7 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/sfsync/sfsync/consumer/internal/retry"
+	"github.com/sfsync/sfsync/platform/retry"
 )
 
 // retrier retries the steps of a batch: each attempt that fails with a
@@ -30,7 +30,7 @@ func (p permanent) Unwrap() error { return p.err }
 // what names the step in the logs and in the error returned when ctx
 // ends.
 func (r *retrier) do(ctx context.Context, what string, fn func(context.Context) error) error {
-	wait := retry.New(r.first, 0)
+	wait := retry.Halves(r.first, 0)
 	for {
 		err := fn(ctx)
 		var p permanent
@@ -43,9 +43,9 @@ func (r *retrier) do(ctx context.Context, what string, fn func(context.Context) 
 		if r.m != nil {
 			r.m.retries.Inc()
 		}
-		d := wait.NextBackOff()
+		d := wait.Next()
 		r.log.Warn("transient failure; retrying", "step", what, "in", d, "err", err)
-		if !retry.Sleep(ctx, d) {
+		if retry.Sleep(ctx, d) != nil {
 			return fmt.Errorf("%s: %w", what, err)
 		}
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"github.com/sfsync/sfsync/integration/harness"
+	"github.com/sfsync/sfsync/integration/harness/sfrig"
 	"github.com/sfsync/sfsync/salesforce/sffake"
 	"github.com/sfsync/sfsync/schemas/envelope"
 )
@@ -24,11 +25,7 @@ import (
 func TestPlatformEventEndToEnd(t *testing.T) {
 	t.Parallel()
 	k := harness.NewKafka(t)
-	s, err := sffake.Start(sffake.WithTerritoryChangeEvent())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = s.Close() })
+	s := sfrig.StartSalesforce(t, sffake.WithTerritoryChangeEvent())
 	assocTopic, territoryTopic := k.TopicName("uta"), k.TopicName("territory2")
 	dir := t.TempDir()
 	config := filepath.Join(dir, "producer.yaml")
@@ -63,32 +60,7 @@ objects:
       Territory2Id: varchar(18)
       RoleInTerritory2: text
 `, territoryTopic, assocTopic))
-	writeFile(t, config, fmt.Sprintf(`
-mapping: mapping.yaml
-salesforce:
-  pubsub_endpoint: %s
-  plaintext: true
-  access_token: %s
-  instance_url: %s
-  org_id: %s
-kafka:
-  brokers: [%s]
-  checkpoint_topic: %s
-  dead_letter_topic: %s
-replay:
-  reconcile_topic: %s
-checkpoint_interval: 50ms
-shutdown_timeout: 10s
-metrics_addr: 127.0.0.1:0
-`, s.PubSubAddr(), s.AccessToken(), s.URL(), s.OrgID(), strings.Join(k.Brokers, ", "),
-		k.TopicName("checkpoints"), k.TopicName("dlq"), k.TopicName("reconcile")))
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		_, _ = k.Client().DeleteTopics(ctx, &kafka.DeleteTopicsRequest{Topics: []string{
-			assocTopic, territoryTopic, k.TopicName("checkpoints"), k.TopicName("dlq"), k.TopicName("reconcile"),
-		}})
-	})
+	writeConfig(t, config, s, k, assocTopic, territoryTopic)
 
 	logs := &syncBuffer{}
 	ctx, cancel := context.WithCancel(context.Background())

@@ -1,40 +1,24 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/segmentio/kafka-go"
 
 	"github.com/sfsync/sfsync/integration/harness"
+	"github.com/sfsync/sfsync/integration/harness/sfrig"
 	"github.com/sfsync/sfsync/salesforce/sffake"
 	"github.com/sfsync/sfsync/schemas/envelope"
 )
 
 // syncBuffer is a bytes.Buffer safe for the producer's log writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+type syncBuffer = harness.LogBuffer
 
 type setup struct {
 	s        *sffake.Server
@@ -48,50 +32,23 @@ type setup struct {
 func newSetup(t *testing.T) *setup {
 	t.Helper()
 	k := harness.NewKafka(t)
-	s, err := sffake.Start()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = s.Close() })
+	s := sfrig.StartSalesforce(t)
 	dir := t.TempDir()
 	st := &setup{s: s, k: k, config: filepath.Join(dir, "producer.yaml"), accounts: k.TopicName("account")}
-	writeFile(t, filepath.Join(dir, "mapping.yaml"), fmt.Sprintf(`
-objects:
-  Account:
-    kafka_topic: %s
-    partition_key: Territory_Key__c
-    fields:
-      Id: varchar(18)
-      Name: text
-      Territory_Key__c: varchar(18)
-`, st.accounts))
-	writeFile(t, st.config, fmt.Sprintf(`
-mapping: mapping.yaml
-salesforce:
-  pubsub_endpoint: %s
-  plaintext: true
-  access_token: %s
-  instance_url: %s
-  org_id: %s
-kafka:
-  brokers: [%s]
-  checkpoint_topic: %s
-  dead_letter_topic: %s
-replay:
-  reconcile_topic: %s
-checkpoint_interval: 50ms
-shutdown_timeout: 10s
-metrics_addr: 127.0.0.1:0
-`, s.PubSubAddr(), s.AccessToken(), s.URL(), s.OrgID(), strings.Join(k.Brokers, ", "),
-		k.TopicName("checkpoints"), k.TopicName("dlq"), k.TopicName("reconcile")))
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		_, _ = k.Client().DeleteTopics(ctx, &kafka.DeleteTopicsRequest{Topics: []string{
-			st.accounts, k.TopicName("checkpoints"), k.TopicName("dlq"), k.TopicName("reconcile"),
-		}})
-	})
+	writeFile(t, filepath.Join(dir, "mapping.yaml"), sfrig.AccountMapping(st.accounts))
+	writeConfig(t, st.config, s, k, st.accounts)
 	return st
+}
+
+// writeConfig writes the producer configuration path for s and k, with
+// checkpoints every 50ms, and deletes topics, and the checkpoint,
+// dead-letter and reconcile topics the producer creates, when the test
+// ends.
+func writeConfig(t *testing.T, path string, s *sffake.Server, k *harness.Kafka, topics ...string) {
+	t.Helper()
+	own := sfrig.ProducerTopics{Checkpoints: k.TopicName("checkpoints"), DeadLetters: k.TopicName("dlq"), Reconcile: k.TopicName("reconcile")}
+	writeFile(t, path, sfrig.ProducerYAML(s, k.Brokers, own, "checkpoint_interval: 50ms\n"))
+	k.DeleteAtCleanup(append(topics, own.Checkpoints, own.DeadLetters, own.Reconcile)...)
 }
 
 func writeFile(t *testing.T, path, text string) {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/sfsync/sfsync/platform/metric"
 	"github.com/sfsync/sfsync/salesforce/rest"
 )
 
@@ -61,18 +62,12 @@ type limitsPoller struct {
 func newLimitsPoller(client limitsReader, interval time.Duration, reg prometheus.Registerer, log *slog.Logger) *limitsPoller {
 	p := &limitsPoller{
 		client: client, interval: interval, log: log, low: map[string]bool{},
-		max: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "sfsync_producer_salesforce_limit_max",
-			Help: "The org's allocation of a Salesforce limit (the /limits resource's Max), by limit name.",
-		}, []string{"limit"}),
-		remaining: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "sfsync_producer_salesforce_limit_remaining",
-			Help: "What remains of a Salesforce limit in its current window (the /limits resource's Remaining), by limit name.",
-		}, []string{"limit"}),
-		failures: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "sfsync_producer_salesforce_limits_poll_failures_total",
-			Help: "Reads of the Salesforce /limits resource that failed.",
-		}),
+		max: metric.GaugeVec("sfsync_producer_salesforce_limit_max",
+			"The org's allocation of a Salesforce limit (the /limits resource's Max), by limit name.", "limit"),
+		remaining: metric.GaugeVec("sfsync_producer_salesforce_limit_remaining",
+			"What remains of a Salesforce limit in its current window (the /limits resource's Remaining), by limit name.", "limit"),
+		failures: metric.Counter("sfsync_producer_salesforce_limits_poll_failures_total",
+			"Reads of the Salesforce /limits resource that failed."),
 	}
 	reg.MustRegister(p.max, p.remaining, p.failures)
 	return p

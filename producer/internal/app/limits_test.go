@@ -1,66 +1,19 @@
 package app
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/sfsync/sfsync/integration/harness"
 	"github.com/sfsync/sfsync/salesforce/oauth"
 	"github.com/sfsync/sfsync/salesforce/rest"
 	"github.com/sfsync/sfsync/salesforce/sffake"
 )
-
-// logBuffer collects log lines; it is safe for concurrent use.
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-// take returns the lines written since the last take.
-func (l *logBuffer) take() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	s := l.b.String()
-	l.b.Reset()
-	return s
-}
-
-// value returns the value of the gauge or counter name, with the label
-// limit=limit when limit is not empty, and whether it exists.
-func value(t *testing.T, reg *prometheus.Registry, name, limit string) (float64, bool) {
-	t.Helper()
-	families, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, fam := range families {
-		if fam.GetName() != name {
-			continue
-		}
-		for _, m := range fam.GetMetric() {
-			match := limit == ""
-			for _, l := range m.GetLabel() {
-				match = match || l.GetName() == "limit" && l.GetValue() == limit
-			}
-			if match {
-				return m.GetGauge().GetValue() + m.GetCounter().GetValue(), true
-			}
-		}
-	}
-	return 0, false
-}
 
 func restClient(t *testing.T, s *sffake.Server) *rest.Client {
 	t.Helper()
@@ -77,7 +30,7 @@ func restClient(t *testing.T, s *sffake.Server) *rest.Client {
 // startPoller starts sffake with the Max of the limit name set to
 // maxValue and returns it with a poller reading it every minute, the
 // poller's registry and its log.
-func startPoller(t *testing.T, name string, maxValue int64) (*sffake.Server, *limitsPoller, *prometheus.Registry, *logBuffer) {
+func startPoller(t *testing.T, name string, maxValue int64) (*sffake.Server, *limitsPoller, *prometheus.Registry, *harness.LogBuffer) {
 	t.Helper()
 	s, err := sffake.Start(sffake.WithLimit(name, maxValue))
 	if err != nil {
@@ -85,7 +38,7 @@ func startPoller(t *testing.T, name string, maxValue int64) (*sffake.Server, *li
 	}
 	t.Cleanup(func() { _ = s.Close() })
 	reg := prometheus.NewRegistry()
-	logs := &logBuffer{}
+	logs := &harness.LogBuffer{}
 	p := newLimitsPoller(restClient(t, s), time.Minute, reg, slog.New(slog.NewTextHandler(logs, nil)))
 	return s, p, reg, logs
 }
@@ -113,7 +66,7 @@ func TestLimitsPoller(t *testing.T) {
 	if published, ok := value(t, reg, "sfsync_producer_salesforce_limit_max", limitPublished); !ok || published != 250_000 {
 		t.Errorf("%s max %v (%v), want 250000", limitPublished, published, ok)
 	}
-	if l := logs.take(); l != "" {
+	if l := logs.Take(); l != "" {
 		t.Errorf("logs with the allocation unused:\n%s", l)
 	}
 
@@ -122,11 +75,11 @@ func TestLimitsPoller(t *testing.T) {
 	if _, remaining := gauges(); remaining != 0 {
 		t.Fatalf("remaining %v after exhausting, want 0", remaining)
 	}
-	if l := logs.take(); strings.Count(l, "level=WARN") != 1 || !strings.Contains(l, "limit="+limitDelivered) || !strings.Contains(l, "subscription.limit.exceeded") {
+	if l := logs.Take(); strings.Count(l, "level=WARN") != 1 || !strings.Contains(l, "limit="+limitDelivered) || !strings.Contains(l, "subscription.limit.exceeded") {
 		t.Errorf("want one warning naming the limit, got:\n%s", l)
 	}
 	p.poll(ctx)
-	if l := logs.take(); l != "" {
+	if l := logs.Take(); l != "" {
 		t.Errorf("warned again while still low:\n%s", l)
 	}
 
@@ -135,7 +88,7 @@ func TestLimitsPoller(t *testing.T) {
 	if _, remaining := gauges(); remaining != 1000 {
 		t.Fatalf("remaining %v after the window reset, want 1000", remaining)
 	}
-	if l := logs.take(); !strings.Contains(l, "level=INFO") || !strings.Contains(l, "available again") {
+	if l := logs.Take(); !strings.Contains(l, "level=INFO") || !strings.Contains(l, "available again") {
 		t.Errorf("want an info line on recovery, got:\n%s", l)
 	}
 	if failures, _ := value(t, reg, "sfsync_producer_salesforce_limits_poll_failures_total", ""); failures != 0 {
@@ -155,7 +108,7 @@ func TestLimitsPollerFailures(t *testing.T) {
 	t.Cleanup(func() { _ = s.Close() })
 	s.FailNextHTTP(2, sffake.HTTPFault{Status: 500, ErrorCode: "UNKNOWN_EXCEPTION", Message: "boom"})
 	reg := prometheus.NewRegistry()
-	logs := &logBuffer{}
+	logs := &harness.LogBuffer{}
 	p := newLimitsPoller(restClient(t, s), 10*time.Millisecond, reg, slog.New(slog.NewTextHandler(logs, nil)))
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
@@ -167,7 +120,7 @@ func TestLimitsPollerFailures(t *testing.T) {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("no gauge after the faults; logs:\n%s", logs.take())
+			t.Fatalf("no gauge after the faults; logs:\n%s", logs.Take())
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
@@ -176,7 +129,7 @@ func TestLimitsPollerFailures(t *testing.T) {
 	if failures, _ := value(t, reg, "sfsync_producer_salesforce_limits_poll_failures_total", ""); failures != 2 {
 		t.Errorf("failures %v, want 2", failures)
 	}
-	if l := logs.take(); strings.Count(l, "salesforce limits not read") != 2 || strings.Contains(l, s.AccessToken()) {
+	if l := logs.Take(); strings.Count(l, "salesforce limits not read") != 2 || strings.Contains(l, s.AccessToken()) {
 		t.Errorf("want two warnings without the token, got:\n%s", l)
 	}
 }
@@ -209,11 +162,11 @@ func TestLimitsPollerAPIRequests(t *testing.T) {
 	if maxValue, ok := value(t, reg, "sfsync_producer_salesforce_limit_max", limitAPIRequests); !ok || maxValue != allocation {
 		t.Errorf("max %v (%v), want %d", maxValue, ok, allocation)
 	}
-	if l := logs.take(); l != "" {
+	if l := logs.Take(); l != "" {
 		t.Errorf("logs at or above 10 %%:\n%s", l)
 	}
 	p.poll(ctx) // 1 left: under 10 %
-	if l := logs.take(); strings.Count(l, "level=WARN") != 1 || !strings.Contains(l, "limit="+limitAPIRequests) || !strings.Contains(l, "REQUEST_LIMIT_EXCEEDED") {
+	if l := logs.Take(); strings.Count(l, "level=WARN") != 1 || !strings.Contains(l, "limit="+limitAPIRequests) || !strings.Contains(l, "REQUEST_LIMIT_EXCEEDED") {
 		t.Errorf("want one warning naming the limit, got:\n%s", l)
 	}
 	p.poll(ctx) // the last request: 0 left
@@ -224,7 +177,7 @@ func TestLimitsPollerAPIRequests(t *testing.T) {
 	if failures, _ := value(t, reg, "sfsync_producer_salesforce_limits_poll_failures_total", ""); failures != 1 {
 		t.Errorf("failures %v once used up, want 1", failures)
 	}
-	if l := logs.take(); strings.Contains(l, "nearly used up") || !strings.Contains(l, "salesforce limits not read") {
+	if l := logs.Take(); strings.Contains(l, "nearly used up") || !strings.Contains(l, "salesforce limits not read") {
 		t.Errorf("want the failed read and no second warning, got:\n%s", l)
 	}
 
@@ -233,7 +186,19 @@ func TestLimitsPollerAPIRequests(t *testing.T) {
 	if got := remaining(); got != allocation-1 {
 		t.Fatalf("remaining %v after the window reset, want %d", got, allocation-1)
 	}
-	if l := logs.take(); !strings.Contains(l, "level=INFO") || !strings.Contains(l, "available again") || !strings.Contains(l, "limit="+limitAPIRequests) {
+	if l := logs.Take(); !strings.Contains(l, "level=INFO") || !strings.Contains(l, "available again") || !strings.Contains(l, "limit="+limitAPIRequests) {
 		t.Errorf("want an info line on recovery, got:\n%s", l)
 	}
+}
+
+// value returns the value of the gauge or counter name, with the label
+// limit=limit when limit is not empty, and whether it exists.
+func value(t *testing.T, reg *prometheus.Registry, name, limit string) (float64, bool) {
+	t.Helper()
+	labels := []string{"limit", limit}
+	if limit == "" {
+		labels = nil
+	}
+	v, n := harness.MetricValue(t, reg, name, labels...)
+	return v, n > 0
 }

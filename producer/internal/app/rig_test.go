@@ -2,18 +2,14 @@ package app
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
-	"os"
 	"path/filepath"
-	"strings"
 	"testing"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/segmentio/kafka-go"
 
 	"github.com/sfsync/sfsync/integration/harness"
+	"github.com/sfsync/sfsync/integration/harness/sfrig"
 	"github.com/sfsync/sfsync/producer/internal/config"
 	"github.com/sfsync/sfsync/salesforce/sffake"
 )
@@ -37,56 +33,16 @@ type rig struct {
 func newRig(tb testing.TB, env map[string]string, opts ...sffake.Option) *rig {
 	tb.Helper()
 	k := harness.NewKafka(tb)
-	s, err := sffake.Start(opts...)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { _ = s.Close() })
+	s := sfrig.StartSalesforce(tb, opts...)
 	r := &rig{s: s, k: k, reg: prometheus.NewRegistry(), accounts: k.Topic("account", 6)}
 	dir := tb.TempDir()
-	write := func(name, text string) {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o600); err != nil {
-			tb.Fatal(err)
-		}
-	}
-	write("mapping.yaml", fmt.Sprintf(`
-objects:
-  Account:
-    kafka_topic: %s
-    partition_key: Territory_Key__c
-    fields:
-      Id: varchar(18)
-      Name: text
-      Rating: text
-      AnnualRevenue: numeric(18,2)
-      NumberOfEmployees: integer
-      BillingCity: {source: BillingAddress.City, type: text}
-      Territory_Key__c: varchar(18)
-`, r.accounts))
+	harness.WriteFile(tb, filepath.Join(dir, "mapping.yaml"), sfrig.AccountMapping(r.accounts, "Rating: text",
+		"AnnualRevenue: numeric(18,2)", "NumberOfEmployees: integer", "BillingCity: {source: BillingAddress.City, type: text}"))
 	checkpoints := k.TopicName("checkpoints")
-	write("producer.yaml", fmt.Sprintf(`
-mapping: mapping.yaml
-salesforce:
-  pubsub_endpoint: %s
-  plaintext: true
-  access_token: %s
-  instance_url: %s
-  org_id: %s
-kafka:
-  brokers: [%s]
-  checkpoint_topic: %s
-  dead_letter_topic: %s
-replay:
-  reconcile_topic: %s
-shutdown_timeout: 10s
-metrics_addr: 127.0.0.1:0
-`, s.PubSubAddr(), s.AccessToken(), s.URL(), s.OrgID(), strings.Join(k.Brokers, ", "),
-		checkpoints, k.Topic("dlq", 1), k.Topic("reconcile", 1)))
-	tb.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		_, _ = k.Client().DeleteTopics(ctx, &kafka.DeleteTopicsRequest{Topics: []string{checkpoints}})
-	})
+	harness.WriteFile(tb, filepath.Join(dir, "producer.yaml"), sfrig.ProducerYAML(s, k.Brokers,
+		sfrig.ProducerTopics{Checkpoints: checkpoints, DeadLetters: k.Topic("dlq", 1), Reconcile: k.Topic("reconcile", 1)}, ""))
+	k.DeleteAtCleanup(checkpoints)
+	var err error
 	r.cfg, err = config.Load(filepath.Join(dir, "producer.yaml"), func(name string) (string, bool) {
 		v, ok := env[name]
 		return v, ok
@@ -106,40 +62,11 @@ func (r *rig) start(log *slog.Logger) (stop func() error) {
 	return func() error { cancel(); return <-done }
 }
 
-// each calls fn with the value of every series of the metric family
-// name (counter plus gauge) whose labels include every pair of labels.
-func (r *rig) each(tb testing.TB, name string, labels []string, fn func(float64)) {
-	tb.Helper()
-	families, err := r.reg.Gather()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	for _, fam := range families {
-		if fam.GetName() != name {
-			continue
-		}
-	series:
-		for _, m := range fam.GetMetric() {
-			for i := 0; i+1 < len(labels); i += 2 {
-				found := false
-				for _, l := range m.GetLabel() {
-					found = found || l.GetName() == labels[i] && l.GetValue() == labels[i+1]
-				}
-				if !found {
-					continue series
-				}
-			}
-			fn(m.GetCounter().GetValue() + m.GetGauge().GetValue())
-		}
-	}
-}
-
 // sum returns the sum of the series of name with labels, and how many
 // there are.
 func (r *rig) sum(tb testing.TB, name string, labels ...string) (total float64, series int) {
 	tb.Helper()
-	r.each(tb, name, labels, func(v float64) { total += v; series++ })
-	return total, series
+	return harness.MetricValue(tb, r.reg, name, labels...)
 }
 
 // written returns the envelopes Kafka acknowledged so far.

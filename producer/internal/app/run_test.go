@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sfsync/sfsync/integration/harness"
 	"github.com/sfsync/sfsync/salesforce/sffake"
 )
 
@@ -15,7 +16,7 @@ import (
 func TestRunMetrics(t *testing.T) {
 	t.Parallel()
 	r := newRig(t, map[string]string{"SFSYNC_PRODUCER_SALESFORCE_LIMITS_POLL_INTERVAL": "1s"}, sffake.WithLimit(sffake.LimitDailyDeliveredPlatformEvents, 5000))
-	logs := &logBuffer{}
+	logs := &harness.LogBuffer{}
 	stop := r.start(slog.New(slog.NewTextHandler(logs, nil)))
 	for i := range 50 {
 		if _, err := r.s.Create("Account", map[string]any{"Name": fmt.Sprint("A", i), "Territory_Key__c": "0MI000000000001AAA"}); err != nil {
@@ -35,7 +36,7 @@ func TestRunMetrics(t *testing.T) {
 		return n == 1 && maxValue == 5000 && remaining <= 5000-50
 	})
 	if err := stop(); err != nil {
-		t.Fatalf("Run: %v\nlogs:\n%s", err, logs.take())
+		t.Fatalf("Run: %v\nlogs:\n%s", err, logs.Take())
 	}
 	if v, _ := r.sum(t, "sfsync_producer_credits_outstanding", "topic", accountTopic); v != 0 {
 		t.Errorf("credits outstanding after stopping: %v, want 0", v)
@@ -43,12 +44,12 @@ func TestRunMetrics(t *testing.T) {
 }
 
 // waitFor polls cond until it holds, failing after 30 s with the logs.
-func waitFor(t *testing.T, logs *logBuffer, what string, cond func() bool) {
+func waitFor(t *testing.T, logs *harness.LogBuffer, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for !cond() {
 		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s; logs:\n%s", what, logs.take())
+			t.Fatalf("timed out waiting for %s; logs:\n%s", what, logs.Take())
 		}
 		time.Sleep(10 * time.Millisecond)
 	}

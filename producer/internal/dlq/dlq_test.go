@@ -11,6 +11,7 @@ import (
 	"github.com/segmentio/kafka-go"
 	"google.golang.org/grpc/codes"
 
+	"github.com/sfsync/sfsync/integration/harness/sfrig"
 	"github.com/sfsync/sfsync/producer/internal/keys"
 	"github.com/sfsync/sfsync/producer/internal/normalize"
 	"github.com/sfsync/sfsync/salesforce/oauth"
@@ -155,21 +156,10 @@ objects:
 // returns the client and the two change events, CREATE and UPDATE.
 func salesforceEvents(t *testing.T) (*sffake.Server, *pubsub.Client, []pubsub.Event) {
 	t.Helper()
-	s, err := sffake.Start()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = s.Close() })
+	s := sfrig.StartSalesforce(t)
+	client := sfrig.DialPubSub(t, s)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	client, err := pubsub.Dial(ctx, pubsub.Config{
-		Endpoint: s.PubSubAddr(), Plaintext: true,
-		Credentials: pubsub.StaticCredentials(pubsub.Token{AccessToken: oauth.Secret(s.AccessToken()), InstanceURL: s.URL(), TenantID: s.OrgID()}),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = client.Close() })
 	id, err := s.Create("Account", map[string]any{"Name": "Acme", "Territory_Key__c": territory})
 	if err != nil {
 		t.Fatal(err)
@@ -177,22 +167,8 @@ func salesforceEvents(t *testing.T) (*sffake.Server, *pubsub.Client, []pubsub.Ev
 	if err := s.Update(id, map[string]any{"Name": "Acme Corp"}); err != nil {
 		t.Fatal(err)
 	}
-	sub, err := client.Subscribe(ctx, pubsub.SubscribeRequest{Topic: "/data/AccountChangeEvent", Preset: pubsub.Earliest})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sub.Close()
-	var evs []pubsub.Event
-	for len(evs) < 2 {
-		ev, err := sub.Next(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !ev.Keepalive {
-			evs = append(evs, ev)
-		}
-	}
-	return s, client, evs
+	sub := sfrig.Subscribe(t, ctx, client, "/data/AccountChangeEvent")
+	return s, client, []pubsub.Event{sfrig.NextEvent(t, ctx, sub), sfrig.NextEvent(t, ctx, sub)}
 }
 
 // TestConvert converts dead letters of real change events from sffake

@@ -10,6 +10,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/sfsync/sfsync/platform/metric"
 	"github.com/sfsync/sfsync/salesforce/rest"
 	"github.com/sfsync/sfsync/salesforce/soql"
 	"github.com/sfsync/sfsync/schemas/envelope"
@@ -289,18 +290,12 @@ func newMetrics(reg prometheus.Registerer, size func() float64) *metrics {
 		return nil
 	}
 	m := &metrics{
-		evictions: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "sfsync_producer_partition_key_cache_evictions_total",
-			Help: "Records whose partition key was forgotten to make room for another (least recently used first).",
-		}),
-		lookups: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "sfsync_producer_partition_key_lookups_total",
-			Help: "Salesforce queries (queryAll) for the partition keys of records not in the cache, by object.",
-		}, []string{"entity"}),
-		resolves: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "sfsync_producer_partition_keys_resolved_total",
-			Help: "Envelopes given their record's partition key, by object and source: event (carried), cache, salesforce (looked up), unknown (Salesforce does not know the record: keyed by its id).",
-		}, []string{"entity", "source"}),
+		evictions: metric.Counter("sfsync_producer_partition_key_cache_evictions_total",
+			"Records whose partition key was forgotten to make room for another (least recently used first)."),
+		lookups: metric.CounterVec("sfsync_producer_partition_key_lookups_total",
+			"Salesforce queries (queryAll) for the partition keys of records not in the cache, by object.", "entity"),
+		resolves: metric.CounterVec("sfsync_producer_partition_keys_resolved_total",
+			"Envelopes given their record's partition key, by object and source: event (carried), cache, salesforce (looked up), unknown (Salesforce does not know the record: keyed by its id).", "entity", "source"),
 	}
 	entries := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "sfsync_producer_partition_key_cache_entries",

@@ -7,6 +7,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/sfsync/sfsync/integration/harness"
 	"github.com/sfsync/sfsync/producer/internal/keys"
 	"github.com/sfsync/sfsync/producer/internal/normalize"
 	"github.com/sfsync/sfsync/salesforce/oauth"
@@ -65,35 +66,18 @@ func newEnv(t *testing.T, mappingText string, capacity int) *env {
 	return e
 }
 
-// metric returns the sum of a metric family's values with the label
-// value match, or of all of them when match is "".
-func (e *env) metric(name, match string) float64 {
+// metric returns the sum of a metric family's values over its series
+// with every pair of labels.
+func (e *env) metric(name string, labels ...string) float64 {
 	e.t.Helper()
-	return metricValue(e.t, e.reg, name, match)
+	return metricValue(e.t, e.reg, name, labels...)
 }
 
-func metricValue(t *testing.T, reg *prometheus.Registry, name, match string) float64 {
+// metricValue is [harness.MetricValue] without whether the series exist.
+func metricValue(t *testing.T, reg *prometheus.Registry, name string, labels ...string) float64 {
 	t.Helper()
-	families, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	sum := 0.0
-	for _, f := range families {
-		if f.GetName() != name {
-			continue
-		}
-		for _, m := range f.GetMetric() {
-			ok := match == ""
-			for _, l := range m.GetLabel() {
-				ok = ok || l.GetValue() == match
-			}
-			if ok {
-				sum += m.GetCounter().GetValue() + m.GetGauge().GetValue()
-			}
-		}
-	}
-	return sum
+	v, _ := harness.MetricValue(t, reg, name, labels...)
+	return v
 }
 
 func (e *env) create(fields map[string]any) string {
@@ -177,10 +161,10 @@ func TestResolveLearns(t *testing.T) {
 			}
 		}
 	}
-	if n := e.metric("sfsync_producer_partition_key_lookups_total", ""); n != 0 {
+	if n := e.metric("sfsync_producer_partition_key_lookups_total"); n != 0 {
 		t.Errorf("%v lookups in Salesforce, want none", n)
 	}
-	if n := e.metric("sfsync_producer_partition_key_cache_entries", ""); n != 2 {
+	if n := e.metric("sfsync_producer_partition_key_cache_entries"); n != 2 {
 		t.Errorf("%v cache entries, want 2", n)
 	}
 }
@@ -210,10 +194,10 @@ func TestResolveLooksUp(t *testing.T) {
 			t.Errorf("envelope %d (%s %s) keyed %q, want %q", i, batch[i].ChangeType, batch[i].RecordID, batch[i].PartitionKey, want)
 		}
 	}
-	if n := e.metric("sfsync_producer_partition_key_lookups_total", "Account"); n != 1 {
+	if n := e.metric("sfsync_producer_partition_key_lookups_total", "entity", "Account"); n != 1 {
 		t.Errorf("%v lookups, want 1", n)
 	}
-	if n := e.metric("sfsync_producer_partition_keys_resolved_total", "unknown"); n != 1 {
+	if n := e.metric("sfsync_producer_partition_keys_resolved_total", "source", "unknown"); n != 1 {
 		t.Errorf("%v unknown records, want 1", n)
 	}
 	// Known now: no more lookups.
@@ -224,7 +208,7 @@ func TestResolveLooksUp(t *testing.T) {
 	if again[0].PartitionKey != "T1" || again[1].PartitionKey != "T2" {
 		t.Errorf("keys %q, %q", again[0].PartitionKey, again[1].PartitionKey)
 	}
-	if n := e.metric("sfsync_producer_partition_key_lookups_total", ""); n != 1 {
+	if n := e.metric("sfsync_producer_partition_key_lookups_total"); n != 1 {
 		t.Errorf("%v lookups, want 1", n)
 	}
 }
@@ -249,7 +233,7 @@ func TestResolveSplitsLongLookups(t *testing.T) {
 			t.Fatalf("unknown record %s keyed %q", env.RecordID, env.PartitionKey)
 		}
 	}
-	if n := e.metric("sfsync_producer_partition_key_lookups_total", ""); n < 3 {
+	if n := e.metric("sfsync_producer_partition_key_lookups_total"); n < 3 {
 		t.Errorf("%v lookups for 1,501 ids, want several", n)
 	}
 }
@@ -330,7 +314,7 @@ func TestNormalizeKeysByRecordID(t *testing.T) {
 			t.Errorf("%s keyed %q, want the record id", ct, envs[0].PartitionKey)
 		}
 	}
-	if got := e.metric("sfsync_producer_partition_key_lookups_total", ""); got != 0 {
+	if got := e.metric("sfsync_producer_partition_key_lookups_total"); got != 0 {
 		t.Errorf("%v lookups", got)
 	}
 }

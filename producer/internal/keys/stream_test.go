@@ -12,6 +12,7 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"github.com/sfsync/sfsync/integration/harness"
+	"github.com/sfsync/sfsync/integration/harness/sfrig"
 	"github.com/sfsync/sfsync/producer/internal/keys"
 	"github.com/sfsync/sfsync/producer/internal/normalize"
 	"github.com/sfsync/sfsync/producer/internal/sink"
@@ -61,35 +62,14 @@ type pipeline struct {
 func newPipeline(t *testing.T) *pipeline {
 	t.Helper()
 	k := harness.NewKafka(t)
-	s, err := sffake.Start()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = s.Close() })
+	s := sfrig.StartSalesforce(t)
 	p := &pipeline{t: t, s: s, k: k, topic: k.Topic("account", 8), dlq: k.Topic("dlq", 1), saver: &memSaver{}}
-	p.mapping, err = mapping.Parse("test.yaml", fmt.Appendf(nil, `
-objects:
-  Account:
-    kafka_topic: %s
-    partition_key: Territory_Key__c
-    fields:
-      Id: varchar(18)
-      Name: text
-      Territory_Key__c: varchar(18)
-`, p.topic))
+	var err error
+	p.mapping, err = mapping.Parse("test.yaml", []byte(sfrig.AccountMapping(p.topic)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	p.client, err = pubsub.Dial(ctx, pubsub.Config{
-		Endpoint: s.PubSubAddr(), Plaintext: true,
-		Credentials: pubsub.StaticCredentials(pubsub.Token{AccessToken: oauth.Secret(s.AccessToken()), InstanceURL: s.URL(), TenantID: s.OrgID()}),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = p.client.Close() })
+	p.client = sfrig.DialPubSub(t, s)
 	p.rest, err = rest.New(rest.Config{
 		Credentials: rest.StaticCredentials(rest.Token{AccessToken: oauth.Secret(s.AccessToken()), InstanceURL: s.URL()}),
 		MaxRetries:  -1,
@@ -210,10 +190,10 @@ func TestStreamKeysEveryChangeByTerritory(t *testing.T) {
 		}
 		p.check(p.read(3), id, territory, types...)
 		reg := stop()
-		if n := metricValue(t, reg, "sfsync_producer_partition_key_lookups_total", ""); n != 0 {
+		if n := metricValue(t, reg, "sfsync_producer_partition_key_lookups_total"); n != 0 {
 			t.Errorf("%v lookups in Salesforce, want none", n)
 		}
-		if n := metricValue(t, reg, "sfsync_producer_partition_keys_resolved_total", "cache"); n != 2 {
+		if n := metricValue(t, reg, "sfsync_producer_partition_keys_resolved_total", "source", "cache"); n != 2 {
 			t.Errorf("%v keys from the cache, want 2", n)
 		}
 	})
@@ -236,7 +216,7 @@ func TestStreamKeysEveryChangeByTerritory(t *testing.T) {
 		stop = p.run()
 		p.read(2)
 		reg := stop()
-		if n := metricValue(t, reg, "sfsync_producer_partition_keys_resolved_total", "salesforce"); n != 1 {
+		if n := metricValue(t, reg, "sfsync_producer_partition_keys_resolved_total", "source", "salesforce"); n != 1 {
 			t.Errorf("update: %v keys from Salesforce, want 1", n)
 		}
 
@@ -250,13 +230,13 @@ func TestStreamKeysEveryChangeByTerritory(t *testing.T) {
 		recs := p.read(3)
 		reg = stop()
 		p.check(recs, id, territory, types...)
-		if n := metricValue(t, reg, "sfsync_producer_partition_keys_resolved_total", "salesforce"); n != 1 {
+		if n := metricValue(t, reg, "sfsync_producer_partition_keys_resolved_total", "source", "salesforce"); n != 1 {
 			t.Errorf("delete: %v keys from Salesforce, want 1", n)
 		}
-		if n := metricValue(t, reg, "sfsync_producer_resubscribes_total", "partition_keys"); n != 2 {
+		if n := metricValue(t, reg, "sfsync_producer_resubscribes_total", "cause", "partition_keys"); n != 2 {
 			t.Errorf("%v resubscriptions after failed lookups, want 2", n)
 		}
-		if n := metricValue(t, reg, "sfsync_producer_partition_keys_resolved_total", "unknown"); n != 0 {
+		if n := metricValue(t, reg, "sfsync_producer_partition_keys_resolved_total", "source", "unknown"); n != 0 {
 			t.Errorf("%v records keyed as unknown", n)
 		}
 	})

@@ -66,6 +66,16 @@ func New(m *mapping.Mapping, orgID string, opts ...Option) *Normalizer {
 	return n
 }
 
+// base returns what every envelope of ev shares, whether it comes from a
+// change event or a platform event: the event, org, channel and replay
+// id, obj's name, the change type ct, and when it was produced.
+func (n *Normalizer) base(ev *pubsub.Event, obj *mapping.Object, ct envelope.ChangeType) envelope.Envelope {
+	return envelope.Envelope{
+		EventID: ev.ID, OrgID: n.orgID, SourceChannel: ev.Topic, ReplayID: ev.ReplayID,
+		Entity: obj.Name, ChangeType: ct, ProducedAt: n.now(),
+	}
+}
+
 // Envelopes returns the envelopes of ev, one per record id, in the order of
 // the event's record ids; for a platform event each may be followed by a
 // GAP_ envelope of the same record (see the package documentation). All
@@ -94,20 +104,9 @@ func (n *Normalizer) Envelopes(ev *pubsub.Event) ([]envelope.Envelope, error) {
 	if len(h.RecordIDs) == 0 {
 		return nil, fmt.Errorf("event %s on %s: %s %s without record ids: %w", ev.ID, ev.Topic, h.ChangeType, h.EntityName, ErrBadValue)
 	}
-	base := envelope.Envelope{
-		EventID:         ev.ID,
-		OrgID:           n.orgID,
-		SourceChannel:   ev.Topic,
-		ReplayID:        ev.ReplayID,
-		Entity:          obj.Name,
-		ChangeType:      ct,
-		CommitTimestamp: h.CommitTimestamp,
-		CommitNumber:    h.CommitNumber,
-		SequenceNumber:  int32(h.SequenceNumber),
-		TransactionKey:  h.TransactionKey,
-		CommitUser:      h.CommitUser,
-		ProducedAt:      n.now(),
-	}
+	base := n.base(ev, obj, ct)
+	base.CommitTimestamp, base.CommitNumber, base.SequenceNumber = h.CommitTimestamp, h.CommitNumber, int32(h.SequenceNumber)
+	base.TransactionKey, base.CommitUser = h.TransactionKey, h.CommitUser
 	var values map[string]envelope.Value
 	switch ct {
 	case envelope.ChangeCreate, envelope.ChangeUndelete:

@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sfsync/sfsync/integration/harness/sfrig"
 	"github.com/sfsync/sfsync/producer/internal/normalize"
-	"github.com/sfsync/sfsync/salesforce/oauth"
 	"github.com/sfsync/sfsync/salesforce/pubsub"
 	"github.com/sfsync/sfsync/salesforce/sffake"
 	"github.com/sfsync/sfsync/schemas/envelope"
@@ -34,27 +34,8 @@ func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	t.Cleanup(cancel)
-	s, err := sffake.Start()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = s.Close() })
-	c, err := pubsub.Dial(ctx, pubsub.Config{
-		Endpoint:  s.PubSubAddr(),
-		Plaintext: true,
-		Credentials: pubsub.StaticCredentials(pubsub.Token{
-			AccessToken: oauth.Secret(s.AccessToken()), InstanceURL: s.URL(), TenantID: s.OrgID(),
-		}),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = c.Close() })
-	sub, err := c.Subscribe(ctx, pubsub.SubscribeRequest{Topic: accountTopic, Preset: pubsub.Earliest})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = sub.Close() })
+	s := sfrig.StartSalesforce(t)
+	sub := sfrig.Subscribe(t, ctx, sfrig.DialPubSub(t, s), accountTopic)
 	m, err := mapping.Load("../../../schemas/mappings/territory.yaml")
 	if err != nil {
 		t.Fatal(err)
@@ -65,20 +46,12 @@ func newFixture(t *testing.T) *fixture {
 // next normalizes the next change event of the subscription.
 func (f *fixture) next() (pubsub.Event, []envelope.Envelope) {
 	f.t.Helper()
-	for {
-		ev, err := f.sub.Next(f.ctx)
-		if err != nil {
-			f.t.Fatal(err)
-		}
-		if ev.Keepalive {
-			continue
-		}
-		envs, err := f.n.Envelopes(&ev)
-		if err != nil {
-			f.t.Fatal(err)
-		}
-		return ev, envs
+	ev := sfrig.NextEvent(f.t, f.ctx, f.sub)
+	envs, err := f.n.Envelopes(&ev)
+	if err != nil {
+		f.t.Fatal(err)
 	}
+	return ev, envs
 }
 
 func (f *fixture) create(object string, fields map[string]any) string {

@@ -74,21 +74,10 @@ func (n *Normalizer) platformEnvelopes(ev *pubsub.Event, objs []*mapping.Object)
 		return nil, fmt.Errorf("event %s on %s: %s %s: %w", ev.ID, ev.Topic, obj.Name, strings.Join(ids, ","), err)
 	}
 
-	base := envelope.Envelope{
-		EventID:         ev.ID,
-		OrgID:           n.orgID,
-		SourceChannel:   ev.Topic,
-		ReplayID:        ev.ReplayID,
-		Entity:          obj.Name,
-		ChangeType:      ct,
-		CommitTimestamp: created,
-		CommitNumber:    n.commitNumber(ev.Topic, created),
-		TransactionKey:  ev.ID,
-		CommitUser:      commitUser,
-		ChangedFields:   c.changed,
-		NulledFields:    c.nulled,
-		ProducedAt:      n.now(),
-	}
+	base := n.base(ev, obj, ct)
+	base.CommitTimestamp, base.CommitNumber = created, n.commitNumber(ev.Topic, created)
+	base.TransactionKey, base.CommitUser = ev.ID, commitUser
+	base.ChangedFields, base.NulledFields = c.changed, c.nulled
 	gap, hasGap := gapTypes[ct]
 	hasGap = hasGap && c.incomplete
 	out := make([]envelope.Envelope, 0, len(ids)*2)

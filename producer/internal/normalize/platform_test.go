@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sfsync/sfsync/integration/harness/sfrig"
 	"github.com/sfsync/sfsync/producer/internal/normalize"
-	"github.com/sfsync/sfsync/salesforce/oauth"
 	"github.com/sfsync/sfsync/salesforce/pubsub"
 	"github.com/sfsync/sfsync/salesforce/sffake"
 	"github.com/sfsync/sfsync/schemas/envelope"
@@ -32,28 +32,10 @@ func newEventFixture(t *testing.T, m *mapping.Mapping) *eventFixture {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	t.Cleanup(cancel)
-	s, err := sffake.Start(sffake.WithTerritoryChangeEvent())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = s.Close() })
-	c, err := pubsub.Dial(ctx, pubsub.Config{
-		Endpoint:  s.PubSubAddr(),
-		Plaintext: true,
-		Credentials: pubsub.StaticCredentials(pubsub.Token{
-			AccessToken: oauth.Secret(s.AccessToken()), InstanceURL: s.URL(), TenantID: s.OrgID(),
-		}),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = c.Close() })
-	sub, err := c.Subscribe(ctx, pubsub.SubscribeRequest{Topic: territoryEvent, Preset: pubsub.Earliest})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = sub.Close() })
+	s := sfrig.StartSalesforce(t, sffake.WithTerritoryChangeEvent())
+	sub := sfrig.Subscribe(t, ctx, sfrig.DialPubSub(t, s), territoryEvent)
 	if m == nil {
+		var err error
 		if m, err = mapping.Load("../../../schemas/mappings/territory-events.yaml"); err != nil {
 			t.Fatal(err)
 		}
@@ -64,15 +46,7 @@ func newEventFixture(t *testing.T, m *mapping.Mapping) *eventFixture {
 // event returns the next event of the subscription.
 func (f *eventFixture) event() pubsub.Event {
 	f.t.Helper()
-	for {
-		ev, err := f.sub.Next(f.ctx)
-		if err != nil {
-			f.t.Fatal(err)
-		}
-		if !ev.Keepalive {
-			return ev
-		}
-	}
+	return sfrig.NextEvent(f.t, f.ctx, f.sub)
 }
 
 // next normalizes the next event of the subscription.

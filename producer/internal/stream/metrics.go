@@ -8,6 +8,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/grpc"
 
+	"github.com/sfsync/sfsync/platform/metric"
 	"github.com/sfsync/sfsync/salesforce/eventbus"
 	"github.com/sfsync/sfsync/schemas/envelope"
 )
@@ -29,44 +30,24 @@ type Metrics struct {
 // NewMetrics registers the metrics with reg.
 func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m := &Metrics{
-		received: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "sfsync_producer_events_received_total",
-			Help: "Salesforce events received, by Pub/Sub topic and change type (keepalives excluded).",
-		}, []string{"topic", "change_type"}),
-		written: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "sfsync_producer_records_written_total",
-			Help: "Envelopes acknowledged by Kafka, by Kafka topic and change type.",
-		}, []string{"kafka_topic", "change_type"}),
-		deadLetters: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "sfsync_producer_dead_letters_total",
-			Help: "Events sent to the dead-letter topic, by Pub/Sub topic and reason: invalid (not turned into envelopes) or oversized (envelopes larger than their Kafka topic takes).",
-		}, []string{"topic", "reason"}),
-		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name:    "sfsync_producer_commit_to_kafka_seconds",
-			Help:    "Time from the Salesforce commit of a change to Kafka's acknowledgement of its envelope.",
-			Buckets: []float64{.01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 300, 3600},
-		}, []string{"topic"}),
-		hops: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name:    "sfsync_producer_hop_seconds",
-			Help:    "Time an envelope Kafka acknowledged spent on each hop to it: salesforce_to_producer (the Salesforce commit, to the producer's receipt of the event) and producer_to_ack (the receipt, to Kafka's acknowledgement).",
-			Buckets: []float64{.001, .0025, .005, .01, .015, .02, .025, .03, .04, .05, .075, .1, .15, .2, .25, .5, 1, 2.5, 5, 10, 30, 60, 300, 3600},
-		}, []string{"hop"}),
-		resubscribes: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "sfsync_producer_resubscribes_total",
-			Help: "Subscriptions reopened after a failure, by Pub/Sub topic and cause.",
-		}, []string{"topic", "cause"}),
-		checkpoint: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "sfsync_producer_checkpoint_timestamp_seconds",
-			Help: "Unix time of the last saved replay checkpoint, by Pub/Sub topic; time() minus it is the checkpoint's age.",
-		}, []string{"topic"}),
-		inFlight: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "sfsync_producer_records_in_flight",
-			Help: "Envelopes written to Kafka and not yet acknowledged, by Pub/Sub topic.",
-		}, []string{"topic"}),
-		credits: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "sfsync_producer_credits_outstanding",
-			Help: "Events requested from Salesforce (FetchRequest num_requested) and not yet received, by Pub/Sub topic.",
-		}, []string{"topic"}),
+		received: metric.CounterVec("sfsync_producer_events_received_total",
+			"Salesforce events received, by Pub/Sub topic and change type (keepalives excluded).", "topic", "change_type"),
+		written: metric.CounterVec("sfsync_producer_records_written_total",
+			"Envelopes acknowledged by Kafka, by Kafka topic and change type.", "kafka_topic", "change_type"),
+		deadLetters: metric.CounterVec("sfsync_producer_dead_letters_total",
+			"Events sent to the dead-letter topic, by Pub/Sub topic and reason: invalid (not turned into envelopes) or oversized (envelopes larger than their Kafka topic takes).", "topic", "reason"),
+		latency: metric.HistogramVec("sfsync_producer_commit_to_kafka_seconds",
+			"Time from the Salesforce commit of a change to Kafka's acknowledgement of its envelope.", []float64{.01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 300, 3600}, "topic"),
+		hops: metric.HistogramVec("sfsync_producer_hop_seconds",
+			"Time an envelope Kafka acknowledged spent on each hop to it: salesforce_to_producer (the Salesforce commit, to the producer's receipt of the event) and producer_to_ack (the receipt, to Kafka's acknowledgement).", []float64{.001, .0025, .005, .01, .015, .02, .025, .03, .04, .05, .075, .1, .15, .2, .25, .5, 1, 2.5, 5, 10, 30, 60, 300, 3600}, "hop"),
+		resubscribes: metric.CounterVec("sfsync_producer_resubscribes_total",
+			"Subscriptions reopened after a failure, by Pub/Sub topic and cause.", "topic", "cause"),
+		checkpoint: metric.GaugeVec("sfsync_producer_checkpoint_timestamp_seconds",
+			"Unix time of the last saved replay checkpoint, by Pub/Sub topic; time() minus it is the checkpoint's age.", "topic"),
+		inFlight: metric.GaugeVec("sfsync_producer_records_in_flight",
+			"Envelopes written to Kafka and not yet acknowledged, by Pub/Sub topic.", "topic"),
+		credits: metric.GaugeVec("sfsync_producer_credits_outstanding",
+			"Events requested from Salesforce (FetchRequest num_requested) and not yet received, by Pub/Sub topic.", "topic"),
 	}
 	reg.MustRegister(m.received, m.written, m.deadLetters, m.latency, m.hops, m.resubscribes, m.checkpoint, m.inFlight, m.credits)
 	return m

@@ -6,36 +6,12 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"google.golang.org/grpc"
 
+	"github.com/sfsync/sfsync/integration/harness"
+	"github.com/sfsync/sfsync/integration/harness/sfrig"
 	"github.com/sfsync/sfsync/producer/internal/stream"
-	"github.com/sfsync/sfsync/salesforce/oauth"
 	"github.com/sfsync/sfsync/salesforce/pubsub"
-	"github.com/sfsync/sfsync/salesforce/sffake"
 )
-
-// gaugeValue returns the value of the gauge name with the label
-// topic=topic in reg, or 0 when it is absent.
-func gaugeValue(t *testing.T, reg *prometheus.Registry, name, topic string) float64 {
-	t.Helper()
-	families, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, fam := range families {
-		if fam.GetName() != name {
-			continue
-		}
-		for _, m := range fam.GetMetric() {
-			for _, l := range m.GetLabel() {
-				if l.GetName() == "topic" && l.GetValue() == topic {
-					return m.GetGauge().GetValue()
-				}
-			}
-		}
-	}
-	return 0
-}
 
 // eventually polls cond until it holds or 10 s pass.
 func eventually(t *testing.T, what string, cond func() bool) {
@@ -55,27 +31,18 @@ func eventually(t *testing.T, what string, cond func() bool) {
 // which gives back what it was still owed.
 func TestCreditsOutstanding(t *testing.T) {
 	t.Parallel()
-	s, err := sffake.Start()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = s.Close() })
+	s := sfrig.StartSalesforce(t)
 	reg := prometheus.NewRegistry()
 	metrics := stream.NewMetrics(reg)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	client, err := pubsub.Dial(ctx, pubsub.Config{
-		Endpoint: s.PubSubAddr(), Plaintext: true,
-		Credentials: pubsub.StaticCredentials(pubsub.Token{AccessToken: oauth.Secret(s.AccessToken()), InstanceURL: s.URL(), TenantID: s.OrgID()}),
-		DialOptions: []grpc.DialOption{metrics.CreditsDialOption()},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer client.Close()
+	client := sfrig.DialPubSub(t, s, metrics.CreditsDialOption())
 
 	const topic = "/data/AccountChangeEvent"
-	credits := func() float64 { return gaugeValue(t, reg, "sfsync_producer_credits_outstanding", topic) }
+	credits := func() float64 {
+		v, _ := harness.MetricValue(t, reg, "sfsync_producer_credits_outstanding", "topic", topic)
+		return v
+	}
 	sub, err := client.Subscribe(ctx, pubsub.SubscribeRequest{Topic: topic, Preset: pubsub.Earliest, Capacity: 10})
 	if err != nil {
 		t.Fatal(err)

@@ -8,8 +8,7 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/cenkalti/backoff/v5"
-
+	"github.com/sfsync/sfsync/platform/retry"
 	"github.com/sfsync/sfsync/producer/internal/normalize"
 	"github.com/sfsync/sfsync/producer/internal/replay"
 	"github.com/sfsync/sfsync/producer/internal/sink"
@@ -56,6 +55,26 @@ type Reconciler interface {
 // Saver stores the subscription's safe replay id durably.
 type Saver interface {
 	Save(ctx context.Context, replayID []byte) error
+}
+
+// The defaults of [Config.BackoffMin] and [Config.BackoffMax].
+const (
+	DefaultBackoffMin = time.Second
+	DefaultBackoffMax = time.Minute
+)
+
+// backoffJitter is how far each resubscription delay is drawn either
+// way of its current interval: a half.
+const backoffJitter = 0.5
+
+// newBackoff returns the resubscription backoff: from BackoffMin,
+// doubling after each failed session up to BackoffMax, each delay
+// jittered by backoffJitter and kept within BackoffMin and BackoffMax.
+func newBackoff(cfg Config) *retry.Backoff {
+	return retry.New(retry.Policy{
+		Interval: cfg.BackoffMin, MaxInterval: cfg.BackoffMax, Jitter: backoffJitter,
+		Min: cfg.BackoffMin, Max: cfg.BackoffMax,
+	})
 }
 
 // Config configures a [Stream].
@@ -131,7 +150,7 @@ type Config struct {
 type Stream struct {
 	cfg     Config
 	log     *slog.Logger
-	backoff *backoff.ExponentialBackOff
+	backoff *retry.Backoff
 	saved   []byte // the replay id last saved, or Start
 	pos     []byte // where the next subscription resumes after; nil: preset
 	reset   pubsub.ReplayPreset
@@ -185,7 +204,7 @@ func New(cfg Config) (*Stream, error) {
 		reset = pubsub.Latest
 	}
 	return &Stream{
-		cfg: cfg, log: cfg.Logger.With("topic", cfg.Topic), backoff: newBackoff(cfg.BackoffMin, cfg.BackoffMax),
+		cfg: cfg, log: cfg.Logger.With("topic", cfg.Topic), backoff: newBackoff(cfg),
 		saved: bytes.Clone(cfg.Start), pos: bytes.Clone(cfg.Start), reset: reset,
 	}, nil
 }
@@ -218,7 +237,7 @@ func (s *Stream) Run(ctx context.Context) error {
 			}
 		case pubsub.IsRetryable(err) || isKafkaFailure(err) || isKeysFailure(err):
 			s.cfg.Metrics.resubscribed(s.cfg.Topic, cause(err))
-			d := s.nextBackoff()
+			d := s.backoff.Next()
 			s.log.Warn("stream interrupted; resubscribing", "err", err, "after", d, "resume_after", fmt.Sprintf("%x", s.pos))
 			select {
 			case <-ctx.Done():

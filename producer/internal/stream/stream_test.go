@@ -17,6 +17,7 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"github.com/sfsync/sfsync/integration/harness"
+	"github.com/sfsync/sfsync/integration/harness/sfrig"
 	"github.com/sfsync/sfsync/producer/internal/normalize"
 	"github.com/sfsync/sfsync/producer/internal/replay"
 	"github.com/sfsync/sfsync/producer/internal/sink"
@@ -87,20 +88,8 @@ type fixture struct {
 // histogram counts.
 func (f *fixture) metric(name string) float64 {
 	f.t.Helper()
-	families, err := f.registry.Gather()
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	sum := 0.0
-	for _, fam := range families {
-		if fam.GetName() != name {
-			continue
-		}
-		for _, m := range fam.GetMetric() {
-			sum += m.GetCounter().GetValue() + m.GetGauge().GetValue() + float64(m.GetHistogram().GetSampleCount())
-		}
-	}
-	return sum
+	v, _ := harness.MetricValue(f.t, f.registry, name)
+	return v
 }
 
 func newFixture(t *testing.T, opts ...sffake.Option) *fixture {
@@ -111,38 +100,15 @@ func newFixture(t *testing.T, opts ...sffake.Option) *fixture {
 // newFixtureOn is newFixture on the Kafka cluster k.
 func newFixtureOn(t *testing.T, k *harness.Kafka, opts ...sffake.Option) *fixture {
 	t.Helper()
-	s, err := sffake.Start(opts...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = s.Close() })
+	s := sfrig.StartSalesforce(t, opts...)
 	f := &fixture{t: t, s: s, k: k, topic: k.Topic("account", 4), dlq: k.Topic("dlq", 1), saver: &memSaver{}}
-	f.mapping, err = mapping.Parse("test.yaml", fmt.Appendf(nil, `
-objects:
-  Account:
-    kafka_topic: %s
-    partition_key: Territory_Key__c
-    fields:
-      Id: varchar(18)
-      Name: text
-      Rating: text
-      AnnualRevenue: numeric(18,2)
-      BillingCity: {source: BillingAddress.City, type: text}
-      Territory_Key__c: varchar(18)
-`, f.topic))
+	var err error
+	f.mapping, err = mapping.Parse("test.yaml", []byte(sfrig.AccountMapping(f.topic,
+		"Rating: text", "AnnualRevenue: numeric(18,2)", "BillingCity: {source: BillingAddress.City, type: text}")))
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	f.client, err = pubsub.Dial(ctx, pubsub.Config{
-		Endpoint: s.PubSubAddr(), Plaintext: true,
-		Credentials: pubsub.StaticCredentials(pubsub.Token{AccessToken: oauth.Secret(s.AccessToken()), InstanceURL: s.URL(), TenantID: s.OrgID()}),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = f.client.Close() })
+	f.client = sfrig.DialPubSub(t, s)
 	f.sink, err = sink.New(sink.Config{Brokers: k.Brokers, MaxInFlight: sinkWindow})
 	if err != nil {
 		t.Fatal(err)
@@ -355,24 +321,8 @@ func (f *fixture) resubscribes(cause string) float64 {
 // whose label is value.
 func (f *fixture) counter(name, label, value string) float64 {
 	f.t.Helper()
-	families, err := f.registry.Gather()
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	sum := 0.0
-	for _, fam := range families {
-		if fam.GetName() != name {
-			continue
-		}
-		for _, m := range fam.GetMetric() {
-			for _, l := range m.GetLabel() {
-				if l.GetName() == label && l.GetValue() == value {
-					sum += m.GetCounter().GetValue()
-				}
-			}
-		}
-	}
-	return sum
+	v, _ := harness.MetricValue(f.t, f.registry, name, label, value)
+	return v
 }
 
 // TestRefusedReplayID starts from a replay id Salesforce refuses, under

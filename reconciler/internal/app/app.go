@@ -13,6 +13,7 @@ import (
 	"github.com/segmentio/kafka-go"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/sfsync/sfsync/platform/metric"
 	"github.com/sfsync/sfsync/reconciler/internal/config"
 	"github.com/sfsync/sfsync/reconciler/internal/diff"
 	"github.com/sfsync/sfsync/reconciler/internal/poll"
@@ -48,10 +49,8 @@ type Deps struct {
 // sfsync_reconciler_envelopes_too_large_total, then skipped.
 func (d *Deps) publisher(origin string) *publish.Publisher {
 	d.tooLargeOnce.Do(func() {
-		d.tooLarge = prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "sfsync_reconciler_envelopes_too_large_total",
-			Help: "Corrective envelopes Kafka refused as larger than their topic's max.message.bytes, and skipped, by object.",
-		}, []string{"object"})
+		d.tooLarge = metric.CounterVec("sfsync_reconciler_envelopes_too_large_total",
+			"Corrective envelopes Kafka refused as larger than their topic's max.message.bytes, and skipped, by object.", "object")
 		if d.Registry != nil {
 			d.Registry.MustRegister(d.tooLarge)
 		}

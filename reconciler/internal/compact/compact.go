@@ -110,17 +110,8 @@ type Config struct {
 
 // Validate reports a missing required field.
 func (c *Config) Validate() error {
-	switch {
-	case c.Mapping == nil:
-		return errors.New("compact: no mapping")
-	case c.DB == nil:
-		return errors.New("compact: no database")
-	case c.Codec == nil:
-		return errors.New("compact: no codec")
-	case len(c.Brokers) == 0:
-		return errors.New("compact: no brokers")
-	}
-	return nil
+	return watermark.Required("compact", watermark.Need("mapping", c.Mapping != nil), watermark.Need("database", c.DB != nil),
+		watermark.Need("codec", c.Codec != nil), watermark.Need("brokers", len(c.Brokers) > 0))
 }
 
 func (c *Config) setDefaults() {
@@ -136,15 +127,9 @@ func (c *Config) setDefaults() {
 	if c.PositionGroup == "" {
 		c.PositionGroup = DefaultPositionGroup
 	}
-	if c.Interval <= 0 {
-		c.Interval = 5 * time.Second
-	}
-	if c.Overlap <= 0 {
-		c.Overlap = 2 * time.Minute
-	}
-	if c.BatchSize <= 0 {
-		c.BatchSize = 1000
-	}
+	watermark.Default(&c.Interval, 5*time.Second)
+	watermark.Default(&c.Overlap, 2*time.Minute)
+	watermark.Default(&c.BatchSize, 1000)
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}

@@ -1,6 +1,10 @@
 package compact
 
-import "github.com/prometheus/client_golang/prometheus"
+import (
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/sfsync/sfsync/platform/metric"
+)
 
 // metrics are the Compactor's Prometheus metrics.
 type metrics struct {
@@ -12,18 +16,12 @@ type metrics struct {
 // newMetrics returns the metrics, registered with reg unless it is nil.
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	m := &metrics{
-		published: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "sfsync_reconciler_compact_published_total",
-			Help: "Records written to the latest-state topics, by entity and kind (state, tombstone).",
-		}, []string{"entity", "kind"}),
-		failures: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "sfsync_reconciler_compact_failures_total",
-			Help: "Failed passes over a table, by entity; each is retried at the next interval.",
-		}, []string{"entity"}),
-		watermark: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "sfsync_reconciler_compact_watermark_timestamp_seconds",
-			Help: "The greatest _sf_synced_at published to the entity's latest-state topic, as a Unix time.",
-		}, []string{"entity"}),
+		published: metric.CounterVec("sfsync_reconciler_compact_published_total",
+			"Records written to the latest-state topics, by entity and kind (state, tombstone).", "entity", "kind"),
+		failures: metric.CounterVec("sfsync_reconciler_compact_failures_total",
+			"Failed passes over a table, by entity; each is retried at the next interval.", "entity"),
+		watermark: metric.GaugeVec("sfsync_reconciler_compact_watermark_timestamp_seconds",
+			"The greatest _sf_synced_at published to the entity's latest-state topic, as a Unix time.", "entity"),
 	}
 	if reg != nil {
 		for _, c := range []prometheus.Collector{m.published, m.failures, m.watermark} {

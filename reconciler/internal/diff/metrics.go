@@ -4,6 +4,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/sfsync/sfsync/platform/metric"
 )
 
 // Metrics records what verifies find and repair. A nil *Metrics records
@@ -27,30 +29,18 @@ type Metrics struct {
 //	sfsync_reconciler_verify_deletes_withheld_total{object} extra rows not deleted, more than Config.MaxDeletes
 func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m := &Metrics{
-		driftFound: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "sfsync_reconciler_drift_found_total",
-			Help: "Differences between PostgreSQL and Salesforce found by verifies, by object and kind (missing, extra, different).",
-		}, []string{"object", "kind"}),
-		repaired: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "sfsync_reconciler_repaired_total",
-			Help: "Differences repaired by publishing a corrective envelope, by object.",
-		}, []string{"object"}),
-		lastTime: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "sfsync_reconciler_last_verify_timestamp_seconds",
-			Help: "Unix time the last verify of each mode (full, incremental) ended.",
-		}, []string{"mode"}),
-		lastDur: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "sfsync_reconciler_last_verify_duration_seconds",
-			Help: "How long the last verify of each mode took, grace periods included.",
-		}, []string{"mode"}),
-		lastDrift: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "sfsync_reconciler_last_verify_drift_records",
-			Help: "Differences the last verify of each object found.",
-		}, []string{"object"}),
-		withheld: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "sfsync_reconciler_verify_deletes_withheld_total",
-			Help: "Extra rows a verify did not delete because they were more than its max_deletes_per_pass, by object.",
-		}, []string{"object"}),
+		driftFound: metric.CounterVec("sfsync_reconciler_drift_found_total",
+			"Differences between PostgreSQL and Salesforce found by verifies, by object and kind (missing, extra, different).", "object", "kind"),
+		repaired: metric.CounterVec("sfsync_reconciler_repaired_total",
+			"Differences repaired by publishing a corrective envelope, by object.", "object"),
+		lastTime: metric.GaugeVec("sfsync_reconciler_last_verify_timestamp_seconds",
+			"Unix time the last verify of each mode (full, incremental) ended.", "mode"),
+		lastDur: metric.GaugeVec("sfsync_reconciler_last_verify_duration_seconds",
+			"How long the last verify of each mode took, grace periods included.", "mode"),
+		lastDrift: metric.GaugeVec("sfsync_reconciler_last_verify_drift_records",
+			"Differences the last verify of each object found.", "object"),
+		withheld: metric.CounterVec("sfsync_reconciler_verify_deletes_withheld_total",
+			"Extra rows a verify did not delete because they were more than its max_deletes_per_pass, by object.", "object"),
 	}
 	reg.MustRegister(m.driftFound, m.repaired, m.lastTime, m.lastDur, m.lastDrift, m.withheld)
 	return m

@@ -75,26 +75,13 @@ type Config struct {
 
 // Validate reports a missing required field.
 func (c *Config) Validate() error {
-	switch {
-	case c.Mapping == nil:
-		return errors.New("poll: no mapping")
-	case c.Source == nil:
-		return errors.New("poll: no Salesforce source")
-	case c.Publisher == nil:
-		return errors.New("poll: no publisher")
-	case c.DB == nil:
-		return errors.New("poll: no database")
-	}
-	return nil
+	return watermark.Required("poll", watermark.Need("mapping", c.Mapping != nil), watermark.Need("Salesforce source", c.Source != nil),
+		watermark.Need("publisher", c.Publisher != nil), watermark.Need("database", c.DB != nil))
 }
 
 func (c *Config) setDefaults() {
-	if c.Interval <= 0 {
-		c.Interval = time.Minute
-	}
-	if c.Overlap <= 0 {
-		c.Overlap = 5 * time.Second
-	}
+	watermark.Default(&c.Interval, time.Minute)
+	watermark.Default(&c.Overlap, 5*time.Second)
 	if c.HardDeleteEvery == 0 {
 		c.HardDeleteEvery = 10
 	}

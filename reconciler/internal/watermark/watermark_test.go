@@ -184,3 +184,35 @@ func TestEvery(t *testing.T) {
 		t.Errorf("%d passes, want 3", passes)
 	}
 }
+
+func TestRequired(t *testing.T) {
+	t.Parallel()
+	if err := Required("w", Need("a", true), Need("b", true)); err != nil {
+		t.Fatalf("all set: %v, want nil", err)
+	}
+	err := Required("w", Need("a", true), Need("b", false), Need("c", false))
+	if err == nil || err.Error() != "w: no b" {
+		t.Fatalf("b and c missing: %v, want w: no b", err)
+	}
+}
+
+func TestDefault(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		scenario  string
+		have, out time.Duration
+	}{
+		{scenario: "zero takes the default", have: 0, out: time.Minute},
+		{scenario: "negative takes the default", have: -time.Second, out: time.Minute},
+		{scenario: "positive stays", have: time.Second, out: time.Second},
+	} {
+		t.Run(tt.scenario, func(t *testing.T) {
+			t.Parallel()
+			d := tt.have
+			Default(&d, time.Minute)
+			if d != tt.out {
+				t.Fatalf("Default(%v) = %v, want %v", tt.have, d, tt.out)
+			}
+		})
+	}
+}
