@@ -25,8 +25,6 @@ const (
 	DefaultBatchTimeout    = time.Minute
 	DefaultShutdownTimeout = 10 * time.Second
 	DefaultMetricsAddr     = "127.0.0.1:9465"
-	DefaultLogLevel        = "info"
-	DefaultLogFormat       = "text"
 )
 
 // DefaultDedupPrefix returns the default Redis key prefix of a consumer
@@ -59,22 +57,13 @@ type Config struct {
 	Redis Redis `yaml:"redis"`
 	// Batch tunes the batches applied in one transaction.
 	Batch Batch `yaml:"batch"`
-	// ShutdownTimeout bounds how long the batch in progress may take to
-	// finish after SIGTERM or a rebalance; past it, its transaction is
-	// rolled back and its records are read again later. The default is
-	// 10s.
-	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
-	// MetricsAddr is the host:port serving /metrics, /healthz and
-	// /readyz; the default is 127.0.0.1:9465, loopback only.
-	MetricsAddr string `yaml:"metrics_addr"`
-	// MetricsPublic says that a MetricsAddr beyond loopback, such as
-	// 0.0.0.0:9465 in a Kubernetes pod, is intended: it is then not warned
-	// about at start. The default is false.
-	MetricsPublic bool `yaml:"metrics_public"`
-	// LogLevel is debug, info, warn or error; the default is info.
-	LogLevel string `yaml:"log_level"`
-	// LogFormat is text or json; the default is text.
-	LogFormat string `yaml:"log_format"`
+	// Runtime holds the process settings: shutdown_timeout bounds how
+	// long the batch in progress may take to finish after SIGTERM or a
+	// rebalance (past it, its transaction is rolled back and its records
+	// are read again later; the default is 10s), metrics_addr serves
+	// /metrics, /healthz and /readyz (the default is 127.0.0.1:9465,
+	// loopback only), then metrics_public, log_level and log_format.
+	svcconfig.Runtime `yaml:",inline"`
 
 	// Mapping is the mapping read from MappingFile by [Config.Validate];
 	// nil until then.
@@ -110,26 +99,6 @@ type Kafka struct {
 	// partition) when missing.
 	ReconcileTopic string `yaml:"reconcile_topic"`
 }
-
-// TLS configures TLS to the brokers.
-type TLS = kafkaconf.TLS
-
-// SASL configures SASL authentication to the brokers.
-type SASL = kafkaconf.SASL
-
-// SASL mechanisms.
-const (
-	MechanismPlain       = kafkaconf.MechanismPlain
-	MechanismSCRAMSHA256 = kafkaconf.MechanismSCRAMSHA256
-	MechanismSCRAMSHA512 = kafkaconf.MechanismSCRAMSHA512
-	MechanismAWSMSKIAM   = kafkaconf.MechanismAWSMSKIAM
-)
-
-// Mechanisms are the accepted values of [SASL.Mechanism].
-var Mechanisms = kafkaconf.Mechanisms
-
-// DialTimeout bounds connecting to a broker, TLS and SASL included.
-const DialTimeout = kafkaconf.DialTimeout
 
 // Postgres configures the database.
 type Postgres struct {
@@ -211,10 +180,7 @@ func (c *Config) setDefaults() {
 	if c.Batch.Lanes == 0 {
 		c.Batch.Lanes = DefaultBatchLanes
 	}
-	defDur(&c.ShutdownTimeout, DefaultShutdownTimeout)
-	def(&c.MetricsAddr, DefaultMetricsAddr)
-	def(&c.LogLevel, DefaultLogLevel)
-	def(&c.LogFormat, DefaultLogFormat)
+	c.Runtime.SetDefaults(DefaultShutdownTimeout, DefaultMetricsAddr)
 }
 
 // Secret is a credential; it prints as "[REDACTED]" (see

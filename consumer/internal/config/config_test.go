@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sfsync/sfsync/platform/kafkaconf"
 	"github.com/sfsync/sfsync/schemas/svcconfig"
 )
 
@@ -184,7 +185,7 @@ func TestEnvOverrides(t *testing.T) {
 	}
 	k := c.Kafka
 	if !reflect.DeepEqual(k.Brokers, []string{"a:9092", "b:9092"}) || k.Group != "replicas" || !reflect.DeepEqual(k.Topics, []string{"sfsync.account"}) ||
-		!k.TLS.Enabled || k.SASL.Mechanism != MechanismSCRAMSHA512 || k.SASL.Password != "pa55word-from-env" {
+		!k.TLS.Enabled || k.SASL.Mechanism != kafkaconf.MechanismSCRAMSHA512 || k.SASL.Password != "pa55word-from-env" {
 		t.Errorf("kafka %v", c)
 	}
 	if c.Postgres.URL != "host=db user=sfsync password=from-env" || c.Redis.URL != "redis://r:6379/1" || c.Redis.Prefix != "sfsync:dedup:replicas:" ||

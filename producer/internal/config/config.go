@@ -37,8 +37,6 @@ const (
 	DefaultShutdownTimeout    = 30 * time.Second
 	DefaultPartitionKeyCache  = 1_000_000 // keys.DefaultCapacity
 	DefaultMetricsAddr        = "127.0.0.1:9464"
-	DefaultLogLevel           = "info"
-	DefaultLogFormat          = "text"
 )
 
 // EnvPrefix starts the name of every environment override: the key path
@@ -70,26 +68,18 @@ type Config struct {
 	// CheckpointInterval is how often a subscription saves its newest
 	// safe replay id; the default is 1s.
 	CheckpointInterval time.Duration `yaml:"checkpoint_interval"`
-	// ShutdownTimeout bounds the drain, flush and checkpoint after
-	// SIGTERM; the default is 30s.
-	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
 	// PartitionKeyCache is how many records' partition keys the producer
 	// remembers, over all objects, to key the updates and deletes whose
 	// change events do not carry the partition key field without asking
 	// Salesforce; the least recently used are forgotten first. An entry
 	// takes about 50 bytes; the default is 1000000.
 	PartitionKeyCache int `yaml:"partition_key_cache"`
-	// MetricsAddr is the host:port serving /metrics, /healthz and
-	// /readyz; the default is 127.0.0.1:9464, loopback only.
-	MetricsAddr string `yaml:"metrics_addr"`
-	// MetricsPublic says that a MetricsAddr beyond loopback, such as
-	// 0.0.0.0:9464 in a Kubernetes pod, is intended: it is then not warned
-	// about at start. The default is false.
-	MetricsPublic bool `yaml:"metrics_public"`
-	// LogLevel is debug, info, warn or error; the default is info.
-	LogLevel string `yaml:"log_level"`
-	// LogFormat is text or json; the default is text.
-	LogFormat string `yaml:"log_format"`
+	// Runtime holds the process settings: shutdown_timeout bounds the
+	// drain, flush and checkpoint after SIGTERM (the default is 30s),
+	// metrics_addr serves /metrics, /healthz and /readyz (the default is
+	// 127.0.0.1:9464, loopback only), then metrics_public, log_level and
+	// log_format.
+	svcconfig.Runtime `yaml:",inline"`
 
 	// Mapping is the mapping read from MappingFile by [Config.Validate];
 	// nil until then.
@@ -148,26 +138,6 @@ type Kafka struct {
 	// --check verifies; the default is empty (only existence is checked).
 	TopicPartitionsExpected map[string]int `yaml:"topic_partitions_expected"`
 }
-
-// TLS configures TLS to the brokers.
-type TLS = kafkaconf.TLS
-
-// SASL configures SASL authentication to the brokers.
-type SASL = kafkaconf.SASL
-
-// SASL mechanisms.
-const (
-	MechanismPlain       = kafkaconf.MechanismPlain
-	MechanismSCRAMSHA256 = kafkaconf.MechanismSCRAMSHA256
-	MechanismSCRAMSHA512 = kafkaconf.MechanismSCRAMSHA512
-	MechanismAWSMSKIAM   = kafkaconf.MechanismAWSMSKIAM
-)
-
-// Mechanisms are the accepted values of [SASL.Mechanism].
-var Mechanisms = kafkaconf.Mechanisms
-
-// DialTimeout bounds connecting to a broker, TLS and SASL included.
-const DialTimeout = kafkaconf.DialTimeout
 
 // Replay policies: what to do when Salesforce refuses a stored replay id
 // as invalid or expired.
@@ -258,11 +228,8 @@ func (c *Config) setDefaults() {
 	defDur(&c.Subscription.BackoffMin, DefaultBackoffMin)
 	defDur(&c.Subscription.BackoffMax, DefaultBackoffMax)
 	defDur(&c.CheckpointInterval, DefaultCheckpointInterval)
-	defDur(&c.ShutdownTimeout, DefaultShutdownTimeout)
 	defInt(&c.PartitionKeyCache, DefaultPartitionKeyCache)
-	def(&c.MetricsAddr, DefaultMetricsAddr)
-	def(&c.LogLevel, DefaultLogLevel)
-	def(&c.LogFormat, DefaultLogFormat)
+	c.Runtime.SetDefaults(DefaultShutdownTimeout, DefaultMetricsAddr)
 }
 
 // String returns c as "key=value" pairs in file order, secrets shown as

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sfsync/sfsync/platform/kafkaconf"
 	"github.com/sfsync/sfsync/platform/sflogin"
 	"github.com/sfsync/sfsync/schemas/svcconfig"
 )
@@ -74,7 +75,7 @@ func TestEnvOverrides(t *testing.T) {
 	}
 	k := c.Kafka
 	if !reflect.DeepEqual(k.Brokers, []string{"a:9092", "b:9092"}) || k.BatchSize != DefaultBatchSize || k.BatchTimeout != 20*time.Millisecond ||
-		!k.TLS.Enabled || !k.TLS.InsecureSkipVerify || k.SASL.Mechanism != MechanismSCRAMSHA512 || k.SASL.Username != "sfsync" ||
+		!k.TLS.Enabled || !k.TLS.InsecureSkipVerify || k.SASL.Mechanism != kafkaconf.MechanismSCRAMSHA512 || k.SASL.Username != "sfsync" ||
 		k.SASL.Password != "pa55word-from-env" || !reflect.DeepEqual(k.TopicPartitionsExpected, map[string]int{"sfsync.territory": 12, "sfsync.account": 6}) {
 		t.Errorf("kafka %v", c)
 	}

@@ -35,8 +35,6 @@ const (
 	DefaultBulkThreshold     = 10_000
 	DefaultShutdownTimeout   = 10 * time.Second
 	DefaultMetricsAddr       = "127.0.0.1:9467"
-	DefaultLogLevel          = "info"
-	DefaultLogFormat         = "text"
 )
 
 // EnvPrefix starts the name of every environment override: the key path
@@ -81,20 +79,12 @@ type Config struct {
 	// negative: no cap. verify --max-deletes overrides it once, to apply
 	// a real mass delete.
 	MaxDeletesPerPass int `yaml:"max_deletes_per_pass"`
-	// ShutdownTimeout bounds how long the work in progress may take to
-	// finish after SIGTERM; the default is 10s.
-	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
-	// MetricsAddr is the host:port serving /metrics, /healthz and
-	// /readyz; the default is 127.0.0.1:9467, loopback only.
-	MetricsAddr string `yaml:"metrics_addr"`
-	// MetricsPublic says that a MetricsAddr beyond loopback, such as
-	// 0.0.0.0:9467 in a Kubernetes pod, is intended: it is then not warned
-	// about at start. The default is false.
-	MetricsPublic bool `yaml:"metrics_public"`
-	// LogLevel is debug, info, warn or error; the default is info.
-	LogLevel string `yaml:"log_level"`
-	// LogFormat is text or json; the default is text.
-	LogFormat string `yaml:"log_format"`
+	// Runtime holds the process settings: shutdown_timeout bounds how
+	// long the work in progress may take to finish after SIGTERM (the
+	// default is 10s), metrics_addr serves /metrics, /healthz and
+	// /readyz (the default is 127.0.0.1:9467, loopback only), then
+	// metrics_public, log_level and log_format.
+	svcconfig.Runtime `yaml:",inline"`
 
 	// Mapping is the mapping read from MappingFile by [Config.Validate];
 	// nil until then.
@@ -257,10 +247,7 @@ func (c *Config) setDefaults() {
 	defInt(&c.MaxDeletesPerPass, DefaultMaxDeletesPerPass)
 	defInt(&c.Backfill.PageSize, DefaultPageSize)
 	defInt(&c.Backfill.BulkThreshold, DefaultBulkThreshold)
-	defDur(&c.ShutdownTimeout, DefaultShutdownTimeout)
-	def(&c.MetricsAddr, DefaultMetricsAddr)
-	def(&c.LogLevel, DefaultLogLevel)
-	def(&c.LogFormat, DefaultLogFormat)
+	c.Runtime.SetDefaults(DefaultShutdownTimeout, DefaultMetricsAddr)
 }
 
 func ptr[T any](v T) *T { return &v }
