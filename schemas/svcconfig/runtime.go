@@ -59,3 +59,7 @@ func (r *Runtime) Check(k *Checker) {
 // loopback that MetricsPublic does not acknowledge; see
 // [MetricsWarnings].
 func (r *Runtime) MetricsWarnings() []string { return MetricsWarnings(r.MetricsAddr, r.MetricsPublic) }
+
+// Process returns r: the process settings of the configuration that
+// inlines r, for code that takes any service's configuration.
+func (r *Runtime) Process() *Runtime { return r }

@@ -62,11 +62,18 @@ func (s Service[C]) EnvName(path string) string { return EnvName(s.EnvPrefix, pa
 // EnvNames returns every environment variable [Service.ApplyEnv] reads.
 func (s Service[C]) EnvNames() []string { return EnvNames(s.EnvPrefix, new(C)) }
 
-// UnknownEnv returns a *[ValidationError] naming every variable of
-// environ that starts with EnvPrefix and overrides no setting of c; see
-// [UnknownEnv].
-func (s Service[C]) UnknownEnv(c *C, environ []string) error {
-	return UnknownEnv(s.Name, s.EnvPrefix, c, environ)
+// LoadEnv is [Service.Load] for main: it also refuses the variables of
+// environ ("NAME=value" entries, as os.Environ returns them) that start
+// with EnvPrefix and override no setting, as [UnknownEnv] does.
+func (s Service[C]) LoadEnv(path string, lookup Lookup, environ []string) (*C, error) {
+	c, err := s.Load(path, lookup)
+	if err != nil {
+		return nil, err
+	}
+	if err := UnknownEnv(s.Name, s.EnvPrefix, c, environ); err != nil {
+		return nil, err
+	}
+	return c, nil
 }
 
 // options are s's [Options] for c.

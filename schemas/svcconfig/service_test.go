@@ -75,7 +75,11 @@ func TestServiceEnv(t *testing.T) {
 	if err := runtimeService.ApplyEnv(c, lookup); err == nil || !strings.HasPrefix(err.Error(), "$SFSYNC_TEST_SHUTDOWN_TIMEOUT: shutdown_timeout: must be a duration") {
 		t.Errorf("ApplyEnv: %v", err)
 	}
-	err := runtimeService.UnknownEnv(c, []string{"SFSYNC_TEST_LOG_LEVL=debug", "HOME=/"})
+	path, _ := fixture(t, "log_level: debug\n")
+	if c, err := runtimeService.LoadEnv(path, nil, []string{"SFSYNC_TEST_LOG_LEVEL=x", "HOME=/"}); err != nil || c.Process().LogLevel != "debug" {
+		t.Errorf("LoadEnv: %v", err)
+	}
+	_, err := runtimeService.LoadEnv(path, nil, []string{"SFSYNC_TEST_LOG_LEVL=debug", "HOME=/"})
 	if err == nil || !strings.Contains(err.Error(), "$SFSYNC_TEST_LOG_LEVL: overrides no setting; did you mean SFSYNC_TEST_LOG_LEVEL?") {
 		t.Errorf("UnknownEnv: %v", err)
 	}

@@ -3,16 +3,15 @@ package app
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"strings"
-	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/sfsync/sfsync/consumer/internal/config"
 	"github.com/sfsync/sfsync/consumer/internal/connect"
 	"github.com/sfsync/sfsync/consumer/internal/store"
+	"github.com/sfsync/sfsync/platform/svcmain"
 )
 
 // Check verifies, without consuming, that the consumer could run: the
@@ -23,17 +22,9 @@ import (
 // configured, answers. It prints one line per check to out and returns an
 // error listing every failed check.
 func Check(ctx context.Context, cfg *config.Config, out io.Writer) error {
-	var problems []string
-	report := func(ok bool, format string, args ...any) {
-		mark := "ok  "
-		if !ok {
-			mark = "FAIL"
-			problems = append(problems, fmt.Sprintf(format, args...))
-		}
-		fmt.Fprintf(out, "%s %s\n", mark, fmt.Sprintf(format, args...))
-	}
-	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	list, ctx, cancel := svcmain.NewChecklist(ctx, out)
 	defer cancel()
+	report := list.Report
 
 	transport, err := cfg.Kafka.Transport()
 	if err != nil {
@@ -75,10 +66,7 @@ func Check(ctx context.Context, cfg *config.Config, out io.Writer) error {
 		}
 	}
 
-	if len(problems) > 0 {
-		return errors.New("check failed:\n\t" + strings.Join(problems, "\n\t"))
-	}
-	return nil
+	return list.Err()
 }
 
 func checkPostgres(ctx context.Context, cfg *config.Config, report func(bool, string, ...any)) {

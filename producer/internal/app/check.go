@@ -2,8 +2,6 @@ package app
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"io"
 	"strings"
 	"time"
@@ -11,6 +9,7 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"github.com/sfsync/sfsync/platform/checkpointstore"
+	"github.com/sfsync/sfsync/platform/svcmain"
 	"github.com/sfsync/sfsync/producer/internal/config"
 	"github.com/sfsync/sfsync/schemas/mapping"
 )
@@ -22,17 +21,9 @@ import (
 // partition counts. It prints one line per check to out and returns an
 // error listing every failed check.
 func Check(ctx context.Context, cfg *config.Config, out io.Writer) error {
-	var problems []string
-	report := func(ok bool, format string, args ...any) {
-		mark := "ok  "
-		if !ok {
-			mark = "FAIL"
-			problems = append(problems, fmt.Sprintf(format, args...))
-		}
-		fmt.Fprintf(out, "%s %s\n", mark, fmt.Sprintf(format, args...))
-	}
-	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	list, ctx, cancel := svcmain.NewChecklist(ctx, out)
 	defer cancel()
+	report := list.Report
 
 	sf, err := connect(ctx, cfg, discardLogger())
 	if err != nil {
@@ -96,8 +87,5 @@ func Check(ctx context.Context, cfg *config.Config, out io.Writer) error {
 			}
 		}
 	}
-	if len(problems) > 0 {
-		return errors.New("check failed:\n\t" + strings.Join(problems, "\n\t"))
-	}
-	return nil
+	return list.Err()
 }

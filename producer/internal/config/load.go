@@ -19,7 +19,10 @@ func Parse(name string, data []byte, lookup svcconfig.Lookup) (*Config, error) {
 	return service.Parse(name, data, lookup)
 }
 
-// UnknownEnv returns a *[svcconfig.ValidationError] naming every
-// variable of environ that starts with [EnvPrefix] and overrides no
-// setting; see [svcconfig.UnknownEnv].
-func UnknownEnv(environ []string) error { return service.UnknownEnv(&Config{}, environ) }
+// LoadEnv is [Load] for main: it also refuses the variables of environ
+// that start with [EnvPrefix] and override no setting (a mistyped
+// override would otherwise leave the file's value in force); see
+// [svcconfig.UnknownEnv].
+func LoadEnv(path string, lookup svcconfig.Lookup, environ []string) (*Config, error) {
+	return service.LoadEnv(path, lookup, environ)
+}

@@ -1,0 +1,124 @@
+package svcmain
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/sfsync/sfsync/schemas/svcconfig"
+)
+
+func TestFlags(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	t.Cleanup(srv.Close)
+	for _, tc := range []struct {
+		scenario   string
+		args       []string
+		code       int
+		done       bool
+		out, err   string
+		configFlag string
+	}{
+		{scenario: "none", args: []string{"--config", "x.yaml"}, configFlag: "x.yaml"},
+		{scenario: "help", args: []string{"-h"}, done: true, err: "-probe URL"},
+		{scenario: "bad flag", args: []string{"--nope"}, code: 2, done: true, err: "flag provided but not defined: -nope"},
+		{scenario: "version", args: []string{"--version"}, done: true, out: "sfsync-test "},
+		{scenario: "probe answers", args: []string{"--probe", srv.URL}, done: true},
+		{scenario: "probe fails", args: []string{"--probe", srv.URL + "/\x7f"}, code: 1, done: true, err: "probe"},
+	} {
+		t.Run(tc.scenario, func(t *testing.T) {
+			t.Parallel()
+			var stdout, stderr bytes.Buffer
+			fs := flag.NewFlagSet("sfsync-test", flag.ContinueOnError)
+			fs.SetOutput(&stderr)
+			config := fs.String("config", "", "the configuration file")
+			code, done := NewFlags("sfsync-test", fs).Parse(context.Background(), fs, tc.args, &stdout, &stderr)
+			if code != tc.code || done != tc.done || *config != tc.configFlag {
+				t.Errorf("code %d, done %v, config %q; want %d, %v, %q (%s)", code, done, *config, tc.code, tc.done, tc.configFlag, stderr.String())
+			}
+			if !strings.HasPrefix(stdout.String(), tc.out) || !strings.Contains(stderr.String(), tc.err) {
+				t.Errorf("stdout %q, stderr %q", stdout.String(), stderr.String())
+			}
+		})
+	}
+}
+
+// config is a service configuration with its warnings.
+type config struct {
+	svcconfig.Runtime
+	warnings []string
+}
+
+func (c *config) Warnings() []string { return c.warnings }
+
+func TestLoad(t *testing.T) {
+	t.Parallel()
+	var stderr bytes.Buffer
+	c, code := Load("sfsync-test", &stderr, func() (*config, error) { return nil, errors.New("bad") })
+	if c != nil || code != 2 || stderr.String() != "sfsync-test: bad\n" {
+		t.Errorf("%v, %d, %q", c, code, stderr.String())
+	}
+	c, code = Load("sfsync-test", &stderr, func() (*config, error) { return &config{}, nil })
+	if c == nil || code != 0 {
+		t.Errorf("%v, %d", c, code)
+	}
+}
+
+func TestStartServe(t *testing.T) {
+	t.Parallel()
+	cfg := &config{Runtime: svcconfig.Runtime{LogLevel: "warn", LogFormat: "text"}, warnings: []string{"metrics_addr: public"}}
+	var logs bytes.Buffer
+	ctx, log, stop := Start(context.Background(), cfg, &logs)
+	defer stop()
+	if ctx.Err() != nil || !strings.Contains(logs.String(), `level=WARN msg="metrics_addr: public"`) {
+		t.Errorf("logs %q", logs.String())
+	}
+	log = Logger(&config{Runtime: svcconfig.Runtime{LogLevel: "info", LogFormat: "json"}}, &logs)
+	logs.Reset()
+	code := Serve(ctx, log, Run{Name: "sfsync-test", Config: "t.yaml", Values: "v"}, func(context.Context) error { return nil })
+	if code != 0 || !strings.Contains(logs.String(), `"msg":"sfsync-test starting","config":"t.yaml","config_values":"v"`) ||
+		!strings.Contains(logs.String(), `"msg":"sfsync-test stopped"}`) {
+		t.Errorf("code %d, logs %s", code, logs.String())
+	}
+	logs.Reset()
+	r := Run{Name: "sfsync-test load", Failed: "failed", Stopped: "sfsync-test stopped"}
+	code = Serve(ctx, log, r, func(context.Context) error { return errors.New("boom") })
+	if code != 1 || !strings.Contains(logs.String(), `"msg":"sfsync-test load failed","err":"boom"`) {
+		t.Errorf("code %d, logs %s", code, logs.String())
+	}
+}
+
+func TestCheck(t *testing.T) {
+	t.Parallel()
+	var out, stderr bytes.Buffer
+	check := func(ctx context.Context) error {
+		list, ctx, cancel := NewChecklist(ctx, &out)
+		defer cancel()
+		if _, ok := ctx.Deadline(); !ok {
+			t.Error("no deadline")
+		}
+		list.Report(true, "kafka: %d brokers", 3)
+		list.Report(false, "topic %s: missing", "a")
+		list.Report(false, "redis: down")
+		return list.Err()
+	}
+	if code := Check(context.Background(), "sfsync-test", &stderr, check); code != 1 {
+		t.Errorf("exit %d", code)
+	}
+	if want := "ok   kafka: 3 brokers\nFAIL topic a: missing\nFAIL redis: down\n"; out.String() != want {
+		t.Errorf("out %q, want %q", out.String(), want)
+	}
+	if want := "sfsync-test: check failed:\n\ttopic a: missing\n\tredis: down\n"; stderr.String() != want {
+		t.Errorf("stderr %q, want %q", stderr.String(), want)
+	}
+	if code := Check(context.Background(), "sfsync-test", io.Discard, func(context.Context) error { return nil }); code != 0 {
+		t.Errorf("exit %d", code)
+	}
+}
