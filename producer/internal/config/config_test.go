@@ -1,10 +1,7 @@
 package config
 
 import (
-	"bytes"
 	"errors"
-	"fmt"
-	"log/slog"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -14,21 +11,15 @@ import (
 	"github.com/sfsync/sfsync/platform/kafkaconf"
 	"github.com/sfsync/sfsync/platform/sflogin"
 	"github.com/sfsync/sfsync/schemas/svcconfig"
+	"github.com/sfsync/sfsync/schemas/svcconfig/conformance"
+	"github.com/sfsync/sfsync/schemas/svcconfig/svcconfigtest"
 )
 
-func TestExampleFile(t *testing.T) {
-	t.Parallel()
-	c, err := Load("../../producer.example.yaml", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+// example checks what the example file loads as, for the suite.
+func example(t *testing.T, c *Config) {
 	want := Default()
 	want.MappingFile = filepath.Join("..", "..", "..", "schemas", "mappings", "territory.yaml")
-	want.Salesforce.PubSubEndpoint = "127.0.0.1:7011"
-	want.Salesforce.Plaintext = true
-	want.Salesforce.AccessToken = "sfemu-local-dev-token"
-	want.Salesforce.InstanceURL = "http://127.0.0.1:7012"
-	want.Salesforce.OrgID = "00D000000000001EAA"
+	conformance.LocalSalesforce(&want.Salesforce.Salesforce)
 	want.Kafka.Brokers = []string{"127.0.0.1:19092"}
 	want.Mapping = c.Mapping
 	if !reflect.DeepEqual(*c, want) {
@@ -37,17 +28,11 @@ func TestExampleFile(t *testing.T) {
 	if c.Mapping == nil || len(c.Mapping.Topics()) == 0 {
 		t.Errorf("mapping not loaded: %v", c.Mapping)
 	}
-	if w := c.Warnings(); len(w) != 0 {
-		t.Errorf("warnings: %q", w)
-	}
 	if ps, err := sflogin.PubSubConfig(&c.Salesforce.Salesforce, nil); err != nil || ps.Validate() != nil {
 		t.Errorf("pubsub config %+v, %v", ps, err)
 	}
 	if tr, err := c.Kafka.Transport(); err != nil || tr.TLS != nil || tr.SASL != nil || tr.ClientID != "sfsync-producer" {
 		t.Errorf("transport %+v, %v", tr, err)
-	}
-	if err := c.Validate(); err != nil {
-		t.Errorf("Validate after Load: %v", err)
 	}
 }
 
@@ -152,61 +137,30 @@ func TestGrantFiles(t *testing.T) {
 	}
 }
 
-// TestSecretsNeverShow sets every secret to a marker and looks for it
-// in every way a Config or its parts can be printed or logged, and in
-// errors.
-func TestSecretsNeverShow(t *testing.T) {
-	t.Parallel()
-	const marker = "S3CRET-MARKER"
-	path, _ := fixture(t, sf+"  grant: client_credentials\n  client_id: app\n  client_secret: "+marker+"-cs\n  login_url: https://acme.my.salesforce.com\n"+
-		"  access_token: "+marker+"-at\n"+ // both forms: an error
-		"kafka:\n  sasl:\n    mechanism: PLAIN\n    username: u\n    password: \" "+marker+"-pw\"\n")
-	_, err := Load(path, nil)
-	if err == nil {
-		t.Fatal("Load succeeded")
-	}
-	texts := []string{err.Error(), fmt.Sprintf("%+v", err)}
-
-	path, _ = fixture(t, sf+"  grant: client_credentials\n  client_id: app\n  client_secret: "+marker+"-cs\n  login_url: https://acme.my.salesforce.com\n")
-	c, err := Load(path, env(map[string]string{
-		"SFSYNC_PRODUCER_KAFKA_BROKERS":        "a:1",
-		"SFSYNC_PRODUCER_KAFKA_SASL_MECHANISM": "SCRAM-SHA-256",
-		"SFSYNC_PRODUCER_KAFKA_SASL_USERNAME":  "u",
-		"SFSYNC_PRODUCER_KAFKA_SASL_PASSWORD":  marker + "-pw",
-	}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var logs bytes.Buffer
-	slog.New(slog.NewTextHandler(&logs, nil)).Info("config", "config", c, "kafka", c.Kafka, "sf", c.Salesforce)
-	slog.New(slog.NewJSONHandler(&logs, nil)).Info("config", "config", c, "kafka", c.Kafka, "sf", c.Salesforce)
-	texts = append(texts, logs.String())
-	for _, v := range []any{c, *c, c.Kafka, c.Salesforce, c.Kafka.SASL} {
-		texts = append(texts, fmt.Sprintf("%v", v), fmt.Sprintf("%+v", v), fmt.Sprintf("%#v", v), fmt.Sprintf("%s", v), fmt.Sprint(v))
-	}
-	tr, err := c.Kafka.Transport()
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, err := c.Kafka.Dialer()
-	if err != nil {
-		t.Fatal(err)
-	}
-	oc, err := sflogin.OAuthConfig(&c.Salesforce.Salesforce)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, v := range []any{tr, d, oc} {
-		texts = append(texts, fmt.Sprintf("%v", v), fmt.Sprintf("%+v", v), fmt.Sprintf("%#v", v))
-	}
-	for _, s := range texts {
-		if strings.Contains(s, marker) {
-			t.Errorf("secret shown in %s", s)
+// secrets are the producer's secrets, for the suite: the OAuth client
+// secret, the static access token and Kafka's SASL password.
+var secrets = conformance.Secrets[*Config]{
+	Refused: svcconfigtest.Case{YAML: sf + "  grant: client_credentials\n  client_id: app\n  client_secret: " + conformance.Marker + "-cs\n  login_url: https://acme.my.salesforce.com\n" +
+		"  access_token: " + conformance.Marker + "-at\n" + // both forms: an error
+		"kafka:\n  sasl:\n    mechanism: PLAIN\n    username: u\n    password: \" " + conformance.Marker + "-pw\"\n"},
+	Loaded: svcconfigtest.Case{
+		YAML: sf + "  grant: client_credentials\n  client_id: app\n  client_secret: " + conformance.Marker + "-cs\n  login_url: https://acme.my.salesforce.com\n",
+		Env: map[string]string{
+			"SFSYNC_PRODUCER_KAFKA_BROKERS":        "a:1",
+			"SFSYNC_PRODUCER_KAFKA_SASL_MECHANISM": "SCRAM-SHA-256",
+			"SFSYNC_PRODUCER_KAFKA_SASL_USERNAME":  "u",
+			"SFSYNC_PRODUCER_KAFKA_SASL_PASSWORD":  conformance.Marker + "-pw",
+		},
+	},
+	Parts: func(c *Config) ([]any, error) {
+		tr, d, err := c.Kafka.Clients()
+		if err != nil {
+			return nil, err
 		}
-	}
-	if !strings.Contains(c.String(), "salesforce.client_secret=[REDACTED]") || !strings.Contains(logs.String(), "[REDACTED]") {
-		t.Errorf("secrets not marked as set: %s", c)
-	}
+		oc, err := sflogin.OAuthConfig(&c.Salesforce.Salesforce)
+		return []any{*c, c.Kafka, c.Salesforce, c.Kafka.SASL, tr, d, oc}, err
+	},
+	Marked: []string{"salesforce.client_secret=[REDACTED]"},
 }
 
 func TestLimitsPollInterval(t *testing.T) {

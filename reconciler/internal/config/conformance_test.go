@@ -4,21 +4,21 @@ import (
 	"testing"
 
 	"github.com/sfsync/sfsync/schemas/svcconfig/conformance"
+	"github.com/sfsync/sfsync/schemas/svcconfig/svcconfigtest"
 )
 
-// suite describes the reconciler's configuration to the suite every suite's
-// configuration passes.
-var suite = conformance.Service[*Config]{Name: "reconciler", EnvPrefix: EnvPrefix, Base: base, Load: Load, Parse: Parse}
-
-func TestConformance(t *testing.T) {
-	t.Parallel()
-	conformance.Suite(t, suite)
+// suite describes the reconciler's configuration to the checks every
+// service's configuration passes.
+var suite = conformance.Service[*Config]{
+	Name: "reconciler", EnvPrefix: EnvPrefix, Base: base, Load: Load, Parse: Parse, Example: example, Secrets: &secrets,
+	Seeds: []string{base + "  sasl: {mechanism: SCRAM}\nverify: {full_every: 0s, repair: false}\n", "postgres:\n  url: |\n    postgres://u:pw@h/db\n    line\n"},
 }
 
-// FuzzLoad fuzzes Parse with the shared checks, seeded with the reconciler's
-// own corner cases.
-func FuzzLoad(f *testing.F) {
-	conformance.Fuzz(f, suite,
-		base+"  sasl: {mechanism: SCRAM}\nverify: {full_every: 0s, repair: false}\n",
-		"postgres:\n  url: |\n    postgres://u:pw@h/db\n    line\n")
-}
+func TestConformance(t *testing.T) { t.Parallel(); conformance.Suite(t, suite) }
+
+// FuzzLoad fuzzes Parse with the shared checks and the reconciler's own
+// corner cases.
+func FuzzLoad(f *testing.F) { conformance.Fuzz(f, suite) }
+
+// env returns a lookup function over m; fixture writes a reconciler.yaml.
+var env, fixture = svcconfigtest.Env, suite.Fixture

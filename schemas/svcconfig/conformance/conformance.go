@@ -1,7 +1,10 @@
 package conformance
 
 import (
+	"bytes"
 	"errors"
+	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -38,6 +41,21 @@ type Service[C Config] struct {
 	Load func(path string, lookup func(string) (string, bool)) (C, error)
 	// Parse is the service's Parse.
 	Parse func(name string, data []byte, lookup func(string) (string, bool)) (C, error)
+	// Example, when set, checks what the example file loads as, beyond
+	// loading cleanly without warnings.
+	Example func(t *testing.T, c C)
+	// Secrets, when set, is checked by [SecretsNeverShow].
+	Secrets *Secrets[C]
+	// Seeds are the service's own corner cases for [Fuzz].
+	Seeds []string
+}
+
+// Fixture writes text, with {{mapping}} replaced, as the service's
+// configuration file beside the shared fixture files (see
+// [svcconfigtest.Fixture]), and returns its path and directory.
+func (s Service[C]) Fixture(t testing.TB, text string) (path, dir string) {
+	t.Helper()
+	return svcconfigtest.Fixture(t, s.Name+".yaml", text)
 }
 
 // example is the service's example file, as the tests of its config
@@ -62,6 +80,9 @@ func Suite[C Config](t *testing.T, s Service[C]) {
 		if err := c.Validate(); err != nil {
 			t.Errorf("Validate after Load: %v", err)
 		}
+		if s.Example != nil {
+			s.Example(t, c)
+		}
 	})
 	t.Run("base", func(t *testing.T) {
 		t.Parallel()
@@ -75,6 +96,9 @@ func Suite[C Config](t *testing.T, s Service[C]) {
 		}
 	})
 	t.Run("problems", func(t *testing.T) { problems(t, s) })
+	if s.Secrets != nil {
+		t.Run("secrets never show", func(t *testing.T) { SecretsNeverShow(t, s, *s.Secrets) })
+	}
 	t.Run("metrics public", func(t *testing.T) {
 		svcconfigtest.MetricsPublic(t, s.EnvPrefix, func(t *testing.T, extra string, envs map[string]string) []string {
 			path, _ := svcconfigtest.Fixture(t, s.Name+".yaml", s.Base+extra)
@@ -89,35 +113,98 @@ func Suite[C Config](t *testing.T, s Service[C]) {
 
 // problems checks the problems every service reports alike.
 func problems[C Config](t *testing.T, s Service[C]) {
-	for _, tc := range []struct {
-		scenario, yaml string
-		env            map[string]string
-		want           string // {{file}} and {{line}} are replaced
-		after          int    // the problem's line, counted from the base's last
-	}{
-		{scenario: "two documents", yaml: s.Base + "---\nlog_level: info\n",
-			after: 2, want: "{{file}}:{{line}}: want one YAML document, found a second"},
-		{scenario: "unknown key, near miss", yaml: s.Base + "log_levl: debug\n",
-			after: 1, want: "{{file}}:{{line}}: log_levl: unknown key; did you mean log_level?"},
-		{scenario: "bad value", yaml: s.Base + "log_format: xml\n",
-			after: 1, want: "{{file}}:{{line}}: log_format: "},
-		{scenario: "bad variable", yaml: s.Base, env: map[string]string{s.EnvPrefix + "SHUTDOWN_TIMEOUT": "soon"},
-			want: s.EnvPrefix + "SHUTDOWN_TIMEOUT: "},
-	} {
-		t.Run(tc.scenario, func(t *testing.T) {
-			t.Parallel()
-			path, _ := svcconfigtest.Fixture(t, s.Name+".yaml", tc.yaml)
-			line := strconv.Itoa(strings.Count(s.Base, "\n") + tc.after)
-			want := strings.NewReplacer("{{file}}", path, "{{line}}", line).Replace(tc.want)
-			_, err := s.Load(path, svcconfigtest.Env(tc.env))
-			var ve *svcconfig.ValidationError
-			if !errors.Is(err, svcconfig.ErrInvalid) || !errors.As(err, &ve) || ve.Service != s.Name {
-				t.Fatalf("error %v does not wrap ErrInvalid or name the %s", err, s.Name)
-			}
-			if !strings.Contains(err.Error(), want) {
-				t.Errorf("error %q; want a line starting %q", err, want)
-			}
-		})
+	line := func(after int) string { return strconv.Itoa(strings.Count(s.Base, "\n") + after) }
+	Problems(t, s, []svcconfigtest.Case{
+		{Scenario: "two documents", YAML: s.Base + "---\nlog_level: info\n",
+			Want: "{{file}}:" + line(2) + ": want one YAML document, found a second"},
+		{Scenario: "unknown key, near miss", YAML: s.Base + "log_levl: debug\n",
+			Want: "{{file}}:" + line(1) + ": log_levl: unknown key; did you mean log_level?"},
+		{Scenario: "bad value", YAML: s.Base + "log_format: xml\n",
+			Want: "{{file}}:" + line(1) + ": log_format: must be one of text, json, got \"xml\""},
+		{Scenario: "bad variable", YAML: s.Base, Env: map[string]string{s.EnvPrefix + "SHUTDOWN_TIMEOUT": "soon"},
+			Want: "$" + s.EnvPrefix + "SHUTDOWN_TIMEOUT: shutdown_timeout: must be a duration such as 30s or 5m, got \"soon\""},
+	})
+}
+
+// Problems runs the service's cases (see [svcconfigtest.Problems]): each
+// file with its environment must fail to load with the case's error, a
+// *[svcconfig.ValidationError] naming the service and wrapping
+// [svcconfig.ErrInvalid], or load when the case wants no error.
+func Problems[C Config](t *testing.T, s Service[C], cases []svcconfigtest.Case) {
+	t.Helper()
+	load := func(path string, env map[string]string) error {
+		_, err := s.Load(path, svcconfigtest.Env(env))
+		return err
+	}
+	svcconfigtest.Problems(t, s.Name+".yaml", load, func(t *testing.T, err error) {
+		var ve *svcconfig.ValidationError
+		if !errors.Is(err, svcconfig.ErrInvalid) || !errors.As(err, &ve) || ve.Service != s.Name {
+			t.Errorf("error %v does not wrap ErrInvalid or name the %s", err, s.Name)
+		}
+	}, cases)
+}
+
+// Secrets says where a service's configuration holds secrets, for
+// [SecretsNeverShow]. Every secret contains [Marker].
+type Secrets[C Config] struct {
+	// Refused is a configuration holding secrets that fails to load.
+	Refused svcconfigtest.Case
+	// Loaded is a configuration that loads with secrets set.
+	Loaded svcconfigtest.Case
+	// Parts returns what the loaded configuration c is made of and
+	// makes, to be printed besides c: its sections, the Kafka transport
+	// and dialer.
+	Parts func(c C) ([]any, error)
+	// Marked are texts that c's String must hold: its secrets shown as
+	// set, without their value.
+	Marked []string
+}
+
+// Marker is in every secret of [Secrets]' configurations.
+const Marker = "S3CRET-MARKER"
+
+// SecretsNeverShow looks for [Marker] in every way the configurations of
+// sec, or their parts, can be printed or logged, and in the error of the
+// refused one.
+func SecretsNeverShow[C Config](t *testing.T, s Service[C], sec Secrets[C]) {
+	t.Helper()
+	path, _ := s.Fixture(t, sec.Refused.YAML)
+	_, err := s.Load(path, svcconfigtest.Env(sec.Refused.Env))
+	if err == nil {
+		t.Fatal("Load succeeded")
+	}
+	texts := []string{err.Error(), fmt.Sprintf("%+v", err)}
+
+	path, _ = s.Fixture(t, sec.Loaded.YAML)
+	c, err := s.Load(path, svcconfigtest.Env(sec.Loaded.Env))
+	if err != nil {
+		t.Fatal(err)
+	}
+	parts, err := sec.Parts(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	parts = append([]any{c}, parts...)
+	var logs bytes.Buffer
+	for _, h := range []slog.Handler{slog.NewTextHandler(&logs, nil), slog.NewJSONHandler(&logs, nil)} {
+		log := slog.New(h)
+		for i, v := range parts {
+			log.Info("config", "part"+strconv.Itoa(i), v)
+		}
+	}
+	texts = append(texts, logs.String())
+	for _, v := range parts {
+		texts = append(texts, fmt.Sprintf("%v", v), fmt.Sprintf("%+v", v), fmt.Sprintf("%#v", v), fmt.Sprintf("%s", v), fmt.Sprint(v))
+	}
+	for _, text := range texts {
+		if strings.Contains(text, Marker) {
+			t.Errorf("secret shown in %s", text)
+		}
+	}
+	for _, m := range sec.Marked {
+		if !strings.Contains(c.String(), m) || !strings.Contains(logs.String(), "[REDACTED]") {
+			t.Errorf("secrets not marked as set (%s): %s", m, c)
+		}
 	}
 }
 
@@ -125,8 +212,8 @@ func problems[C Config](t *testing.T, s Service[C]) {
 // must fail only with a *[svcconfig.ValidationError] whose every problem
 // names a place or a key, and must accept only what Validate accepts.
 // The corpus starts with the example file, the base configuration, and
-// seeds, the service's own.
-func Fuzz[C Config](f *testing.F, s Service[C], seeds ...string) {
+// the service's own Seeds.
+func Fuzz[C Config](f *testing.F, s Service[C]) {
 	example, err := os.ReadFile(s.example())
 	if err != nil {
 		f.Fatal(err)
@@ -136,7 +223,7 @@ func Fuzz[C Config](f *testing.F, s Service[C], seeds ...string) {
 	f.Add(strings.ReplaceAll(s.Base, "{{mapping}}", mapping))
 	f.Add("a: &x [1, *x]\n---\n")
 	f.Add("kafka: {brokers: !!str 1, tls: [x]}\n<<: {a: 1}\n")
-	for _, seed := range seeds {
+	for _, seed := range s.Seeds {
 		f.Add(seed)
 	}
 	name := filepath.Join(f.TempDir(), s.Name+".yaml")
@@ -159,4 +246,12 @@ func Fuzz[C Config](f *testing.F, s Service[C], seeds ...string) {
 		}
 		_ = c.String()
 	})
+}
+
+// LocalSalesforce sets s to what the example files of the producer and
+// the reconciler say: sfemu's Pub/Sub API (plaintext) and REST API on
+// loopback, with its development token and org id.
+func LocalSalesforce(s *svcconfig.Salesforce) {
+	s.PubSubEndpoint, s.Plaintext = "127.0.0.1:7011", true
+	s.AccessToken, s.InstanceURL, s.OrgID = "sfemu-local-dev-token", "http://127.0.0.1:7012", "00D000000000001EAA"
 }
