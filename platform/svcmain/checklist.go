@@ -12,19 +12,12 @@ import (
 // CheckTimeout bounds a whole --check.
 const CheckTimeout = time.Minute
 
-// Checklist is the output of a service's --check: a line a check, "ok  "
-// or "FAIL" then what was checked, and the failures gathered for [Checklist.Err].
-// It is not safe for concurrent use.
+// Checklist is the output of a service's --check (see [Check]): a line a
+// check, "ok  " or "FAIL" then what was checked, the failures gathered
+// for the error. It is not safe for concurrent use.
 type Checklist struct {
 	out    io.Writer
 	failed []string
-}
-
-// NewChecklist returns a Checklist writing to out, and ctx bounded by
-// [CheckTimeout] with its cancel function.
-func NewChecklist(ctx context.Context, out io.Writer) (*Checklist, context.Context, context.CancelFunc) {
-	ctx, cancel := context.WithTimeout(ctx, CheckTimeout)
-	return &Checklist{out: out}, ctx, cancel
 }
 
 // Report writes one check's line: ok, or failed, and what the format
@@ -39,10 +32,30 @@ func (l *Checklist) Report(ok bool, format string, args ...any) {
 	fmt.Fprintf(l.out, "%s %s\n", mark, msg)
 }
 
-// Err returns an error listing every failed check, or nil.
-func (l *Checklist) Err() error {
+// err returns an error listing every failed check, or nil.
+func (l *Checklist) err() error {
 	if len(l.failed) == 0 {
 		return nil
 	}
 	return errors.New("check failed:\n\t" + strings.Join(l.failed, "\n\t"))
+}
+
+// Check runs a service's --check: check reports each check on a
+// Checklist writing to stdout, within [CheckTimeout]. The exit status is
+// 0 when every check passed; else 1, with the error that check returned
+// (it could not check) or the failed checks after the program's name on
+// stderr.
+func Check(ctx context.Context, program string, stdout, stderr io.Writer, check func(context.Context, *Checklist) error) int {
+	ctx, cancel := context.WithTimeout(ctx, CheckTimeout)
+	defer cancel()
+	list := &Checklist{out: stdout}
+	err := check(ctx, list)
+	if err == nil {
+		err = list.err()
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", program, err)
+		return 1
+	}
+	return 0
 }

@@ -2,8 +2,6 @@ package svcmain
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -11,64 +9,9 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/sfsync/sfsync/platform/buildinfo"
 	"github.com/sfsync/sfsync/platform/endpoint"
 	"github.com/sfsync/sfsync/schemas/svcconfig"
 )
-
-// Flags are the flags every sfsync binary takes besides its own:
-// --version and --probe.
-type Flags struct {
-	program string
-	version bool
-	probe   string
-}
-
-// NewFlags registers --version and --probe of the program (e.g.
-// sfsync-consumer, as --version prints it) on fs.
-func NewFlags(program string, fs *flag.FlagSet) *Flags {
-	f := &Flags{program: program}
-	fs.BoolVar(&f.version, "version", false, "print the version and exit")
-	fs.StringVar(&f.probe, "probe", "", endpoint.ProbeUsage)
-	return f
-}
-
-// Parse parses args with fs, then answers --version on stdout and
-// --probe. When done, the program ends with code: 0 after -h or
-// --version, 2 on bad flags (fs said why on its output), the probe's
-// status after --probe.
-func (f *Flags) Parse(ctx context.Context, fs *flag.FlagSet, args []string, stdout, stderr io.Writer) (code int, done bool) {
-	if code, done := ParseFlags(fs, args); done {
-		return code, true
-	}
-	return f.Answer(ctx, stdout, stderr)
-}
-
-// ParseFlags parses args with fs, a flag.ContinueOnError set. When done,
-// the program ends with code: 0 after -h, 2 on bad flags (fs said why on
-// its output).
-func ParseFlags(fs *flag.FlagSet, args []string) (code int, done bool) {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0, true
-		}
-		return 2, true
-	}
-	return 0, false
-}
-
-// Answer answers --version on stdout and --probe, for a program that
-// parses its flags itself; done is false when neither was given.
-func (f *Flags) Answer(ctx context.Context, stdout, stderr io.Writer) (code int, done bool) {
-	switch {
-	case f.version:
-		fmt.Fprintln(stdout, buildinfo.String(f.program))
-		return 0, true
-	case f.probe != "":
-		return endpoint.RunProbe(ctx, f.probe, stderr), true
-	}
-	return 0, false
-}
 
 // Load returns the configuration that load reads, or, when it fails,
 // nil and exit status 2, having written the error after the program's
@@ -141,15 +84,5 @@ func Serve(ctx context.Context, log *slog.Logger, r Run, run func(context.Contex
 		return 1
 	}
 	log.Info(r.Stopped)
-	return 0
-}
-
-// Check runs a service's --check: check, then exit status 0, or 1 with
-// its error after the program's name on stderr.
-func Check(ctx context.Context, program string, stderr io.Writer, check func(context.Context) error) int {
-	if err := check(ctx); err != nil {
-		fmt.Fprintf(stderr, "%s: %v\n", program, err)
-		return 1
-	}
 	return 0
 }

@@ -98,18 +98,16 @@ func TestStartServe(t *testing.T) {
 func TestCheck(t *testing.T) {
 	t.Parallel()
 	var out, stderr bytes.Buffer
-	check := func(ctx context.Context) error {
-		list, ctx, cancel := NewChecklist(ctx, &out)
-		defer cancel()
+	check := func(ctx context.Context, list *Checklist) error {
 		if _, ok := ctx.Deadline(); !ok {
 			t.Error("no deadline")
 		}
 		list.Report(true, "kafka: %d brokers", 3)
 		list.Report(false, "topic %s: missing", "a")
 		list.Report(false, "redis: down")
-		return list.Err()
+		return nil
 	}
-	if code := Check(context.Background(), "sfsync-test", &stderr, check); code != 1 {
+	if code := Check(context.Background(), "sfsync-test", &out, &stderr, check); code != 1 {
 		t.Errorf("exit %d", code)
 	}
 	if want := "ok   kafka: 3 brokers\nFAIL topic a: missing\nFAIL redis: down\n"; out.String() != want {
@@ -118,7 +116,13 @@ func TestCheck(t *testing.T) {
 	if want := "sfsync-test: check failed:\n\ttopic a: missing\n\tredis: down\n"; stderr.String() != want {
 		t.Errorf("stderr %q, want %q", stderr.String(), want)
 	}
-	if code := Check(context.Background(), "sfsync-test", io.Discard, func(context.Context) error { return nil }); code != 0 {
+	stderr.Reset()
+	fail := func(context.Context, *Checklist) error { return errors.New("no transport") }
+	if code := Check(context.Background(), "sfsync-test", io.Discard, &stderr, fail); code != 1 || stderr.String() != "sfsync-test: no transport\n" {
+		t.Errorf("exit %d, stderr %q", code, stderr.String())
+	}
+	pass := func(_ context.Context, list *Checklist) error { list.Report(true, "fine"); return nil }
+	if code := Check(context.Background(), "sfsync-test", io.Discard, io.Discard, pass); code != 0 {
 		t.Errorf("exit %d", code)
 	}
 }

@@ -34,18 +34,10 @@ type Runtime struct {
 // SetDefaults gives the zero settings of r their defaults, the service's
 // shutdown timeout and metrics address among them.
 func (r *Runtime) SetDefaults(shutdownTimeout time.Duration, metricsAddr string) {
-	if r.ShutdownTimeout == 0 {
-		r.ShutdownTimeout = shutdownTimeout
-	}
-	if r.MetricsAddr == "" {
-		r.MetricsAddr = metricsAddr
-	}
-	if r.LogLevel == "" {
-		r.LogLevel = DefaultLogLevel
-	}
-	if r.LogFormat == "" {
-		r.LogFormat = DefaultLogFormat
-	}
+	SetDefault(&r.ShutdownTimeout, shutdownTimeout)
+	SetDefault(&r.MetricsAddr, metricsAddr)
+	SetDefault(&r.LogLevel, DefaultLogLevel)
+	SetDefault(&r.LogFormat, DefaultLogFormat)
 }
 
 // Check adds the problems of r to k, by their top-level key paths.

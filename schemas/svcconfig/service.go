@@ -20,6 +20,22 @@ type Service[C any] struct {
 	Check func(*C) []Problem
 }
 
+// Default returns the C with every default and nothing else.
+func (s Service[C]) Default() C {
+	var c C
+	s.Defaults(&c)
+	return c
+}
+
+// SetDefault sets *p to v when *p is the zero value: the defaulting of
+// one setting, for a Service's Defaults.
+func SetDefault[T comparable](p *T, v T) {
+	var zero T
+	if *p == zero {
+		*p = v
+	}
+}
+
 // Load reads the configuration file at path into a new C as [Load]
 // does: the file, then the environment overrides that lookup finds
 // (main passes os.LookupEnv), then Defaults and Check. Every problem is

@@ -31,15 +31,14 @@ const (
 // group: "sfsync:dedup:<group>:".
 func DefaultDedupPrefix(group string) string { return "sfsync:dedup:" + group + ":" }
 
-// EnvPrefix starts the name of every environment override: the key path
-// upper-cased, dots and underscores both becoming "_", e.g.
-// SFSYNC_CONSUMER_POSTGRES_URL for postgres.url.
-const EnvPrefix = "SFSYNC_CONSUMER_"
-
 // Config is the consumer's configuration, parsed once in main by [Load].
 // A Config is a plain value and not safe for concurrent mutation; its
 // String, GoString and LogValue never show a secret.
 type Config struct {
+	// Mapping is the mapping read from MappingFile by [Config.Validate];
+	// nil until then.
+	Mapping *mapping.Mapping `yaml:"-"`
+
 	// MappingFile is the mapping file (see package mapping), relative to
 	// the configuration file's directory; required.
 	MappingFile string `yaml:"mapping" svcconfig:"file"`
@@ -64,10 +63,6 @@ type Config struct {
 	// /metrics, /healthz and /readyz (the default is 127.0.0.1:9465,
 	// loopback only), then metrics_public, log_level and log_format.
 	svcconfig.Runtime `yaml:",inline"`
-
-	// Mapping is the mapping read from MappingFile by [Config.Validate];
-	// nil until then.
-	Mapping *mapping.Mapping `yaml:"-"`
 }
 
 // Kafka configures the Kafka client, the consumer group and its topics.
@@ -145,41 +140,23 @@ type Batch struct {
 
 // Default returns the configuration with every default and nothing else:
 // no mapping, brokers or database.
-func Default() Config {
-	var c Config
-	c.setDefaults()
-	return c
-}
+func Default() Config { return service.Default() }
 
 // setDefaults gives every zero field its default, as kafka-go's Writer
 // and watermill do. Kafka.Topics takes its default from the mapping, in
 // [Config.Validate].
 func (c *Config) setDefaults() {
-	def := func(s *string, v string) {
-		if *s == "" {
-			*s = v
-		}
-	}
-	defDur := func(p *time.Duration, v time.Duration) {
-		if *p == 0 {
-			*p = v
-		}
-	}
-	def(&c.Kafka.ClientID, DefaultKafkaClientID)
-	def(&c.Kafka.Group, DefaultGroup)
-	def(&c.Kafka.DeadLetterTopic, DefaultDeadLetterTopic)
-	def(&c.Kafka.RefetchTopic, DefaultRefetchTopic)
-	def(&c.Kafka.ReconcileTopic, DefaultReconcileTopic)
-	def(&c.Redis.Prefix, DefaultDedupPrefix(c.Kafka.Group))
-	defDur(&c.Redis.TTL, DefaultDedupTTL)
-	if c.Batch.Size == 0 {
-		c.Batch.Size = DefaultBatchSize
-	}
-	defDur(&c.Batch.Wait, DefaultBatchWait)
-	defDur(&c.Batch.Timeout, DefaultBatchTimeout)
-	if c.Batch.Lanes == 0 {
-		c.Batch.Lanes = DefaultBatchLanes
-	}
+	svcconfig.SetDefault(&c.Kafka.ClientID, DefaultKafkaClientID)
+	svcconfig.SetDefault(&c.Kafka.Group, DefaultGroup)
+	svcconfig.SetDefault(&c.Kafka.DeadLetterTopic, DefaultDeadLetterTopic)
+	svcconfig.SetDefault(&c.Kafka.RefetchTopic, DefaultRefetchTopic)
+	svcconfig.SetDefault(&c.Kafka.ReconcileTopic, DefaultReconcileTopic)
+	svcconfig.SetDefault(&c.Redis.Prefix, DefaultDedupPrefix(c.Kafka.Group))
+	svcconfig.SetDefault(&c.Redis.TTL, DefaultDedupTTL)
+	svcconfig.SetDefault(&c.Batch.Size, DefaultBatchSize)
+	svcconfig.SetDefault(&c.Batch.Wait, DefaultBatchWait)
+	svcconfig.SetDefault(&c.Batch.Timeout, DefaultBatchTimeout)
+	svcconfig.SetDefault(&c.Batch.Lanes, DefaultBatchLanes)
 	c.Runtime.SetDefaults(DefaultShutdownTimeout, DefaultMetricsAddr)
 }
 

@@ -4,6 +4,11 @@ import (
 	"github.com/sfsync/sfsync/schemas/svcconfig"
 )
 
+// EnvPrefix starts the name of every environment override: the key path
+// upper-cased, dots and underscores both becoming "_", e.g.
+// SFSYNC_CONSUMER_POSTGRES_URL for postgres.url.
+const EnvPrefix = "SFSYNC_CONSUMER_"
+
 // service is the consumer's configuration conventions: its environment
 // prefix, defaults and checks.
 var service = svcconfig.Service[Config]{Name: "consumer", EnvPrefix: EnvPrefix, Defaults: (*Config).setDefaults, Check: (*Config).check}

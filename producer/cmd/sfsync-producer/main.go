@@ -66,7 +66,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, lookup sv
 	ctx, log, stop := svcmain.Start(ctx, cfg, stderr)
 	defer stop()
 	if *check {
-		return svcmain.Check(ctx, program, stderr, func(ctx context.Context) error { return app.Check(ctx, cfg, stdout) })
+		return svcmain.Check(ctx, program, stdout, stderr, func(ctx context.Context, list *svcmain.Checklist) error { return app.Check(ctx, cfg, list) })
 	}
 	return svcmain.Serve(ctx, log, svcmain.Run{Name: program, Config: *path, Values: cfg}, func(ctx context.Context) error {
 		return app.Run(ctx, cfg, app.Options{CreateTopics: *createTopics}, log)

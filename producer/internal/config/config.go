@@ -39,15 +39,14 @@ const (
 	DefaultMetricsAddr        = "127.0.0.1:9464"
 )
 
-// EnvPrefix starts the name of every environment override: the key path
-// upper-cased, dots and underscores both becoming "_", e.g.
-// SFSYNC_PRODUCER_KAFKA_SASL_PASSWORD for kafka.sasl.password.
-const EnvPrefix = "SFSYNC_PRODUCER_"
-
 // Config is the producer's configuration, parsed once in main by [Load].
 // A Config is a plain value and not safe for concurrent mutation; its
 // String, GoString and LogValue never show a secret.
 type Config struct {
+	// Mapping is the mapping read from MappingFile by [Config.Validate];
+	// nil until then.
+	Mapping *mapping.Mapping `yaml:"-"`
+
 	// MappingFile is the mapping file (see package mapping), relative to
 	// the configuration file's directory; required.
 	MappingFile string `yaml:"mapping" svcconfig:"file"`
@@ -80,10 +79,6 @@ type Config struct {
 	// 127.0.0.1:9464, loopback only), then metrics_public, log_level and
 	// log_format.
 	svcconfig.Runtime `yaml:",inline"`
-
-	// Mapping is the mapping read from MappingFile by [Config.Validate];
-	// nil until then.
-	Mapping *mapping.Mapping `yaml:"-"`
 }
 
 // Salesforce configures the Pub/Sub API connection and its
@@ -185,50 +180,31 @@ type Subscription struct {
 
 // Default returns the configuration with every default and nothing else:
 // no mapping, brokers or credentials.
-func Default() Config {
-	var c Config
-	c.setDefaults()
-	return c
-}
+func Default() Config { return service.Default() }
 
 // setDefaults gives every zero field its default, as kafka-go's Writer
 // and watermill do.
 func (c *Config) setDefaults() {
-	def := func(s *string, v string) {
-		if *s == "" {
-			*s = v
-		}
-	}
-	defInt := func(p *int, v int) {
-		if *p == 0 {
-			*p = v
-		}
-	}
-	defDur := func(p *time.Duration, v time.Duration) {
-		if *p == 0 {
-			*p = v
-		}
-	}
-	def(&c.Salesforce.LoginURL, DefaultLoginURL)
-	def(&c.Salesforce.PubSubEndpoint, DefaultPubSubEndpoint)
-	defDur(&c.Salesforce.LimitsPollInterval, DefaultLimitsPollInterval)
-	def(&c.Kafka.ClientID, DefaultKafkaClientID)
-	def(&c.Kafka.RequiredAcks, DefaultRequiredAcks)
-	defInt(&c.Kafka.BatchSize, DefaultBatchSize)
-	defDur(&c.Kafka.BatchTimeout, DefaultBatchTimeout)
-	defInt(&c.Kafka.MaxInFlight, DefaultMaxInFlight)
-	def(&c.Kafka.CheckpointTopic, DefaultCheckpointTopic)
-	def(&c.Kafka.DeadLetterTopic, DefaultDeadLetterTopic)
-	def(&c.Kafka.DeadLetterReplayedTopic, c.Kafka.DeadLetterTopic+ReplayedSuffix)
-	def(&c.Replay.Policy, DefaultReplayPolicy)
-	def(&c.Replay.ReconcileTopic, DefaultReconcileTopic)
-	defInt(&c.Subscription.Capacity, DefaultCapacity)
-	def(&c.Subscription.Start, DefaultStart)
-	defDur(&c.Subscription.StallTimeout, DefaultStallTimeout)
-	defDur(&c.Subscription.BackoffMin, DefaultBackoffMin)
-	defDur(&c.Subscription.BackoffMax, DefaultBackoffMax)
-	defDur(&c.CheckpointInterval, DefaultCheckpointInterval)
-	defInt(&c.PartitionKeyCache, DefaultPartitionKeyCache)
+	svcconfig.SetDefault(&c.Salesforce.LoginURL, DefaultLoginURL)
+	svcconfig.SetDefault(&c.Salesforce.PubSubEndpoint, DefaultPubSubEndpoint)
+	svcconfig.SetDefault(&c.Salesforce.LimitsPollInterval, DefaultLimitsPollInterval)
+	svcconfig.SetDefault(&c.Kafka.ClientID, DefaultKafkaClientID)
+	svcconfig.SetDefault(&c.Kafka.RequiredAcks, DefaultRequiredAcks)
+	svcconfig.SetDefault(&c.Kafka.BatchSize, DefaultBatchSize)
+	svcconfig.SetDefault(&c.Kafka.BatchTimeout, DefaultBatchTimeout)
+	svcconfig.SetDefault(&c.Kafka.MaxInFlight, DefaultMaxInFlight)
+	svcconfig.SetDefault(&c.Kafka.CheckpointTopic, DefaultCheckpointTopic)
+	svcconfig.SetDefault(&c.Kafka.DeadLetterTopic, DefaultDeadLetterTopic)
+	svcconfig.SetDefault(&c.Kafka.DeadLetterReplayedTopic, c.Kafka.DeadLetterTopic+ReplayedSuffix)
+	svcconfig.SetDefault(&c.Replay.Policy, DefaultReplayPolicy)
+	svcconfig.SetDefault(&c.Replay.ReconcileTopic, DefaultReconcileTopic)
+	svcconfig.SetDefault(&c.Subscription.Capacity, DefaultCapacity)
+	svcconfig.SetDefault(&c.Subscription.Start, DefaultStart)
+	svcconfig.SetDefault(&c.Subscription.StallTimeout, DefaultStallTimeout)
+	svcconfig.SetDefault(&c.Subscription.BackoffMin, DefaultBackoffMin)
+	svcconfig.SetDefault(&c.Subscription.BackoffMax, DefaultBackoffMax)
+	svcconfig.SetDefault(&c.CheckpointInterval, DefaultCheckpointInterval)
+	svcconfig.SetDefault(&c.PartitionKeyCache, DefaultPartitionKeyCache)
 	c.Runtime.SetDefaults(DefaultShutdownTimeout, DefaultMetricsAddr)
 }
 

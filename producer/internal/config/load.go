@@ -4,6 +4,11 @@ import (
 	"github.com/sfsync/sfsync/schemas/svcconfig"
 )
 
+// EnvPrefix starts the name of every environment override: the key path
+// upper-cased, dots and underscores both becoming "_", e.g.
+// SFSYNC_PRODUCER_KAFKA_SASL_PASSWORD for kafka.sasl.password.
+const EnvPrefix = "SFSYNC_PRODUCER_"
+
 // service is the producer's configuration conventions: its environment
 // prefix, defaults and checks.
 var service = svcconfig.Service[Config]{Name: "producer", EnvPrefix: EnvPrefix, Defaults: (*Config).setDefaults, Check: (*Config).check}

@@ -4,6 +4,11 @@ import (
 	"github.com/sfsync/sfsync/schemas/svcconfig"
 )
 
+// EnvPrefix starts the name of every environment override: the key path
+// upper-cased, dots and underscores both becoming "_", e.g.
+// SFSYNC_RECONCILER_POSTGRES_URL for postgres.url.
+const EnvPrefix = "SFSYNC_RECONCILER_"
+
 // service is the reconciler's configuration conventions: its environment
 // prefix, defaults and checks.
 var service = svcconfig.Service[Config]{Name: "reconciler", EnvPrefix: EnvPrefix, Defaults: (*Config).setDefaults, Check: (*Config).check}

@@ -63,9 +63,13 @@ func (s Service[C]) Fixture(t testing.TB, text string) (path, dir string) {
 func (s Service[C]) example() string { return filepath.Join("..", "..", s.Name+".example.yaml") }
 
 // Suite runs the checks every service's configuration passes: the
-// example file and the base configuration load cleanly, problems are
-// placed by file and line and wrap [svcconfig.ErrInvalid], and
-// metrics_public governs the warning about a public metrics_addr.
+// example file and the base configuration load cleanly; the problems of
+// the shared settings (the file itself, the mapping, the brokers, the
+// process settings, the variables) are placed by file and line or
+// variable and wrap [svcconfig.ErrInvalid]; metrics_public governs the
+// warning about a public metrics_addr; no secret prints (see [Secrets]).
+// Base must start with the mapping, and have a kafka section with
+// brokers: [127.0.0.1:19092].
 func Suite[C Config](t *testing.T, s Service[C]) {
 	t.Helper()
 	t.Run("example file", func(t *testing.T) {
@@ -111,18 +115,38 @@ func Suite[C Config](t *testing.T, s Service[C]) {
 	})
 }
 
-// problems checks the problems every service reports alike.
+// problems checks the problems every service reports alike, placed in
+// the base configuration by the line of the key they name.
 func problems[C Config](t *testing.T, s Service[C]) {
-	line := func(after int) string { return strconv.Itoa(strings.Count(s.Base, "\n") + after) }
+	end := strings.Count(s.Base, "\n")
+	line := func(n int) string { return strconv.Itoa(n) }
+	kafka := line(strings.Count(s.Base[:strings.Index(s.Base, "kafka:\n")], "\n") + 1)
 	Problems(t, s, []svcconfigtest.Case{
+		{Scenario: "syntax error", YAML: "kafka:\n  brokers: [a:1\n", Want: "{{file}}:2: sequence end token ']' not found"},
 		{Scenario: "two documents", YAML: s.Base + "---\nlog_level: info\n",
-			Want: "{{file}}:" + line(2) + ": want one YAML document, found a second"},
+			Want: "{{file}}:" + line(end+2) + ": want one YAML document, found a second"},
 		{Scenario: "unknown key, near miss", YAML: s.Base + "log_levl: debug\n",
-			Want: "{{file}}:" + line(1) + ": log_levl: unknown key; did you mean log_level?"},
-		{Scenario: "bad value", YAML: s.Base + "log_format: xml\n",
-			Want: "{{file}}:" + line(1) + ": log_format: must be one of text, json, got \"xml\""},
+			Want: "{{file}}:" + line(end+1) + ": log_levl: unknown key; did you mean log_level?"},
+		{Scenario: "mapping missing", YAML: strings.Replace(s.Base, "mapping: {{mapping}}\n", "", 1),
+			Want: "{{file}}: mapping: is required: the mapping file naming the objects to sync"},
+		{Scenario: "mapping unreadable", YAML: strings.Replace(s.Base, "{{mapping}}", "nowhere.yaml", 1),
+			Want: "{{file}}:1: mapping: cannot read {{dir}}/nowhere.yaml: no such file or directory"},
+		{Scenario: "mapping invalid", YAML: strings.Replace(s.Base, "{{mapping}}", "bad-mapping.yaml", 1),
+			Want: "{{dir}}/bad-mapping.yaml:3:3: Account: missing fields\n" +
+				`{{dir}}/bad-mapping.yaml:5:5: Account: unknown key "fieldz" (did you mean fields?)`},
+		{Scenario: "brokers missing", YAML: strings.Replace(s.Base, "  brokers: [127.0.0.1:19092]\n", "  client_id: x\n", 1),
+			Want: "{{file}}:" + kafka + ": kafka.brokers: at least one broker host:port is required"},
+		{Scenario: "not a duration", YAML: s.Base + "shutdown_timeout: 30\n",
+			Want: "{{file}}:" + line(end+1) + `: shutdown_timeout: must be a duration such as 30s or 5m, got "30"`},
+		{Scenario: "process settings", YAML: s.Base + "shutdown_timeout: -1s\nmetrics_addr: 9999\nlog_level: verbose\nlog_format: xml\n",
+			Want: "{{file}}:" + line(end+1) + ": shutdown_timeout: must be > 0, got -1s\n" +
+				"{{file}}:" + line(end+2) + ": metrics_addr: must be host:port, got \"9999\"\n" +
+				"{{file}}:" + line(end+3) + ": log_level: must be one of debug, info, warn, error, got \"verbose\"\n" +
+				"{{file}}:" + line(end+4) + ": log_format: must be one of text, json, got \"xml\""},
 		{Scenario: "bad variable", YAML: s.Base, Env: map[string]string{s.EnvPrefix + "SHUTDOWN_TIMEOUT": "soon"},
 			Want: "$" + s.EnvPrefix + "SHUTDOWN_TIMEOUT: shutdown_timeout: must be a duration such as 30s or 5m, got \"soon\""},
+		{Scenario: "variable list", YAML: s.Base, Env: map[string]string{s.EnvPrefix + "KAFKA_BROKERS": "a:1,,b:2"},
+			Want: "$" + s.EnvPrefix + "KAFKA_BROKERS: kafka.brokers: must be a comma-separated list such as a:9092,b:9092, got an empty item"},
 	})
 }
 
@@ -247,6 +271,11 @@ func Fuzz[C Config](f *testing.F, s Service[C]) {
 		_ = c.String()
 	})
 }
+
+// StaticToken is the static-token form of the salesforce section, its
+// keys indented below "salesforce:": sfemu's development token, its REST
+// API on loopback and its org id, as in [LocalSalesforce].
+const StaticToken = "  access_token: sfemu-local-dev-token\n  instance_url: http://127.0.0.1:7012\n  org_id: 00D000000000001EAA\n"
 
 // LocalSalesforce sets s to what the example files of the producer and
 // the reconciler say: sfemu's Pub/Sub API (plaintext) and REST API on
