@@ -28,6 +28,14 @@ func NewFlags(program string, fs *flag.FlagSet) *Flags {
 	return f
 }
 
+// NewFlagSet returns the program's flag set, writing its messages to
+// stderr, with --version and --probe.
+func NewFlagSet(program string, stderr io.Writer) (*flag.FlagSet, *Flags) {
+	fs := flag.NewFlagSet(program, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return fs, NewFlags(program, fs)
+}
+
 // Parse parses args with fs, then answers --version on stdout and
 // --probe. When done, the program ends with code: 0 after -h or
 // --version, 2 on bad flags (fs said why on its output), the probe's

@@ -13,18 +13,6 @@ import (
 	"github.com/sfsync/sfsync/schemas/svcconfig"
 )
 
-// Load returns the configuration that load reads, or, when it fails,
-// nil and exit status 2, having written the error after the program's
-// name to stderr.
-func Load[C any](program string, stderr io.Writer, load func() (*C, error)) (*C, int) {
-	c, err := load()
-	if err != nil {
-		fmt.Fprintf(stderr, "%s: %v\n", program, err)
-		return nil, 2
-	}
-	return c, 0
-}
-
 // Config is what main needs of a service's configuration: its process
 // settings (those of an inlined [svcconfig.Runtime]) and the settings
 // that work but are unsafe outside development.
@@ -85,4 +73,49 @@ func Serve(ctx context.Context, log *slog.Logger, r Run, run func(context.Contex
 	}
 	log.Info(r.Stopped)
 	return 0
+}
+
+// Service is one service binary as its main describes it: its name, how
+// it reads its configuration, its --check and its run. It is a plain
+// value, safe for concurrent use once set.
+type Service[C Config] struct {
+	// Name is the binary's name, e.g. sfsync-consumer: it starts the
+	// messages.
+	Name string
+	// Load reads the configuration file at path, with the environment's
+	// overrides.
+	Load func(path string) (C, error)
+	// Check reports the service's --check checks on list; its error says
+	// what it could not check at all.
+	Check func(ctx context.Context, cfg C, list *Checklist) error
+	// Run runs the service until ctx ends.
+	Run func(ctx context.Context, cfg C, log *slog.Logger) error
+}
+
+// Config reads the configuration file at path. When it cannot, it
+// writes the error after Name on stderr and returns ok false and exit
+// status 2.
+func (s Service[C]) Config(path string, stderr io.Writer) (cfg C, code int, ok bool) {
+	cfg, err := s.Load(path)
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", s.Name, err)
+		return cfg, 2, false
+	}
+	return cfg, 0, true
+}
+
+// Main reads the configuration file at path and [Start]s, then runs
+// --check when check is set, else the service between its "starting"
+// and "stopped" lines (see [Serve]). It returns the exit status.
+func (s Service[C]) Main(ctx context.Context, path string, check bool, stdout, stderr io.Writer) int {
+	cfg, code, ok := s.Config(path, stderr)
+	if !ok {
+		return code
+	}
+	ctx, log, stop := Start(ctx, cfg, stderr)
+	defer stop()
+	if check {
+		return Check(ctx, s.Name, stdout, stderr, func(ctx context.Context, list *Checklist) error { return s.Check(ctx, cfg, list) })
+	}
+	return Serve(ctx, log, Run{Name: s.Name, Config: path, Values: cfg}, func(ctx context.Context) error { return s.Run(ctx, cfg, log) })
 }

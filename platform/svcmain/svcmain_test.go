@@ -4,8 +4,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"flag"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -36,10 +36,9 @@ func TestFlags(t *testing.T) {
 		t.Run(tc.scenario, func(t *testing.T) {
 			t.Parallel()
 			var stdout, stderr bytes.Buffer
-			fs := flag.NewFlagSet("sfsync-test", flag.ContinueOnError)
-			fs.SetOutput(&stderr)
+			fs, flags := NewFlagSet("sfsync-test", &stderr)
 			config := fs.String("config", "", "the configuration file")
-			code, done := NewFlags("sfsync-test", fs).Parse(context.Background(), fs, tc.args, &stdout, &stderr)
+			code, done := flags.Parse(context.Background(), fs, tc.args, &stdout, &stderr)
 			if code != tc.code || done != tc.done || *config != tc.configFlag {
 				t.Errorf("code %d, done %v, config %q; want %d, %v, %q (%s)", code, done, *config, tc.code, tc.done, tc.configFlag, stderr.String())
 			}
@@ -58,16 +57,29 @@ type config struct {
 
 func (c *config) Warnings() []string { return c.warnings }
 
-func TestLoad(t *testing.T) {
+func TestService(t *testing.T) {
 	t.Parallel()
-	var stderr bytes.Buffer
-	c, code := Load("sfsync-test", &stderr, func() (*config, error) { return nil, errors.New("bad") })
-	if c != nil || code != 2 || stderr.String() != "sfsync-test: bad\n" {
-		t.Errorf("%v, %d, %q", c, code, stderr.String())
+	var stdout, stderr, logs bytes.Buffer
+	s := Service[*config]{
+		Name: "sfsync-test",
+		Load: func(path string) (*config, error) {
+			if path == "bad.yaml" {
+				return nil, errors.New("bad")
+			}
+			return &config{Runtime: svcconfig.Runtime{LogLevel: "info", LogFormat: "text"}, warnings: []string{"careful"}}, nil
+		},
+		Check: func(_ context.Context, _ *config, list *Checklist) error { list.Report(true, "fine"); return nil },
+		Run:   func(ctx context.Context, _ *config, log *slog.Logger) error { log.Info("running"); return nil },
 	}
-	c, code = Load("sfsync-test", &stderr, func() (*config, error) { return &config{}, nil })
-	if c == nil || code != 0 {
-		t.Errorf("%v, %d", c, code)
+	if code := s.Main(context.Background(), "bad.yaml", false, &stdout, &stderr); code != 2 || stderr.String() != "sfsync-test: bad\n" {
+		t.Errorf("exit %d, stderr %q", code, stderr.String())
+	}
+	if code := s.Main(context.Background(), "good.yaml", true, &stdout, &logs); code != 0 || stdout.String() != "ok   fine\n" || !strings.Contains(logs.String(), "msg=careful") {
+		t.Errorf("check: exit %d, stdout %q, logs %q", code, stdout.String(), logs.String())
+	}
+	logs.Reset()
+	if code := s.Main(context.Background(), "good.yaml", false, &stdout, &logs); code != 0 || !strings.Contains(logs.String(), `msg="sfsync-test starting" config=good.yaml`) {
+		t.Errorf("run: exit %d, logs %q", code, logs.String())
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 
 	"github.com/sfsync/sfsync/consumer/internal/app"
@@ -29,11 +30,9 @@ func main() {
 // run is main with its dependencies passed in: exit status 0 on success,
 // 1 on a runtime failure, 2 on bad usage or configuration.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, lookup svcconfig.Lookup) int {
-	fs := flag.NewFlagSet(program, flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs, flags := svcmain.NewFlagSet(program, stderr)
 	path := fs.String("config", defaultConfig, "the configuration file (YAML; see consumer.example.yaml)")
 	check := fs.Bool("check", false, "validate the configuration, connect to Kafka, PostgreSQL and Redis, check the topics and the schema, and exit")
-	flags := svcmain.NewFlags(program, fs)
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: sfsync-consumer [--config FILE] [--check]\n"+
 			"       sfsync-consumer --version | --probe URL\n"+
@@ -59,26 +58,22 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, lookup sv
 		if rest[0] == "bootstrap" {
 			return bootstrap(ctx, rest[1:], *path, stderr, lookup)
 		}
-		return dlqSpec.Main(ctx, rest[1:], *path, stderr, dlqRunner(stdout, stderr, lookup))
+		return dlqSpec.Main(ctx, rest[1:], *path, stderr, dlqRunner(service(lookup), stdout, stderr))
 	}
-	cfg, code := load(*path, stderr, lookup)
-	if cfg == nil {
-		return code
-	}
-	ctx, log, stop := svcmain.Start(ctx, cfg, stderr)
-	defer stop()
-	if *check {
-		return svcmain.Check(ctx, program, stdout, stderr, func(ctx context.Context, list *svcmain.Checklist) error { return app.Check(ctx, cfg, list) })
-	}
-	return svcmain.Serve(ctx, log, svcmain.Run{Name: program, Config: *path, Values: cfg}, func(ctx context.Context) error {
-		return app.Run(ctx, cfg, log, nil)
-	})
+	return service(lookup).Main(ctx, *path, *check, stdout, stderr)
 }
 
-// load reads the configuration; on failure it returns nil and the exit
-// status.
-func load(path string, stderr io.Writer, lookup svcconfig.Lookup) (*config.Config, int) {
-	return svcmain.Load(program, stderr, func() (*config.Config, error) { return config.LoadEnv(path, lookup, os.Environ()) })
+// service is the consumer as svcmain runs it, reading the environment
+// with lookup.
+func service(lookup svcconfig.Lookup) svcmain.Service[*config.Config] {
+	return svcmain.Service[*config.Config]{
+		Name:  program,
+		Load:  func(path string) (*config.Config, error) { return config.LoadEnv(path, lookup, os.Environ()) },
+		Check: app.Check,
+		Run: func(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
+			return app.Run(ctx, cfg, log, nil)
+		},
+	}
 }
 
 // dlqSpec is the command line of "dlq list" and "dlq replay".
@@ -89,10 +84,10 @@ var dlqSpec = dlqcmd.Spec{
 
 // dlqRunner returns the consumer's "dlq list" and "dlq replay" over the
 // configuration file a command names.
-func dlqRunner(stdout, stderr io.Writer, lookup svcconfig.Lookup) func(string) (dlqcmd.Runner, int) {
+func dlqRunner(svc svcmain.Service[*config.Config], stdout, stderr io.Writer) func(string) (dlqcmd.Runner, int) {
 	return func(path string) (dlqcmd.Runner, int) {
-		cfg, code := load(path, stderr, lookup)
-		if cfg == nil {
+		cfg, code, ok := svc.Config(path, stderr)
+		if !ok {
 			return dlqcmd.Runner{}, code
 		}
 		return dlqcmd.Runner{
@@ -132,8 +127,8 @@ func bootstrap(ctx context.Context, args []string, path string, stderr io.Writer
 		fmt.Fprintf(stderr, "sfsync-consumer bootstrap: unexpected argument %q\n", fs.Arg(0))
 		return 2
 	}
-	cfg, code := load(*cfgPath, stderr, lookup)
-	if cfg == nil {
+	cfg, code, ok := service(lookup).Config(*cfgPath, stderr)
+	if !ok {
 		return code
 	}
 	ctx, log, stop := svcmain.Start(ctx, cfg, stderr)

@@ -2,9 +2,9 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 
 	"github.com/sfsync/sfsync/platform/dlqcmd"
@@ -25,12 +25,10 @@ func main() {
 // run is main with its dependencies passed in: exit status 0 on success,
 // 1 on a runtime failure, 2 on bad flags or configuration.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, lookup svcconfig.Lookup) int {
-	fs := flag.NewFlagSet(program, flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs, flags := svcmain.NewFlagSet(program, stderr)
 	path := fs.String("config", "", "the configuration file (YAML; see producer.example.yaml); required")
 	check := fs.Bool("check", false, "validate the configuration, connect to Salesforce and Kafka, check the topics, and exit")
 	createTopics := fs.Int("create-topics", 0, "create the mapping's missing Kafka topics with this many partitions (local runs)")
-	flags := svcmain.NewFlags(program, fs)
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: sfsync-producer --config FILE [--check] [--create-topics N]\n"+
 			"       sfsync-producer --version | --probe URL\n"+
@@ -52,31 +50,25 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, lookup sv
 			fmt.Fprintln(stderr, "sfsync-producer: --check and --create-topics do not go with dlq")
 			return 2
 		}
-		return dlqSpec.Main(ctx, rest[1:], *path, stderr, dlqRunner(stdout, stderr, lookup))
+		return dlqSpec.Main(ctx, rest[1:], *path, stderr, dlqRunner(service(lookup), stdout, stderr))
 	}
 	if *path == "" {
 		fmt.Fprintln(stderr, "sfsync-producer: --config is required")
 		fs.Usage()
 		return 2
 	}
-	cfg, code := load(*path, stderr, lookup)
-	if cfg == nil {
-		return code
-	}
-	ctx, log, stop := svcmain.Start(ctx, cfg, stderr)
-	defer stop()
-	if *check {
-		return svcmain.Check(ctx, program, stdout, stderr, func(ctx context.Context, list *svcmain.Checklist) error { return app.Check(ctx, cfg, list) })
-	}
-	return svcmain.Serve(ctx, log, svcmain.Run{Name: program, Config: *path, Values: cfg}, func(ctx context.Context) error {
+	svc := service(lookup)
+	svc.Run = func(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		return app.Run(ctx, cfg, app.Options{CreateTopics: *createTopics}, log)
-	})
+	}
+	return svc.Main(ctx, *path, *check, stdout, stderr)
 }
 
-// load reads the configuration and refuses unknown SFSYNC_PRODUCER_
-// variables; on failure it returns nil and the exit status.
-func load(path string, stderr io.Writer, lookup svcconfig.Lookup) (*config.Config, int) {
-	return svcmain.Load(program, stderr, func() (*config.Config, error) { return config.LoadEnv(path, lookup, os.Environ()) })
+// service is the producer as svcmain reads its configuration, with
+// lookup, and checks it; its Run is main's.
+func service(lookup svcconfig.Lookup) svcmain.Service[*config.Config] {
+	load := func(path string) (*config.Config, error) { return config.LoadEnv(path, lookup, os.Environ()) }
+	return svcmain.Service[*config.Config]{Name: program, Load: load, Check: app.Check}
 }
 
 // dlqSpec is the command line of "dlq list" and "dlq replay".
@@ -87,10 +79,10 @@ var dlqSpec = dlqcmd.Spec{
 
 // dlqRunner returns the producer's "dlq list" and "dlq replay" over the
 // configuration file a command names.
-func dlqRunner(stdout, stderr io.Writer, lookup svcconfig.Lookup) func(string) (dlqcmd.Runner, int) {
+func dlqRunner(svc svcmain.Service[*config.Config], stdout, stderr io.Writer) func(string) (dlqcmd.Runner, int) {
 	return func(path string) (dlqcmd.Runner, int) {
-		cfg, code := load(path, stderr, lookup)
-		if cfg == nil {
+		cfg, code, ok := svc.Config(path, stderr)
+		if !ok {
 			return dlqcmd.Runner{}, code
 		}
 		list := func(ctx context.Context, c dlqcmd.Command) error {

@@ -54,8 +54,9 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer, environ [
 	if done {
 		return code
 	}
-	cfg, code := svcmain.Load(program, stderr, func() (*config.Config, error) { return loadConfig(inv, environ) })
-	if cfg == nil {
+	svc := svcmain.Service[*config.Config]{Name: program, Load: func(string) (*config.Config, error) { return loadConfig(inv, environ) }}
+	cfg, code, ok := svc.Config(inv.path, stderr)
+	if !ok {
 		return code
 	}
 	ctx, log, stop := svcmain.Start(ctx, cfg, stderr)
