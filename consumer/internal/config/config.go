@@ -6,7 +6,6 @@ import (
 
 	"github.com/sfsync/sfsync/platform/kafkaconf"
 	"github.com/sfsync/sfsync/platform/registry"
-	"github.com/sfsync/sfsync/schemas/mapping"
 	"github.com/sfsync/sfsync/schemas/svcconfig"
 )
 
@@ -35,13 +34,9 @@ func DefaultDedupPrefix(group string) string { return "sfsync:dedup:" + group + 
 // A Config is a plain value and not safe for concurrent mutation; its
 // String, GoString and LogValue never show a secret.
 type Config struct {
-	// Mapping is the mapping read from MappingFile by [Config.Validate];
-	// nil until then.
-	Mapping *mapping.Mapping `yaml:"-"`
-
-	// MappingFile is the mapping file (see package mapping), relative to
-	// the configuration file's directory; required.
-	MappingFile string `yaml:"mapping" svcconfig:"file"`
+	// MappingSection holds the mapping file (key mapping) and the
+	// mapping read from it by [Config.Validate], nil until then.
+	svcconfig.MappingSection `yaml:",inline"`
 	// Kafka says where envelopes come from and dead letters go.
 	Kafka Kafka `yaml:"kafka"`
 	// SchemaRegistry, when its url is set, makes the envelope topics and

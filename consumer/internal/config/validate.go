@@ -24,7 +24,7 @@ func (c *Config) Validate() error { return service.Validate(c) }
 // topics.
 func (c *Config) check() []svcconfig.Problem {
 	k := &svcconfig.Checker{}
-	c.Mapping = k.Mapping("mapping", c.MappingFile)
+	c.MappingSection.Check(k)
 	k.Add(c.Kafka.Conn.Problems()...)
 	k.Add(c.Kafka.Conn.SecurityProblems()...)
 	k.Add(c.SchemaRegistry.Problems()...)

@@ -8,7 +8,6 @@ import (
 	"github.com/sfsync/sfsync/platform/registry"
 	"github.com/sfsync/sfsync/salesforce/oauth"
 	"github.com/sfsync/sfsync/salesforce/pubsub"
-	"github.com/sfsync/sfsync/schemas/mapping"
 	"github.com/sfsync/sfsync/schemas/svcconfig"
 )
 
@@ -43,13 +42,9 @@ const (
 // A Config is a plain value and not safe for concurrent mutation; its
 // String, GoString and LogValue never show a secret.
 type Config struct {
-	// Mapping is the mapping read from MappingFile by [Config.Validate];
-	// nil until then.
-	Mapping *mapping.Mapping `yaml:"-"`
-
-	// MappingFile is the mapping file (see package mapping), relative to
-	// the configuration file's directory; required.
-	MappingFile string `yaml:"mapping" svcconfig:"file"`
+	// MappingSection holds the mapping file (key mapping) and the
+	// mapping read from it by [Config.Validate], nil until then.
+	svcconfig.MappingSection `yaml:",inline"`
 	// Salesforce says where events come from and how to authenticate.
 	Salesforce Salesforce `yaml:"salesforce"`
 	// Kafka says where records go.

@@ -25,7 +25,7 @@ func (c *Config) Validate() error { return service.Validate(c) }
 // check returns the problems of c and loads c.Mapping.
 func (c *Config) check() []svcconfig.Problem {
 	k := &svcconfig.Checker{}
-	c.Mapping = k.Mapping("mapping", c.MappingFile)
+	c.MappingSection.Check(k)
 	c.Salesforce.check(k)
 	c.Kafka.check(k)
 	k.Add(c.SchemaRegistry.Problems()...)

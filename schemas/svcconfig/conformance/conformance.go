@@ -253,23 +253,32 @@ func Fuzz[C Config](f *testing.F, s Service[C]) {
 	name := filepath.Join(f.TempDir(), s.Name+".yaml")
 	f.Fuzz(func(t *testing.T, data string) {
 		c, err := s.Parse(name, []byte(data), nil)
-		if err != nil {
-			var ve *svcconfig.ValidationError
-			if !errors.As(err, &ve) || len(ve.Problems) == 0 {
-				t.Fatalf("error %T %v", err, err)
-			}
-			for _, p := range ve.Problems {
-				if p.Where == "" && p.Path == "" || p.Message == "" {
-					t.Fatalf("unplaced problem %+v", p)
-				}
-			}
-			return
-		}
-		if err := c.Validate(); err != nil {
-			t.Fatalf("Parse accepted what Validate refuses: %v", err)
-		}
-		_ = c.String()
+		Parsed(t, err, func() error { _ = c.String(); return c.Validate() })
 	})
+}
+
+// Parsed checks what a parser made of arbitrary text: its error must be
+// a *[svcconfig.ValidationError] whose every problem names a place or a
+// key and says something; without an error, check (the checks, after
+// formatting the configuration) must pass, as Parse accepts only what
+// they accept.
+func Parsed(t *testing.T, err error, check func() error) {
+	t.Helper()
+	if err == nil {
+		if err := check(); err != nil {
+			t.Fatalf("Parse accepted what the checks refuse: %v", err)
+		}
+		return
+	}
+	var ve *svcconfig.ValidationError
+	if !errors.As(err, &ve) || len(ve.Problems) == 0 {
+		t.Fatalf("error %T %v", err, err)
+	}
+	for _, p := range ve.Problems {
+		if p.Where == "" && p.Path == "" || p.Message == "" {
+			t.Fatalf("unplaced problem %+v", p)
+		}
+	}
 }
 
 // StaticToken is the static-token form of the salesforce section, its

@@ -1,6 +1,10 @@
 package svcconfig
 
-import "time"
+import (
+	"time"
+
+	"github.com/sfsync/sfsync/schemas/mapping"
+)
 
 // Defaults of the [Runtime] settings every service shares; the shutdown
 // timeout and the metrics address are each service's own.
@@ -55,3 +59,19 @@ func (r *Runtime) MetricsWarnings() []string { return MetricsWarnings(r.MetricsA
 // Process returns r: the process settings of the configuration that
 // inlines r, for code that takes any service's configuration.
 func (r *Runtime) Process() *Runtime { return r }
+
+// MappingSection is the setting every service's configuration starts
+// with, inlined (`yaml:",inline"`) first in its Config: the mapping file
+// and, once checked, the mapping it holds.
+type MappingSection struct {
+	// Mapping is the mapping read from MappingFile by Check; nil until
+	// then.
+	Mapping *mapping.Mapping `yaml:"-"`
+	// MappingFile is the mapping file (see package mapping), relative to
+	// the configuration file's directory; required.
+	MappingFile string `yaml:"mapping" svcconfig:"file"`
+}
+
+// Check reads and checks the mapping file into m.Mapping, adding its
+// problems to k.
+func (m *MappingSection) Check(k *Checker) { m.Mapping = k.Mapping("mapping", m.MappingFile) }
