@@ -14,18 +14,15 @@ import (
 // base is a valid configuration of five lines; cases append to it.
 const base = "mapping: {{mapping}}\npostgres:\n  url: postgres://sfsync@127.0.0.1:15432/sfsync?sslmode=disable\nkafka:\n  brokers: [127.0.0.1:19092]\n"
 
-// example checks what the example file loads as, for the suite.
-func example(t *testing.T, c *Config) {
+// example returns what the example file loads as, and checks c's
+// defaults, for the suite.
+func example(t *testing.T, c *Config) *Config {
 	want := Default()
-	want.MappingFile = filepath.Join("..", "..", "..", "schemas", "mappings", "territory.yaml")
+	want.MappingSection = c.MappingSection // its file taken from the example's directory, as svcconfig tests
 	want.Kafka.Brokers = []string{"127.0.0.1:19092"}
 	want.Kafka.Topics = []string{"sfsync.territory2model", "sfsync.territory2", "sfsync.userterritory2association", "sfsync.objectterritory2association", "sfsync.account"}
 	want.Postgres.URL = "postgres://sfsync@127.0.0.1:15432/sfsync?sslmode=disable"
 	want.Redis.URL = "redis://127.0.0.1:16379/0"
-	want.Mapping = c.Mapping
-	if !reflect.DeepEqual(*c, want) {
-		t.Errorf("got  %v\nwant %v", c, want)
-	}
 	if c.Redis.Prefix != "sfsync:dedup:sfsync-consumer:" || c.Redis.TTL != 72*time.Hour || c.Batch.Size != 1000 || c.Batch.Wait != 50*time.Millisecond ||
 		c.ShutdownTimeout != 10*time.Second || c.Kafka.DeadLetterTopic != "sfsync.consumer.dead-letter" || c.Kafka.RefetchTopic != "sfsync.refetch" {
 		t.Errorf("defaults: %v", c)
@@ -33,6 +30,7 @@ func example(t *testing.T, c *Config) {
 	if tr, err := c.Kafka.Transport(); err != nil || tr.TLS != nil || tr.SASL != nil || tr.ClientID != "sfsync-consumer" {
 		t.Errorf("transport %+v, %v", tr, err)
 	}
+	return &want
 }
 
 func TestLoadProblems(t *testing.T) {
@@ -94,8 +92,8 @@ func TestLoadProblems(t *testing.T) {
 
 func TestEnvOverrides(t *testing.T) {
 	t.Parallel()
-	path, dir := fixture(t, base+"  group: from-file\nbatch:\n  size: 10\n")
-	c, err := Load(path, env(map[string]string{
+	path, dir := suite.Fixture(t, base+"  group: from-file\nbatch:\n  size: 10\n")
+	c, err := Load(path, svcconfigtest.Env(map[string]string{
 		"SFSYNC_CONSUMER_KAFKA_BROKERS":     " a:9092, b:9092 ",
 		"SFSYNC_CONSUMER_KAFKA_GROUP":       "replicas",
 		"SFSYNC_CONSUMER_KAFKA_TOPICS":      "sfsync.account",
@@ -164,7 +162,7 @@ func TestCleartextWarnings(t *testing.T) {
 			"redis.url: redis:// sends the password unencrypted to cache.example.com:6379; use rediss://",
 		}},
 	} {
-		path, _ := fixture(t, "mapping: {{mapping}}\nkafka:\n  brokers: [127.0.0.1:19092]\npostgres:\n  url: "+tc.postgres+"\nredis:\n  url: "+tc.redis+"\n")
+		path, _ := suite.Fixture(t, "mapping: {{mapping}}\nkafka:\n  brokers: [127.0.0.1:19092]\npostgres:\n  url: "+tc.postgres+"\nredis:\n  url: "+tc.redis+"\n")
 		c, err := Load(path, nil)
 		if err != nil {
 			t.Fatalf("%s: %v", tc.scenario, err)

@@ -4,7 +4,6 @@ import (
 	"testing"
 
 	"github.com/sfsync/sfsync/schemas/svcconfig/conformance"
-	"github.com/sfsync/sfsync/schemas/svcconfig/svcconfigtest"
 )
 
 // suite describes the consumer's configuration to the checks every
@@ -23,6 +22,3 @@ func TestConformance(t *testing.T) { t.Parallel(); conformance.Suite(t, suite) }
 // FuzzLoad fuzzes Parse with the shared checks and the consumer's own
 // corner cases.
 func FuzzLoad(f *testing.F) { conformance.Fuzz(f, suite) }
-
-// env returns a lookup function over m; fixture writes a consumer.yaml.
-var env, fixture = svcconfigtest.Env, suite.Fixture

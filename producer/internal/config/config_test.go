@@ -15,16 +15,13 @@ import (
 	"github.com/sfsync/sfsync/schemas/svcconfig/svcconfigtest"
 )
 
-// example checks what the example file loads as, for the suite.
-func example(t *testing.T, c *Config) {
+// example returns what the example file loads as, and checks c's
+// defaults, for the suite.
+func example(t *testing.T, c *Config) *Config {
 	want := Default()
-	want.MappingFile = filepath.Join("..", "..", "..", "schemas", "mappings", "territory.yaml")
+	want.MappingSection = c.MappingSection // its file taken from the example's directory, as svcconfig tests
 	conformance.LocalSalesforce(&want.Salesforce.Salesforce)
 	want.Kafka.Brokers = []string{"127.0.0.1:19092"}
-	want.Mapping = c.Mapping
-	if !reflect.DeepEqual(*c, want) {
-		t.Errorf("got  %v\nwant %v", c, want)
-	}
 	if c.Mapping == nil || len(c.Mapping.Topics()) == 0 {
 		t.Errorf("mapping not loaded: %v", c.Mapping)
 	}
@@ -34,12 +31,13 @@ func example(t *testing.T, c *Config) {
 	if tr, err := c.Kafka.Transport(); err != nil || tr.TLS != nil || tr.SASL != nil || tr.ClientID != "sfsync-producer" {
 		t.Errorf("transport %+v, %v", tr, err)
 	}
+	return &want
 }
 
 func TestEnvOverrides(t *testing.T) {
 	t.Parallel()
-	path, dir := fixture(t, base+"  batch_size: 10\n  tls:\n    enabled: true\n    ca_file: ca.pem\n")
-	c, err := Load(path, env(map[string]string{
+	path, dir := suite.Fixture(t, base+"  batch_size: 10\n  tls:\n    enabled: true\n    ca_file: ca.pem\n")
+	c, err := Load(path, svcconfigtest.Env(map[string]string{
 		"SFSYNC_PRODUCER_KAFKA_BROKERS":                   " a:9092, b:9092 ",
 		"SFSYNC_PRODUCER_KAFKA_BATCH_SIZE":                "", // back to the default
 		"SFSYNC_PRODUCER_KAFKA_BATCH_TIMEOUT":             "20ms",
@@ -76,7 +74,7 @@ func TestEnvOverrides(t *testing.T) {
 func TestApplyEnv(t *testing.T) {
 	t.Parallel()
 	c := Default()
-	err := c.ApplyEnv(env(map[string]string{"SFSYNC_PRODUCER_SUBSCRIPTION_STALL_TIMEOUT": "10m", "SFSYNC_PRODUCER_SALESFORCE_PLAINTEXT": "yes"}))
+	err := c.ApplyEnv(svcconfigtest.Env(map[string]string{"SFSYNC_PRODUCER_SUBSCRIPTION_STALL_TIMEOUT": "10m", "SFSYNC_PRODUCER_SALESFORCE_PLAINTEXT": "yes"}))
 	want := `$SFSYNC_PRODUCER_SALESFORCE_PLAINTEXT: salesforce.plaintext: must be true or false, got "yes"`
 	if err == nil || err.Error() != want || !errors.Is(err, svcconfig.ErrInvalid) {
 		t.Errorf("got %v, want %s", err, want)
@@ -95,7 +93,7 @@ func TestApplyEnv(t *testing.T) {
 func TestValidateWithoutSource(t *testing.T) {
 	t.Parallel()
 	c := Default()
-	c.MappingFile = territoryMapping()
+	c.MappingFile = svcconfigtest.MappingFile()
 	c.Salesforce.AccessToken = "t"
 	c.Salesforce.InstanceURL = "http://127.0.0.1:7012"
 	c.Salesforce.OrgID = "00D000000000001"
@@ -115,7 +113,7 @@ func TestValidateWithoutSource(t *testing.T) {
 func TestGrantFiles(t *testing.T) {
 	t.Parallel()
 	for _, key := range []string{"pkcs1.key", "pkcs8.key"} {
-		path, dir := fixture(t, sf+"  grant: jwt_bearer\n  client_id: app\n  username: u@x\n  private_key_file: "+key+"\n  login_url: https://test.salesforce.com\n")
+		path, dir := suite.Fixture(t, sf+"  grant: jwt_bearer\n  client_id: app\n  username: u@x\n  private_key_file: "+key+"\n  login_url: https://test.salesforce.com\n")
 		c, err := Load(path, nil)
 		if err != nil {
 			t.Fatal(err)
@@ -127,7 +125,7 @@ func TestGrantFiles(t *testing.T) {
 			t.Errorf("%s: %v, %v", key, oc, err)
 		}
 	}
-	path, dir := fixture(t, sf+"  grant: client_credentials\n  client_id: app\n  client_secret: cs-secret-value\n  login_url: https://acme.my.salesforce.com\n  ca_file: ca.pem\n")
+	path, dir := suite.Fixture(t, sf+"  grant: client_credentials\n  client_id: app\n  client_secret: cs-secret-value\n  login_url: https://acme.my.salesforce.com\n  ca_file: ca.pem\n")
 	c, err := Load(path, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -179,8 +177,8 @@ func TestLimitsPollInterval(t *testing.T) {
 	} {
 		t.Run(tc.scenario, func(t *testing.T) {
 			t.Parallel()
-			path, _ := fixture(t, tc.yaml)
-			c, err := Load(path, env(tc.env))
+			path, _ := suite.Fixture(t, tc.yaml)
+			c, err := Load(path, svcconfigtest.Env(tc.env))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -4,7 +4,6 @@ import (
 	"testing"
 
 	"github.com/sfsync/sfsync/schemas/svcconfig/conformance"
-	"github.com/sfsync/sfsync/schemas/svcconfig/svcconfigtest"
 )
 
 // suite describes the producer's configuration to the checks every
@@ -19,7 +18,3 @@ func TestConformance(t *testing.T) { t.Parallel(); conformance.Suite(t, suite) }
 // FuzzLoad fuzzes Parse with the shared checks and the producer's own
 // corner cases.
 func FuzzLoad(f *testing.F) { conformance.Fuzz(f, suite) }
-
-// The shared fixtures: the bundled mapping, a lookup function over a
-// map, and a producer.yaml beside the key and certificate files.
-var territoryMapping, env, fixture = svcconfigtest.MappingFile, svcconfigtest.Env, suite.Fixture

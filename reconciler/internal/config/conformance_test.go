@@ -4,7 +4,6 @@ import (
 	"testing"
 
 	"github.com/sfsync/sfsync/schemas/svcconfig/conformance"
-	"github.com/sfsync/sfsync/schemas/svcconfig/svcconfigtest"
 )
 
 // suite describes the reconciler's configuration to the checks every
@@ -19,6 +18,3 @@ func TestConformance(t *testing.T) { t.Parallel(); conformance.Suite(t, suite) }
 // FuzzLoad fuzzes Parse with the shared checks and the reconciler's own
 // corner cases.
 func FuzzLoad(f *testing.F) { conformance.Fuzz(f, suite) }
-
-// env returns a lookup function over m; fixture writes a reconciler.yaml.
-var env, fixture = svcconfigtest.Env, suite.Fixture

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -41,9 +42,9 @@ type Service[C Config] struct {
 	Load func(path string, lookup func(string) (string, bool)) (C, error)
 	// Parse is the service's Parse.
 	Parse func(name string, data []byte, lookup func(string) (string, bool)) (C, error)
-	// Example, when set, checks what the example file loads as, beyond
-	// loading cleanly without warnings.
-	Example func(t *testing.T, c C)
+	// Example, when set, returns what the example file must load as,
+	// given what it loaded as, c, and may check c further.
+	Example func(t *testing.T, c C) (want C)
 	// Secrets, when set, is checked by [SecretsNeverShow].
 	Secrets *Secrets[C]
 	// Seeds are the service's own corner cases for [Fuzz].
@@ -84,8 +85,11 @@ func Suite[C Config](t *testing.T, s Service[C]) {
 		if err := c.Validate(); err != nil {
 			t.Errorf("Validate after Load: %v", err)
 		}
-		if s.Example != nil {
-			s.Example(t, c)
+		if s.Example == nil {
+			return
+		}
+		if want := s.Example(t, c); !reflect.DeepEqual(c, want) {
+			t.Errorf("got  %v\nwant %v", c, want)
 		}
 	})
 	t.Run("base", func(t *testing.T) {
