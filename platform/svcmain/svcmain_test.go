@@ -89,7 +89,8 @@ func TestStartServe(t *testing.T) {
 	var logs bytes.Buffer
 	ctx, log, stop := Start(context.Background(), cfg, &logs)
 	defer stop()
-	if ctx.Err() != nil || !strings.Contains(logs.String(), `level=WARN msg="metrics_addr: public"`) {
+	log.Debug("hidden")
+	if ctx.Err() != nil || !strings.Contains(logs.String(), `level=WARN msg="metrics_addr: public"`) || strings.Contains(logs.String(), "hidden") {
 		t.Errorf("logs %q", logs.String())
 	}
 	log = Logger(&config{Runtime: svcconfig.Runtime{LogLevel: "info", LogFormat: "json"}}, &logs)

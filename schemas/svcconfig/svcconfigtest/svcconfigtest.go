@@ -1,7 +1,3 @@
-// Package svcconfigtest holds the fixtures that the configuration tests
-// of every sfsync service share: key and certificate files, an
-// environment lookup over a map, and configuration files beside the
-// bundled mapping. It is for tests only.
 package svcconfigtest
 
 import (
