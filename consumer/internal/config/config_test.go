@@ -60,10 +60,6 @@ func TestLoadProblems(t *testing.T) {
 		{Scenario: "own topics clash", YAML: base + "  refetch_topic: sfsync.consumer.dead-letter\n",
 			Want: `{{file}}:6: kafka.refetch_topic: "sfsync.consumer.dead-letter" is already kafka.dead_letter_topic`},
 
-		// Kafka security.
-		{Scenario: "msk iam without tls", YAML: base + "  sasl: {mechanism: AWS_MSK_IAM, aws_region: eu-west-1}\n",
-			Want: "{{file}}:4: kafka.tls.enabled: must be true with mechanism AWS_MSK_IAM: MSK's IAM listener (port 9098) is TLS only"},
-
 		// The stores.
 		{Scenario: "postgres missing", YAML: strings.Replace(base, "postgres:\n  url: postgres://sfsync@127.0.0.1:15432/sfsync?sslmode=disable\n", "", 1),
 			Want: `{{file}}: postgres.url: is required: the database to apply the records to, such as postgres://sfsync@127.0.0.1:5432/sfsync`},

@@ -104,8 +104,6 @@ func TestLoadProblems(t *testing.T) {
 				"{{file}}:10: kafka.batch_size: must be >= 1, got -1\n" +
 				"{{file}}:11: kafka.batch_timeout: must be > 0, got -5ms\n" +
 				"{{file}}:12: kafka.max_in_flight: must be >= 1, got -3"},
-		{Scenario: "sasl mechanism unknown", YAML: base + "  sasl:\n    mechanism: SCRAM\n",
-			Want: `{{file}}:9: kafka.sasl.mechanism: must be one of PLAIN, SCRAM-SHA-256, SCRAM-SHA-512, AWS_MSK_IAM, got "SCRAM"`},
 		{Scenario: "topics", YAML: base + "  checkpoint_topic: sfsync checkpoints\n  dead_letter_topic: sfsync.reconcile-requests\n  topic_partitions_expected: {\"a/b\": 0}\n",
 			Want: "{{file}}:8: kafka.checkpoint_topic: must be a Kafka topic name (1 to 249 of a-z A-Z 0-9 . _ -), got \"sfsync checkpoints\"\n" +
 				"{{file}}:10: kafka.topic_partitions_expected[\"a/b\"]: must be a Kafka topic name (1 to 249 of a-z A-Z 0-9 . _ -), got \"a/b\"\n" +

@@ -21,10 +21,10 @@ const base = "mapping: {{mapping}}\nsalesforce:\n" + conformance.StaticToken +
 // defaults, for the suite.
 func example(t *testing.T, c *Config) *Config {
 	want := Default()
-	want.MappingSection = c.MappingSection // its file taken from the example's directory, as svcconfig tests
-	conformance.LocalSalesforce(&want.Salesforce.Salesforce)
-	want.Kafka.Brokers = []string{"127.0.0.1:19092"}
 	want.Postgres.URL = "postgres://sfsync@127.0.0.1:15432/sfsync?sslmode=disable"
+	want.Kafka.Brokers = []string{"127.0.0.1:19092"}
+	conformance.LocalSalesforce(&want.Salesforce.Salesforce)
+	want.MappingSection = c.MappingSection // its file taken from the example's directory, as svcconfig tests
 	k := c.Kafka
 	if k.ClientID != "sfsync-reconciler" || k.Group != "sfsync-reconciler" || k.RefetchTopic != "sfsync.refetch" || k.ReconcileTopic != "sfsync.reconcile-requests" ||
 		k.CheckpointTopic != "sfsync.checkpoints" || k.CompactedSuffix != ".latest" || c.CompactedTopic("sfsync.account") != "sfsync.account.latest" {
@@ -109,9 +109,6 @@ func TestLoadProblems(t *testing.T) {
 		{Scenario: "salesforce jwt bearer incomplete", YAML: strings.Replace(base, conformance.StaticToken, "  grant: jwt_bearer\n  client_id: app\n  private_key_file: none.key\n", 1),
 			Want: "{{file}}:2: salesforce.username: is required with grant jwt_bearer: the integration user, the JWT's subject\n" +
 				"{{file}}:5: salesforce.private_key_file: cannot read {{dir}}/none.key: no such file or directory"},
-		{Scenario: "kafka security", YAML: base + "  sasl: {mechanism: AWS_MSK_IAM}\n",
-			Want: "{{file}}:8: kafka.tls.enabled: must be true with mechanism AWS_MSK_IAM: MSK's IAM listener (port 9098) is TLS only\n" +
-				"{{file}}:10: kafka.sasl.aws_region: is required with mechanism AWS_MSK_IAM"},
 		{Scenario: "topics", YAML: base + "  group: \" g\"\n  refetch_topic: sfsync.account\n  reconcile_topic: \"a b\"\n  checkpoint_topic: sfsync.refetch\n",
 			Want: "{{file}}:10: kafka.group: must be a consumer group id without surrounding spaces, got \" g\"\n" +
 				"{{file}}:11: kafka.refetch_topic: \"sfsync.account\" is already the mapping's topic of Account\n" +

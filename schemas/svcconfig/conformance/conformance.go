@@ -69,7 +69,7 @@ func (s Service[C]) example() string { return filepath.Join("..", "..", s.Name+"
 // process settings, the variables) are placed by file and line or
 // variable and wrap [svcconfig.ErrInvalid]; metrics_public governs the
 // warning about a public metrics_addr; no secret prints (see [Secrets]).
-// Base must start with the mapping, and have a kafka section with
+// Base must start with the mapping and end with the kafka section, with
 // brokers: [127.0.0.1:19092].
 func Suite[C Config](t *testing.T, s Service[C]) {
 	t.Helper()
@@ -140,6 +140,8 @@ func problems[C Config](t *testing.T, s Service[C]) {
 				`{{dir}}/bad-mapping.yaml:5:5: Account: unknown key "fieldz" (did you mean fields?)`},
 		{Scenario: "brokers missing", YAML: strings.Replace(s.Base, "  brokers: [127.0.0.1:19092]\n", "  client_id: x\n", 1),
 			Want: "{{file}}:" + kafka + ": kafka.brokers: at least one broker host:port is required"},
+		{Scenario: "kafka security", YAML: s.Base + "  sasl: {mechanism: AWS_MSK_IAM, aws_region: eu-west-1}\n",
+			Want: "{{file}}:" + kafka + ": kafka.tls.enabled: must be true with mechanism AWS_MSK_IAM: MSK's IAM listener (port 9098) is TLS only"},
 		{Scenario: "not a duration", YAML: s.Base + "shutdown_timeout: 30\n",
 			Want: "{{file}}:" + line(end+1) + `: shutdown_timeout: must be a duration such as 30s or 5m, got "30"`},
 		{Scenario: "process settings", YAML: s.Base + "shutdown_timeout: -1s\nmetrics_addr: 9999\nlog_level: verbose\nlog_format: xml\n",
