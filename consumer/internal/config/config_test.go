@@ -14,6 +14,14 @@ import (
 // base is a valid configuration of five lines; cases append to it.
 const base = "mapping: {{mapping}}\npostgres:\n  url: postgres://sfsync@127.0.0.1:15432/sfsync?sslmode=disable\nkafka:\n  brokers: [127.0.0.1:19092]\n"
 
+// suite describes the consumer's configuration to the checks every
+// service's configuration passes.
+var suite = conformance.Service[*Config]{Name: "consumer", EnvPrefix: EnvPrefix, Base: base, Load: Load, Parse: Parse, Example: example, Secrets: &secrets, Seeds: []string{
+	base + "  sasl: {mechanism: SCRAM}\n  topics: [a, a]\n",
+	"postgres:\n  url: |\n    postgres://u:pw@h/db\n    line\n",
+	"redis: {url: \"redis://:p%zz@h:1/0\"}\npostgres: {url: \"host=h password='x y'\"}\n",
+}}
+
 // example returns what the example file loads as, and checks c's
 // defaults, for the suite.
 func example(t *testing.T, c *Config) *Config {

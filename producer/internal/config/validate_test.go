@@ -16,6 +16,13 @@ const base = "mapping: {{mapping}}\nsalesforce:\n" + conformance.StaticToken + "
 // cases write from line 5.
 const sf = "mapping: {{mapping}}\nkafka:\n  brokers: [127.0.0.1:19092]\nsalesforce:\n"
 
+// suite describes the producer's configuration to the checks every
+// service's configuration passes.
+var suite = conformance.Service[*Config]{Name: "producer", EnvPrefix: EnvPrefix, Base: base, Load: Load, Parse: Parse, Example: example, Secrets: &secrets, Seeds: []string{
+	base + "  sasl: {mechanism: SCRAM}\n  topic_partitions_expected: {a: 1, a: 2}\n",
+	"salesforce:\n  client_secret: |\n    multi\n    line\n",
+}}
+
 func TestLoadProblems(t *testing.T) {
 	t.Parallel()
 	conformance.Problems(t, suite, []svcconfigtest.Case{

@@ -17,6 +17,13 @@ import (
 const base = "mapping: {{mapping}}\nsalesforce:\n" + conformance.StaticToken +
 	"postgres:\n  url: postgres://sfsync@127.0.0.1:15432/sfsync?sslmode=disable\nkafka:\n  brokers: [127.0.0.1:19092]\n"
 
+// suite describes the reconciler's configuration to the checks every
+// service's configuration passes.
+var suite = conformance.Service[*Config]{Name: "reconciler", EnvPrefix: EnvPrefix, Base: base, Load: Load, Parse: Parse, Example: example, Secrets: &secrets, Seeds: []string{
+	base + "  sasl: {mechanism: SCRAM}\nverify: {full_every: 0s, repair: false}\n",
+	"postgres:\n  url: |\n    postgres://u:pw@h/db\n    line\n",
+}}
+
 // example returns what the example file loads as, and checks c's
 // defaults, for the suite.
 func example(t *testing.T, c *Config) *Config {
