@@ -160,28 +160,14 @@ var secrets = conformance.Secrets[*Config]{
 
 func TestLimitsPollInterval(t *testing.T) {
 	t.Parallel()
-	for _, tc := range []struct {
-		scenario string
-		yaml     string
-		env      map[string]string
-		want     time.Duration
-	}{
-		{scenario: "default", yaml: base, want: DefaultLimitsPollInterval},
-		{scenario: "zero takes the default", yaml: strings.Replace(base, "salesforce:\n", "salesforce:\n  limits_poll_interval: 0s\n", 1), want: DefaultLimitsPollInterval},
-		{scenario: "file", yaml: strings.Replace(base, "salesforce:\n", "salesforce:\n  limits_poll_interval: 5m\n", 1), want: 5 * time.Minute},
-		{scenario: "negative disables", yaml: strings.Replace(base, "salesforce:\n", "salesforce:\n  limits_poll_interval: -1s\n", 1), want: -time.Second},
-		{scenario: "env", yaml: base, env: map[string]string{"SFSYNC_PRODUCER_SALESFORCE_LIMITS_POLL_INTERVAL": "-1s"}, want: -time.Second},
-	} {
-		t.Run(tc.scenario, func(t *testing.T) {
-			t.Parallel()
-			path, _ := suite.Fixture(t, tc.yaml)
-			c, err := Load(path, svcconfigtest.Env(tc.env))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got := c.Salesforce.LimitsPollInterval; got != tc.want {
-				t.Errorf("limits_poll_interval %s, want %s", got, tc.want)
-			}
-		})
+	is := func(want time.Duration) func(*Config) bool {
+		return func(c *Config) bool { return c.Salesforce.LimitsPollInterval == want }
 	}
+	conformance.Settings(t, suite, []conformance.Setting[*Config]{
+		{Scenario: "default", YAML: base, Check: is(DefaultLimitsPollInterval)},
+		{Scenario: "zero takes the default", YAML: strings.Replace(base, "salesforce:\n", "salesforce:\n  limits_poll_interval: 0s\n", 1), Check: is(DefaultLimitsPollInterval)},
+		{Scenario: "file", YAML: strings.Replace(base, "salesforce:\n", "salesforce:\n  limits_poll_interval: 5m\n", 1), Check: is(5 * time.Minute)},
+		{Scenario: "negative disables", YAML: strings.Replace(base, "salesforce:\n", "salesforce:\n  limits_poll_interval: -1s\n", 1), Check: is(-time.Second)},
+		{Scenario: "env", YAML: base, Env: map[string]string{"SFSYNC_PRODUCER_SALESFORCE_LIMITS_POLL_INTERVAL": "-1s"}, Check: is(-time.Second)},
+	})
 }

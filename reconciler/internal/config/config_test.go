@@ -50,26 +50,21 @@ func example(t *testing.T, c *Config) *Config {
 // environment, defaults and explicit zeroes included.
 func TestSettings(t *testing.T) {
 	t.Parallel()
-	for _, tc := range []struct {
-		scenario string
-		yaml     string
-		env      map[string]string
-		check    func(c *Config) bool
-	}{
-		{scenario: "defaults", yaml: base, check: func(c *Config) bool {
+	conformance.Settings(t, suite, []conformance.Setting[*Config]{
+		{Scenario: "defaults", YAML: base, Check: func(c *Config) bool {
 			return *c.Verify.FullEvery == DefaultFullEvery && *c.Verify.Repair && *c.Compact.Enabled
 		}},
-		{scenario: "full comparison disabled", yaml: base + "verify:\n  full_every: 0s\n", check: func(c *Config) bool { return *c.Verify.FullEvery == 0 }},
-		{scenario: "repair off", yaml: base + "verify:\n  repair: false\n", check: func(c *Config) bool { return !*c.Verify.Repair }},
-		{scenario: "compaction off", yaml: base + "compact:\n  enabled: false\n", check: func(c *Config) bool { return !*c.Compact.Enabled }},
-		{scenario: "empty key takes the default", yaml: base + "verify:\n  repair:\n", check: func(c *Config) bool { return *c.Verify.Repair }},
-		{scenario: "file values", yaml: base + "verify: {interval: 1m, window: 2m, grace: 5s, full_every: 12h}\npoll: {interval: 30s, delete_check_every: 3}\nbackfill: {page_size: 50_000, bulk_threshold: 1}\n",
-			check: func(c *Config) bool {
+		{Scenario: "full comparison disabled", YAML: base + "verify:\n  full_every: 0s\n", Check: func(c *Config) bool { return *c.Verify.FullEvery == 0 }},
+		{Scenario: "repair off", YAML: base + "verify:\n  repair: false\n", Check: func(c *Config) bool { return !*c.Verify.Repair }},
+		{Scenario: "compaction off", YAML: base + "compact:\n  enabled: false\n", Check: func(c *Config) bool { return !*c.Compact.Enabled }},
+		{Scenario: "empty key takes the default", YAML: base + "verify:\n  repair:\n", Check: func(c *Config) bool { return *c.Verify.Repair }},
+		{Scenario: "file values", YAML: base + "verify: {interval: 1m, window: 2m, grace: 5s, full_every: 12h}\npoll: {interval: 30s, delete_check_every: 3}\nbackfill: {page_size: 50_000, bulk_threshold: 1}\n",
+			Check: func(c *Config) bool {
 				v := c.Verify
 				return v.Interval == time.Minute && v.Window == 2*time.Minute && v.Grace == 5*time.Second && *v.FullEvery == 12*time.Hour &&
 					c.Poll.Interval == 30*time.Second && c.Poll.DeleteCheckEvery == 3 && c.Backfill.PageSize == 50000 && c.Backfill.BulkThreshold == 1
 			}},
-		{scenario: "env", yaml: base, env: map[string]string{
+		{Scenario: "env", YAML: base, Env: map[string]string{
 			"SFSYNC_RECONCILER_VERIFY_FULL_EVERY":      "0",
 			"SFSYNC_RECONCILER_VERIFY_REPAIR":          "false",
 			"SFSYNC_RECONCILER_COMPACT_ENABLED":        "false",
@@ -78,26 +73,14 @@ func TestSettings(t *testing.T) {
 			"SFSYNC_RECONCILER_KAFKA_COMPACTED_SUFFIX": "-state",
 			"SFSYNC_RECONCILER_POSTGRES_URL":           "host=db user=sfsync password=from-env",
 			"SFSYNC_RECONCILER_BACKFILL_PAGE_SIZE":     "",
-		}, check: func(c *Config) bool {
+		}, Check: func(c *Config) bool {
 			return *c.Verify.FullEvery == 0 && !*c.Verify.Repair && !*c.Compact.Enabled && reflect.DeepEqual(c.Kafka.Brokers, []string{"a:1", "b:2"}) &&
 				c.Kafka.Group == "g2" && c.CompactedTopic("t") == "t-state" && c.Postgres.URL == "host=db user=sfsync password=from-env" &&
 				c.Backfill.PageSize == DefaultPageSize
 		}},
-		{scenario: "env empty resets to the default", yaml: base + "verify:\n  repair: false\n", env: map[string]string{"SFSYNC_RECONCILER_VERIFY_REPAIR": ""},
-			check: func(c *Config) bool { return *c.Verify.Repair }},
-	} {
-		t.Run(tc.scenario, func(t *testing.T) {
-			t.Parallel()
-			path, _ := suite.Fixture(t, tc.yaml)
-			c, err := Load(path, svcconfigtest.Env(tc.env))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !tc.check(c) {
-				t.Errorf("config %v", c)
-			}
-		})
-	}
+		{Scenario: "env empty resets to the default", YAML: base + "verify:\n  repair: false\n", Env: map[string]string{"SFSYNC_RECONCILER_VERIFY_REPAIR": ""},
+			Check: func(c *Config) bool { return *c.Verify.Repair }},
+	})
 }
 
 func TestLoadProblems(t *testing.T) {

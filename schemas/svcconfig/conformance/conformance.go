@@ -174,6 +174,34 @@ func Problems[C Config](t *testing.T, s Service[C], cases []svcconfigtest.Case) 
 	}, cases)
 }
 
+// Setting is a configuration file and environment that load, and what
+// the configuration they load as must satisfy.
+type Setting[C Config] struct {
+	Scenario, YAML string
+	Env            map[string]string
+	// Check reports whether c is as the case wants.
+	Check func(c C) bool
+}
+
+// Settings loads each case's file, with its environment, in parallel,
+// and checks what it loads as.
+func Settings[C Config](t *testing.T, s Service[C], cases []Setting[C]) {
+	t.Helper()
+	for _, tc := range cases {
+		t.Run(tc.Scenario, func(t *testing.T) {
+			t.Parallel()
+			path, _ := s.Fixture(t, tc.YAML)
+			c, err := s.Load(path, svcconfigtest.Env(tc.Env))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !tc.Check(c) {
+				t.Errorf("config %v", c)
+			}
+		})
+	}
+}
+
 // Secrets says where a service's configuration holds secrets, for
 // [SecretsNeverShow]. Every secret contains [Marker].
 type Secrets[C Config] struct {
