@@ -19,6 +19,10 @@ salesforce:
   org_id: 00D000000000001EAA
 `
 
+// sf is a configuration of four lines whose salesforce section the
+// cases write from line 5.
+const sf = "mapping: {{mapping}}\nlog_level: info\nlog_format: text\nsalesforce:\n"
+
 func TestLoad(t *testing.T) {
 	t.Parallel()
 	path, dir := fixture(t, base+"  ca_file: text.txt\n  plaintext: true\n  poll_every: 2m\ntopics: [a, b]\npartitions: {a: 3}\ntuning:\n  size: 1_000\n  repair: false\n  every: 0s\n")
@@ -112,6 +116,48 @@ func TestLoadProblems(t *testing.T) {
 		{Scenario: "static token malformed", YAML: strings.Replace(base, "00D000000000001EAA", "001", 1) + "  pubsub_endpoint: h\n",
 			Want: "{{file}}:5: salesforce.org_id: must be a 15- or 18-character org id starting with 00D, got \"001\"\n" +
 				"{{file}}:6: salesforce.pubsub_endpoint: must be host:port, got \"h\""},
+
+		{Scenario: "grant missing", YAML: sf + "  client_id: app\n",
+			Want: `{{file}}:4: salesforce.grant: is required with client_id, client_secret, username or private_key_file: one of jwt_bearer, client_credentials`},
+		{Scenario: "access token missing", YAML: sf + "  org_id: 00D000000000001EAA\n",
+			Want: `{{file}}:4: salesforce.access_token: is required with instance_url and org_id`},
+		{Scenario: "unknown grant", YAML: sf + "  grant: password\n  client_id: app\n",
+			Want: `{{file}}:5: salesforce.grant: must be one of jwt_bearer, client_credentials, got "password"`},
+		{Scenario: "jwt bearer incomplete", YAML: sf + "  grant: jwt_bearer\n  client_secret: s3cr3t-value\n",
+			Want: "{{file}}:4: salesforce.client_id: is required with grant jwt_bearer\n" +
+				"{{file}}:4: salesforce.username: is required with grant jwt_bearer: the integration user, the JWT's subject\n" +
+				"{{file}}:4: salesforce.private_key_file: is required with grant jwt_bearer\n" +
+				"{{file}}:6: salesforce.client_secret: is not used by grant jwt_bearer; remove it"},
+		{Scenario: "private key unreadable", YAML: sf + "  grant: jwt_bearer\n  client_id: app\n  username: u@x\n  private_key_file: none.key\n",
+			Want: `{{file}}:8: salesforce.private_key_file: cannot read {{dir}}/none.key: no such file or directory`},
+		{Scenario: "private key not PEM", YAML: sf + "  grant: jwt_bearer\n  client_id: app\n  username: u@x\n  private_key_file: text.txt\n",
+			Want: `{{file}}:8: salesforce.private_key_file: {{dir}}/text.txt holds no PEM block`},
+		{Scenario: "private key a certificate", YAML: sf + "  grant: jwt_bearer\n  client_id: app\n  username: u@x\n  private_key_file: ca.pem\n",
+			Want: `{{file}}:8: salesforce.private_key_file: {{dir}}/ca.pem holds a "CERTIFICATE" PEM block, want RSA PRIVATE KEY or PRIVATE KEY`},
+		{Scenario: "private key garbled", YAML: sf + "  grant: jwt_bearer\n  client_id: app\n  username: u@x\n  private_key_file: garbled.key\n",
+			Want: `{{file}}:8: salesforce.private_key_file: {{dir}}/garbled.key: cannot parse the private key`},
+		{Scenario: "private key not RSA", YAML: sf + "  grant: jwt_bearer\n  client_id: app\n  username: u@x\n  private_key_file: ec.key\n",
+			Want: `{{file}}:8: salesforce.private_key_file: {{dir}}/ec.key: the private key is not RSA`},
+		{Scenario: "client credentials incomplete", YAML: sf + "  grant: client_credentials\n  client_id: app\n  username: u@x\n  instance_url: https://x.my.salesforce.com\n",
+			Want: "{{file}}:4: salesforce.client_secret: is required with grant client_credentials\n" +
+				"{{file}}:4: salesforce.login_url: must be the org's My Domain URL with grant client_credentials, got \"https://login.salesforce.com\"\n" +
+				"{{file}}:7: salesforce.username: is not used by grant client_credentials; remove it\n" +
+				"{{file}}:8: salesforce.instance_url: is only for a static access_token; OAuth returns it"},
+		{Scenario: "static token incomplete", YAML: sf + "  access_token: tok\n  client_id: app\n",
+			Want: "{{file}}:4: salesforce.instance_url: is required with access_token\n" +
+				"{{file}}:4: salesforce.org_id: is required with access_token\n" +
+				"{{file}}:6: salesforce.client_id: is only for an OAuth grant, not with access_token"},
+		{Scenario: "static token malformed, every field", YAML: sf + "  access_token: \" tok\"\n  instance_url: https://x.my.salesforce.com/services\n  org_id: 001000000000001\n",
+			Want: "{{file}}:5: salesforce.access_token: must not have surrounding spaces\n" +
+				"{{file}}:6: salesforce.instance_url: must be an http(s) URL without a path such as https://acme.my.salesforce.com, got \"https://x.my.salesforce.com/services\"\n" +
+				"{{file}}:7: salesforce.org_id: must be a 15- or 18-character org id starting with 00D, got \"001000000000001\""},
+		{Scenario: "login url and endpoint", YAML: strings.Replace(base, "salesforce:\n", "salesforce:\n  login_url: login.salesforce.com\n  pubsub_endpoint: api.pubsub.salesforce.com\n", 1),
+			Want: "{{file}}:3: salesforce.login_url: must be an http(s) URL without a path such as https://login.salesforce.com, got \"login.salesforce.com\"\n" +
+				"{{file}}:4: salesforce.pubsub_endpoint: must be host:port, got \"api.pubsub.salesforce.com\""},
+		{Scenario: "ca file with plaintext", YAML: strings.Replace(base, "salesforce:\n", "salesforce:\n  plaintext: true\n  ca_file: ca.pem\n", 1),
+			Want: `{{file}}:4: salesforce.ca_file: must be empty with salesforce.plaintext: true`},
+		{Scenario: "ca file not PEM", YAML: strings.Replace(base, "salesforce:\n", "salesforce:\n  ca_file: text.txt\n", 1),
+			Want: `{{file}}:3: salesforce.ca_file: {{dir}}/text.txt holds no PEM certificate`},
 
 		// The environment.
 		{Scenario: "env integer", YAML: base, Env: map[string]string{"SFSYNC_TEST_TUNING_SIZE": "big"},

@@ -57,53 +57,8 @@ func TestLoadProblems(t *testing.T) {
 			Want: "{{file}}:8: kafka.batch_size: must be an integer, got \"-x\"\n{{file}}:9: kafka.max_in_flight: must be >= 1, got -1"},
 
 		// Salesforce.
-		{Scenario: "no credentials", YAML: sf + "  plaintext: true\n",
-			Want: `{{file}}:4: salesforce: needs credentials: grant (jwt_bearer or client_credentials) with client_id, or access_token with instance_url and org_id`},
-		{Scenario: "both auth forms", YAML: sf + "  grant: jwt_bearer\n  access_token: x\n",
-			Want: `{{file}}:4: salesforce: set either grant (OAuth) or access_token (a static token), not both`},
-		{Scenario: "grant missing", YAML: sf + "  client_id: app\n",
-			Want: `{{file}}:4: salesforce.grant: is required with client_id, client_secret, username or private_key_file: one of jwt_bearer, client_credentials`},
-		{Scenario: "access token missing", YAML: sf + "  org_id: 00D000000000001EAA\n",
-			Want: `{{file}}:4: salesforce.access_token: is required with instance_url and org_id`},
-		{Scenario: "unknown grant", YAML: sf + "  grant: password\n  client_id: app\n",
-			Want: `{{file}}:5: salesforce.grant: must be one of jwt_bearer, client_credentials, got "password"`},
-		{Scenario: "jwt bearer incomplete", YAML: sf + "  grant: jwt_bearer\n  client_secret: s3cr3t-value\n",
-			Want: "{{file}}:4: salesforce.client_id: is required with grant jwt_bearer\n" +
-				"{{file}}:4: salesforce.username: is required with grant jwt_bearer: the integration user, the JWT's subject\n" +
-				"{{file}}:4: salesforce.private_key_file: is required with grant jwt_bearer\n" +
-				"{{file}}:6: salesforce.client_secret: is not used by grant jwt_bearer; remove it"},
-		{Scenario: "private key unreadable", YAML: sf + "  grant: jwt_bearer\n  client_id: app\n  username: u@x\n  private_key_file: none.key\n",
-			Want: `{{file}}:8: salesforce.private_key_file: cannot read {{dir}}/none.key: no such file or directory`},
-		{Scenario: "private key not PEM", YAML: sf + "  grant: jwt_bearer\n  client_id: app\n  username: u@x\n  private_key_file: text.txt\n",
-			Want: `{{file}}:8: salesforce.private_key_file: {{dir}}/text.txt holds no PEM block`},
-		{Scenario: "private key a certificate", YAML: sf + "  grant: jwt_bearer\n  client_id: app\n  username: u@x\n  private_key_file: ca.pem\n",
-			Want: `{{file}}:8: salesforce.private_key_file: {{dir}}/ca.pem holds a "CERTIFICATE" PEM block, want RSA PRIVATE KEY or PRIVATE KEY`},
-		{Scenario: "private key garbled", YAML: sf + "  grant: jwt_bearer\n  client_id: app\n  username: u@x\n  private_key_file: garbled.key\n",
-			Want: `{{file}}:8: salesforce.private_key_file: {{dir}}/garbled.key: cannot parse the private key`},
-		{Scenario: "private key not RSA", YAML: sf + "  grant: jwt_bearer\n  client_id: app\n  username: u@x\n  private_key_file: ec.key\n",
-			Want: `{{file}}:8: salesforce.private_key_file: {{dir}}/ec.key: the private key is not RSA`},
-		{Scenario: "client credentials incomplete", YAML: sf + "  grant: client_credentials\n  client_id: app\n  username: u@x\n  instance_url: https://x.my.salesforce.com\n",
-			Want: "{{file}}:4: salesforce.client_secret: is required with grant client_credentials\n" +
-				"{{file}}:4: salesforce.login_url: must be the org's My Domain URL with grant client_credentials, got \"https://login.salesforce.com\"\n" +
-				"{{file}}:7: salesforce.username: is not used by grant client_credentials; remove it\n" +
-				"{{file}}:8: salesforce.instance_url: is only for a static access_token; OAuth returns it"},
-		{Scenario: "static token incomplete", YAML: sf + "  access_token: tok\n  client_id: app\n",
-			Want: "{{file}}:4: salesforce.instance_url: is required with access_token\n" +
-				"{{file}}:4: salesforce.org_id: is required with access_token\n" +
-				"{{file}}:6: salesforce.client_id: is only for an OAuth grant, not with access_token"},
-		{Scenario: "static token malformed", YAML: sf + "  access_token: \" tok\"\n  instance_url: https://x.my.salesforce.com/services\n  org_id: 001000000000001\n",
-			Want: "{{file}}:5: salesforce.access_token: must not have surrounding spaces\n" +
-				"{{file}}:6: salesforce.instance_url: must be an http(s) URL without a path such as https://acme.my.salesforce.com, got \"https://x.my.salesforce.com/services\"\n" +
-				"{{file}}:7: salesforce.org_id: must be a 15- or 18-character org id starting with 00D, got \"001000000000001\""},
 		{Scenario: "endpoints", YAML: base + "  client_id: x\nsalesforce:\n", // duplicate section
 			Want: `{{file}}:9: salesforce: defined twice (first at line 2)`},
-		{Scenario: "login url and endpoint", YAML: strings.Replace(base, "salesforce:\n", "salesforce:\n  login_url: login.salesforce.com\n  pubsub_endpoint: api.pubsub.salesforce.com\n", 1),
-			Want: "{{file}}:3: salesforce.login_url: must be an http(s) URL without a path such as https://login.salesforce.com, got \"login.salesforce.com\"\n" +
-				"{{file}}:4: salesforce.pubsub_endpoint: must be host:port, got \"api.pubsub.salesforce.com\""},
-		{Scenario: "ca file with plaintext", YAML: strings.Replace(base, "salesforce:\n", "salesforce:\n  plaintext: true\n  ca_file: ca.pem\n", 1),
-			Want: `{{file}}:4: salesforce.ca_file: must be empty with salesforce.plaintext: true`},
-		{Scenario: "ca file not PEM", YAML: strings.Replace(base, "salesforce:\n", "salesforce:\n  ca_file: text.txt\n", 1),
-			Want: `{{file}}:3: salesforce.ca_file: {{dir}}/text.txt holds no PEM certificate`},
 
 		// Kafka.
 		{Scenario: "writer settings", YAML: base + "  client_id: \"\"\n  required_acks: \"1\"\n  batch_size: -1\n  batch_timeout: -5ms\n  max_in_flight: -3\n",
