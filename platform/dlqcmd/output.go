@@ -74,3 +74,29 @@ func (c Command) Run(ctx context.Context, program string, stderr io.Writer, list
 	}
 	return 0
 }
+
+// Runner runs a program's parsed dlq commands, over the configuration
+// the command named.
+type Runner struct {
+	List, Replay func(ctx context.Context, c Command) error
+}
+
+// Main is a program's "dlq" command: it parses args, the words after
+// "dlq", with config as the configuration file given before them (see
+// [Spec.Parse]), has open read the configuration file the command names
+// (on failure open says why on stderr and returns a Runner without List
+// and the exit status), and runs the command (see [Command.Run]). It
+// returns the exit status.
+func (s Spec) Main(ctx context.Context, args []string, config string, stderr io.Writer, open func(config string) (Runner, int)) int {
+	c, status, ok := s.Parse(args, config, stderr)
+	if !ok {
+		return status
+	}
+	r, status := open(c.Config)
+	if r.List == nil {
+		return status
+	}
+	return c.Run(ctx, s.Program, stderr,
+		func(ctx context.Context) error { return r.List(ctx, c) },
+		func(ctx context.Context) error { return r.Replay(ctx, c) })
+}

@@ -66,3 +66,34 @@ func TestRun(t *testing.T) {
 		t.Errorf("replay: exit %d, ran %s, stderr %q", code, ran, &stderr)
 	}
 }
+
+func TestSpecMain(t *testing.T) {
+	t.Parallel()
+	var ran []string
+	open := func(config string) (Runner, int) {
+		if config == "bad.yaml" {
+			return Runner{}, 2
+		}
+		return Runner{
+			List:   func(_ context.Context, c Command) error { ran = append(ran, "list "+c.Config); return nil },
+			Replay: func(_ context.Context, c Command) error { return errors.New("replay failed") },
+		}, 0
+	}
+	var stderr bytes.Buffer
+	for _, tc := range []struct {
+		args []string
+		code int
+	}{
+		{[]string{"list"}, 0},
+		{[]string{"list", "--config", "bad.yaml"}, 2},
+		{[]string{"list", "--format", "xml"}, 2},
+		{[]string{"replay", "--all"}, 1},
+	} {
+		if code := spec.Main(context.Background(), tc.args, "p.yaml", &stderr, open); code != tc.code {
+			t.Errorf("%q: exit %d, want %d", tc.args, code, tc.code)
+		}
+	}
+	if strings.Join(ran, ",") != "list p.yaml" || !strings.HasSuffix(stderr.String(), "sfsync-test dlq replay: replay failed\n") {
+		t.Errorf("ran %q, stderr %q", ran, stderr.String())
+	}
+}

@@ -1,11 +1,10 @@
 package kafkaconf
 
 import (
-	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/sfsync/sfsync/schemas/svcconfig"
+	"github.com/sfsync/sfsync/schemas/svcconfig/svcconfigtest"
 )
 
 // TestProblems checks the messages of the connection's checks, placed
@@ -13,72 +12,59 @@ import (
 func TestProblems(t *testing.T) {
 	t.Parallel()
 	const base = "kafka:\n  brokers: [127.0.0.1:19092]\n" // two lines
-	for _, tc := range []struct {
-		scenario string
-		yaml     string
-		want     string // {{file}} and {{dir}} are replaced
-	}{
-		{scenario: "valid", yaml: base + "  tls: {enabled: true, ca_file: ca.pem, cert_file: client.pem, key_file: client.key}\n  sasl: {mechanism: SCRAM-SHA-512, username: u, password: p}\n"},
-		{scenario: "brokers missing", yaml: "kafka:\n  client_id: x\n",
-			want: `{{file}}:1: kafka.brokers: at least one broker host:port is required`},
-		{scenario: "broker malformed", yaml: "kafka:\n  brokers:\n    - a:9092\n    - b\n",
-			want: "{{file}}:4: kafka.brokers[1]: must be host:port, got \"b\""},
-		{scenario: "unknown key in the section", yaml: base + "  sals: {}\n",
-			want: `{{file}}:3: kafka.sals: unknown key; did you mean sasl?`},
-		{scenario: "service key suggested", yaml: base + "  grop: g\n",
-			want: `{{file}}:3: kafka.grop: unknown key; did you mean group?`},
-		{scenario: "tls settings without tls", yaml: base + "  tls:\n    ca_file: ca.pem\n    insecure_skip_verify: true\n",
-			want: "{{file}}:4: kafka.tls.ca_file: needs kafka.tls.enabled: true\n" +
+	load := func(path string, _ map[string]string) error {
+		c := &config{}
+		return svcconfig.Load(path, c, svcconfig.Options{Defaults: func() {
+			if c.Kafka.ClientID == "" {
+				c.Kafka.ClientID = "sfsync-test"
+			}
+		}, Check: func() []svcconfig.Problem {
+			return append(c.Kafka.Problems(), c.Kafka.SecurityProblems()...)
+		}})
+	}
+	svcconfigtest.Problems(t, "service.yaml", load, nil, []svcconfigtest.Case{
+		{Scenario: "valid", YAML: base + "  tls: {enabled: true, ca_file: ca.pem, cert_file: client.pem, key_file: client.key}\n  sasl: {mechanism: SCRAM-SHA-512, username: u, password: p}\n"},
+		{Scenario: "brokers missing", YAML: "kafka:\n  client_id: x\n",
+			Want: `{{file}}:1: kafka.brokers: at least one broker host:port is required`},
+		{Scenario: "broker malformed", YAML: "kafka:\n  brokers:\n    - a:9092\n    - b\n",
+			Want: "{{file}}:4: kafka.brokers[1]: must be host:port, got \"b\""},
+		{Scenario: "unknown key in the section", YAML: base + "  sals: {}\n",
+			Want: `{{file}}:3: kafka.sals: unknown key; did you mean sasl?`},
+		{Scenario: "service key suggested", YAML: base + "  grop: g\n",
+			Want: `{{file}}:3: kafka.grop: unknown key; did you mean group?`},
+		{Scenario: "tls settings without tls", YAML: base + "  tls:\n    ca_file: ca.pem\n    insecure_skip_verify: true\n",
+			Want: "{{file}}:4: kafka.tls.ca_file: needs kafka.tls.enabled: true\n" +
 				"{{file}}:5: kafka.tls.insecure_skip_verify: needs kafka.tls.enabled: true"},
-		{scenario: "tls cert without key", yaml: base + "  tls:\n    enabled: true\n    cert_file: client.pem\n",
-			want: `{{file}}:3: kafka.tls.key_file: is required with kafka.tls.cert_file`},
-		{scenario: "tls key without cert", yaml: base + "  tls:\n    enabled: true\n    key_file: client.key\n",
-			want: `{{file}}:3: kafka.tls.cert_file: is required with kafka.tls.key_file`},
-		{scenario: "tls key pair unreadable", yaml: base + "  tls:\n    enabled: true\n    cert_file: client.pem\n    key_file: none.key\n",
-			want: `{{file}}:5: kafka.tls.cert_file: cannot read {{dir}}/none.key: no such file or directory`},
-		{scenario: "tls ca not PEM", yaml: base + "  tls: {enabled: true, ca_file: text.txt}\n",
-			want: "{{file}}:3: kafka.tls.ca_file: {{dir}}/text.txt holds no PEM certificate"},
-		{scenario: "sasl mechanism unknown", yaml: base + "  sasl:\n    mechanism: SCRAM\n",
-			want: `{{file}}:4: kafka.sasl.mechanism: must be one of PLAIN, SCRAM-SHA-256, SCRAM-SHA-512, AWS_MSK_IAM, got "SCRAM"`},
-		{scenario: "sasl without mechanism", yaml: base + "  sasl:\n    username: u\n    password: hunter2-secret\n",
-			want: "{{file}}:4: kafka.sasl.username: needs kafka.sasl.mechanism\n" +
+		{Scenario: "tls cert without key", YAML: base + "  tls:\n    enabled: true\n    cert_file: client.pem\n",
+			Want: `{{file}}:3: kafka.tls.key_file: is required with kafka.tls.cert_file`},
+		{Scenario: "tls key without cert", YAML: base + "  tls:\n    enabled: true\n    key_file: client.key\n",
+			Want: `{{file}}:3: kafka.tls.cert_file: is required with kafka.tls.key_file`},
+		{Scenario: "tls key pair unreadable", YAML: base + "  tls:\n    enabled: true\n    cert_file: client.pem\n    key_file: none.key\n",
+			Want: `{{file}}:5: kafka.tls.cert_file: cannot read {{dir}}/none.key: no such file or directory`},
+		{Scenario: "tls key pair mismatched", YAML: base + "  tls:\n    enabled: true\n    cert_file: client.pem\n    key_file: pkcs8.key\n",
+			Want: `{{file}}:5: kafka.tls.cert_file: cannot load the key pair {{dir}}/client.pem and {{dir}}/pkcs8.key: tls: private key type does not match public key type`},
+		{Scenario: "tls ca unreadable", YAML: base + "  tls:\n    enabled: true\n    ca_file: none.pem\n",
+			Want: `{{file}}:5: kafka.tls.ca_file: cannot read {{dir}}/none.pem: no such file or directory`},
+		{Scenario: "tls ca not PEM", YAML: base + "  tls: {enabled: true, ca_file: text.txt}\n",
+			Want: "{{file}}:3: kafka.tls.ca_file: {{dir}}/text.txt holds no PEM certificate"},
+		{Scenario: "sasl mechanism unknown", YAML: base + "  sasl:\n    mechanism: SCRAM\n",
+			Want: `{{file}}:4: kafka.sasl.mechanism: must be one of PLAIN, SCRAM-SHA-256, SCRAM-SHA-512, AWS_MSK_IAM, got "SCRAM"`},
+		{Scenario: "sasl without mechanism", YAML: base + "  sasl:\n    username: u\n    password: hunter2-secret\n",
+			Want: "{{file}}:4: kafka.sasl.username: needs kafka.sasl.mechanism\n" +
 				"{{file}}:5: kafka.sasl.password: needs kafka.sasl.mechanism"},
-		{scenario: "scram incomplete", yaml: base + "  sasl:\n    mechanism: SCRAM-SHA-512\n    aws_region: eu-west-1\n",
-			want: "{{file}}:3: kafka.sasl.username: is required with mechanism SCRAM-SHA-512\n" +
+		{Scenario: "scram incomplete", YAML: base + "  sasl:\n    mechanism: SCRAM-SHA-512\n    aws_region: eu-west-1\n",
+			Want: "{{file}}:3: kafka.sasl.username: is required with mechanism SCRAM-SHA-512\n" +
 				"{{file}}:3: kafka.sasl.password: is required with mechanism SCRAM-SHA-512\n" +
 				"{{file}}:5: kafka.sasl.aws_region: is only for mechanism AWS_MSK_IAM"},
-		{scenario: "password with spaces", yaml: base + "  sasl: {mechanism: PLAIN, username: u, password: \" p\"}\n",
-			want: `{{file}}:3: kafka.sasl.password: must not have surrounding spaces`},
-		{scenario: "msk iam incomplete", yaml: base + "  sasl:\n    mechanism: AWS_MSK_IAM\n    username: u\n",
-			want: "{{file}}:1: kafka.tls.enabled: must be true with mechanism AWS_MSK_IAM: MSK's IAM listener (port 9098) is TLS only\n" +
+		{Scenario: "password with spaces", YAML: base + "  sasl: {mechanism: PLAIN, username: u, password: \" p\"}\n",
+			Want: `{{file}}:3: kafka.sasl.password: must not have surrounding spaces`},
+		{Scenario: "msk iam incomplete", YAML: base + "  sasl:\n    mechanism: AWS_MSK_IAM\n    username: u\n",
+			Want: "{{file}}:1: kafka.tls.enabled: must be true with mechanism AWS_MSK_IAM: MSK's IAM listener (port 9098) is TLS only\n" +
 				"{{file}}:3: kafka.sasl.aws_region: is required with mechanism AWS_MSK_IAM\n" +
 				"{{file}}:5: kafka.sasl.username: is not used by mechanism AWS_MSK_IAM, which takes AWS credentials from the environment; remove it"},
-		{scenario: "msk iam region", yaml: base + "  tls: {enabled: true}\n  sasl: {mechanism: AWS_MSK_IAM, aws_region: Ireland}\n",
-			want: `{{file}}:4: kafka.sasl.aws_region: must be an AWS region such as eu-west-1, got "Ireland"`},
-	} {
-		t.Run(tc.scenario, func(t *testing.T) {
-			t.Parallel()
-			dir := t.TempDir()
-			files(t, dir)
-			path := filepath.Join(dir, "service.yaml")
-			c := &config{}
-			err := svcconfig.Parse(path, []byte(tc.yaml), c, svcconfig.Options{Defaults: func() {
-				if c.Kafka.ClientID == "" {
-					c.Kafka.ClientID = "sfsync-test"
-				}
-			}, Check: func() []svcconfig.Problem {
-				return append(c.Kafka.Problems(), c.Kafka.SecurityProblems()...)
-			}})
-			want := strings.NewReplacer("{{file}}", path, "{{dir}}", dir).Replace(tc.want)
-			got := ""
-			if err != nil {
-				got = err.Error()
-			}
-			if got != want {
-				t.Errorf("got:\n%s\nwant:\n%s", got, want)
-			}
-		})
-	}
+		{Scenario: "msk iam region", YAML: base + "  tls: {enabled: true}\n  sasl: {mechanism: AWS_MSK_IAM, aws_region: Ireland}\n",
+			Want: `{{file}}:4: kafka.sasl.aws_region: must be an AWS region such as eu-west-1, got "Ireland"`},
+	})
 }
 
 func TestWarnings(t *testing.T) {

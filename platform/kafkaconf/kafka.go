@@ -49,6 +49,17 @@ func (k *Conn) Dialer() (*kafka.Dialer, error) {
 	return &kafka.Dialer{ClientID: k.ClientID, Timeout: DialTimeout, DualStack: true, TLS: tlsCfg, SASLMechanism: mech}, nil
 }
 
+// Clients returns both [Conn.Transport] and [Conn.Dialer], for code
+// that writes and reads.
+func (k *Conn) Clients() (*kafka.Transport, *kafka.Dialer, error) {
+	transport, err := k.Transport()
+	if err != nil {
+		return nil, nil, err
+	}
+	dialer, err := k.Dialer()
+	return transport, dialer, err
+}
+
 func (k *Conn) security() (*tls.Config, sasl.Mechanism, error) {
 	tlsCfg, err := k.TLS.config()
 	if err != nil {

@@ -35,11 +35,7 @@ func TestTransportAndDialer(t *testing.T) {
 			if ps := append(c.Kafka.Problems(), c.Kafka.SecurityProblems()...); len(ps) > 0 {
 				t.Fatalf("problems in %s: %v", dir, ps)
 			}
-			tr, err := c.Kafka.Transport()
-			if err != nil {
-				t.Fatal(err)
-			}
-			d, err := c.Kafka.Dialer()
+			tr, d, err := c.Kafka.Clients()
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -98,6 +94,9 @@ func TestTransportErrors(t *testing.T) {
 		}
 		if _, err := tc.k.Dialer(); err == nil || err.Error() != tc.want {
 			t.Errorf("%s: Dialer: %v, want %s", tc.scenario, err, tc.want)
+		}
+		if _, _, err := tc.k.Clients(); err == nil || err.Error() != tc.want {
+			t.Errorf("%s: Clients: %v, want %s", tc.scenario, err, tc.want)
 		}
 	}
 }

@@ -11,9 +11,12 @@
 // count; a pointer to a bool, int or duration tells an absent setting,
 // nil until its default is given, from its zero value), marks the settings naming files with `svcconfig:"file"` (taken
 // relative to the configuration file's directory), and may embed shared
-// sections with `yaml:",inline"`. It calls [Load] with [Options] naming
-// its environment prefix, its defaults and its checks, and formats
-// itself with [Format] and [LogValue].
+// sections with `yaml:",inline"`: [MappingSection] (mapping) first,
+// [Runtime] (shutdown_timeout, metrics_addr, metrics_public, log_level,
+// log_format) last. It
+// declares a [Service] naming its environment prefix, its defaults and
+// its checks, whose Load, Parse, ApplyEnv and Validate are its own, and
+// formats itself with [Format] and [LogValue].
 //
 // The parts shared by the services live here too: the [Salesforce]
 // connection settings (Pub/Sub endpoint, OAuth grant or static token)

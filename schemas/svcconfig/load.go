@@ -93,26 +93,6 @@ func Parse(name string, data []byte, dst any, opts Options) error {
 // Lookup looks environment variables up, as os.LookupEnv.
 type Lookup = func(string) (string, bool)
 
-// LoadNew is [Load] into a new C, with the options a service's
-// configuration type gives itself for the environment lookup.
-func LoadNew[C any](path string, lookup Lookup, options func(*C, Lookup) Options) (*C, error) {
-	return fill(func(c *C) error { return Load(path, c, options(c, lookup)) })
-}
-
-// ParseNew is [Parse] into a new C; see [LoadNew].
-func ParseNew[C any](name string, data []byte, lookup Lookup, options func(*C, Lookup) Options) (*C, error) {
-	return fill(func(c *C) error { return Parse(name, data, c, options(c, lookup)) })
-}
-
-// fill returns a new C filled by load, or load's error.
-func fill[C any](load func(*C) error) (*C, error) {
-	c := new(C)
-	if err := load(c); err != nil {
-		return nil, err
-	}
-	return c, nil
-}
-
 // target returns the struct dst points to; dst of another kind is a
 // programming error.
 func target(dst any) reflect.Value {

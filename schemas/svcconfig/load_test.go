@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sfsync/sfsync/schemas/svcconfig/svcconfigtest"
 )
 
 // base is a valid configuration of five lines; cases append to it.
@@ -16,6 +18,10 @@ salesforce:
   instance_url: http://127.0.0.1:7012
   org_id: 00D000000000001EAA
 `
+
+// sf is a configuration of four lines whose salesforce section the
+// cases write from line 5.
+const sf = "mapping: {{mapping}}\nlog_level: info\nlog_format: text\nsalesforce:\n"
 
 func TestLoad(t *testing.T) {
 	t.Parallel()
@@ -51,95 +57,123 @@ func TestLoad(t *testing.T) {
 
 func TestLoadProblems(t *testing.T) {
 	t.Parallel()
-	for _, tc := range []struct {
-		scenario string
-		yaml     string
-		env      map[string]string
-		want     string // {{file}} and {{dir}} are replaced
-	}{
+	load := func(path string, env map[string]string) error {
+		c := &testConfig{}
+		return Load(path, c, c.options(env))
+	}
+	svcconfigtest.Problems(t, "service.yaml", load, func(t *testing.T, err error) {
+		var ve *ValidationError
+		if !errors.Is(err, ErrInvalid) || !errors.As(err, &ve) || ve.Service != "test" {
+			t.Errorf("error %T does not wrap ErrInvalid or name the service: %v", err, err)
+		}
+	}, []svcconfigtest.Case{
 		// The file itself.
-		{scenario: "syntax error", yaml: "tuning:\n  size: [1\n", want: `{{file}}:2: sequence end token ']' not found`},
-		{scenario: "two documents", yaml: base + "---\nlog_level: info\n", want: `{{file}}:7: want one YAML document, found a second`},
-		{scenario: "top level not a mapping", yaml: "- a\n- b\n", want: `{{file}}: must be a mapping of keys, got a list`},
-		{scenario: "unknown key, near miss", yaml: base + "tunnig: {}\n", want: `{{file}}:6: tunnig: unknown key; did you mean tuning?`},
-		{scenario: "unknown key, elsewhere", yaml: base + "size: 3\n", want: `{{file}}:6: size: unknown key; did you mean tuning.size?`},
-		{scenario: "unknown key, inline level", yaml: base + "  acess_token: x\n", want: `{{file}}:6: salesforce.acess_token: unknown key; did you mean access_token?`},
-		{scenario: "unknown key, no hint", yaml: base + "compression: zstd\n", want: `{{file}}:6: compression: unknown key`},
-		{scenario: "tag - is no key", yaml: base + "ignored: x\n", want: `{{file}}:6: ignored: unknown key`},
-		{scenario: "unexported is no key", yaml: base + "tuning: {internal: 1}\n", want: `{{file}}:6: tuning.internal: unknown key`},
-		{scenario: "duplicate key", yaml: base + "  org_id: 00D000000000002EAA\n", want: `{{file}}:6: salesforce.org_id: defined twice (first at line 5)`},
-		{scenario: "not an integer", yaml: base + "tuning:\n  size: lots\n", want: `{{file}}:7: tuning.size: must be an integer, got "lots"`},
-		{scenario: "not a duration", yaml: base + "tuning:\n  wait: 30\n", want: `{{file}}:7: tuning.wait: must be a duration such as 30s or 5m, got "30"`},
-		{scenario: "not a boolean", yaml: base + "tuning:\n  repair: sometimes\n", want: `{{file}}:7: tuning.repair: must be true or false, got "sometimes"`},
-		{scenario: "pointer given a list", yaml: base + "tuning:\n  every: [1s]\n", want: `{{file}}:7: tuning.every: must be a duration, got a list`},
-		{scenario: "list item not a string", yaml: base + "topics: [{a: b}]\n", want: `{{file}}:6: topics[0]: must be a string, got a mapping`},
-		{scenario: "list given a string", yaml: base + "topics: a\n", want: `{{file}}:6: topics: must be a list such as [a, b], got a string`},
-		{scenario: "section not a mapping", yaml: base + "tuning: fast\n", want: `{{file}}:6: tuning: must be a mapping of keys, got a string`},
-		{scenario: "alias", yaml: base + "tuning: {size: &n 3, wait: *n}\n", want: `{{file}}:6: tuning.wait: aliases are not supported`},
-		{scenario: "partition count", yaml: base + "partitions:\n  orders: six\n", want: `{{file}}:7: partitions["orders"]: must be a partition count, got "six"`},
-		{scenario: "decode problems hide their validation", yaml: base + "tuning: {size: x, wait: -1s}\n",
-			want: "{{file}}:6: tuning.size: must be an integer, got \"x\"\n{{file}}:6: tuning.wait: must be > 0, got -1s"},
-		{scenario: "shared checks", yaml: base + "topics: [\"a b\"]\nlog_level: loud\nlog_format: xml\n",
-			want: "{{file}}:6: topics[0]: must be a Kafka topic name (1 to 249 of a-z A-Z 0-9 . _ -), got \"a b\"\n" +
+		{Scenario: "syntax error", YAML: "tuning:\n  size: [1\n", Want: `{{file}}:2: sequence end token ']' not found`},
+		{Scenario: "two documents", YAML: base + "---\nlog_level: info\n", Want: `{{file}}:7: want one YAML document, found a second`},
+		{Scenario: "top level not a mapping", YAML: "- a\n- b\n", Want: `{{file}}: must be a mapping of keys, got a list`},
+		{Scenario: "unknown key, near miss", YAML: base + "tunnig: {}\n", Want: `{{file}}:6: tunnig: unknown key; did you mean tuning?`},
+		{Scenario: "unknown key, elsewhere", YAML: base + "size: 3\n", Want: `{{file}}:6: size: unknown key; did you mean tuning.size?`},
+		{Scenario: "unknown key, inline level", YAML: base + "  acess_token: x\n", Want: `{{file}}:6: salesforce.acess_token: unknown key; did you mean access_token?`},
+		{Scenario: "unknown key, no hint", YAML: base + "compression: zstd\n", Want: `{{file}}:6: compression: unknown key`},
+		{Scenario: "tag - is no key", YAML: base + "ignored: x\n", Want: `{{file}}:6: ignored: unknown key`},
+		{Scenario: "unexported is no key", YAML: base + "tuning: {internal: 1}\n", Want: `{{file}}:6: tuning.internal: unknown key`},
+		{Scenario: "duplicate key", YAML: base + "  org_id: 00D000000000002EAA\n", Want: `{{file}}:6: salesforce.org_id: defined twice (first at line 5)`},
+		{Scenario: "not an integer", YAML: base + "tuning:\n  size: lots\n", Want: `{{file}}:7: tuning.size: must be an integer, got "lots"`},
+		{Scenario: "not a duration", YAML: base + "tuning:\n  wait: 30\n", Want: `{{file}}:7: tuning.wait: must be a duration such as 30s or 5m, got "30"`},
+		{Scenario: "not a boolean", YAML: base + "tuning:\n  repair: sometimes\n", Want: `{{file}}:7: tuning.repair: must be true or false, got "sometimes"`},
+		{Scenario: "pointer given a list", YAML: base + "tuning:\n  every: [1s]\n", Want: `{{file}}:7: tuning.every: must be a duration, got a list`},
+		{Scenario: "list item not a string", YAML: base + "topics: [{a: b}]\n", Want: `{{file}}:6: topics[0]: must be a string, got a mapping`},
+		{Scenario: "list given a string", YAML: base + "topics: a\n", Want: `{{file}}:6: topics: must be a list such as [a, b], got a string`},
+		{Scenario: "section not a mapping", YAML: base + "tuning: fast\n", Want: `{{file}}:6: tuning: must be a mapping of keys, got a string`},
+		{Scenario: "alias", YAML: base + "tuning: {size: &n 3, wait: *n}\n", Want: `{{file}}:6: tuning.wait: aliases are not supported`},
+		{Scenario: "partition count", YAML: base + "partitions:\n  orders: six\n", Want: `{{file}}:7: partitions["orders"]: must be a partition count, got "six"`},
+		{Scenario: "decode problems hide their validation", YAML: base + "tuning: {size: x, wait: -1s}\n",
+			Want: "{{file}}:6: tuning.size: must be an integer, got \"x\"\n{{file}}:6: tuning.wait: must be > 0, got -1s"},
+		{Scenario: "shared checks", YAML: base + "topics: [\"a b\"]\nlog_level: loud\nlog_format: xml\n",
+			Want: "{{file}}:6: topics[0]: must be a Kafka topic name (1 to 249 of a-z A-Z 0-9 . _ -), got \"a b\"\n" +
 				"{{file}}:7: log_level: must be one of debug, info, warn, error, got \"loud\"\n" +
 				"{{file}}:8: log_format: must be one of text, json, got \"xml\""},
 
 		// The mapping.
-		{scenario: "mapping missing", yaml: strings.Replace(base, "mapping: {{mapping}}\n", "", 1),
-			want: `{{file}}: mapping: is required: the mapping file naming the objects to sync`},
-		{scenario: "mapping unreadable", yaml: strings.Replace(base, "{{mapping}}", "nowhere.yaml", 1),
-			want: `{{file}}:1: mapping: cannot read {{dir}}/nowhere.yaml: no such file or directory`},
-		{scenario: "mapping invalid", yaml: strings.Replace(base, "{{mapping}}", "bad-mapping.yaml", 1),
-			want: "{{dir}}/bad-mapping.yaml:3:3: Account: missing fields\n" +
+		{Scenario: "mapping missing", YAML: strings.Replace(base, "mapping: {{mapping}}\n", "", 1),
+			Want: `{{file}}: mapping: is required: the mapping file naming the objects to sync`},
+		{Scenario: "mapping unreadable", YAML: strings.Replace(base, "{{mapping}}", "nowhere.yaml", 1),
+			Want: `{{file}}:1: mapping: cannot read {{dir}}/nowhere.yaml: no such file or directory`},
+		{Scenario: "mapping invalid", YAML: strings.Replace(base, "{{mapping}}", "bad-mapping.yaml", 1),
+			Want: "{{dir}}/bad-mapping.yaml:3:3: Account: missing fields\n" +
 				`{{dir}}/bad-mapping.yaml:5:5: Account: unknown key "fieldz" (did you mean fields?)`},
 
 		// Salesforce.
-		{scenario: "no credentials", yaml: "mapping: {{mapping}}\nsalesforce:\n  plaintext: true\n",
-			want: `{{file}}:2: salesforce: needs credentials: grant (jwt_bearer or client_credentials) with client_id, or access_token with instance_url and org_id`},
-		{scenario: "both auth forms", yaml: base + "  grant: jwt_bearer\n",
-			want: `{{file}}:2: salesforce: set either grant (OAuth) or access_token (a static token), not both`},
-		{scenario: "jwt bearer", yaml: "mapping: {{mapping}}\nsalesforce:\n  grant: jwt_bearer\n  client_id: app\n  username: u@x\n  private_key_file: text.txt\n",
-			want: `{{file}}:6: salesforce.private_key_file: {{dir}}/text.txt holds no PEM block`},
-		{scenario: "client credentials", yaml: "mapping: {{mapping}}\nsalesforce:\n  grant: client_credentials\n  client_id: app\n  client_secret: \" s3cr3t\"\n",
-			want: "{{file}}:2: salesforce.login_url: must be the org's My Domain URL with grant client_credentials, got \"https://login.salesforce.com\"\n" +
+		{Scenario: "no credentials", YAML: "mapping: {{mapping}}\nsalesforce:\n  plaintext: true\n",
+			Want: `{{file}}:2: salesforce: needs credentials: grant (jwt_bearer or client_credentials) with client_id, or access_token with instance_url and org_id`},
+		{Scenario: "both auth forms", YAML: base + "  grant: jwt_bearer\n",
+			Want: `{{file}}:2: salesforce: set either grant (OAuth) or access_token (a static token), not both`},
+		{Scenario: "jwt bearer", YAML: "mapping: {{mapping}}\nsalesforce:\n  grant: jwt_bearer\n  client_id: app\n  username: u@x\n  private_key_file: text.txt\n",
+			Want: `{{file}}:6: salesforce.private_key_file: {{dir}}/text.txt holds no PEM block`},
+		{Scenario: "client credentials", YAML: "mapping: {{mapping}}\nsalesforce:\n  grant: client_credentials\n  client_id: app\n  client_secret: \" s3cr3t\"\n",
+			Want: "{{file}}:2: salesforce.login_url: must be the org's My Domain URL with grant client_credentials, got \"https://login.salesforce.com\"\n" +
 				"{{file}}:5: salesforce.client_secret: must not have surrounding spaces"},
-		{scenario: "static token malformed", yaml: strings.Replace(base, "00D000000000001EAA", "001", 1) + "  pubsub_endpoint: h\n",
-			want: "{{file}}:5: salesforce.org_id: must be a 15- or 18-character org id starting with 00D, got \"001\"\n" +
+		{Scenario: "static token malformed", YAML: strings.Replace(base, "00D000000000001EAA", "001", 1) + "  pubsub_endpoint: h\n",
+			Want: "{{file}}:5: salesforce.org_id: must be a 15- or 18-character org id starting with 00D, got \"001\"\n" +
 				"{{file}}:6: salesforce.pubsub_endpoint: must be host:port, got \"h\""},
 
+		{Scenario: "grant missing", YAML: sf + "  client_id: app\n",
+			Want: `{{file}}:4: salesforce.grant: is required with client_id, client_secret, username or private_key_file: one of jwt_bearer, client_credentials`},
+		{Scenario: "access token missing", YAML: sf + "  org_id: 00D000000000001EAA\n",
+			Want: `{{file}}:4: salesforce.access_token: is required with instance_url and org_id`},
+		{Scenario: "unknown grant", YAML: sf + "  grant: password\n  client_id: app\n",
+			Want: `{{file}}:5: salesforce.grant: must be one of jwt_bearer, client_credentials, got "password"`},
+		{Scenario: "jwt bearer incomplete", YAML: sf + "  grant: jwt_bearer\n  client_secret: s3cr3t-value\n",
+			Want: "{{file}}:4: salesforce.client_id: is required with grant jwt_bearer\n" +
+				"{{file}}:4: salesforce.username: is required with grant jwt_bearer: the integration user, the JWT's subject\n" +
+				"{{file}}:4: salesforce.private_key_file: is required with grant jwt_bearer\n" +
+				"{{file}}:6: salesforce.client_secret: is not used by grant jwt_bearer; remove it"},
+		{Scenario: "private key unreadable", YAML: sf + "  grant: jwt_bearer\n  client_id: app\n  username: u@x\n  private_key_file: none.key\n",
+			Want: `{{file}}:8: salesforce.private_key_file: cannot read {{dir}}/none.key: no such file or directory`},
+		{Scenario: "private key not PEM", YAML: sf + "  grant: jwt_bearer\n  client_id: app\n  username: u@x\n  private_key_file: text.txt\n",
+			Want: `{{file}}:8: salesforce.private_key_file: {{dir}}/text.txt holds no PEM block`},
+		{Scenario: "private key a certificate", YAML: sf + "  grant: jwt_bearer\n  client_id: app\n  username: u@x\n  private_key_file: ca.pem\n",
+			Want: `{{file}}:8: salesforce.private_key_file: {{dir}}/ca.pem holds a "CERTIFICATE" PEM block, want RSA PRIVATE KEY or PRIVATE KEY`},
+		{Scenario: "private key garbled", YAML: sf + "  grant: jwt_bearer\n  client_id: app\n  username: u@x\n  private_key_file: garbled.key\n",
+			Want: `{{file}}:8: salesforce.private_key_file: {{dir}}/garbled.key: cannot parse the private key`},
+		{Scenario: "private key not RSA", YAML: sf + "  grant: jwt_bearer\n  client_id: app\n  username: u@x\n  private_key_file: ec.key\n",
+			Want: `{{file}}:8: salesforce.private_key_file: {{dir}}/ec.key: the private key is not RSA`},
+		{Scenario: "client credentials incomplete", YAML: sf + "  grant: client_credentials\n  client_id: app\n  username: u@x\n  instance_url: https://x.my.salesforce.com\n",
+			Want: "{{file}}:4: salesforce.client_secret: is required with grant client_credentials\n" +
+				"{{file}}:4: salesforce.login_url: must be the org's My Domain URL with grant client_credentials, got \"https://login.salesforce.com\"\n" +
+				"{{file}}:7: salesforce.username: is not used by grant client_credentials; remove it\n" +
+				"{{file}}:8: salesforce.instance_url: is only for a static access_token; OAuth returns it"},
+		{Scenario: "static token incomplete", YAML: sf + "  access_token: tok\n  client_id: app\n",
+			Want: "{{file}}:4: salesforce.instance_url: is required with access_token\n" +
+				"{{file}}:4: salesforce.org_id: is required with access_token\n" +
+				"{{file}}:6: salesforce.client_id: is only for an OAuth grant, not with access_token"},
+		{Scenario: "static token malformed, every field", YAML: sf + "  access_token: \" tok\"\n  instance_url: https://x.my.salesforce.com/services\n  org_id: 001000000000001\n",
+			Want: "{{file}}:5: salesforce.access_token: must not have surrounding spaces\n" +
+				"{{file}}:6: salesforce.instance_url: must be an http(s) URL without a path such as https://acme.my.salesforce.com, got \"https://x.my.salesforce.com/services\"\n" +
+				"{{file}}:7: salesforce.org_id: must be a 15- or 18-character org id starting with 00D, got \"001000000000001\""},
+		{Scenario: "login url and endpoint", YAML: strings.Replace(base, "salesforce:\n", "salesforce:\n  login_url: login.salesforce.com\n  pubsub_endpoint: api.pubsub.salesforce.com\n", 1),
+			Want: "{{file}}:3: salesforce.login_url: must be an http(s) URL without a path such as https://login.salesforce.com, got \"login.salesforce.com\"\n" +
+				"{{file}}:4: salesforce.pubsub_endpoint: must be host:port, got \"api.pubsub.salesforce.com\""},
+		{Scenario: "ca file with plaintext", YAML: strings.Replace(base, "salesforce:\n", "salesforce:\n  plaintext: true\n  ca_file: ca.pem\n", 1),
+			Want: `{{file}}:4: salesforce.ca_file: must be empty with salesforce.plaintext: true`},
+		{Scenario: "ca file not PEM", YAML: strings.Replace(base, "salesforce:\n", "salesforce:\n  ca_file: text.txt\n", 1),
+			Want: `{{file}}:3: salesforce.ca_file: {{dir}}/text.txt holds no PEM certificate`},
+
 		// The environment.
-		{scenario: "env integer", yaml: base, env: map[string]string{"SFSYNC_TEST_TUNING_SIZE": "big"},
-			want: `$SFSYNC_TEST_TUNING_SIZE: tuning.size: must be an integer, got "big"`},
-		{scenario: "env pointer", yaml: base, env: map[string]string{"SFSYNC_TEST_TUNING_REPAIR": "no"},
-			want: `$SFSYNC_TEST_TUNING_REPAIR: tuning.repair: must be true or false, got "no"`},
-		{scenario: "env list", yaml: base, env: map[string]string{"SFSYNC_TEST_TOPICS": "a,,b"},
-			want: `$SFSYNC_TEST_TOPICS: topics: must be a comma-separated list such as a:9092,b:9092, got an empty item`},
-		{scenario: "env map", yaml: base, env: map[string]string{"SFSYNC_TEST_PARTITIONS": "a=1,b"},
-			want: `$SFSYNC_TEST_PARTITIONS: partitions: must be comma-separated topic=partitions pairs such as orders=6,accounts=12, got "b"`},
-		{scenario: "env clears a file value", yaml: base, env: map[string]string{"SFSYNC_TEST_SALESFORCE_ORG_ID": ""},
-			want: `$SFSYNC_TEST_SALESFORCE_ORG_ID: salesforce.org_id: is required with access_token`},
-		{scenario: "env and file problems together", yaml: base + "log_level: loud\n", env: map[string]string{"SFSYNC_TEST_TUNING_WAIT": "soon"},
-			want: "{{file}}:6: log_level: must be one of debug, info, warn, error, got \"loud\"\n" +
+		{Scenario: "env integer", YAML: base, Env: map[string]string{"SFSYNC_TEST_TUNING_SIZE": "big"},
+			Want: `$SFSYNC_TEST_TUNING_SIZE: tuning.size: must be an integer, got "big"`},
+		{Scenario: "env pointer", YAML: base, Env: map[string]string{"SFSYNC_TEST_TUNING_REPAIR": "no"},
+			Want: `$SFSYNC_TEST_TUNING_REPAIR: tuning.repair: must be true or false, got "no"`},
+		{Scenario: "env list", YAML: base, Env: map[string]string{"SFSYNC_TEST_TOPICS": "a,,b"},
+			Want: `$SFSYNC_TEST_TOPICS: topics: must be a comma-separated list such as a:9092,b:9092, got an empty item`},
+		{Scenario: "env map", YAML: base, Env: map[string]string{"SFSYNC_TEST_PARTITIONS": "a=1,b"},
+			Want: `$SFSYNC_TEST_PARTITIONS: partitions: must be comma-separated topic=partitions pairs such as orders=6,accounts=12, got "b"`},
+		{Scenario: "env clears a file value", YAML: base, Env: map[string]string{"SFSYNC_TEST_SALESFORCE_ORG_ID": ""},
+			Want: `$SFSYNC_TEST_SALESFORCE_ORG_ID: salesforce.org_id: is required with access_token`},
+		{Scenario: "env and file problems together", YAML: base + "log_level: loud\n", Env: map[string]string{"SFSYNC_TEST_TUNING_WAIT": "soon"},
+			Want: "{{file}}:6: log_level: must be one of debug, info, warn, error, got \"loud\"\n" +
 				"$SFSYNC_TEST_TUNING_WAIT: tuning.wait: must be a duration such as 30s or 5m, got \"soon\""},
-	} {
-		t.Run(tc.scenario, func(t *testing.T) {
-			t.Parallel()
-			path, dir := fixture(t, tc.yaml)
-			c := &testConfig{}
-			err := Load(path, c, c.options(tc.env))
-			if err == nil {
-				t.Fatalf("Load succeeded: %s", Format(c))
-			}
-			var ve *ValidationError
-			if !errors.Is(err, ErrInvalid) || !errors.As(err, &ve) || ve.Service != "test" {
-				t.Errorf("error %T does not wrap ErrInvalid or name the service: %v", err, err)
-			}
-			want := strings.NewReplacer("{{file}}", path, "{{dir}}", dir).Replace(tc.want)
-			if got := err.Error(); got != want {
-				t.Errorf("got:\n%s\nwant:\n%s", got, want)
-			}
-		})
-	}
+	})
 }
 
 func TestEnv(t *testing.T) {

@@ -58,11 +58,7 @@ func Run(ctx context.Context, cfg *config.Config, log *slog.Logger, reg *prometh
 	defer p.Close()
 	ready.pool.Store(p)
 
-	transport, err := cfg.Kafka.Transport()
-	if err != nil {
-		return err
-	}
-	dialer, err := cfg.Kafka.Dialer()
+	transport, dialer, err := cfg.Kafka.Clients()
 	if err != nil {
 		return err
 	}

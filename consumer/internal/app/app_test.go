@@ -19,7 +19,8 @@ var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
 func TestPipelineConfig(t *testing.T) {
 	t.Parallel()
-	cfg := &config.Config{ShutdownTimeout: 7 * time.Second}
+	cfg := &config.Config{}
+	cfg.ShutdownTimeout = 7 * time.Second
 	cfg.Kafka.Group, cfg.Kafka.Brokers, cfg.Kafka.Topics = "g", []string{"127.0.0.1:1"}, []string{"a", "b"}
 	cfg.Kafka.DeadLetterTopic, cfg.Kafka.RefetchTopic = "dlq", "refetch"
 	cfg.Batch.Size, cfg.Batch.Wait, cfg.Batch.Lanes, cfg.Batch.Timeout = 300, 20*time.Millisecond, 4, 90*time.Second

@@ -142,11 +142,7 @@ func fill(ctx context.Context, cfg *config.Config, o BootstrapOptions, log *slog
 		log.Info("bootstrap: already finished for this group and database; nothing to read", "group", group, "started", plan.Started)
 		return nil
 	}
-	transport, err := cfg.Kafka.Transport()
-	if err != nil {
-		return err
-	}
-	dialer, err := cfg.Kafka.Dialer()
+	transport, dialer, err := cfg.Kafka.Clients()
 	if err != nil {
 		return err
 	}

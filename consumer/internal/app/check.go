@@ -3,16 +3,14 @@ package app
 import (
 	"context"
 	"errors"
-	"fmt"
-	"io"
 	"strings"
-	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/sfsync/sfsync/consumer/internal/config"
 	"github.com/sfsync/sfsync/consumer/internal/connect"
 	"github.com/sfsync/sfsync/consumer/internal/store"
+	"github.com/sfsync/sfsync/platform/svcmain"
 )
 
 // Check verifies, without consuming, that the consumer could run: the
@@ -20,98 +18,83 @@ import (
 // holds every envelope topic, PostgreSQL answers and its tables agree
 // with the mapping (it says what the start would create or widen, or the
 // conflict that would stop it, and changes nothing), and Redis, when
-// configured, answers. It prints one line per check to out and returns an
-// error listing every failed check.
-func Check(ctx context.Context, cfg *config.Config, out io.Writer) error {
-	var problems []string
-	report := func(ok bool, format string, args ...any) {
-		mark := "ok  "
-		if !ok {
-			mark = "FAIL"
-			problems = append(problems, fmt.Sprintf(format, args...))
-		}
-		fmt.Fprintf(out, "%s %s\n", mark, fmt.Sprintf(format, args...))
-	}
-	ctx, cancel := context.WithTimeout(ctx, time.Minute)
-	defer cancel()
-
+// configured, answers. It reports one line per check on list; its error
+// says what it could not check at all.
+func Check(ctx context.Context, cfg *config.Config, list *svcmain.Checklist) error {
 	transport, err := cfg.Kafka.Transport()
 	if err != nil {
 		return err
 	}
 	existing, brokers, err := connect.TopicPartitions(ctx, cfg, connect.Client(cfg, transport))
 	if err != nil {
-		report(false, "%v", err)
+		list.Report(false, "%v", err)
 	} else {
-		report(true, "kafka: %d brokers answer at %s", brokers, strings.Join(cfg.Kafka.Brokers, ","))
+		list.Report(true, "kafka: %d brokers answer at %s", brokers, strings.Join(cfg.Kafka.Brokers, ","))
 		for _, t := range cfg.Kafka.Topics {
 			if n, ok := existing[t]; ok {
-				report(true, "kafka topic %s: %d partitions", t, n)
+				list.Report(true, "kafka topic %s: %d partitions", t, n)
 			} else {
-				report(false, "kafka topic %s: missing (the producer's --create-topics N, or its operators, create it)", t)
+				list.Report(false, "kafka topic %s: missing (the producer's --create-topics N, or its operators, create it)", t)
 			}
 		}
 		for _, t := range []string{cfg.Kafka.DeadLetterTopic, cfg.Kafka.RefetchTopic} {
 			if n, ok := existing[t]; ok {
-				report(true, "kafka topic %s: %d partitions", t, n)
+				list.Report(true, "kafka topic %s: %d partitions", t, n)
 			} else {
-				report(true, "kafka topic %s: missing, will be created at start", t)
+				list.Report(true, "kafka topic %s: missing, will be created at start", t)
 			}
 		}
 	}
 
-	checkPostgres(ctx, cfg, report)
+	checkPostgres(ctx, cfg, list)
 
 	if cfg.Redis.URL == "" {
-		report(true, "redis: not configured; running without the duplicate filter")
+		list.Report(true, "redis: not configured; running without the duplicate filter")
 	} else if client, err := connect.Redis(cfg); err != nil {
-		report(false, "%v", err)
+		list.Report(false, "%v", err)
 	} else {
 		defer client.Close()
 		if err := client.Ping(ctx).Err(); err != nil {
-			report(false, "redis at %s: %v", cfg.Redis.URL, err)
+			list.Report(false, "redis at %s: %v", cfg.Redis.URL, err)
 		} else {
-			report(true, "redis at %s: answers", cfg.Redis.URL)
+			list.Report(true, "redis at %s: answers", cfg.Redis.URL)
 		}
 	}
 
-	if len(problems) > 0 {
-		return errors.New("check failed:\n\t" + strings.Join(problems, "\n\t"))
-	}
 	return nil
 }
 
-func checkPostgres(ctx context.Context, cfg *config.Config, report func(bool, string, ...any)) {
+func checkPostgres(ctx context.Context, cfg *config.Config, list *svcmain.Checklist) {
 	pc, err := pgxpool.ParseConfig(string(cfg.Postgres.URL))
 	if err != nil {
-		report(false, "postgres.url %s: cannot be parsed", cfg.Postgres.URL)
+		list.Report(false, "postgres.url %s: cannot be parsed", cfg.Postgres.URL)
 		return
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, pc)
 	if err != nil {
-		report(false, "postgresql at %s: %v", cfg.Postgres.URL, err)
+		list.Report(false, "postgresql at %s: %v", cfg.Postgres.URL, err)
 		return
 	}
 	defer pool.Close()
 	if err := pool.Ping(ctx); err != nil {
-		report(false, "postgresql at %s: %v", cfg.Postgres.URL, err)
+		list.Report(false, "postgresql at %s: %v", cfg.Postgres.URL, err)
 		return
 	}
-	report(true, "postgresql at %s: answers", cfg.Postgres.URL)
+	list.Report(true, "postgresql at %s: answers", cfg.Postgres.URL)
 	stmts, err := store.New(pool, cfg.Mapping).Plan(ctx)
 	switch {
 	case errors.Is(err, store.ErrSchemaConflict):
-		report(false, "postgresql schema: %v", err)
+		list.Report(false, "postgresql schema: %v", err)
 	case err != nil:
-		report(false, "postgresql schema: %v", err)
+		list.Report(false, "postgresql schema: %v", err)
 	case len(stmts) == 0:
-		report(true, "postgresql schema: matches the mapping")
+		list.Report(true, "postgresql schema: matches the mapping")
 	default:
 		lines := make([]string, len(stmts))
 		for i, s := range stmts {
 			first, _, _ := strings.Cut(s, "\n")
 			lines[i] = strings.TrimSuffix(strings.TrimSpace(first), " (")
 		}
-		report(true, "postgresql schema: the start will run %d statements: %s", len(stmts), strings.Join(lines, "; "))
+		list.Report(true, "postgresql schema: the start will run %d statements: %s", len(stmts), strings.Join(lines, "; "))
 	}
 }

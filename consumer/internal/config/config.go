@@ -6,7 +6,6 @@ import (
 
 	"github.com/sfsync/sfsync/platform/kafkaconf"
 	"github.com/sfsync/sfsync/platform/registry"
-	"github.com/sfsync/sfsync/schemas/mapping"
 	"github.com/sfsync/sfsync/schemas/svcconfig"
 )
 
@@ -25,26 +24,19 @@ const (
 	DefaultBatchTimeout    = time.Minute
 	DefaultShutdownTimeout = 10 * time.Second
 	DefaultMetricsAddr     = "127.0.0.1:9465"
-	DefaultLogLevel        = "info"
-	DefaultLogFormat       = "text"
 )
 
 // DefaultDedupPrefix returns the default Redis key prefix of a consumer
 // group: "sfsync:dedup:<group>:".
 func DefaultDedupPrefix(group string) string { return "sfsync:dedup:" + group + ":" }
 
-// EnvPrefix starts the name of every environment override: the key path
-// upper-cased, dots and underscores both becoming "_", e.g.
-// SFSYNC_CONSUMER_POSTGRES_URL for postgres.url.
-const EnvPrefix = "SFSYNC_CONSUMER_"
-
 // Config is the consumer's configuration, parsed once in main by [Load].
 // A Config is a plain value and not safe for concurrent mutation; its
 // String, GoString and LogValue never show a secret.
 type Config struct {
-	// MappingFile is the mapping file (see package mapping), relative to
-	// the configuration file's directory; required.
-	MappingFile string `yaml:"mapping" svcconfig:"file"`
+	// MappingSection holds the mapping file (key mapping) and the
+	// mapping read from it by [Config.Validate], nil until then.
+	svcconfig.MappingSection `yaml:",inline"`
 	// Kafka says where envelopes come from and dead letters go.
 	Kafka Kafka `yaml:"kafka"`
 	// SchemaRegistry, when its url is set, makes the envelope topics and
@@ -59,26 +51,13 @@ type Config struct {
 	Redis Redis `yaml:"redis"`
 	// Batch tunes the batches applied in one transaction.
 	Batch Batch `yaml:"batch"`
-	// ShutdownTimeout bounds how long the batch in progress may take to
-	// finish after SIGTERM or a rebalance; past it, its transaction is
-	// rolled back and its records are read again later. The default is
-	// 10s.
-	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
-	// MetricsAddr is the host:port serving /metrics, /healthz and
-	// /readyz; the default is 127.0.0.1:9465, loopback only.
-	MetricsAddr string `yaml:"metrics_addr"`
-	// MetricsPublic says that a MetricsAddr beyond loopback, such as
-	// 0.0.0.0:9465 in a Kubernetes pod, is intended: it is then not warned
-	// about at start. The default is false.
-	MetricsPublic bool `yaml:"metrics_public"`
-	// LogLevel is debug, info, warn or error; the default is info.
-	LogLevel string `yaml:"log_level"`
-	// LogFormat is text or json; the default is text.
-	LogFormat string `yaml:"log_format"`
-
-	// Mapping is the mapping read from MappingFile by [Config.Validate];
-	// nil until then.
-	Mapping *mapping.Mapping `yaml:"-"`
+	// Runtime holds the process settings: shutdown_timeout bounds how
+	// long the batch in progress may take to finish after SIGTERM or a
+	// rebalance (past it, its transaction is rolled back and its records
+	// are read again later; the default is 10s), metrics_addr serves
+	// /metrics, /healthz and /readyz (the default is 127.0.0.1:9465,
+	// loopback only), then metrics_public, log_level and log_format.
+	svcconfig.Runtime `yaml:",inline"`
 }
 
 // Kafka configures the Kafka client, the consumer group and its topics.
@@ -110,26 +89,6 @@ type Kafka struct {
 	// partition) when missing.
 	ReconcileTopic string `yaml:"reconcile_topic"`
 }
-
-// TLS configures TLS to the brokers.
-type TLS = kafkaconf.TLS
-
-// SASL configures SASL authentication to the brokers.
-type SASL = kafkaconf.SASL
-
-// SASL mechanisms.
-const (
-	MechanismPlain       = kafkaconf.MechanismPlain
-	MechanismSCRAMSHA256 = kafkaconf.MechanismSCRAMSHA256
-	MechanismSCRAMSHA512 = kafkaconf.MechanismSCRAMSHA512
-	MechanismAWSMSKIAM   = kafkaconf.MechanismAWSMSKIAM
-)
-
-// Mechanisms are the accepted values of [SASL.Mechanism].
-var Mechanisms = kafkaconf.Mechanisms
-
-// DialTimeout bounds connecting to a broker, TLS and SASL included.
-const DialTimeout = kafkaconf.DialTimeout
 
 // Postgres configures the database.
 type Postgres struct {
@@ -176,45 +135,24 @@ type Batch struct {
 
 // Default returns the configuration with every default and nothing else:
 // no mapping, brokers or database.
-func Default() Config {
-	var c Config
-	c.setDefaults()
-	return c
-}
+func Default() Config { return service.Default() }
 
 // setDefaults gives every zero field its default, as kafka-go's Writer
 // and watermill do. Kafka.Topics takes its default from the mapping, in
 // [Config.Validate].
 func (c *Config) setDefaults() {
-	def := func(s *string, v string) {
-		if *s == "" {
-			*s = v
-		}
-	}
-	defDur := func(p *time.Duration, v time.Duration) {
-		if *p == 0 {
-			*p = v
-		}
-	}
-	def(&c.Kafka.ClientID, DefaultKafkaClientID)
-	def(&c.Kafka.Group, DefaultGroup)
-	def(&c.Kafka.DeadLetterTopic, DefaultDeadLetterTopic)
-	def(&c.Kafka.RefetchTopic, DefaultRefetchTopic)
-	def(&c.Kafka.ReconcileTopic, DefaultReconcileTopic)
-	def(&c.Redis.Prefix, DefaultDedupPrefix(c.Kafka.Group))
-	defDur(&c.Redis.TTL, DefaultDedupTTL)
-	if c.Batch.Size == 0 {
-		c.Batch.Size = DefaultBatchSize
-	}
-	defDur(&c.Batch.Wait, DefaultBatchWait)
-	defDur(&c.Batch.Timeout, DefaultBatchTimeout)
-	if c.Batch.Lanes == 0 {
-		c.Batch.Lanes = DefaultBatchLanes
-	}
-	defDur(&c.ShutdownTimeout, DefaultShutdownTimeout)
-	def(&c.MetricsAddr, DefaultMetricsAddr)
-	def(&c.LogLevel, DefaultLogLevel)
-	def(&c.LogFormat, DefaultLogFormat)
+	svcconfig.SetDefault(&c.Kafka.ClientID, DefaultKafkaClientID)
+	svcconfig.SetDefault(&c.Kafka.Group, DefaultGroup)
+	svcconfig.SetDefault(&c.Kafka.DeadLetterTopic, DefaultDeadLetterTopic)
+	svcconfig.SetDefault(&c.Kafka.RefetchTopic, DefaultRefetchTopic)
+	svcconfig.SetDefault(&c.Kafka.ReconcileTopic, DefaultReconcileTopic)
+	svcconfig.SetDefault(&c.Redis.Prefix, DefaultDedupPrefix(c.Kafka.Group))
+	svcconfig.SetDefault(&c.Redis.TTL, DefaultDedupTTL)
+	svcconfig.SetDefault(&c.Batch.Size, DefaultBatchSize)
+	svcconfig.SetDefault(&c.Batch.Wait, DefaultBatchWait)
+	svcconfig.SetDefault(&c.Batch.Timeout, DefaultBatchTimeout)
+	svcconfig.SetDefault(&c.Batch.Lanes, DefaultBatchLanes)
+	c.Runtime.SetDefaults(DefaultShutdownTimeout, DefaultMetricsAddr)
 }
 
 // Secret is a credential; it prints as "[REDACTED]" (see

@@ -6,20 +6,8 @@ import (
 	"github.com/sfsync/sfsync/schemas/svcconfig/conformance"
 )
 
-// service describes the consumer's configuration to the suite every service's
-// configuration passes.
-var service = conformance.Service[*Config]{Name: "consumer", EnvPrefix: EnvPrefix, Base: base, Load: Load, Parse: Parse}
+func TestConformance(t *testing.T) { t.Parallel(); conformance.Suite(t, suite) }
 
-func TestConformance(t *testing.T) {
-	t.Parallel()
-	conformance.Suite(t, service)
-}
-
-// FuzzLoad fuzzes Parse with the shared checks, seeded with the consumer's
-// own corner cases.
-func FuzzLoad(f *testing.F) {
-	conformance.Fuzz(f, service,
-		base+"  sasl: {mechanism: SCRAM}\n  topics: [a, a]\n",
-		"postgres:\n  url: |\n    postgres://u:pw@h/db\n    line\n",
-		"redis: {url: \"redis://:p%zz@h:1/0\"}\npostgres: {url: \"host=h password='x y'\"}\n")
-}
+// FuzzLoad fuzzes Parse with the shared checks and the consumer's own
+// corner cases.
+func FuzzLoad(f *testing.F) { conformance.Fuzz(f, suite) }

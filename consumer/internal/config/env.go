@@ -1,13 +1,11 @@
 package config
 
-import "github.com/sfsync/sfsync/schemas/svcconfig"
-
 // EnvName returns the environment variable overriding the key path, e.g.
 // SFSYNC_CONSUMER_KAFKA_TLS_CA_FILE for kafka.tls.ca_file.
-func EnvName(path string) string { return svcconfig.EnvName(EnvPrefix, path) }
+func EnvName(path string) string { return service.EnvName(path) }
 
 // EnvNames returns every environment variable [Config.ApplyEnv] reads.
-func EnvNames() []string { return svcconfig.EnvNames(EnvPrefix, &Config{}) }
+func EnvNames() []string { return service.EnvNames() }
 
 // ApplyEnv overrides c's settings with the environment variables that
 // lookup finds (main passes os.LookupEnv; nothing else here reads the
@@ -18,5 +16,5 @@ func EnvNames() []string { return svcconfig.EnvNames(EnvPrefix, &Config{}) }
 // *[svcconfig.ValidationError] naming the variable of each value that does not
 // parse, after applying the others.
 func (c *Config) ApplyEnv(lookup func(string) (string, bool)) error {
-	return svcconfig.ApplyEnv(c, c.options(lookup))
+	return service.ApplyEnv(c, lookup)
 }

@@ -18,18 +18,13 @@ import (
 // sets Kafka.Topics to the mapping's topics when it is empty. It returns
 // a *[svcconfig.ValidationError] listing every problem by key path, without a place
 // (Load adds the file and line), or nil.
-func (c *Config) Validate() error {
-	if ps := c.check(); len(ps) > 0 {
-		return &svcconfig.ValidationError{Service: "consumer", Problems: ps}
-	}
-	return nil
-}
+func (c *Config) Validate() error { return service.Validate(c) }
 
 // check returns the problems of c, loads c.Mapping and defaults the
 // topics.
 func (c *Config) check() []svcconfig.Problem {
 	k := &svcconfig.Checker{}
-	c.Mapping = k.Mapping("mapping", c.MappingFile)
+	c.MappingSection.Check(k)
 	k.Add(c.Kafka.Conn.Problems()...)
 	k.Add(c.Kafka.Conn.SecurityProblems()...)
 	k.Add(c.SchemaRegistry.Problems()...)
@@ -44,9 +39,7 @@ func (c *Config) check() []svcconfig.Problem {
 	}
 	k.Positive("batch.wait", c.Batch.Wait)
 	k.Positive("batch.timeout", c.Batch.Timeout)
-	k.Positive("shutdown_timeout", c.ShutdownTimeout)
-	k.HostPort("metrics_addr", c.MetricsAddr)
-	k.Logging(c.LogLevel, c.LogFormat)
+	c.Runtime.Check(k)
 	return k.Problems
 }
 
@@ -127,7 +120,7 @@ func (c *Config) Warnings() []string {
 	ws = append(ws, c.SchemaRegistry.Warnings()...)
 	ws = append(ws, svcconfig.PostgresWarnings(string(c.Postgres.URL))...)
 	ws = append(ws, c.Redis.warnings()...)
-	ws = append(ws, svcconfig.MetricsWarnings(c.MetricsAddr, c.MetricsPublic)...)
+	ws = append(ws, c.Runtime.MetricsWarnings()...)
 	return ws
 }
 

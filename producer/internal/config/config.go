@@ -8,7 +8,6 @@ import (
 	"github.com/sfsync/sfsync/platform/registry"
 	"github.com/sfsync/sfsync/salesforce/oauth"
 	"github.com/sfsync/sfsync/salesforce/pubsub"
-	"github.com/sfsync/sfsync/schemas/mapping"
 	"github.com/sfsync/sfsync/schemas/svcconfig"
 )
 
@@ -37,22 +36,15 @@ const (
 	DefaultShutdownTimeout    = 30 * time.Second
 	DefaultPartitionKeyCache  = 1_000_000 // keys.DefaultCapacity
 	DefaultMetricsAddr        = "127.0.0.1:9464"
-	DefaultLogLevel           = "info"
-	DefaultLogFormat          = "text"
 )
-
-// EnvPrefix starts the name of every environment override: the key path
-// upper-cased, dots and underscores both becoming "_", e.g.
-// SFSYNC_PRODUCER_KAFKA_SASL_PASSWORD for kafka.sasl.password.
-const EnvPrefix = "SFSYNC_PRODUCER_"
 
 // Config is the producer's configuration, parsed once in main by [Load].
 // A Config is a plain value and not safe for concurrent mutation; its
 // String, GoString and LogValue never show a secret.
 type Config struct {
-	// MappingFile is the mapping file (see package mapping), relative to
-	// the configuration file's directory; required.
-	MappingFile string `yaml:"mapping" svcconfig:"file"`
+	// MappingSection holds the mapping file (key mapping) and the
+	// mapping read from it by [Config.Validate], nil until then.
+	svcconfig.MappingSection `yaml:",inline"`
 	// Salesforce says where events come from and how to authenticate.
 	Salesforce Salesforce `yaml:"salesforce"`
 	// Kafka says where records go.
@@ -70,30 +62,18 @@ type Config struct {
 	// CheckpointInterval is how often a subscription saves its newest
 	// safe replay id; the default is 1s.
 	CheckpointInterval time.Duration `yaml:"checkpoint_interval"`
-	// ShutdownTimeout bounds the drain, flush and checkpoint after
-	// SIGTERM; the default is 30s.
-	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
 	// PartitionKeyCache is how many records' partition keys the producer
 	// remembers, over all objects, to key the updates and deletes whose
 	// change events do not carry the partition key field without asking
 	// Salesforce; the least recently used are forgotten first. An entry
 	// takes about 50 bytes; the default is 1000000.
 	PartitionKeyCache int `yaml:"partition_key_cache"`
-	// MetricsAddr is the host:port serving /metrics, /healthz and
-	// /readyz; the default is 127.0.0.1:9464, loopback only.
-	MetricsAddr string `yaml:"metrics_addr"`
-	// MetricsPublic says that a MetricsAddr beyond loopback, such as
-	// 0.0.0.0:9464 in a Kubernetes pod, is intended: it is then not warned
-	// about at start. The default is false.
-	MetricsPublic bool `yaml:"metrics_public"`
-	// LogLevel is debug, info, warn or error; the default is info.
-	LogLevel string `yaml:"log_level"`
-	// LogFormat is text or json; the default is text.
-	LogFormat string `yaml:"log_format"`
-
-	// Mapping is the mapping read from MappingFile by [Config.Validate];
-	// nil until then.
-	Mapping *mapping.Mapping `yaml:"-"`
+	// Runtime holds the process settings: shutdown_timeout bounds the
+	// drain, flush and checkpoint after SIGTERM (the default is 30s),
+	// metrics_addr serves /metrics, /healthz and /readyz (the default is
+	// 127.0.0.1:9464, loopback only), then metrics_public, log_level and
+	// log_format.
+	svcconfig.Runtime `yaml:",inline"`
 }
 
 // Salesforce configures the Pub/Sub API connection and its
@@ -149,26 +129,6 @@ type Kafka struct {
 	TopicPartitionsExpected map[string]int `yaml:"topic_partitions_expected"`
 }
 
-// TLS configures TLS to the brokers.
-type TLS = kafkaconf.TLS
-
-// SASL configures SASL authentication to the brokers.
-type SASL = kafkaconf.SASL
-
-// SASL mechanisms.
-const (
-	MechanismPlain       = kafkaconf.MechanismPlain
-	MechanismSCRAMSHA256 = kafkaconf.MechanismSCRAMSHA256
-	MechanismSCRAMSHA512 = kafkaconf.MechanismSCRAMSHA512
-	MechanismAWSMSKIAM   = kafkaconf.MechanismAWSMSKIAM
-)
-
-// Mechanisms are the accepted values of [SASL.Mechanism].
-var Mechanisms = kafkaconf.Mechanisms
-
-// DialTimeout bounds connecting to a broker, TLS and SASL included.
-const DialTimeout = kafkaconf.DialTimeout
-
 // Replay policies: what to do when Salesforce refuses a stored replay id
 // as invalid or expired.
 const (
@@ -215,54 +175,32 @@ type Subscription struct {
 
 // Default returns the configuration with every default and nothing else:
 // no mapping, brokers or credentials.
-func Default() Config {
-	var c Config
-	c.setDefaults()
-	return c
-}
+func Default() Config { return service.Default() }
 
 // setDefaults gives every zero field its default, as kafka-go's Writer
 // and watermill do.
 func (c *Config) setDefaults() {
-	def := func(s *string, v string) {
-		if *s == "" {
-			*s = v
-		}
-	}
-	defInt := func(p *int, v int) {
-		if *p == 0 {
-			*p = v
-		}
-	}
-	defDur := func(p *time.Duration, v time.Duration) {
-		if *p == 0 {
-			*p = v
-		}
-	}
-	def(&c.Salesforce.LoginURL, DefaultLoginURL)
-	def(&c.Salesforce.PubSubEndpoint, DefaultPubSubEndpoint)
-	defDur(&c.Salesforce.LimitsPollInterval, DefaultLimitsPollInterval)
-	def(&c.Kafka.ClientID, DefaultKafkaClientID)
-	def(&c.Kafka.RequiredAcks, DefaultRequiredAcks)
-	defInt(&c.Kafka.BatchSize, DefaultBatchSize)
-	defDur(&c.Kafka.BatchTimeout, DefaultBatchTimeout)
-	defInt(&c.Kafka.MaxInFlight, DefaultMaxInFlight)
-	def(&c.Kafka.CheckpointTopic, DefaultCheckpointTopic)
-	def(&c.Kafka.DeadLetterTopic, DefaultDeadLetterTopic)
-	def(&c.Kafka.DeadLetterReplayedTopic, c.Kafka.DeadLetterTopic+ReplayedSuffix)
-	def(&c.Replay.Policy, DefaultReplayPolicy)
-	def(&c.Replay.ReconcileTopic, DefaultReconcileTopic)
-	defInt(&c.Subscription.Capacity, DefaultCapacity)
-	def(&c.Subscription.Start, DefaultStart)
-	defDur(&c.Subscription.StallTimeout, DefaultStallTimeout)
-	defDur(&c.Subscription.BackoffMin, DefaultBackoffMin)
-	defDur(&c.Subscription.BackoffMax, DefaultBackoffMax)
-	defDur(&c.CheckpointInterval, DefaultCheckpointInterval)
-	defDur(&c.ShutdownTimeout, DefaultShutdownTimeout)
-	defInt(&c.PartitionKeyCache, DefaultPartitionKeyCache)
-	def(&c.MetricsAddr, DefaultMetricsAddr)
-	def(&c.LogLevel, DefaultLogLevel)
-	def(&c.LogFormat, DefaultLogFormat)
+	svcconfig.SetDefault(&c.Salesforce.LoginURL, DefaultLoginURL)
+	svcconfig.SetDefault(&c.Salesforce.PubSubEndpoint, DefaultPubSubEndpoint)
+	svcconfig.SetDefault(&c.Salesforce.LimitsPollInterval, DefaultLimitsPollInterval)
+	svcconfig.SetDefault(&c.Kafka.ClientID, DefaultKafkaClientID)
+	svcconfig.SetDefault(&c.Kafka.RequiredAcks, DefaultRequiredAcks)
+	svcconfig.SetDefault(&c.Kafka.BatchSize, DefaultBatchSize)
+	svcconfig.SetDefault(&c.Kafka.BatchTimeout, DefaultBatchTimeout)
+	svcconfig.SetDefault(&c.Kafka.MaxInFlight, DefaultMaxInFlight)
+	svcconfig.SetDefault(&c.Kafka.CheckpointTopic, DefaultCheckpointTopic)
+	svcconfig.SetDefault(&c.Kafka.DeadLetterTopic, DefaultDeadLetterTopic)
+	svcconfig.SetDefault(&c.Kafka.DeadLetterReplayedTopic, c.Kafka.DeadLetterTopic+ReplayedSuffix)
+	svcconfig.SetDefault(&c.Replay.Policy, DefaultReplayPolicy)
+	svcconfig.SetDefault(&c.Replay.ReconcileTopic, DefaultReconcileTopic)
+	svcconfig.SetDefault(&c.Subscription.Capacity, DefaultCapacity)
+	svcconfig.SetDefault(&c.Subscription.Start, DefaultStart)
+	svcconfig.SetDefault(&c.Subscription.StallTimeout, DefaultStallTimeout)
+	svcconfig.SetDefault(&c.Subscription.BackoffMin, DefaultBackoffMin)
+	svcconfig.SetDefault(&c.Subscription.BackoffMax, DefaultBackoffMax)
+	svcconfig.SetDefault(&c.CheckpointInterval, DefaultCheckpointInterval)
+	svcconfig.SetDefault(&c.PartitionKeyCache, DefaultPartitionKeyCache)
+	c.Runtime.SetDefaults(DefaultShutdownTimeout, DefaultMetricsAddr)
 }
 
 // String returns c as "key=value" pairs in file order, secrets shown as

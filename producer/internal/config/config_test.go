@@ -1,59 +1,40 @@
 package config
 
 import (
-	"bytes"
 	"errors"
-	"fmt"
-	"log/slog"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/sfsync/sfsync/platform/kafkaconf"
 	"github.com/sfsync/sfsync/platform/sflogin"
 	"github.com/sfsync/sfsync/schemas/svcconfig"
+	"github.com/sfsync/sfsync/schemas/svcconfig/conformance"
+	"github.com/sfsync/sfsync/schemas/svcconfig/svcconfigtest"
 )
 
-func TestExampleFile(t *testing.T) {
-	t.Parallel()
-	c, err := Load("../../producer.example.yaml", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+// example returns what the example file loads as, and checks c's
+// defaults, for the suite.
+func example(t *testing.T, c *Config) *Config {
 	want := Default()
-	want.MappingFile = filepath.Join("..", "..", "..", "schemas", "mappings", "territory.yaml")
-	want.Salesforce.PubSubEndpoint = "127.0.0.1:7011"
-	want.Salesforce.Plaintext = true
-	want.Salesforce.AccessToken = "sfemu-local-dev-token"
-	want.Salesforce.InstanceURL = "http://127.0.0.1:7012"
-	want.Salesforce.OrgID = "00D000000000001EAA"
+	want.MappingSection = c.MappingSection // its file taken from the example's directory, as svcconfig tests
+	conformance.LocalSalesforce(&want.Salesforce.Salesforce)
 	want.Kafka.Brokers = []string{"127.0.0.1:19092"}
-	want.Mapping = c.Mapping
-	if !reflect.DeepEqual(*c, want) {
-		t.Errorf("got  %v\nwant %v", c, want)
-	}
-	if c.Mapping == nil || len(c.Mapping.Topics()) == 0 {
-		t.Errorf("mapping not loaded: %v", c.Mapping)
-	}
-	if w := c.Warnings(); len(w) != 0 {
-		t.Errorf("warnings: %q", w)
-	}
 	if ps, err := sflogin.PubSubConfig(&c.Salesforce.Salesforce, nil); err != nil || ps.Validate() != nil {
 		t.Errorf("pubsub config %+v, %v", ps, err)
 	}
 	if tr, err := c.Kafka.Transport(); err != nil || tr.TLS != nil || tr.SASL != nil || tr.ClientID != "sfsync-producer" {
 		t.Errorf("transport %+v, %v", tr, err)
 	}
-	if err := c.Validate(); err != nil {
-		t.Errorf("Validate after Load: %v", err)
-	}
+	return &want
 }
 
 func TestEnvOverrides(t *testing.T) {
 	t.Parallel()
-	path, dir := fixture(t, base+"  batch_size: 10\n  tls:\n    enabled: true\n    ca_file: ca.pem\n")
-	c, err := Load(path, env(map[string]string{
+	path, dir := suite.Fixture(t, base+"  batch_size: 10\n  tls:\n    enabled: true\n    ca_file: ca.pem\n")
+	c, err := Load(path, svcconfigtest.Env(map[string]string{
 		"SFSYNC_PRODUCER_KAFKA_BROKERS":                   " a:9092, b:9092 ",
 		"SFSYNC_PRODUCER_KAFKA_BATCH_SIZE":                "", // back to the default
 		"SFSYNC_PRODUCER_KAFKA_BATCH_TIMEOUT":             "20ms",
@@ -74,7 +55,7 @@ func TestEnvOverrides(t *testing.T) {
 	}
 	k := c.Kafka
 	if !reflect.DeepEqual(k.Brokers, []string{"a:9092", "b:9092"}) || k.BatchSize != DefaultBatchSize || k.BatchTimeout != 20*time.Millisecond ||
-		!k.TLS.Enabled || !k.TLS.InsecureSkipVerify || k.SASL.Mechanism != MechanismSCRAMSHA512 || k.SASL.Username != "sfsync" ||
+		!k.TLS.Enabled || !k.TLS.InsecureSkipVerify || k.SASL.Mechanism != kafkaconf.MechanismSCRAMSHA512 || k.SASL.Username != "sfsync" ||
 		k.SASL.Password != "pa55word-from-env" || !reflect.DeepEqual(k.TopicPartitionsExpected, map[string]int{"sfsync.territory": 12, "sfsync.account": 6}) {
 		t.Errorf("kafka %v", c)
 	}
@@ -90,7 +71,7 @@ func TestEnvOverrides(t *testing.T) {
 func TestApplyEnv(t *testing.T) {
 	t.Parallel()
 	c := Default()
-	err := c.ApplyEnv(env(map[string]string{"SFSYNC_PRODUCER_SUBSCRIPTION_STALL_TIMEOUT": "10m", "SFSYNC_PRODUCER_SALESFORCE_PLAINTEXT": "yes"}))
+	err := c.ApplyEnv(svcconfigtest.Env(map[string]string{"SFSYNC_PRODUCER_SUBSCRIPTION_STALL_TIMEOUT": "10m", "SFSYNC_PRODUCER_SALESFORCE_PLAINTEXT": "yes"}))
 	want := `$SFSYNC_PRODUCER_SALESFORCE_PLAINTEXT: salesforce.plaintext: must be true or false, got "yes"`
 	if err == nil || err.Error() != want || !errors.Is(err, svcconfig.ErrInvalid) {
 		t.Errorf("got %v, want %s", err, want)
@@ -109,7 +90,7 @@ func TestApplyEnv(t *testing.T) {
 func TestValidateWithoutSource(t *testing.T) {
 	t.Parallel()
 	c := Default()
-	c.MappingFile = territoryMapping()
+	c.MappingFile = svcconfigtest.MappingFile()
 	c.Salesforce.AccessToken = "t"
 	c.Salesforce.InstanceURL = "http://127.0.0.1:7012"
 	c.Salesforce.OrgID = "00D000000000001"
@@ -129,7 +110,7 @@ func TestValidateWithoutSource(t *testing.T) {
 func TestGrantFiles(t *testing.T) {
 	t.Parallel()
 	for _, key := range []string{"pkcs1.key", "pkcs8.key"} {
-		path, dir := fixture(t, sf+"  grant: jwt_bearer\n  client_id: app\n  username: u@x\n  private_key_file: "+key+"\n  login_url: https://test.salesforce.com\n")
+		path, dir := suite.Fixture(t, sf+"  grant: jwt_bearer\n  client_id: app\n  username: u@x\n  private_key_file: "+key+"\n  login_url: https://test.salesforce.com\n")
 		c, err := Load(path, nil)
 		if err != nil {
 			t.Fatal(err)
@@ -141,7 +122,7 @@ func TestGrantFiles(t *testing.T) {
 			t.Errorf("%s: %v, %v", key, oc, err)
 		}
 	}
-	path, dir := fixture(t, sf+"  grant: client_credentials\n  client_id: app\n  client_secret: cs-secret-value\n  login_url: https://acme.my.salesforce.com\n  ca_file: ca.pem\n")
+	path, dir := suite.Fixture(t, sf+"  grant: client_credentials\n  client_id: app\n  client_secret: cs-secret-value\n  login_url: https://acme.my.salesforce.com\n  ca_file: ca.pem\n")
 	c, err := Load(path, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -151,87 +132,42 @@ func TestGrantFiles(t *testing.T) {
 	}
 }
 
-// TestSecretsNeverShow sets every secret to a marker and looks for it
-// in every way a Config or its parts can be printed or logged, and in
-// errors.
-func TestSecretsNeverShow(t *testing.T) {
-	t.Parallel()
-	const marker = "S3CRET-MARKER"
-	path, _ := fixture(t, sf+"  grant: client_credentials\n  client_id: app\n  client_secret: "+marker+"-cs\n  login_url: https://acme.my.salesforce.com\n"+
-		"  access_token: "+marker+"-at\n"+ // both forms: an error
-		"kafka:\n  sasl:\n    mechanism: PLAIN\n    username: u\n    password: \" "+marker+"-pw\"\n")
-	_, err := Load(path, nil)
-	if err == nil {
-		t.Fatal("Load succeeded")
-	}
-	texts := []string{err.Error(), fmt.Sprintf("%+v", err)}
-
-	path, _ = fixture(t, sf+"  grant: client_credentials\n  client_id: app\n  client_secret: "+marker+"-cs\n  login_url: https://acme.my.salesforce.com\n")
-	c, err := Load(path, env(map[string]string{
-		"SFSYNC_PRODUCER_KAFKA_BROKERS":        "a:1",
-		"SFSYNC_PRODUCER_KAFKA_SASL_MECHANISM": "SCRAM-SHA-256",
-		"SFSYNC_PRODUCER_KAFKA_SASL_USERNAME":  "u",
-		"SFSYNC_PRODUCER_KAFKA_SASL_PASSWORD":  marker + "-pw",
-	}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var logs bytes.Buffer
-	slog.New(slog.NewTextHandler(&logs, nil)).Info("config", "config", c, "kafka", c.Kafka, "sf", c.Salesforce)
-	slog.New(slog.NewJSONHandler(&logs, nil)).Info("config", "config", c, "kafka", c.Kafka, "sf", c.Salesforce)
-	texts = append(texts, logs.String())
-	for _, v := range []any{c, *c, c.Kafka, c.Salesforce, c.Kafka.SASL} {
-		texts = append(texts, fmt.Sprintf("%v", v), fmt.Sprintf("%+v", v), fmt.Sprintf("%#v", v), fmt.Sprintf("%s", v), fmt.Sprint(v))
-	}
-	tr, err := c.Kafka.Transport()
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, err := c.Kafka.Dialer()
-	if err != nil {
-		t.Fatal(err)
-	}
-	oc, err := sflogin.OAuthConfig(&c.Salesforce.Salesforce)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, v := range []any{tr, d, oc} {
-		texts = append(texts, fmt.Sprintf("%v", v), fmt.Sprintf("%+v", v), fmt.Sprintf("%#v", v))
-	}
-	for _, s := range texts {
-		if strings.Contains(s, marker) {
-			t.Errorf("secret shown in %s", s)
+// secrets are the producer's secrets, for the suite: the OAuth client
+// secret, the static access token and Kafka's SASL password.
+var secrets = conformance.Secrets[*Config]{
+	Refused: svcconfigtest.Case{YAML: sf + "  grant: client_credentials\n  client_id: app\n  client_secret: " + conformance.Marker + "-cs\n  login_url: https://acme.my.salesforce.com\n" +
+		"  access_token: " + conformance.Marker + "-at\n" + // both forms: an error
+		"kafka:\n  sasl:\n    mechanism: PLAIN\n    username: u\n    password: \" " + conformance.Marker + "-pw\"\n"},
+	Loaded: svcconfigtest.Case{
+		YAML: sf + "  grant: client_credentials\n  client_id: app\n  client_secret: " + conformance.Marker + "-cs\n  login_url: https://acme.my.salesforce.com\n",
+		Env: map[string]string{
+			"SFSYNC_PRODUCER_KAFKA_BROKERS":        "a:1",
+			"SFSYNC_PRODUCER_KAFKA_SASL_MECHANISM": "SCRAM-SHA-256",
+			"SFSYNC_PRODUCER_KAFKA_SASL_USERNAME":  "u",
+			"SFSYNC_PRODUCER_KAFKA_SASL_PASSWORD":  conformance.Marker + "-pw",
+		},
+	},
+	Parts: func(c *Config) ([]any, error) {
+		tr, d, err := c.Kafka.Clients()
+		if err != nil {
+			return nil, err
 		}
-	}
-	if !strings.Contains(c.String(), "salesforce.client_secret=[REDACTED]") || !strings.Contains(logs.String(), "[REDACTED]") {
-		t.Errorf("secrets not marked as set: %s", c)
-	}
+		oc, err := sflogin.OAuthConfig(&c.Salesforce.Salesforce)
+		return []any{*c, c.Kafka, c.Salesforce, c.Kafka.SASL, tr, d, oc}, err
+	},
+	Marked: []string{"salesforce.client_secret=[REDACTED]"},
 }
 
 func TestLimitsPollInterval(t *testing.T) {
 	t.Parallel()
-	for _, tc := range []struct {
-		scenario string
-		yaml     string
-		env      map[string]string
-		want     time.Duration
-	}{
-		{scenario: "default", yaml: base, want: DefaultLimitsPollInterval},
-		{scenario: "zero takes the default", yaml: strings.Replace(base, "salesforce:\n", "salesforce:\n  limits_poll_interval: 0s\n", 1), want: DefaultLimitsPollInterval},
-		{scenario: "file", yaml: strings.Replace(base, "salesforce:\n", "salesforce:\n  limits_poll_interval: 5m\n", 1), want: 5 * time.Minute},
-		{scenario: "negative disables", yaml: strings.Replace(base, "salesforce:\n", "salesforce:\n  limits_poll_interval: -1s\n", 1), want: -time.Second},
-		{scenario: "env", yaml: base, env: map[string]string{"SFSYNC_PRODUCER_SALESFORCE_LIMITS_POLL_INTERVAL": "-1s"}, want: -time.Second},
-	} {
-		t.Run(tc.scenario, func(t *testing.T) {
-			t.Parallel()
-			path, _ := fixture(t, tc.yaml)
-			c, err := Load(path, env(tc.env))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got := c.Salesforce.LimitsPollInterval; got != tc.want {
-				t.Errorf("limits_poll_interval %s, want %s", got, tc.want)
-			}
-		})
+	is := func(want time.Duration) func(*Config) bool {
+		return func(c *Config) bool { return c.Salesforce.LimitsPollInterval == want }
 	}
+	conformance.Settings(t, suite, []conformance.Setting[*Config]{
+		{Scenario: "default", YAML: base, Check: is(DefaultLimitsPollInterval)},
+		{Scenario: "zero takes the default", YAML: strings.Replace(base, "salesforce:\n", "salesforce:\n  limits_poll_interval: 0s\n", 1), Check: is(DefaultLimitsPollInterval)},
+		{Scenario: "file", YAML: strings.Replace(base, "salesforce:\n", "salesforce:\n  limits_poll_interval: 5m\n", 1), Check: is(5 * time.Minute)},
+		{Scenario: "negative disables", YAML: strings.Replace(base, "salesforce:\n", "salesforce:\n  limits_poll_interval: -1s\n", 1), Check: is(-time.Second)},
+		{Scenario: "env", YAML: base, Env: map[string]string{"SFSYNC_PRODUCER_SALESFORCE_LIMITS_POLL_INTERVAL": "-1s"}, Check: is(-time.Second)},
+	})
 }

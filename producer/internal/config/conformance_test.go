@@ -6,19 +6,8 @@ import (
 	"github.com/sfsync/sfsync/schemas/svcconfig/conformance"
 )
 
-// service describes the producer's configuration to the suite every service's
-// configuration passes.
-var service = conformance.Service[*Config]{Name: "producer", EnvPrefix: EnvPrefix, Base: base, Load: Load, Parse: Parse}
+func TestConformance(t *testing.T) { t.Parallel(); conformance.Suite(t, suite) }
 
-func TestConformance(t *testing.T) {
-	t.Parallel()
-	conformance.Suite(t, service)
-}
-
-// FuzzLoad fuzzes Parse with the shared checks, seeded with the producer's
-// own corner cases.
-func FuzzLoad(f *testing.F) {
-	conformance.Fuzz(f, service,
-		base+"  sasl: {mechanism: SCRAM}\n  topic_partitions_expected: {a: 1, a: 2}\n",
-		"salesforce:\n  client_secret: |\n    multi\n    line\n")
-}
+// FuzzLoad fuzzes Parse with the shared checks and the producer's own
+// corner cases.
+func FuzzLoad(f *testing.F) { conformance.Fuzz(f, suite) }

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/sfsync/sfsync/schemas/svcconfig"
+	"github.com/sfsync/sfsync/schemas/svcconfig/svcconfigtest"
 )
 
 func TestPartitionKeyCache(t *testing.T) {
@@ -64,8 +65,8 @@ func TestDeadLetterReplayedTopic(t *testing.T) {
 // loadCase returns nil.
 func loadCase(t *testing.T, text string, vars map[string]string, problem string) *Config {
 	t.Helper()
-	path, _ := fixture(t, text)
-	c, err := Load(path, env(vars))
+	path, _ := suite.Fixture(t, text)
+	c, err := Load(path, svcconfigtest.Env(vars))
 	if problem != "" {
 		if !errors.Is(err, svcconfig.ErrInvalid) || !strings.HasSuffix(err.Error(), problem) {
 			t.Fatalf("got %v, want a problem ending %q", err, problem)

@@ -20,17 +20,12 @@ const keepalive = 270 * time.Second
 // and sets c.Mapping from the mapping file. It returns a
 // *[svcconfig.ValidationError] listing every problem by key path, without a place
 // (Load adds the file and line), or nil.
-func (c *Config) Validate() error {
-	if ps := c.check(); len(ps) > 0 {
-		return &svcconfig.ValidationError{Service: "producer", Problems: ps}
-	}
-	return nil
-}
+func (c *Config) Validate() error { return service.Validate(c) }
 
 // check returns the problems of c and loads c.Mapping.
 func (c *Config) check() []svcconfig.Problem {
 	k := &svcconfig.Checker{}
-	c.Mapping = k.Mapping("mapping", c.MappingFile)
+	c.MappingSection.Check(k)
 	c.Salesforce.check(k)
 	c.Kafka.check(k)
 	k.Add(c.SchemaRegistry.Problems()...)
@@ -55,12 +50,10 @@ func (c *Config) check() []svcconfig.Problem {
 		k.Bad("subscription.backoff_max", "must be >= subscription.backoff_min (%s), got %s", s.BackoffMin, s.BackoffMax)
 	}
 	k.Positive("checkpoint_interval", c.CheckpointInterval)
-	k.Positive("shutdown_timeout", c.ShutdownTimeout)
 	if c.PartitionKeyCache < 1 {
 		k.Bad("partition_key_cache", "must be >= 1, got %d", c.PartitionKeyCache)
 	}
-	k.HostPort("metrics_addr", c.MetricsAddr)
-	k.Logging(c.LogLevel, c.LogFormat)
+	c.Runtime.Check(k)
 	return k.Problems
 }
 
@@ -123,6 +116,6 @@ func (c *Config) Warnings() []string {
 	ws := c.Kafka.Conn.Warnings()
 	ws = append(ws, c.SchemaRegistry.Warnings()...)
 	ws = append(ws, c.Salesforce.Salesforce.Warnings()...)
-	ws = append(ws, svcconfig.MetricsWarnings(c.MetricsAddr, c.MetricsPublic)...)
+	ws = append(ws, c.Runtime.MetricsWarnings()...)
 	return ws
 }

@@ -2,26 +2,21 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
-	"github.com/sfsync/sfsync/platform/buildinfo"
 	"github.com/sfsync/sfsync/platform/endpoint"
+	"github.com/sfsync/sfsync/platform/svcmain"
 	"github.com/sfsync/sfsync/reconciler/internal/app"
 	"github.com/sfsync/sfsync/reconciler/internal/config"
 	"github.com/sfsync/sfsync/reconciler/internal/diff"
 	"github.com/sfsync/sfsync/reconciler/internal/report"
-	"github.com/sfsync/sfsync/schemas/svcconfig"
 )
 
 // DefaultConfig is the configuration file read when --config is not
@@ -37,44 +32,34 @@ Proves that PostgreSQL equals Salesforce and repairs it through Kafka.
 Every configuration key can be overridden by SFSYNC_RECONCILER_<KEY PATH>.
 `
 
+// program is the binary's name, starting its messages.
+const program = "sfsync-reconciler"
+
 // invocation is a parsed command line.
 type invocation struct {
-	cmd         string // "", "verify" or "backfill"
-	path        string
-	showVersion bool
-	probe       string
-	objects     string
-	vo          app.VerifyOptions
-	format      string
-	against     string
-	runName     string
+	cmd     string // "", "verify" or "backfill"
+	path    string
+	objects string
+	vo      app.VerifyOptions
+	format  string
+	against string
+	runName string
 }
 
 // Run runs the command line args with environ as the environment and
 // returns the exit status: 0 on success, 1 on a runtime failure (or, for
 // verify, drift found), 2 on bad usage, configuration or a failed verify.
 func Run(ctx context.Context, args []string, stdout, stderr io.Writer, environ []string) int {
-	inv, code, done := parse(args, stderr)
+	inv, code, done := parse(ctx, args, stdout, stderr)
 	if done {
 		return code
 	}
-	if inv.showVersion {
-		fmt.Fprintln(stdout, buildinfo.String("sfsync-reconciler"))
-		return 0
+	svc := svcmain.Service[*config.Config]{Name: program, Load: func(string) (*config.Config, error) { return loadConfig(inv, environ) }}
+	cfg, code, ok := svc.Config(inv.path, stderr)
+	if !ok {
+		return code
 	}
-	if inv.probe != "" {
-		return endpoint.RunProbe(ctx, inv.probe, stderr)
-	}
-	cfg, err := loadConfig(inv, environ)
-	if err != nil {
-		fmt.Fprintf(stderr, "sfsync-reconciler: %v\n", err)
-		return 2
-	}
-	log := endpoint.Logger(cfg.LogLevel, cfg.LogFormat, stderr)
-	for _, w := range cfg.Warnings() {
-		log.Warn(w)
-	}
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	ctx, log, stop := svcmain.Start(ctx, cfg, stderr)
 	defer stop()
 	switch inv.cmd {
 	case "verify":
@@ -82,18 +67,15 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer, environ [
 	case "backfill":
 		return runBackfill(ctx, cfg, inv.vo.Objects, inv.runName, stdout, log)
 	}
-	log.Info("sfsync-reconciler starting", "config", inv.path, "config_values", cfg)
-	if err := serve(ctx, cfg, log); err != nil {
-		log.Error("sfsync-reconciler stopped", "err", err)
-		return 1
-	}
-	log.Info("sfsync-reconciler stopped")
-	return 0
+	return svcmain.Serve(ctx, log, svcmain.Run{Name: program, Config: inv.path, Values: cfg}, func(ctx context.Context) error {
+		return serve(ctx, cfg, log)
+	})
 }
 
-// parse parses args. When done, the command ends with code: after
-// --help, or with bad usage, which it reports on stderr.
-func parse(args []string, stderr io.Writer) (inv invocation, code int, done bool) {
+// parse parses args, answering --help, --version and --probe. When done,
+// the command ends with code: after those, or with bad usage, which it
+// reports on stderr.
+func parse(ctx context.Context, args []string, stdout, stderr io.Writer) (inv invocation, code int, done bool) {
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		inv.cmd, args = args[0], args[1:]
 	}
@@ -101,8 +83,7 @@ func parse(args []string, stderr io.Writer) (inv invocation, code int, done bool
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, usage, "\n"); fs.PrintDefaults() }
 	fs.StringVar(&inv.path, "config", DefaultConfig, "the configuration file (YAML; see reconciler.example.yaml)")
-	fs.BoolVar(&inv.showVersion, "version", false, "print the version and exit")
-	fs.StringVar(&inv.probe, "probe", "", endpoint.ProbeUsage)
+	flags := svcmain.NewFlags(program, fs)
 	switch inv.cmd {
 	case "":
 	case "verify":
@@ -120,14 +101,8 @@ func parse(args []string, stderr io.Writer) (inv invocation, code int, done bool
 		fmt.Fprintf(stderr, "sfsync-reconciler: unknown command %q\n%s", inv.cmd, usage)
 		return inv, 2, true
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return inv, 0, true
-		}
-		return inv, 2, true
-	}
-	if inv.showVersion || inv.probe != "" {
-		return inv, 0, false
+	if code, done := flags.Parse(ctx, fs, args, stdout, stderr); done {
+		return inv, code, true
 	}
 	var problem string
 	switch {
@@ -151,11 +126,8 @@ func parse(args []string, stderr io.Writer) (inv invocation, code int, done bool
 // loadConfig reads the configuration inv names, with the overrides of
 // environ, and checks the objects inv names against its mapping.
 func loadConfig(inv invocation, environ []string) (*config.Config, error) {
-	cfg, err := config.Load(inv.path, lookup(environ))
+	cfg, err := config.LoadEnv(inv.path, lookup(environ), environ)
 	if err != nil {
-		return nil, err
-	}
-	if err := svcconfig.UnknownEnv("reconciler", config.EnvPrefix, cfg, environ); err != nil {
 		return nil, err
 	}
 	if len(inv.vo.Objects) > 0 {

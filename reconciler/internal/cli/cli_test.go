@@ -101,7 +101,7 @@ func TestParse(t *testing.T) {
 		t.Run(c.scenario, func(t *testing.T) {
 			t.Parallel()
 			var errs bytes.Buffer
-			inv, code, done := parse(c.args, &errs)
+			inv, code, done := parse(context.Background(), c.args, &errs, &errs)
 			if done {
 				t.Fatalf("parse ended with exit %d:\n%s", code, errs.String())
 			}

@@ -7,7 +7,6 @@ import (
 	"github.com/sfsync/sfsync/platform/kafkaconf"
 	"github.com/sfsync/sfsync/platform/registry"
 	"github.com/sfsync/sfsync/reconciler/internal/publish"
-	"github.com/sfsync/sfsync/schemas/mapping"
 	"github.com/sfsync/sfsync/schemas/svcconfig"
 )
 
@@ -35,22 +34,15 @@ const (
 	DefaultBulkThreshold     = 10_000
 	DefaultShutdownTimeout   = 10 * time.Second
 	DefaultMetricsAddr       = "127.0.0.1:9467"
-	DefaultLogLevel          = "info"
-	DefaultLogFormat         = "text"
 )
-
-// EnvPrefix starts the name of every environment override: the key path
-// upper-cased, dots and underscores both becoming "_", e.g.
-// SFSYNC_RECONCILER_POSTGRES_URL for postgres.url.
-const EnvPrefix = "SFSYNC_RECONCILER_"
 
 // Config is the reconciler's configuration, parsed once in main by
 // [Load]. A Config is a plain value and not safe for concurrent
 // mutation; its String, GoString and LogValue never show a secret.
 type Config struct {
-	// MappingFile is the mapping file (see package mapping), relative to
-	// the configuration file's directory; required.
-	MappingFile string `yaml:"mapping" svcconfig:"file"`
+	// MappingSection holds the mapping file (key mapping) and the
+	// mapping read from it by [Config.Validate], nil until then.
+	svcconfig.MappingSection `yaml:",inline"`
 	// Salesforce says which org to read and how to authenticate.
 	Salesforce Salesforce `yaml:"salesforce"`
 	// Kafka says where corrective events go and where requests come from.
@@ -81,24 +73,12 @@ type Config struct {
 	// negative: no cap. verify --max-deletes overrides it once, to apply
 	// a real mass delete.
 	MaxDeletesPerPass int `yaml:"max_deletes_per_pass"`
-	// ShutdownTimeout bounds how long the work in progress may take to
-	// finish after SIGTERM; the default is 10s.
-	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
-	// MetricsAddr is the host:port serving /metrics, /healthz and
-	// /readyz; the default is 127.0.0.1:9467, loopback only.
-	MetricsAddr string `yaml:"metrics_addr"`
-	// MetricsPublic says that a MetricsAddr beyond loopback, such as
-	// 0.0.0.0:9467 in a Kubernetes pod, is intended: it is then not warned
-	// about at start. The default is false.
-	MetricsPublic bool `yaml:"metrics_public"`
-	// LogLevel is debug, info, warn or error; the default is info.
-	LogLevel string `yaml:"log_level"`
-	// LogFormat is text or json; the default is text.
-	LogFormat string `yaml:"log_format"`
-
-	// Mapping is the mapping read from MappingFile by [Config.Validate];
-	// nil until then.
-	Mapping *mapping.Mapping `yaml:"-"`
+	// Runtime holds the process settings: shutdown_timeout bounds how
+	// long the work in progress may take to finish after SIGTERM (the
+	// default is 10s), metrics_addr serves /metrics, /healthz and
+	// /readyz (the default is 127.0.0.1:9467, loopback only), then
+	// metrics_public, log_level and log_format.
+	svcconfig.Runtime `yaml:",inline"`
 }
 
 // Salesforce configures the connection to the org: the Pub/Sub API
@@ -209,58 +189,30 @@ type Backfill struct {
 
 // Default returns the configuration with every default and nothing else:
 // no mapping, credentials, brokers or database.
-func Default() Config {
-	var c Config
-	c.setDefaults()
-	return c
-}
+func Default() Config { return service.Default() }
 
 // setDefaults gives every unset field its default, as kafka-go's Writer
 // and watermill do.
 func (c *Config) setDefaults() {
-	def := func(s *string, v string) {
-		if *s == "" {
-			*s = v
-		}
-	}
-	defDur := func(p *time.Duration, v time.Duration) {
-		if *p == 0 {
-			*p = v
-		}
-	}
-	defInt := func(p *int, v int) {
-		if *p == 0 {
-			*p = v
-		}
-	}
 	c.Salesforce.SetDefaults()
-	def(&c.Kafka.ClientID, DefaultKafkaClientID)
-	def(&c.Kafka.Group, DefaultGroup)
-	def(&c.Kafka.RefetchTopic, DefaultRefetchTopic)
-	def(&c.Kafka.ReconcileTopic, DefaultReconcileTopic)
-	def(&c.Kafka.CheckpointTopic, DefaultCheckpointTopic)
-	def(&c.Kafka.CompactedSuffix, DefaultCompactedSuffix)
-	defDur(&c.Verify.Interval, DefaultVerifyInterval)
-	defDur(&c.Verify.Window, DefaultVerifyWindow)
-	defDur(&c.Verify.Grace, DefaultVerifyGrace)
-	if c.Verify.FullEvery == nil {
-		c.Verify.FullEvery = ptr(DefaultFullEvery)
-	}
-	if c.Verify.Repair == nil {
-		c.Verify.Repair = ptr(DefaultRepair)
-	}
-	defDur(&c.Poll.Interval, DefaultPollInterval)
-	defInt(&c.Poll.DeleteCheckEvery, DefaultDeleteCheckEvery)
-	if c.Compact.Enabled == nil {
-		c.Compact.Enabled = ptr(DefaultCompact)
-	}
-	defInt(&c.MaxDeletesPerPass, DefaultMaxDeletesPerPass)
-	defInt(&c.Backfill.PageSize, DefaultPageSize)
-	defInt(&c.Backfill.BulkThreshold, DefaultBulkThreshold)
-	defDur(&c.ShutdownTimeout, DefaultShutdownTimeout)
-	def(&c.MetricsAddr, DefaultMetricsAddr)
-	def(&c.LogLevel, DefaultLogLevel)
-	def(&c.LogFormat, DefaultLogFormat)
+	svcconfig.SetDefault(&c.Kafka.ClientID, DefaultKafkaClientID)
+	svcconfig.SetDefault(&c.Kafka.Group, DefaultGroup)
+	svcconfig.SetDefault(&c.Kafka.RefetchTopic, DefaultRefetchTopic)
+	svcconfig.SetDefault(&c.Kafka.ReconcileTopic, DefaultReconcileTopic)
+	svcconfig.SetDefault(&c.Kafka.CheckpointTopic, DefaultCheckpointTopic)
+	svcconfig.SetDefault(&c.Kafka.CompactedSuffix, DefaultCompactedSuffix)
+	svcconfig.SetDefault(&c.Verify.Interval, DefaultVerifyInterval)
+	svcconfig.SetDefault(&c.Verify.Window, DefaultVerifyWindow)
+	svcconfig.SetDefault(&c.Verify.Grace, DefaultVerifyGrace)
+	svcconfig.SetDefault(&c.Verify.FullEvery, ptr(DefaultFullEvery))
+	svcconfig.SetDefault(&c.Verify.Repair, ptr(DefaultRepair))
+	svcconfig.SetDefault(&c.Poll.Interval, DefaultPollInterval)
+	svcconfig.SetDefault(&c.Poll.DeleteCheckEvery, DefaultDeleteCheckEvery)
+	svcconfig.SetDefault(&c.Compact.Enabled, ptr(DefaultCompact))
+	svcconfig.SetDefault(&c.MaxDeletesPerPass, DefaultMaxDeletesPerPass)
+	svcconfig.SetDefault(&c.Backfill.PageSize, DefaultPageSize)
+	svcconfig.SetDefault(&c.Backfill.BulkThreshold, DefaultBulkThreshold)
+	c.Runtime.SetDefaults(DefaultShutdownTimeout, DefaultMetricsAddr)
 }
 
 func ptr[T any](v T) *T { return &v }

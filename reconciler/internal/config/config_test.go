@@ -1,10 +1,6 @@
 package config
 
 import (
-	"bytes"
-	"errors"
-	"fmt"
-	"log/slog"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -12,43 +8,30 @@ import (
 	"time"
 
 	"github.com/sfsync/sfsync/platform/sflogin"
-	"github.com/sfsync/sfsync/schemas/svcconfig"
+	"github.com/sfsync/sfsync/schemas/svcconfig/conformance"
+	"github.com/sfsync/sfsync/schemas/svcconfig/svcconfigtest"
 )
 
-// base is a valid configuration of nine lines; cases append to it.
-const base = `mapping: {{mapping}}
-salesforce:
-  access_token: sfemu-local-dev-token
-  instance_url: http://127.0.0.1:7012
-  org_id: 00D000000000001EAA
-postgres:
-  url: postgres://sfsync@127.0.0.1:15432/sfsync?sslmode=disable
-kafka:
-  brokers: [127.0.0.1:19092]
-`
+// base is a valid configuration of nine lines, the salesforce section
+// with a static token; cases append to it.
+const base = "mapping: {{mapping}}\nsalesforce:\n" + conformance.StaticToken +
+	"postgres:\n  url: postgres://sfsync@127.0.0.1:15432/sfsync?sslmode=disable\nkafka:\n  brokers: [127.0.0.1:19092]\n"
 
-func TestExampleFile(t *testing.T) {
-	t.Parallel()
-	c, err := Load("../../reconciler.example.yaml", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+// suite describes the reconciler's configuration to the checks every
+// service's configuration passes.
+var suite = conformance.Service[*Config]{Name: "reconciler", EnvPrefix: EnvPrefix, Base: base, Load: Load, Parse: Parse, Example: example, Secrets: &secrets, Seeds: []string{
+	base + "  sasl: {mechanism: SCRAM}\nverify: {full_every: 0s, repair: false}\n",
+	"postgres:\n  url: |\n    postgres://u:pw@h/db\n    line\n",
+}}
+
+// example returns what the example file loads as, and checks c's
+// defaults, for the suite.
+func example(t *testing.T, c *Config) *Config {
 	want := Default()
-	want.MappingFile = filepath.Join("..", "..", "..", "schemas", "mappings", "territory.yaml")
-	want.Salesforce.PubSubEndpoint = "127.0.0.1:7011"
-	want.Salesforce.Plaintext = true
-	want.Salesforce.AccessToken = "sfemu-local-dev-token"
-	want.Salesforce.InstanceURL = "http://127.0.0.1:7012"
-	want.Salesforce.OrgID = "00D000000000001EAA"
-	want.Kafka.Brokers = []string{"127.0.0.1:19092"}
 	want.Postgres.URL = "postgres://sfsync@127.0.0.1:15432/sfsync?sslmode=disable"
-	want.Mapping = c.Mapping
-	if !reflect.DeepEqual(*c, want) {
-		t.Errorf("got  %v\nwant %v", c, want)
-	}
-	if c.Mapping == nil || len(c.Mapping.Objects) == 0 {
-		t.Fatalf("mapping not loaded: %v", c.Mapping)
-	}
+	want.Kafka.Brokers = []string{"127.0.0.1:19092"}
+	conformance.LocalSalesforce(&want.Salesforce.Salesforce)
+	want.MappingSection = c.MappingSection // its file taken from the example's directory, as svcconfig tests
 	k := c.Kafka
 	if k.ClientID != "sfsync-reconciler" || k.Group != "sfsync-reconciler" || k.RefetchTopic != "sfsync.refetch" || k.ReconcileTopic != "sfsync.reconcile-requests" ||
 		k.CheckpointTopic != "sfsync.checkpoints" || k.CompactedSuffix != ".latest" || c.CompactedTopic("sfsync.account") != "sfsync.account.latest" {
@@ -60,44 +43,28 @@ func TestExampleFile(t *testing.T) {
 		c.ShutdownTimeout != 10*time.Second || c.MetricsAddr != "127.0.0.1:9467" || c.LogLevel != "info" || c.LogFormat != "text" {
 		t.Errorf("defaults: %v", c)
 	}
-	if w := c.Warnings(); len(w) != 0 {
-		t.Errorf("warnings: %q", w)
-	}
-	if ps, err := sflogin.PubSubConfig(&c.Salesforce.Salesforce, nil); err != nil || ps.Validate() != nil {
-		t.Errorf("pubsub config %+v, %v", ps, err)
-	}
-	if tr, err := c.Kafka.Transport(); err != nil || tr.TLS != nil || tr.SASL != nil || tr.ClientID != "sfsync-reconciler" {
-		t.Errorf("transport %+v, %v", tr, err)
-	}
-	if err := c.Validate(); err != nil {
-		t.Errorf("Validate after Load: %v", err)
-	}
+	return &want
 }
 
 // TestSettings checks what each setting becomes from the file and the
 // environment, defaults and explicit zeroes included.
 func TestSettings(t *testing.T) {
 	t.Parallel()
-	for _, tc := range []struct {
-		scenario string
-		yaml     string
-		env      map[string]string
-		check    func(c *Config) bool
-	}{
-		{scenario: "defaults", yaml: base, check: func(c *Config) bool {
+	conformance.Settings(t, suite, []conformance.Setting[*Config]{
+		{Scenario: "defaults", YAML: base, Check: func(c *Config) bool {
 			return *c.Verify.FullEvery == DefaultFullEvery && *c.Verify.Repair && *c.Compact.Enabled
 		}},
-		{scenario: "full comparison disabled", yaml: base + "verify:\n  full_every: 0s\n", check: func(c *Config) bool { return *c.Verify.FullEvery == 0 }},
-		{scenario: "repair off", yaml: base + "verify:\n  repair: false\n", check: func(c *Config) bool { return !*c.Verify.Repair }},
-		{scenario: "compaction off", yaml: base + "compact:\n  enabled: false\n", check: func(c *Config) bool { return !*c.Compact.Enabled }},
-		{scenario: "empty key takes the default", yaml: base + "verify:\n  repair:\n", check: func(c *Config) bool { return *c.Verify.Repair }},
-		{scenario: "file values", yaml: base + "verify: {interval: 1m, window: 2m, grace: 5s, full_every: 12h}\npoll: {interval: 30s, delete_check_every: 3}\nbackfill: {page_size: 50_000, bulk_threshold: 1}\n",
-			check: func(c *Config) bool {
+		{Scenario: "full comparison disabled", YAML: base + "verify:\n  full_every: 0s\n", Check: func(c *Config) bool { return *c.Verify.FullEvery == 0 }},
+		{Scenario: "repair off", YAML: base + "verify:\n  repair: false\n", Check: func(c *Config) bool { return !*c.Verify.Repair }},
+		{Scenario: "compaction off", YAML: base + "compact:\n  enabled: false\n", Check: func(c *Config) bool { return !*c.Compact.Enabled }},
+		{Scenario: "empty key takes the default", YAML: base + "verify:\n  repair:\n", Check: func(c *Config) bool { return *c.Verify.Repair }},
+		{Scenario: "file values", YAML: base + "verify: {interval: 1m, window: 2m, grace: 5s, full_every: 12h}\npoll: {interval: 30s, delete_check_every: 3}\nbackfill: {page_size: 50_000, bulk_threshold: 1}\n",
+			Check: func(c *Config) bool {
 				v := c.Verify
 				return v.Interval == time.Minute && v.Window == 2*time.Minute && v.Grace == 5*time.Second && *v.FullEvery == 12*time.Hour &&
 					c.Poll.Interval == 30*time.Second && c.Poll.DeleteCheckEvery == 3 && c.Backfill.PageSize == 50000 && c.Backfill.BulkThreshold == 1
 			}},
-		{scenario: "env", yaml: base, env: map[string]string{
+		{Scenario: "env", YAML: base, Env: map[string]string{
 			"SFSYNC_RECONCILER_VERIFY_FULL_EVERY":      "0",
 			"SFSYNC_RECONCILER_VERIFY_REPAIR":          "false",
 			"SFSYNC_RECONCILER_COMPACT_ENABLED":        "false",
@@ -106,125 +73,71 @@ func TestSettings(t *testing.T) {
 			"SFSYNC_RECONCILER_KAFKA_COMPACTED_SUFFIX": "-state",
 			"SFSYNC_RECONCILER_POSTGRES_URL":           "host=db user=sfsync password=from-env",
 			"SFSYNC_RECONCILER_BACKFILL_PAGE_SIZE":     "",
-		}, check: func(c *Config) bool {
+		}, Check: func(c *Config) bool {
 			return *c.Verify.FullEvery == 0 && !*c.Verify.Repair && !*c.Compact.Enabled && reflect.DeepEqual(c.Kafka.Brokers, []string{"a:1", "b:2"}) &&
 				c.Kafka.Group == "g2" && c.CompactedTopic("t") == "t-state" && c.Postgres.URL == "host=db user=sfsync password=from-env" &&
 				c.Backfill.PageSize == DefaultPageSize
 		}},
-		{scenario: "env empty resets to the default", yaml: base + "verify:\n  repair: false\n", env: map[string]string{"SFSYNC_RECONCILER_VERIFY_REPAIR": ""},
-			check: func(c *Config) bool { return *c.Verify.Repair }},
-	} {
-		t.Run(tc.scenario, func(t *testing.T) {
-			t.Parallel()
-			path, _ := fixture(t, tc.yaml)
-			c, err := Load(path, env(tc.env))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !tc.check(c) {
-				t.Errorf("config %v", c)
-			}
-		})
-	}
+		{Scenario: "env empty resets to the default", YAML: base + "verify:\n  repair: false\n", Env: map[string]string{"SFSYNC_RECONCILER_VERIFY_REPAIR": ""},
+			Check: func(c *Config) bool { return *c.Verify.Repair }},
+	})
 }
 
 func TestLoadProblems(t *testing.T) {
 	t.Parallel()
-	for _, tc := range []struct {
-		scenario string
-		yaml     string
-		env      map[string]string
-		want     string // {{file}} and {{dir}} are replaced
-	}{
+	conformance.Problems(t, suite, []svcconfigtest.Case{
 		// The file itself.
-		{scenario: "syntax error", yaml: "kafka:\n  brokers: [a:1\n", want: `{{file}}:2: sequence end token ']' not found`},
-		{scenario: "unknown key, near miss", yaml: base + "  refech_topic: x\n", want: `{{file}}:10: kafka.refech_topic: unknown key; did you mean refetch_topic?`},
-		{scenario: "unknown key, elsewhere", yaml: base + "page_size: 5\n", want: `{{file}}:10: page_size: unknown key; did you mean backfill.page_size?`},
-		{scenario: "unknown key, shared section", yaml: base + "  grup: g\n", want: `{{file}}:10: kafka.grup: unknown key; did you mean group?`},
-		{scenario: "not a boolean", yaml: base + "verify:\n  repair: maybe\n", want: `{{file}}:11: verify.repair: must be true or false, got "maybe"`},
-		{scenario: "not a duration", yaml: base + "verify:\n  full_every: 1d\n", want: `{{file}}:11: verify.full_every: must be a duration such as 30s or 5m, got "1d"`},
+		{Scenario: "unknown key, near miss", YAML: base + "  refech_topic: x\n", Want: `{{file}}:10: kafka.refech_topic: unknown key; did you mean refetch_topic?`},
+		{Scenario: "unknown key, elsewhere", YAML: base + "page_size: 5\n", Want: `{{file}}:10: page_size: unknown key; did you mean backfill.page_size?`},
+		{Scenario: "unknown key, shared section", YAML: base + "  grup: g\n", Want: `{{file}}:10: kafka.grup: unknown key; did you mean group?`},
+		{Scenario: "not a boolean", YAML: base + "verify:\n  repair: maybe\n", Want: `{{file}}:11: verify.repair: must be true or false, got "maybe"`},
+		{Scenario: "not a duration", YAML: base + "verify:\n  full_every: 1d\n", Want: `{{file}}:11: verify.full_every: must be a duration such as 30s or 5m, got "1d"`},
 
-		// The mapping, Salesforce, Kafka and PostgreSQL.
-		{scenario: "mapping missing", yaml: strings.Replace(base, "mapping: {{mapping}}\n", "", 1),
-			want: `{{file}}: mapping: is required: the mapping file naming the objects to sync`},
-		{scenario: "salesforce without credentials", yaml: strings.Replace(base, "  access_token: sfemu-local-dev-token\n", "", 1),
-			want: `{{file}}:2: salesforce.access_token: is required with instance_url and org_id`},
-		{scenario: "salesforce jwt bearer incomplete", yaml: strings.Replace(base, "  access_token: sfemu-local-dev-token\n  instance_url: http://127.0.0.1:7012\n  org_id: 00D000000000001EAA\n", "  grant: jwt_bearer\n  client_id: app\n  private_key_file: none.key\n", 1),
-			want: "{{file}}:2: salesforce.username: is required with grant jwt_bearer: the integration user, the JWT's subject\n" +
+		// Salesforce, Kafka and PostgreSQL.
+		{Scenario: "salesforce without credentials", YAML: strings.Replace(base, "  access_token: sfemu-local-dev-token\n", "", 1),
+			Want: `{{file}}:2: salesforce.access_token: is required with instance_url and org_id`},
+		{Scenario: "salesforce jwt bearer incomplete", YAML: strings.Replace(base, conformance.StaticToken, "  grant: jwt_bearer\n  client_id: app\n  private_key_file: none.key\n", 1),
+			Want: "{{file}}:2: salesforce.username: is required with grant jwt_bearer: the integration user, the JWT's subject\n" +
 				"{{file}}:5: salesforce.private_key_file: cannot read {{dir}}/none.key: no such file or directory"},
-		{scenario: "brokers missing", yaml: strings.Replace(base, "  brokers: [127.0.0.1:19092]\n", "  client_id: x\n", 1),
-			want: `{{file}}:8: kafka.brokers: at least one broker host:port is required`},
-		{scenario: "kafka security", yaml: base + "  sasl: {mechanism: AWS_MSK_IAM}\n",
-			want: "{{file}}:8: kafka.tls.enabled: must be true with mechanism AWS_MSK_IAM: MSK's IAM listener (port 9098) is TLS only\n" +
-				"{{file}}:10: kafka.sasl.aws_region: is required with mechanism AWS_MSK_IAM"},
-		{scenario: "topics", yaml: base + "  group: \" g\"\n  refetch_topic: sfsync.account\n  reconcile_topic: \"a b\"\n  checkpoint_topic: sfsync.refetch\n",
-			want: "{{file}}:10: kafka.group: must be a consumer group id without surrounding spaces, got \" g\"\n" +
+		{Scenario: "topics", YAML: base + "  group: \" g\"\n  refetch_topic: sfsync.account\n  reconcile_topic: \"a b\"\n  checkpoint_topic: sfsync.refetch\n",
+			Want: "{{file}}:10: kafka.group: must be a consumer group id without surrounding spaces, got \" g\"\n" +
 				"{{file}}:11: kafka.refetch_topic: \"sfsync.account\" is already the mapping's topic of Account\n" +
 				"{{file}}:12: kafka.reconcile_topic: must be a Kafka topic name (1 to 249 of a-z A-Z 0-9 . _ -), got \"a b\""},
-		{scenario: "compacted suffix characters", yaml: base + "  compacted_suffix: \"/latest\"\n",
-			want: `{{file}}:10: kafka.compacted_suffix: must be one or more of a-z A-Z 0-9 . _ -, got "/latest"`},
-		{scenario: "compacted topic clashes", yaml: base + "  refetch_topic: sfsync.account.latest\n",
-			want: `{{file}}:8: kafka.compacted_suffix: makes "sfsync.account.latest", the compacted topic of sfsync.account, which is already kafka.refetch_topic`},
-		{scenario: "compacted topic too long", yaml: base + "  compacted_suffix: " + strings.Repeat("x", 240) + "\n",
-			want: `{{file}}:10: kafka.compacted_suffix: makes the compacted topic of sfsync.territory2model too long: must be a Kafka topic name (1 to 249 of a-z A-Z 0-9 . _ -), got "sfsync.territory2model` + strings.Repeat("x", 240) + `"`},
-		{scenario: "compacted topics unchecked when compaction is off", yaml: base + "  refetch_topic: sfsync.account.latest\ncompact: {enabled: false}\n"},
-		{scenario: "postgres missing", yaml: strings.Replace(base, "postgres:\n  url: postgres://sfsync@127.0.0.1:15432/sfsync?sslmode=disable\n", "", 1),
-			want: `{{file}}: postgres.url: is required: the database to compare with Salesforce, such as postgres://sfsync@127.0.0.1:5432/sfsync`},
-		{scenario: "postgres url bad sslmode", yaml: strings.Replace(base, "sfsync@127.0.0.1:15432/sfsync?sslmode=disable", "sfsync:hunter2@127.0.0.1:15432/sfsync?sslmode=sometimes", 1),
-			want: `{{file}}:7: postgres.url: must be a PostgreSQL connection string such as postgres://sfsync@127.0.0.1:5432/sfsync?sslmode=verify-full, got postgres://sfsync:xxxxx@127.0.0.1:15432/sfsync?sslmode=sometimes: sslmode is invalid`},
+		{Scenario: "compacted suffix characters", YAML: base + "  compacted_suffix: \"/latest\"\n",
+			Want: `{{file}}:10: kafka.compacted_suffix: must be one or more of a-z A-Z 0-9 . _ -, got "/latest"`},
+		{Scenario: "compacted topic clashes", YAML: base + "  refetch_topic: sfsync.account.latest\n",
+			Want: `{{file}}:8: kafka.compacted_suffix: makes "sfsync.account.latest", the compacted topic of sfsync.account, which is already kafka.refetch_topic`},
+		{Scenario: "compacted topic too long", YAML: base + "  compacted_suffix: " + strings.Repeat("x", 240) + "\n",
+			Want: `{{file}}:10: kafka.compacted_suffix: makes the compacted topic of sfsync.territory2model too long: must be a Kafka topic name (1 to 249 of a-z A-Z 0-9 . _ -), got "sfsync.territory2model` + strings.Repeat("x", 240) + `"`},
+		{Scenario: "compacted topics unchecked when compaction is off", YAML: base + "  refetch_topic: sfsync.account.latest\ncompact: {enabled: false}\n"},
+		{Scenario: "postgres missing", YAML: strings.Replace(base, "postgres:\n  url: postgres://sfsync@127.0.0.1:15432/sfsync?sslmode=disable\n", "", 1),
+			Want: `{{file}}: postgres.url: is required: the database to compare with Salesforce, such as postgres://sfsync@127.0.0.1:5432/sfsync`},
+		{Scenario: "postgres url bad sslmode", YAML: strings.Replace(base, "sfsync@127.0.0.1:15432/sfsync?sslmode=disable", "sfsync:hunter2@127.0.0.1:15432/sfsync?sslmode=sometimes", 1),
+			Want: `{{file}}:7: postgres.url: must be a PostgreSQL connection string such as postgres://sfsync@127.0.0.1:5432/sfsync?sslmode=verify-full, got postgres://sfsync:xxxxx@127.0.0.1:15432/sfsync?sslmode=sometimes: sslmode is invalid`},
 
 		// Verify, poll, backfill and the process.
-		{scenario: "verify negative", yaml: base + "verify:\n  interval: -1m\n  window: -1m\n  grace: -1s\n  full_every: -1h\n",
-			want: "{{file}}:11: verify.interval: must be > 0, got -1m0s\n" +
+		{Scenario: "verify negative", YAML: base + "verify:\n  interval: -1m\n  window: -1m\n  grace: -1s\n  full_every: -1h\n",
+			Want: "{{file}}:11: verify.interval: must be > 0, got -1m0s\n" +
 				"{{file}}:12: verify.window: must be > 0, got -1m0s\n" +
 				"{{file}}:13: verify.grace: must be >= 0, got -1s\n" +
 				"{{file}}:14: verify.full_every: must be >= 0 (0 disables the full comparison), got -1h0m0s"},
-		{scenario: "verify inconsistent", yaml: base + "verify:\n  interval: 10m\n  window: 5m\n  grace: 5m\n  full_every: 1m\n",
-			want: "{{file}}:12: verify.window: must be >= verify.interval (10m0s), so that consecutive runs overlap, got 5m0s\n" +
+		{Scenario: "verify inconsistent", YAML: base + "verify:\n  interval: 10m\n  window: 5m\n  grace: 5m\n  full_every: 1m\n",
+			Want: "{{file}}:12: verify.window: must be >= verify.interval (10m0s), so that consecutive runs overlap, got 5m0s\n" +
 				"{{file}}:13: verify.grace: must be less than verify.window (5m0s), got 5m0s\n" +
 				"{{file}}:14: verify.full_every: must be 0 (never) or at least verify.interval (10m0s), got 1m0s"},
-		{scenario: "poll and backfill", yaml: base + "poll: {interval: 10ms, delete_check_every: -1}\nbackfill: {page_size: -5, bulk_threshold: -1}\n",
-			want: "{{file}}:10: poll.interval: must be at least 1s, as each poll is a REST API request, got 10ms\n" +
+		{Scenario: "poll and backfill", YAML: base + "poll: {interval: 10ms, delete_check_every: -1}\nbackfill: {page_size: -5, bulk_threshold: -1}\n",
+			Want: "{{file}}:10: poll.interval: must be at least 1s, as each poll is a REST API request, got 10ms\n" +
 				"{{file}}:10: poll.delete_check_every: must be >= 1, got -1\n" +
 				"{{file}}:11: backfill.page_size: must be >= 1, got -5\n" +
 				"{{file}}:11: backfill.bulk_threshold: must be >= 1, got -1"},
-		{scenario: "process settings", yaml: base + "shutdown_timeout: -1s\nmetrics_addr: 9467\nlog_level: verbose\nlog_format: xml\n",
-			want: "{{file}}:10: shutdown_timeout: must be > 0, got -1s\n" +
-				"{{file}}:11: metrics_addr: must be host:port, got \"9467\"\n" +
-				"{{file}}:12: log_level: must be one of debug, info, warn, error, got \"verbose\"\n" +
-				"{{file}}:13: log_format: must be one of text, json, got \"xml\""},
-
 		// The environment.
-		{scenario: "env pointer", yaml: base, env: map[string]string{"SFSYNC_RECONCILER_COMPACT_ENABLED": "off"},
-			want: `$SFSYNC_RECONCILER_COMPACT_ENABLED: compact.enabled: must be true or false, got "off"`},
-		{scenario: "env value invalid", yaml: base, env: map[string]string{"SFSYNC_RECONCILER_VERIFY_WINDOW": "1m"},
-			want: `$SFSYNC_RECONCILER_VERIFY_WINDOW: verify.window: must be >= verify.interval (5m0s), so that consecutive runs overlap, got 1m0s`},
-		{scenario: "env clears a file value", yaml: base, env: map[string]string{"SFSYNC_RECONCILER_POSTGRES_URL": ""},
-			want: `$SFSYNC_RECONCILER_POSTGRES_URL: postgres.url: is required: the database to compare with Salesforce, such as postgres://sfsync@127.0.0.1:5432/sfsync`},
-	} {
-		t.Run(tc.scenario, func(t *testing.T) {
-			t.Parallel()
-			path, dir := fixture(t, tc.yaml)
-			c, err := Load(path, env(tc.env))
-			want := strings.NewReplacer("{{file}}", path, "{{dir}}", dir).Replace(tc.want)
-			if want == "" {
-				if err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			if err == nil {
-				t.Fatalf("Load succeeded: %v", c)
-			}
-			var ve *svcconfig.ValidationError
-			if !errors.Is(err, svcconfig.ErrInvalid) || !errors.As(err, &ve) || ve.Service != "reconciler" {
-				t.Errorf("error does not wrap svcconfig.ErrInvalid or name the reconciler: %v", err)
-			}
-			if got := err.Error(); got != want {
-				t.Errorf("got:\n%s\nwant:\n%s", got, want)
-			}
-		})
-	}
+		{Scenario: "env pointer", YAML: base, Env: map[string]string{"SFSYNC_RECONCILER_COMPACT_ENABLED": "off"},
+			Want: `$SFSYNC_RECONCILER_COMPACT_ENABLED: compact.enabled: must be true or false, got "off"`},
+		{Scenario: "env value invalid", YAML: base, Env: map[string]string{"SFSYNC_RECONCILER_VERIFY_WINDOW": "1m"},
+			Want: `$SFSYNC_RECONCILER_VERIFY_WINDOW: verify.window: must be >= verify.interval (5m0s), so that consecutive runs overlap, got 1m0s`},
+		{Scenario: "env clears a file value", YAML: base, Env: map[string]string{"SFSYNC_RECONCILER_POSTGRES_URL": ""},
+			Want: `$SFSYNC_RECONCILER_POSTGRES_URL: postgres.url: is required: the database to compare with Salesforce, such as postgres://sfsync@127.0.0.1:5432/sfsync`},
+	})
 }
 
 // TestGrantFiles checks that the key and CA files of an OAuth grant are
@@ -232,9 +145,9 @@ func TestLoadProblems(t *testing.T) {
 // what they become.
 func TestGrantFiles(t *testing.T) {
 	t.Parallel()
-	cfg := strings.Replace(base, "  access_token: sfemu-local-dev-token\n  instance_url: http://127.0.0.1:7012\n  org_id: 00D000000000001EAA\n",
+	cfg := strings.Replace(base, conformance.StaticToken,
 		"  grant: jwt_bearer\n  client_id: app\n  username: u@x\n  private_key_file: pkcs8.key\n  login_url: https://test.salesforce.com\n  ca_file: ca.pem\n", 1)
-	path, dir := fixture(t, cfg)
+	path, dir := suite.Fixture(t, cfg)
 	c, err := Load(path, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -250,7 +163,7 @@ func TestGrantFiles(t *testing.T) {
 func TestWarnings(t *testing.T) {
 	t.Parallel()
 	remote := strings.Replace(base, "127.0.0.1:15432", "db.example.com:5432", 1)
-	path, _ := fixture(t, strings.Replace(remote, "  org_id:", "  plaintext: true\n  pubsub_endpoint: sf.example.com:7011\n  org_id:", 1)+
+	path, _ := suite.Fixture(t, strings.Replace(remote, "  org_id:", "  plaintext: true\n  pubsub_endpoint: sf.example.com:7011\n  org_id:", 1)+
 		"  sasl: {mechanism: PLAIN, username: u, password: p}\nverify: {repair: false}\nmetrics_addr: 0.0.0.0:9467\n")
 	c, err := Load(path, nil)
 	if err != nil {
@@ -268,58 +181,26 @@ func TestWarnings(t *testing.T) {
 	}
 }
 
-// TestSecretsNeverShow sets every secret to a marker and looks for it
-// in every way a Config or its parts can be printed or logged, and in
-// errors.
-func TestSecretsNeverShow(t *testing.T) {
-	t.Parallel()
-	const marker = "S3CRET-MARKER"
-	path, _ := fixture(t, strings.Replace(base, "sfemu-local-dev-token", " "+marker+"-at", 1)+"  sasl:\n    mechanism: PLAIN\n    password: \" "+marker+"-pw\"\n")
-	_, err := Load(path, env(map[string]string{"SFSYNC_RECONCILER_POSTGRES_URL": "postgres://u:" + marker + "@h:1/db?sslmode=never"}))
-	if err == nil {
-		t.Fatal("Load succeeded")
-	}
-	texts := []string{err.Error(), fmt.Sprintf("%+v", err)}
-
-	path, _ = fixture(t, strings.Replace(base, "sfemu-local-dev-token", marker+"-at", 1))
-	c, err := Load(path, env(map[string]string{
+// secrets are the reconciler's secrets, for the suite: the static
+// access token, Kafka's SASL password and the PostgreSQL URL's password.
+var secrets = conformance.Secrets[*Config]{
+	Refused: svcconfigtest.Case{
+		YAML: strings.Replace(base, "sfemu-local-dev-token", " "+conformance.Marker+"-at", 1) + "  sasl:\n    mechanism: PLAIN\n    password: \" " + conformance.Marker + "-pw\"\n",
+		Env:  map[string]string{"SFSYNC_RECONCILER_POSTGRES_URL": "postgres://u:" + conformance.Marker + "@h:1/db?sslmode=never"},
+	},
+	Loaded: svcconfigtest.Case{YAML: strings.Replace(base, "sfemu-local-dev-token", conformance.Marker+"-at", 1), Env: map[string]string{
 		"SFSYNC_RECONCILER_KAFKA_SASL_MECHANISM": "SCRAM-SHA-256",
 		"SFSYNC_RECONCILER_KAFKA_SASL_USERNAME":  "u",
-		"SFSYNC_RECONCILER_KAFKA_SASL_PASSWORD":  marker + "-pw",
-		"SFSYNC_RECONCILER_POSTGRES_URL":         "postgres://u:" + marker + "@h:1/db",
-	}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var logs bytes.Buffer
-	slog.New(slog.NewTextHandler(&logs, nil)).Info("config", "config", c, "kafka", c.Kafka, "sf", c.Salesforce, "pg", c.Postgres)
-	slog.New(slog.NewJSONHandler(&logs, nil)).Info("config", "config", c, "kafka", c.Kafka, "sf", c.Salesforce, "pg", c.Postgres)
-	texts = append(texts, logs.String())
-	for _, v := range []any{c, *c, c.Kafka, c.Salesforce, c.Kafka.SASL, c.Postgres} {
-		texts = append(texts, fmt.Sprintf("%v", v), fmt.Sprintf("%+v", v), fmt.Sprintf("%#v", v), fmt.Sprintf("%s", v), fmt.Sprint(v))
-	}
-	tr, err := c.Kafka.Transport()
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, err := c.Kafka.Dialer()
-	if err != nil {
-		t.Fatal(err)
-	}
+		"SFSYNC_RECONCILER_KAFKA_SASL_PASSWORD":  conformance.Marker + "-pw",
+		"SFSYNC_RECONCILER_POSTGRES_URL":         "postgres://u:" + conformance.Marker + "@h:1/db",
+	}},
 	// Not pubsub.Config: fmt prints its static token, as it reaches it
 	// through unexported fields, where Secret's Format is not called.
-	for _, v := range []any{tr, d} {
-		texts = append(texts, fmt.Sprintf("%v", v), fmt.Sprintf("%+v", v), fmt.Sprintf("%#v", v))
-	}
-	for _, s := range texts {
-		if strings.Contains(s, marker) {
-			t.Errorf("secret shown in %s", s)
-		}
-	}
-	if s := c.String(); !strings.Contains(s, "salesforce.access_token=[REDACTED]") || !strings.Contains(s, `postgres.url="postgres://u:xxxxx@h:1/db"`) ||
-		!strings.Contains(s, "verify.repair=true") {
-		t.Errorf("secrets not marked as set: %s", s)
-	}
+	Parts: func(c *Config) ([]any, error) {
+		tr, d, err := c.Kafka.Clients()
+		return []any{*c, c.Kafka, c.Salesforce, c.Kafka.SASL, c.Postgres, tr, d}, err
+	},
+	Marked: []string{"salesforce.access_token=[REDACTED]", `postgres.url="postgres://u:xxxxx@h:1/db"`, "verify.repair=true"},
 }
 
 func TestEnvNames(t *testing.T) {

@@ -22,17 +22,12 @@ const minPollInterval = time.Second
 // from the mapping file. It returns a *[svcconfig.ValidationError] listing every
 // problem by key path, without a place (Load adds the file and line), or
 // nil.
-func (c *Config) Validate() error {
-	if ps := c.check(); len(ps) > 0 {
-		return &svcconfig.ValidationError{Service: "reconciler", Problems: ps}
-	}
-	return nil
-}
+func (c *Config) Validate() error { return service.Validate(c) }
 
 // check returns the problems of c and loads c.Mapping.
 func (c *Config) check() []svcconfig.Problem {
 	k := &svcconfig.Checker{}
-	c.Mapping = k.Mapping("mapping", c.MappingFile)
+	c.MappingSection.Check(k)
 	k.Add(c.Salesforce.Problems()...)
 	k.Add(c.Kafka.Conn.Problems()...)
 	c.checkTopics(k)
@@ -47,9 +42,7 @@ func (c *Config) check() []svcconfig.Problem {
 	k.AtLeast("poll.delete_check_every", c.Poll.DeleteCheckEvery, 1)
 	k.AtLeast("backfill.page_size", c.Backfill.PageSize, 1)
 	k.AtLeast("backfill.bulk_threshold", c.Backfill.BulkThreshold, 1)
-	k.Positive("shutdown_timeout", c.ShutdownTimeout)
-	k.HostPort("metrics_addr", c.MetricsAddr)
-	k.Logging(c.LogLevel, c.LogFormat)
+	c.Runtime.Check(k)
 	return k.Problems
 }
 
@@ -139,7 +132,7 @@ func (c *Config) Warnings() []string {
 	ws = append(ws, c.SchemaRegistry.Warnings()...)
 	ws = append(ws, c.Salesforce.Salesforce.Warnings()...)
 	ws = append(ws, svcconfig.PostgresWarnings(string(c.Postgres.URL))...)
-	ws = append(ws, svcconfig.MetricsWarnings(c.MetricsAddr, c.MetricsPublic)...)
+	ws = append(ws, c.Runtime.MetricsWarnings()...)
 	if c.Verify.Repair != nil && !*c.Verify.Repair {
 		ws = append(ws, "verify.repair: false: drift is reported, not repaired")
 	}

@@ -1,7 +1,3 @@
-// Package svcconfigtest holds the fixtures that the configuration tests
-// of every sfsync service share: key and certificate files, an
-// environment lookup over a map, and configuration files beside the
-// bundled mapping. It is for tests only.
 package svcconfigtest
 
 import (
@@ -143,6 +139,51 @@ func MetricsPublic(t *testing.T, prefix string, warnings func(t *testing.T, extr
 			}
 			if tc.want && (len(got) != 1 || got[0] != warning) || !tc.want && len(got) != 0 {
 				t.Errorf("warnings %q; want the metrics_addr warning: %v", got, tc.want)
+			}
+		})
+	}
+}
+
+// Case is one configuration file and environment, and the error its
+// loading must return.
+type Case struct {
+	// Scenario names the case.
+	Scenario string
+	// YAML is the file, {{mapping}} standing for [MappingFile].
+	YAML string
+	// Env is the environment.
+	Env map[string]string
+	// Want is the error's text, {{file}} and {{dir}} standing for the
+	// file's path and directory; "" when the file must load.
+	Want string
+}
+
+// Problems runs each case in parallel: it writes the case's file as a
+// [Fixture] called name, loads it with load and the case's environment
+// (a nil map for none),
+// and compares the error's text with the case's. check, when not nil,
+// checks each error further, such as the sentinel it wraps.
+func Problems(t *testing.T, name string, load func(path string, env map[string]string) error, check func(t *testing.T, err error), cases []Case) {
+	t.Helper()
+	for _, tc := range cases {
+		t.Run(tc.Scenario, func(t *testing.T) {
+			t.Parallel()
+			path, dir := Fixture(t, name, tc.YAML)
+			err := load(path, tc.Env)
+			want := strings.NewReplacer("{{file}}", path, "{{dir}}", dir).Replace(tc.Want)
+			switch {
+			case want == "" && err != nil:
+				t.Fatal(err)
+			case want == "":
+				return
+			case err == nil:
+				t.Fatalf("loaded; want:\n%s", want)
+			}
+			if check != nil {
+				check(t, err)
+			}
+			if got := err.Error(); got != want {
+				t.Errorf("got:\n%s\nwant:\n%s", got, want)
 			}
 		})
 	}
