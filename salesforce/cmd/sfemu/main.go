@@ -6,7 +6,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -16,8 +15,7 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/sfsync/sfsync/platform/buildinfo"
-	"github.com/sfsync/sfsync/platform/endpoint"
+	"github.com/sfsync/sfsync/platform/svcmain"
 	"github.com/sfsync/sfsync/salesforce/internal/emu"
 	"github.com/sfsync/sfsync/salesforce/sffake"
 )
@@ -124,18 +122,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		rate        = fs.Float64("rate", 0, "churn: most transactions per second (config churn.rate)")
 		noChurn     = fs.Bool("no-churn", false, "seed only, no churn (config churn.enabled: false)")
 		logLevel    = fs.String("log-level", "", "debug, info, warn or error (config log_level)")
-		showVersion = fs.Bool("version", false, "print the version and exit")
-		probe       = fs.String("probe", "", endpoint.ProbeUsage)
+		flags       = svcmain.NewFlags("sfemu", fs)
 	)
-	if code, ok := parse(fs, args); !ok {
+	if code, done := flags.Parse(ctx, fs, args, stdout, stderr); done {
 		return code
-	}
-	if *showVersion {
-		fmt.Fprintln(stdout, buildinfo.String("sfemu"))
-		return 0
-	}
-	if *probe != "" {
-		return endpoint.RunProbe(ctx, *probe, stderr)
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "sfemu: unexpected argument %q\n", fs.Arg(0))
@@ -235,7 +225,7 @@ func runTail(ctx context.Context, args []string, getenv func(string) string, std
 	fs.BoolVar(&tc.TLS, "tls", false, "dial with TLS")
 	fs.BoolVar(&tc.InsecureSkipVerify, "insecure-skip-verify", false, "with --tls, accept any certificate (sfemu's is self-signed)")
 	fs.IntVar(&tc.Count, "count", 0, "stop after `n` events; 0 tails until interrupted")
-	if code, ok := parse(fs, args); !ok {
+	if code, done := svcmain.ParseFlags(fs, args); done {
 		return code
 	}
 	if token == "" {
@@ -263,17 +253,4 @@ func newFlagSet(name, usage string, stderr io.Writer) *flag.FlagSet {
 		fs.PrintDefaults()
 	}
 	return fs
-}
-
-// parse parses args into fs. It returns false with the exit code when
-// the command ends there: 0 after --help, 2 after a bad flag (fs has
-// said what is wrong).
-func parse(fs *flag.FlagSet, args []string) (code int, ok bool) {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0, false
-		}
-		return 2, false
-	}
-	return 0, true
 }
