@@ -294,32 +294,5 @@ func (k *Kafka) SetTopicConfig(topic, name, value string) {
 // readers are assigned its partitions; it is for topics that the code
 // under test creates.
 func (k *Kafka) WaitForTopic(ctx context.Context, topic string, partitions int) error {
-	var last error
-	for {
-		md, err := k.client.Metadata(ctx, &kafka.MetadataRequest{Topics: []string{topic}})
-		switch {
-		case err != nil:
-			last = err
-		case len(md.Topics) != 1:
-			last = fmt.Errorf("metadata lists %d topics", len(md.Topics))
-		case md.Topics[0].Error != nil:
-			last = md.Topics[0].Error
-		default:
-			ready := 0
-			for _, p := range md.Topics[0].Partitions {
-				if p.Error == nil && p.Leader.Host != "" {
-					ready++
-				}
-			}
-			if ready == partitions {
-				return nil
-			}
-			last = fmt.Errorf("%d of %d partitions have a leader", ready, partitions)
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("waiting for partition leaders: %w (last: %w)", ctx.Err(), last)
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
+	return kafkaconf.WaitForLeaders(ctx, k.client, topic, partitions)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/segmentio/kafka-go"
 )
@@ -30,6 +31,48 @@ func CreateTopics(ctx context.Context, client *kafka.Client, create []kafka.Topi
 		}
 	}
 	return created, nil
+}
+
+// WaitForLeaders polls the metadata of topic every 100 ms until it has
+// partitions partitions, each with a leader, so that reads and writes
+// right after its creation work, or until ctx ends; the error then says
+// what the last metadata lacked.
+func WaitForLeaders(ctx context.Context, client *kafka.Client, topic string, partitions int) error {
+	for {
+		md, err := client.Metadata(ctx, &kafka.MetadataRequest{Topics: []string{topic}})
+		if err == nil {
+			err = leaders(md, partitions)
+		}
+		if err == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("waiting for the partition leaders of %s: %w (last: %w)", topic, ctx.Err(), err)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// leaders says what keeps md, the metadata of one topic, from having
+// partitions partitions each with a leader; nil when nothing does.
+func leaders(md *kafka.MetadataResponse, partitions int) error {
+	switch {
+	case len(md.Topics) != 1:
+		return fmt.Errorf("metadata lists %d topics", len(md.Topics))
+	case md.Topics[0].Error != nil:
+		return md.Topics[0].Error
+	}
+	ready := 0
+	for _, p := range md.Topics[0].Partitions {
+		if p.Error == nil && p.Leader.Host != "" {
+			ready++
+		}
+	}
+	if ready != partitions {
+		return fmt.Errorf("%d of %d partitions have a leader", ready, partitions)
+	}
+	return nil
 }
 
 // MessageWriter writes messages, as a [kafka.Writer] does.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/segmentio/kafka-go"
@@ -62,5 +63,25 @@ func TestWriteEach(t *testing.T) {
 				t.Errorf("WriteEach = %v, handled %v, wrote %v; want %v, %v, %v", err, seen, w.wrote, tc.wantErr, tc.wantSeen, tc.wantSent)
 			}
 		})
+	}
+}
+
+func TestLeaders(t *testing.T) {
+	led := kafka.Partition{Leader: kafka.Broker{Host: "127.0.0.1"}}
+	for _, tc := range []struct {
+		name string
+		md   kafka.MetadataResponse
+		want string
+	}{
+		{"every partition led", kafka.MetadataResponse{Topics: []kafka.Topic{{Partitions: []kafka.Partition{led, led}}}}, ""},
+		{"one without a leader", kafka.MetadataResponse{Topics: []kafka.Topic{{Partitions: []kafka.Partition{led, {}}}}}, "1 of 2 partitions have a leader"},
+		{"a partition in error", kafka.MetadataResponse{Topics: []kafka.Topic{{Partitions: []kafka.Partition{led, {Leader: led.Leader, Error: kafka.LeaderNotAvailable}}}}}, "1 of 2 partitions have a leader"},
+		{"the topic in error", kafka.MetadataResponse{Topics: []kafka.Topic{{Error: kafka.UnknownTopicOrPartition}}}, "Unknown Topic Or Partition"},
+		{"no topic", kafka.MetadataResponse{}, "metadata lists 0 topics"},
+	} {
+		err := leaders(&tc.md, 2)
+		if (err == nil) != (tc.want == "") || (err != nil && !strings.Contains(err.Error(), tc.want)) {
+			t.Errorf("%s: %v, want %q", tc.name, err, tc.want)
+		}
 	}
 }

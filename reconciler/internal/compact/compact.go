@@ -589,33 +589,9 @@ func (c *Compactor) EnsureTopics(ctx context.Context) error {
 		if err := c.resetWatermarks(ctx, t.Topic); err != nil {
 			return err
 		}
-		if err := waitForLeaders(ctx, client, t.Topic, t.NumPartitions); err != nil {
-			return err
+		if err := kafkaconf.WaitForLeaders(ctx, client, t.Topic, t.NumPartitions); err != nil {
+			return fmt.Errorf("compact: %w", err)
 		}
 	}
 	return nil
-}
-
-// waitForLeaders polls metadata until every partition of a topic just
-// created has a leader, so that reads and writes right after work.
-func waitForLeaders(ctx context.Context, client *kafka.Client, topic string, partitions int) error {
-	for {
-		md, err := client.Metadata(ctx, &kafka.MetadataRequest{Topics: []string{topic}})
-		if err == nil && len(md.Topics) == 1 && md.Topics[0].Error == nil {
-			ready := 0
-			for _, p := range md.Topics[0].Partitions {
-				if p.Error == nil && p.Leader.Host != "" {
-					ready++
-				}
-			}
-			if ready == partitions {
-				return nil
-			}
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("compact: waiting for the partition leaders of %s: %w", topic, ctx.Err())
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
 }
