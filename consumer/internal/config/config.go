@@ -120,8 +120,9 @@ type Redis struct {
 type Batch struct {
 	// Size bounds the records per batch; the default is 1000.
 	Size int `yaml:"size"`
-	// Wait bounds how long a batch waits to fill after its first record;
-	// the default is 50ms.
+	// Wait bounds how long a batch waits to fill after its first record
+	// while the previous batch is being applied (an idle lane applies at
+	// once); the default is 50ms.
 	Wait time.Duration `yaml:"wait"`
 	// Lanes is how many batches are applied at once, each by its own
 	// share of the partitions, in its own transaction; the default is 2.

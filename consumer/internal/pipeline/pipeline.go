@@ -62,7 +62,8 @@ type Config struct {
 	// BatchSize bounds the records per batch. Default 1000.
 	BatchSize int
 	// BatchWait bounds how long a batch waits to fill after its first
-	// record. Default 50ms.
+	// record while the previous batch is being applied; a lane whose
+	// applier is idle applies at once. Default 50ms.
 	BatchWait time.Duration
 	// Lanes is how many batches are applied at once, each by its own
 	// share of the partitions. Default 2.
