@@ -47,7 +47,8 @@ type metric struct {
 }
 
 // declared returns the metrics declared in the services' code (test
-// files excluded), by name: every prometheus.*Opts literal with a Name.
+// files excluded), by name: every prometheus.*Opts literal with a Name,
+// and every collector platform/metric makes.
 // Names must be whole string literals, so that this finds them all.
 func declared(t *testing.T) map[string]metric {
 	t.Helper()
@@ -65,6 +66,24 @@ func declared(t *testing.T) map[string]metric {
 				return err
 			}
 			ast.Inspect(f, func(node ast.Node) bool {
+				if call, ok := node.(*ast.CallExpr); ok {
+					if name, opts, ok := madeByMetric(call); ok {
+						pos := fset.Position(call.Pos()).String()
+						if name == "" {
+							t.Errorf("%s: a metric name that is not a string literal", pos)
+							return true
+						}
+						if !strings.HasPrefix(name, prefix) {
+							t.Errorf("%s: metric %s in %s lacks the prefix %s", pos, name, dir, prefix)
+						}
+						if prev, dup := out[name]; dup {
+							t.Errorf("%s: metric %s declared again (first at %s)", pos, name, prev.pos)
+						}
+						out[name] = metric{name: name, opts: opts, pos: pos}
+						n++
+					}
+					return true
+				}
 				lit, ok := node.(*ast.CompositeLit)
 				if !ok {
 					return true
@@ -116,6 +135,37 @@ func declared(t *testing.T) map[string]metric {
 		}
 	}
 	return out
+}
+
+// metricOpts are platform/metric's constructors, by the options type
+// each makes its collector with.
+var metricOpts = map[string]string{
+	"Counter": "CounterOpts", "CounterVec": "CounterOpts",
+	"Gauge": "GaugeOpts", "GaugeVec": "GaugeOpts",
+	"Histogram": "HistogramOpts", "HistogramVec": "HistogramOpts",
+}
+
+// madeByMetric reports whether call makes a collector with
+// platform/metric (metric.CounterVec("sfsync_…", …) and the like), and
+// then its name ("" when it is not a string literal) and its options
+// type.
+func madeByMetric(call *ast.CallExpr) (name, opts string, ok bool) {
+	sel, isSel := call.Fun.(*ast.SelectorExpr)
+	if !isSel || len(call.Args) == 0 {
+		return "", "", false
+	}
+	if x, isIdent := sel.X.(*ast.Ident); !isIdent || x.Name != "metric" {
+		return "", "", false
+	}
+	if opts, ok = metricOpts[sel.Sel.Name]; !ok {
+		return "", "", false
+	}
+	bl, isLit := call.Args[0].(*ast.BasicLit)
+	if !isLit || bl.Kind != token.STRING {
+		return "", opts, true // not a literal: the caller says so
+	}
+	name, _ = strconv.Unquote(bl.Value)
+	return name, opts, true
 }
 
 var (
