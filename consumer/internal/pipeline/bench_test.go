@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -111,6 +112,8 @@ func BenchmarkDrain(b *testing.B) {
 				total.copy += r.copy
 				total.floor += r.floor
 				total.rows += r.rows
+				total.cpu += r.cpu
+				total.sqlTime += r.sqlTime
 				b.Logf("drain %v (join %v): PostgreSQL round trips %s; copy %v",
 					r.drain.Round(time.Millisecond), r.join.Round(time.Millisecond), r.sql, r.copy.Round(time.Millisecond))
 			}
@@ -122,6 +125,11 @@ func BenchmarkDrain(b *testing.B) {
 			b.ReportMetric(total.floor.Seconds()/total.drain.Seconds(), "floor/drain")
 			b.ReportMetric(total.copy.Seconds()/total.floor.Seconds(), "copy/floor")
 			b.ReportMetric(total.join.Seconds()/float64(b.N), "join_s")
+			// Where the time goes: the consumer's CPU (this process's, as
+			// Kafka and PostgreSQL run in their own) and the PostgreSQL
+			// round trips summed over the lanes, each over the drain's time.
+			b.ReportMetric(total.cpu.Seconds()/total.drain.Seconds(), "consumer-cpu/drain")
+			b.ReportMetric(total.sqlTime.Seconds()/total.drain.Seconds(), "pg-roundtrips/drain")
 		})
 	}
 	// The same drain by 1, 2 and 4 replicas of one group (in this process,
@@ -167,7 +175,8 @@ type result struct {
 	drain, join, copy time.Duration
 	floor             time.Duration // copy, plus one rewrite of a row per UPDATE envelope
 	rows              int
-	sql               string // time in each kind of statement
+	sql               string        // time in each kind of statement
+	sqlTime, cpu      time.Duration // PostgreSQL round trips summed; the consumer's CPU
 }
 
 // once drains the topic into a fresh schema as r says, then, for a
@@ -228,6 +237,7 @@ func (d *drain) once(b *testing.B, r run) result {
 
 	runCtx, cancel := context.WithCancel(ctx)
 	done := make(chan error, len(consumers))
+	cpuBefore := processCPU(b)
 	b.StartTimer()
 	start := time.Now()
 	for _, c := range consumers {
@@ -247,7 +257,8 @@ func (d *drain) once(b *testing.B, r run) result {
 	}
 	res := result{drain: time.Since(start)}
 	b.StopTimer()
-	res.sql = sqlTime.report()
+	res.cpu = processCPU(b) - cpuBefore
+	res.sql, res.sqlTime = sqlTime.report(), sqlTime.sum()
 	cancel()
 	for range consumers {
 		if err := <-done; err != nil {
@@ -352,6 +363,27 @@ func (t *sqlTimes) reset() {
 	t.mu.Lock()
 	t.total, t.count = map[string]time.Duration{}, map[string]int{}
 	t.mu.Unlock()
+}
+
+// sum returns the time of every statement.
+func (t *sqlTimes) sum() time.Duration {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var sum time.Duration
+	for _, d := range t.total {
+		sum += d
+	}
+	return sum
+}
+
+// processCPU returns the CPU time (user and system) this process has
+// used.
+func processCPU(b *testing.B) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // report lists the kinds of statement by total time, longest first.
