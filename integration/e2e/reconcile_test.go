@@ -122,11 +122,12 @@ func (r verifyReport) totals() (missing, extra, different, repaired int) {
 
 // TestDriftRepaired edits, deletes and adds rows by hand in PostgreSQL;
 // verify finds exactly those, repairs them through Kafka, and then finds
-// nothing.
+// nothing. The consumer counts the repairs in their own series, not as
+// freshness.
 func TestDriftRepaired(t *testing.T) {
 	t.Parallel()
 	p := newPipeline(t, 200, services{})
-	p.consumer("consumer", true)
+	c := p.consumer("consumer", true)
 	p.churn(context.Background(), 300, 0)
 	p.converge(2 * time.Minute)
 	cfg := p.reconcilerConfig("")
@@ -149,11 +150,18 @@ func TestDriftRepaired(t *testing.T) {
 	if code != 1 || missing != 1 || extra != 1 || different != 1 || repaired != 0 {
 		t.Fatalf("dry run: exit %d, missing %d extra %d different %d repaired %d; want 1, 1 1 1 0", code, missing, extra, different, repaired)
 	}
+	fresh := c.metric("sfsync_consumer_freshness_seconds_count")
 	r, code = p.verify(cfg, "--full")
 	if _, _, _, repaired := r.totals(); code != 1 || repaired != 3 {
 		t.Fatalf("repair: exit %d, repaired %d; want 1 and 3", code, repaired)
 	}
 	p.converge(time.Minute)
+	if got := c.metric("sfsync_consumer_repair_age_seconds_count"); got < 1 {
+		t.Errorf("the consumer counted %v repairs in sfsync_consumer_repair_age_seconds; want the repairs there", got)
+	}
+	if got := c.metric("sfsync_consumer_freshness_seconds_count"); got != fresh {
+		t.Errorf("the repairs moved sfsync_consumer_freshness_seconds_count from %v to %v; they must not count as freshness", fresh, got)
+	}
 	if r, code := p.verify(cfg, "--full"); code != 0 {
 		t.Fatalf("verify after repair exited %d: %+v", code, r)
 	}
