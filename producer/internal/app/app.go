@@ -19,7 +19,6 @@ import (
 	"github.com/sfsync/sfsync/producer/internal/keys"
 	"github.com/sfsync/sfsync/producer/internal/normalize"
 	"github.com/sfsync/sfsync/producer/internal/replay"
-	"github.com/sfsync/sfsync/producer/internal/sink"
 	"github.com/sfsync/sfsync/producer/internal/stream"
 	"github.com/sfsync/sfsync/salesforce/login"
 	"github.com/sfsync/sfsync/salesforce/pubsub"
@@ -109,19 +108,7 @@ func Run(ctx context.Context, cfg *config.Config, opts Options, log *slog.Logger
 	}
 	defer sf.client.Close()
 
-	limits, err := readLimits(ctx, cfg, transport, log)
-	if err != nil {
-		return err
-	}
-	envelopes, err := envelopeCodec(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	snk, err := sink.New(sink.Config{
-		Brokers: cfg.Kafka.Brokers, Transport: transport, MaxInFlight: cfg.Kafka.MaxInFlight,
-		BatchSize: cfg.Kafka.BatchSize, BatchTimeout: cfg.Kafka.BatchTimeout, Logger: log,
-		Limits: limits.Topics, DefaultLimit: limits.Default, Codec: envelopes,
-	})
+	snk, err := newSink(ctx, cfg, transport, log)
 	if err != nil {
 		return err
 	}

@@ -12,7 +12,6 @@ import (
 	"github.com/sfsync/sfsync/producer/internal/dlq"
 	"github.com/sfsync/sfsync/producer/internal/keys"
 	"github.com/sfsync/sfsync/producer/internal/normalize"
-	"github.com/sfsync/sfsync/producer/internal/sink"
 )
 
 // ListDeadLetters prints the producer's dead letters (see [dlq.Tool.List]).
@@ -50,14 +49,7 @@ func ReplayDeadLetters(ctx context.Context, cfg *config.Config, opts dlq.ReplayO
 		return err
 	}
 	if !opts.DryRun {
-		envelopes, err := envelopeCodec(ctx, cfg)
-		if err != nil {
-			return err
-		}
-		snk, err := sink.New(sink.Config{
-			Brokers: cfg.Kafka.Brokers, Transport: transport, MaxInFlight: cfg.Kafka.MaxInFlight,
-			BatchSize: cfg.Kafka.BatchSize, BatchTimeout: cfg.Kafka.BatchTimeout, Codec: envelopes,
-		})
+		snk, err := newSink(ctx, cfg, transport, discardLogger())
 		if err != nil {
 			return err
 		}

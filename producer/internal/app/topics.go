@@ -90,6 +90,25 @@ func writtenTopics(cfg *config.Config) []string {
 	return topics
 }
 
+// newSink returns the sink the producer writes envelopes and dead letters
+// through, as the service and the dead-letter replay both do: the
+// envelope codec of cfg, and each topic's size limit read from Kafka.
+func newSink(ctx context.Context, cfg *config.Config, transport *kafka.Transport, log *slog.Logger) (*sink.Sink, error) {
+	limits, err := readLimits(ctx, cfg, transport, log)
+	if err != nil {
+		return nil, err
+	}
+	envelopes, err := envelopeCodec(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	return sink.New(sink.Config{
+		Brokers: cfg.Kafka.Brokers, Transport: transport, MaxInFlight: cfg.Kafka.MaxInFlight,
+		BatchSize: cfg.Kafka.BatchSize, BatchTimeout: cfg.Kafka.BatchTimeout, Logger: log,
+		Limits: limits.Topics, DefaultLimit: limits.Default, Codec: envelopes,
+	})
+}
+
 // readLimits reads the size limits of the topics the producer writes
 // envelopes and dead letters to, and logs them; a topic whose limit
 // Kafka will not tell (no DescribeConfigs right) takes the broker's, or
